@@ -1,0 +1,95 @@
+"""The errors graphnet raises, in one small hierarchy.
+
+Every error a user can cause (a bad file, a bad argument, a checkpoint of
+another model, a diverging loss) is a subclass of `GraphnetError` and of the
+builtin `ValueError` or `RuntimeError` that fits it, so callers that already
+catch those keep working. Messages name the file, flag or tensor, say what
+was expected and what was found, and how to fix it. Always format the
+message before raising.
+
+Example:
+
+    try:
+      data = input_data.read_data_sets('/tmp/mnist')
+    except errors.DataFormatError as e:
+      print('bad data file:', e.path, e)
+"""
+
+__all__ = [
+    'GraphnetError',
+    'DataError',
+    'DataFormatError',
+    'ChecksumError',
+    'DownloadError',
+    'ConfigError',
+    'CheckpointError',
+    'CheckpointMismatchError',
+    'UnsafeGraphError',
+    'InputShapeError',
+    'DivergenceError',
+    'ClusterError',
+]
+
+
+class GraphnetError(Exception):
+  """Base class of every error graphnet raises on purpose."""
+
+
+class DataError(GraphnetError, ValueError):
+  """A data set argument or data file is not usable.
+
+  Attributes:
+    path: the file or directory concerned, or None for an argument.
+  """
+
+  def __init__(self, message, path=None):
+    super().__init__(message)
+    self.path = path
+
+
+class DataFormatError(DataError):
+  """A data file is not a well-formed (gzipped) IDX file."""
+
+
+class ChecksumError(DataError):
+  """A file's content does not match its expected checksum."""
+
+
+class DownloadError(DataError):
+  """A file could not be downloaded (host unreachable, HTTP error, ...)."""
+
+
+class ConfigError(GraphnetError, ValueError):
+  """A configuration value (flag or argument) is invalid."""
+
+
+class CheckpointError(GraphnetError, ValueError):
+  """A checkpoint or `.meta` graph is missing, unreadable or unusable.
+
+  Attributes:
+    path: the checkpoint prefix, file or directory concerned.
+  """
+
+  def __init__(self, message, path=None):
+    super().__init__(message)
+    self.path = path
+
+
+class CheckpointMismatchError(CheckpointError):
+  """A checkpoint holds a different model than the one being built."""
+
+
+class UnsafeGraphError(GraphnetError, ValueError):
+  """A `.meta` graph holds ops that are not allowed for inference."""
+
+
+class InputShapeError(GraphnetError, ValueError):
+  """Images passed for prediction have the wrong shape, dtype or range."""
+
+
+class DivergenceError(GraphnetError, RuntimeError):
+  """The training loss became NaN or infinite."""
+
+
+class ClusterError(GraphnetError, ValueError):
+  """A distributed-training setting (hosts, job name, task) is invalid."""
