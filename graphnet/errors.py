@@ -8,7 +8,6 @@ was expected and what was found, and how to fix it. Always format the
 message before raising.
 
 Example:
-
     try:
       data = input_data.read_data_sets('/tmp/mnist')
     except errors.DataFormatError as e:
@@ -16,18 +15,18 @@ Example:
 """
 
 __all__ = [
-    'GraphnetError',
-    'DataError',
-    'DataFormatError',
-    'ChecksumError',
-    'DownloadError',
-    'ConfigError',
-    'CheckpointError',
-    'CheckpointMismatchError',
-    'UnsafeGraphError',
-    'InputShapeError',
-    'DivergenceError',
-    'ClusterError',
+  'GraphnetError',
+  'DataError',
+  'DataFormatError',
+  'ChecksumError',
+  'DownloadError',
+  'ConfigError',
+  'CheckpointError',
+  'CheckpointMismatchError',
+  'UnsafeGraphError',
+  'InputShapeError',
+  'DivergenceError',
+  'ClusterError',
 ]
 
 

@@ -1,0 +1,98 @@
+"""Checks checkpoints before anything restores from or writes over them.
+
+TF reports a checkpoint of another model as a long shape-mismatch trace, in
+the middle of session creation. `check_compatible()` compares a checkpoint's
+variables with the graph's first and says, in one message, what differs and
+what to do.
+
+Example:
+    prefix = latest_checkpoint(log_dir)
+    if prefix:
+      check_compatible(prefix, tf.global_variables(), flag='--log_dir')
+"""
+
+import os
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+
+__all__ = ['latest_checkpoint', 'checkpoint_step', 'check_compatible']
+
+
+def latest_checkpoint(checkpoint_dir):
+  """The newest checkpoint prefix in `checkpoint_dir`, or None.
+
+  Raises:
+    CheckpointError: if the `checkpoint` file names a checkpoint whose
+      files are missing.
+  """
+  if not os.path.isdir(checkpoint_dir):
+    return None
+  try:
+    prefix = tf.train.latest_checkpoint(checkpoint_dir)
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
+      'Delete it to start anew, or point to another directory.',
+      path=checkpoint_dir,
+    ) from e
+  if prefix is None and os.path.exists(
+    os.path.join(checkpoint_dir, 'checkpoint')
+  ):
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} names a checkpoint whose "
+      'files (.index, .data-*) are missing. Restore them, delete the '
+      "'checkpoint' file to start anew, or use another directory.",
+      path=checkpoint_dir,
+    )
+  return prefix
+
+
+def _variable_shapes(prefix):
+  try:
+    return dict(tf.train.list_variables(prefix))
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f'Checkpoint {prefix} cannot be read: {e}', path=prefix
+    ) from e
+
+
+def checkpoint_step(prefix):
+  """The global step stored in checkpoint `prefix`, or None."""
+  shapes = _variable_shapes(prefix)
+  if 'global_step' not in shapes:
+    return None
+  return int(tf.train.load_variable(prefix, 'global_step'))
+
+
+def check_compatible(prefix, variables, flag='the checkpoint directory'):
+  """Checks that checkpoint `prefix` holds every variable of `variables`.
+
+  Args:
+    prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
+    variables: the graph variables that will be restored.
+    flag: how the user named the directory, for the message.
+
+  Raises:
+    CheckpointMismatchError: a variable is missing or has another shape.
+    CheckpointError: the checkpoint cannot be read.
+  """
+  stored = _variable_shapes(prefix)
+  problems = []
+  for var in variables:
+    name = var.op.name
+    want = var.shape.as_list()
+    if name not in stored:
+      problems.append(f'{name} {want} is missing')
+    elif list(stored[name]) != want:
+      problems.append(f'{name} is {list(stored[name])}, the model needs {want}')
+  if problems:
+    shown = '; '.join(problems[:5])
+    more = f' (and {len(problems) - 5} more)' if len(problems) > 5 else ''
+    raise errors.CheckpointMismatchError(
+      f'{flag} holds checkpoint {prefix} of a different model: {shown}'
+      f'{more}. Use a new {flag} for this model (or the flags that built '
+      'the checkpoint).',
+      path=prefix,
+    )

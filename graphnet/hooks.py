@@ -1,0 +1,332 @@
+"""SessionRunHooks of the graphnet training loop.
+
+Each hook keeps to the `tf.train.SessionRunHook` life cycle: arguments are
+checked in `__init__`, graph elements are looked up in `begin()`, state that
+needs a session is read in `after_create_session()`, `before_run()` returns
+`SessionRunArgs`, `after_run()` acts on the results and `end()` writes the
+final state.
+
+* `LearningRateSetterHook` feeds a learning-rate placeholder by step.
+* `StopAtStepHook` stops at a global step, also when training resumes at or
+  past it (TF's own hook would run one more step).
+* `DivergenceHook` stops with `errors.DivergenceError` on a NaN/Inf loss.
+* `StepLoggingHook` prints `Step %d: loss = %.2f (%.3f sec)` with speed and
+  ETA, in TF1's format.
+* `EvaluationHook` prints TF1's `Training/Validation/Test Data Eval:` blocks
+  every N steps and at the last step, and writes `precision/*` summaries.
+
+Example:
+    hooks = [StopAtStepHook(2000), DivergenceHook(loss),
+             StepLoggingHook(loss, last_step=2000, every_n_steps=100)]
+    with tf.train.MonitoredTrainingSession(hooks=hooks) as sess:
+      while not sess.should_stop():
+        sess.run(train_op, feed_dict=...)
+"""
+
+import math
+import time
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+
+__all__ = [
+  'LearningRateSetterHook',
+  'StopAtStepHook',
+  'DivergenceHook',
+  'StepLoggingHook',
+  'EvaluationHook',
+]
+
+
+def _global_step_tensor(hook_name):
+  step = tf.train.get_global_step()
+  if step is None:
+    raise RuntimeError(
+      f'{hook_name} needs a global step in the graph; create one with '
+      'tf.train.get_or_create_global_step() before the session.'
+    )
+  return step
+
+
+def _as_graph_element(tensor):
+  """Accepts a tensor or its name, resolved in the default graph."""
+  if isinstance(tensor, str):
+    return tf.get_default_graph().as_graph_element(tensor)
+  return tensor
+
+
+class LearningRateSetterHook(tf.train.SessionRunHook):
+  """Feeds a learning-rate placeholder from a piecewise step schedule.
+
+  The rate fed to the run that starts at global step `s` is `values[i]` for
+  the first `i` with `s < boundaries[i]`, else `values[-1]`.
+  """
+
+  def __init__(self, learning_rate, boundaries, values, steps_per_run=1):
+    """Creates the hook.
+
+    Args:
+      learning_rate: float32 scalar placeholder (or its name) to feed.
+      boundaries: strictly increasing global steps.
+      values: the rates; exactly one more than `boundaries`.
+      steps_per_run: global steps that one `session.run` advances.
+
+    Raises:
+      ConfigError: if boundaries and values do not fit together.
+    """
+    boundaries, values = list(boundaries), [float(v) for v in values]
+    if len(values) != len(boundaries) + 1:
+      raise errors.ConfigError(
+        'LearningRateSetterHook: expected one more value than boundaries, '
+        f'got {len(boundaries)} boundaries and {len(values)} values.'
+      )
+    if boundaries != sorted(set(boundaries)):
+      raise errors.ConfigError(
+        'LearningRateSetterHook: boundaries must be strictly increasing, '
+        f'got {boundaries}.'
+      )
+    if steps_per_run < 1:
+      raise errors.ConfigError(
+        f'LearningRateSetterHook: steps_per_run must be >= 1, got '
+        f'{steps_per_run}.'
+      )
+    self._learning_rate = learning_rate
+    self._boundaries = boundaries
+    self._values = values
+    self._steps_per_run = steps_per_run
+    self._rate = values[0]
+
+  def rate_at(self, step):
+    """The rate in force for a run starting at global step `step`."""
+    for boundary, value in zip(self._boundaries, self._values, strict=False):
+      if step < boundary:
+        return value
+    return self._values[-1]
+
+  def begin(self):
+    self._global_step = _global_step_tensor('LearningRateSetterHook')
+    self._placeholder = _as_graph_element(self._learning_rate)
+
+  def after_create_session(self, session, coord):
+    # Resuming from a checkpoint starts mid-schedule.
+    self._rate = self.rate_at(int(session.run(self._global_step)))
+
+  def before_run(self, run_context):
+    return tf.train.SessionRunArgs(
+      self._global_step, feed_dict={self._placeholder: self._rate}
+    )
+
+  def after_run(self, run_context, run_values):
+    # results is the step this run started at; the next run starts later.
+    self._rate = self.rate_at(int(run_values.results) + self._steps_per_run)
+
+
+class StopAtStepHook(tf.train.StopAtStepHook):
+  """TF's StopAtStepHook that also stops before a run when already done.
+
+  TF's hook checks the step only after a run, so resuming a finished
+  training would train one step past `last_step`.
+  """
+
+  def after_create_session(self, session, coord):
+    super().after_create_session(session, coord)
+    if int(session.run(self._global_step_tensor)) >= self._last_step:
+      coord.request_stop()
+
+
+class DivergenceHook(tf.train.SessionRunHook):
+  """Stops training with `DivergenceError` when the loss is NaN or Inf.
+
+  Raising in `after_run` means no checkpoint of the diverged step is saved:
+  the last checkpoint on disk stays the last good one.
+  """
+
+  def __init__(self, loss):
+    """Creates the hook.
+
+    Args:
+      loss: float scalar tensor (or its name) to watch.
+    """
+    self._loss = loss
+
+  def begin(self):
+    self._global_step = _global_step_tensor('DivergenceHook')
+    self._loss_tensor = _as_graph_element(self._loss)
+
+  def before_run(self, run_context):
+    return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
+
+  def after_run(self, run_context, run_values):
+    step, loss_value = run_values.results
+    if not np.isfinite(loss_value):
+      raise errors.DivergenceError(
+        f'Training diverged: the loss is {loss_value} at step {step}. '
+        'The last checkpoint saved before this step is kept; lower '
+        '--learning_rate (or use a decaying --lr_schedule) and run again.'
+      )
+
+
+def _format_eta(seconds):
+  seconds = int(round(seconds))
+  if seconds < 60:
+    return f'{seconds}s'
+  minutes, seconds = divmod(seconds, 60)
+  if minutes < 60:
+    return f'{minutes}m{seconds:02d}s'
+  hours, minutes = divmod(minutes, 60)
+  return f'{hours}h{minutes:02d}m'
+
+
+class StepLoggingHook(tf.train.SessionRunHook):
+  """Prints TF1's `Step %d: loss = %.2f (%.3f sec)` every N steps.
+
+  The step printed is the one the run started at (TF1 printed its 0-based
+  loop index, the same number); the time is that run's. After it come the
+  steps per second since the last line and the ETA to `last_step`.
+  """
+
+  def __init__(self, loss, last_step, every_n_steps=100, printer=print):
+    """Creates the hook.
+
+    Args:
+      loss: float scalar tensor (or its name) to print.
+      last_step: the global step training stops at, for the ETA.
+      every_n_steps: print when at least this many steps have passed.
+      printer: function taking one string (tests pass a list's append).
+
+    Raises:
+      ConfigError: if `every_n_steps` < 1.
+    """
+    if every_n_steps < 1:
+      raise errors.ConfigError(
+        f'StepLoggingHook: every_n_steps must be >= 1, got {every_n_steps}.'
+      )
+    self._loss = loss
+    self._last_step = last_step
+    self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
+    self._printer = printer
+
+  def begin(self):
+    self._global_step = _global_step_tensor('StepLoggingHook')
+    self._loss_tensor = _as_graph_element(self._loss)
+
+  def before_run(self, run_context):
+    self._start = time.time()
+    return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
+
+  def after_run(self, run_context, run_values):
+    duration = time.time() - self._start
+    step, loss_value = run_values.results
+    step = int(step)
+    if not self._timer.should_trigger_for_step(step):
+      return
+    elapsed, steps = self._timer.update_last_triggered_step(step)
+    line = f'Step {step}: loss = {loss_value:.2f} ({duration:.3f} sec)'
+    if elapsed and steps:
+      rate = steps / elapsed
+      eta = _format_eta(max(self._last_step - step, 0) / rate)
+      line += f' {rate:.1f} steps/sec, ETA {eta}'
+    self._printer(line)
+
+
+class EvaluationHook(tf.train.SessionRunHook):
+  """Evaluates on whole data sets every N steps and at the last step.
+
+  Prints, per data set, TF1's `<Name> Data Eval:` header and `Num examples:
+  %d  Num correct: %d  Precision @ 1: %0.04f` (every example counted), and
+  writes the precisions as summaries `precision/<key>` to `summary_dir`.
+  """
+
+  def __init__(
+    self,
+    eval_tower,
+    data_sets,
+    every_n_steps,
+    last_step,
+    summary_dir=None,
+    steps_per_run=1,
+    printer=print,
+  ):
+    """Creates the hook.
+
+    Args:
+      eval_tower: an `evaluation.EvalTower` (placeholders and the
+        `num_correct` tensor to run).
+      data_sets: list of (key, title, DataSet), e.g.
+        `('train', 'Training', data_sets.train)`.
+      every_n_steps: evaluate at global steps that are multiples of it.
+      last_step: also evaluate when training reaches this step.
+      summary_dir: where to write `precision/<key>` summaries, or None.
+      steps_per_run: global steps that one `session.run` advances.
+      printer: function taking one string.
+
+    Raises:
+      ConfigError: if `every_n_steps` or `steps_per_run` < 1.
+    """
+    if every_n_steps < 1 or steps_per_run < 1:
+      raise errors.ConfigError(
+        'EvaluationHook: every_n_steps and steps_per_run must be >= 1, got '
+        f'{every_n_steps} and {steps_per_run}.'
+      )
+    self._tower = eval_tower
+    self._data_sets = list(data_sets)
+    self._every = every_n_steps
+    self._last_step = last_step
+    self._summary_dir = summary_dir
+    self._steps_per_run = steps_per_run
+    self._printer = printer
+    self._evaluated_step = None
+    self.last_results = {}
+
+  def begin(self):
+    self._global_step = _global_step_tensor('EvaluationHook')
+    self._writer = (
+      tf.summary.FileWriterCache.get(self._summary_dir)
+      if self._summary_dir
+      else None
+    )
+
+  def before_run(self, run_context):
+    return tf.train.SessionRunArgs(self._global_step)
+
+  def _due(self, step):
+    return step % self._every == 0 or step >= self._last_step
+
+  def after_run(self, run_context, run_values):
+    start = int(run_values.results)
+    end = start + self._steps_per_run
+    # The fetched step is from before the run; only read the real one when
+    # the run may have reached an evaluation step.
+    if not any(self._due(s) for s in range(start + 1, end + 1)):
+      return
+    step = int(run_context.session.run(self._global_step))
+    if self._due(step) or step // self._every > start // self._every:
+      self.evaluate(run_context.session, step)
+
+  def end(self, session):
+    step = int(session.run(self._global_step))
+    if step != self._evaluated_step and step >= self._last_step:
+      self.evaluate(session, step)
+
+  def evaluate(self, session, step):
+    """Evaluates every data set now and writes the summaries."""
+    self._evaluated_step = step
+    if self._tower.note:
+      self._printer(self._tower.note)
+    values = []
+    for key, title, data_set in self._data_sets:
+      self._printer(f'{title} Data Eval:')
+      result = self._tower.run(session, data_set)
+      self.last_results[key] = result
+      self._printer(result.format())
+      if math.isfinite(result.precision):
+        values.append(
+          tf.Summary.Value(
+            tag=f'precision/{key}', simple_value=result.precision
+          )
+        )
+    if self._writer is not None and values:
+      self._writer.add_summary(tf.Summary(value=values), step)
+      self._writer.flush()

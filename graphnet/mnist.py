@@ -1,0 +1,264 @@
+"""Builds the MNIST network: TF1's "Mechanics 101" builders on tf.compat.v1.
+
+The graph is built in four steps, each a plain function that takes tensors
+and returns tensors:
+
+1. `inference()`  - the forward pass, as far as needed to make predictions.
+2. `loss()`       - adds the ops that compute the loss.
+3. `training()`   - adds the ops that compute and apply gradients.
+4. `evaluation()` - counts correct predictions.
+
+Variables are made with `tf.get_variable` inside the variable scopes
+`hidden1`, `hidden2` and `softmax_linear`, so calling `inference()` again in
+a scope with `reuse=True` shares them; with `moving_average_getter(ema)` as
+custom getter the second tower reads the moving averages instead.
+
+Example:
+    images, labels = placeholder_inputs()
+    logits = inference(images, 128, 32)
+    total_loss = loss(logits, labels)
+    train_op = training(total_loss, 0.01)
+    num_correct = evaluation(logits, labels)
+"""
+
+import math
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+
+__all__ = [
+  'NUM_CLASSES',
+  'IMAGE_SIZE',
+  'IMAGE_PIXELS',
+  'OPTIMIZERS',
+  'placeholder_inputs',
+  'inference',
+  'loss',
+  'training',
+  'evaluation',
+  'moving_average_getter',
+  'l2_regularizer',
+]
+
+NUM_CLASSES = 10
+IMAGE_SIZE = 28
+IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+
+OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
+
+
+def placeholder_inputs(batch_size=None):
+  """Makes the input placeholders `images` and `labels`.
+
+  Args:
+    batch_size: static batch size, or None for any batch size.
+
+  Returns:
+    images: float32 placeholder `[batch_size, 784]` named `images`.
+    labels: int32 placeholder `[batch_size]` named `labels`.
+  """
+  images = tf.placeholder(tf.float32, [batch_size, IMAGE_PIXELS], 'images')
+  labels = tf.placeholder(tf.int32, [batch_size], 'labels')
+  return images, labels
+
+
+def l2_regularizer(scale):
+  """Returns a function mapping a weight tensor to `scale * l2_loss(w)`."""
+  if scale < 0:
+    raise errors.ConfigError(
+      f'l2_regularizer: scale must be >= 0, got {scale}.'
+    )
+
+  def _penalty(weights):
+    return tf.multiply(scale, tf.nn.l2_loss(weights), name='l2_penalty')
+
+  return _penalty
+
+
+def _layer(name, inputs, fan_in, units, activation, regularizer):
+  """One fully connected layer in variable scope `name`."""
+  with tf.variable_scope(name):
+    weights = tf.get_variable(
+      'weights',
+      [fan_in, units],
+      initializer=tf.truncated_normal_initializer(
+        stddev=1.0 / math.sqrt(float(fan_in))
+      ),
+    )
+    biases = tf.get_variable(
+      'biases', [units], initializer=tf.zeros_initializer()
+    )
+    # A reused layer must not add its penalty a second time.
+    if regularizer is not None and not tf.get_variable_scope().reuse:
+      tf.add_to_collection('losses', regularizer(weights))
+    outputs = tf.nn.xw_plus_b(inputs, weights, biases)
+    return activation(outputs) if activation else outputs
+
+
+def inference(images, hidden1_units, hidden2_units, regularizer=None):
+  """Builds the model up to the logits.
+
+  Creates, in the current variable scope, `hidden1/{weights,biases}` (when
+  `hidden1_units` > 0), `hidden2/{weights,biases}` (when `hidden2_units` > 0)
+  and `softmax_linear/{weights,biases}`. In a scope with `reuse=True` it
+  creates no variable and shares the existing ones.
+
+  Args:
+    images: float32 tensor `[batch, 784]`.
+    hidden1_units: units of the first ReLU layer; 0 gives softmax regression.
+    hidden2_units: units of the second ReLU layer; 0 gives one hidden layer.
+    regularizer: optional function weight -> scalar penalty (for example
+      `l2_regularizer(1e-4)`); each penalty is added to the collection
+      `'losses'`.
+
+  Returns:
+    float32 logits `[batch, 10]`.
+
+  Raises:
+    ConfigError: for negative unit counts, or hidden2 without hidden1.
+  """
+  if hidden1_units < 0 or hidden2_units < 0:
+    raise errors.ConfigError(
+      'inference: hidden units must be >= 0, got '
+      f'hidden1_units={hidden1_units}, hidden2_units={hidden2_units}.'
+    )
+  if hidden1_units == 0 and hidden2_units > 0:
+    raise errors.ConfigError(
+      f'inference: hidden2_units={hidden2_units} needs hidden1_units > 0; '
+      'set hidden2_units=0 for softmax regression.'
+    )
+  net, width = images, IMAGE_PIXELS
+  for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units)):
+    if units:
+      net = _layer(name, net, width, units, tf.nn.relu, regularizer)
+      width = units
+  return _layer('softmax_linear', net, width, NUM_CLASSES, None, regularizer)
+
+
+def loss(logits, labels):
+  """Mean cross-entropy plus any regularisation penalties.
+
+  Args:
+    logits: float32 tensor `[batch, 10]`.
+    labels: integer tensor `[batch]` of class ids in [0, 10).
+
+  Returns:
+    float32 scalar: `xentropy_mean`, plus the sum of the `'losses'`
+    collection when it is not empty (then named `total_loss`).
+  """
+  labels = tf.cast(labels, tf.int64)
+  cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
+    labels=labels, logits=logits, name='xentropy'
+  )
+  xentropy_mean = tf.reduce_mean(cross_entropy, name='xentropy_mean')
+  penalties = tf.get_collection('losses')
+  if not penalties:
+    return xentropy_mean
+  return tf.add_n([xentropy_mean] + penalties, name='total_loss')
+
+
+def _optimizer(name, learning_rate, momentum):
+  """Makes the tf.compat.v1 optimizer called `name`."""
+  if name == 'sgd':
+    return tf.train.GradientDescentOptimizer(learning_rate)
+  if name == 'momentum':
+    return tf.train.MomentumOptimizer(learning_rate, momentum)
+  if name == 'adagrad':
+    return tf.train.AdagradOptimizer(learning_rate)
+  if name == 'adam':
+    return tf.train.AdamOptimizer(learning_rate)
+  if name == 'rmsprop':
+    return tf.train.RMSPropOptimizer(learning_rate, momentum=momentum)
+  raise errors.ConfigError(
+    f'training: unknown optimizer {name!r}; expected one of {OPTIMIZERS}.'
+  )
+
+
+def training(
+  loss_tensor,
+  learning_rate,
+  optimizer='sgd',
+  momentum=0.9,
+  moving_average=None,
+  global_step=None,
+):
+  """Adds the ops that train the model one step.
+
+  Computes `tf.gradients` of `loss_tensor` over the trainable variables,
+  applies them with `apply_gradients(..., name='train_step')` (which
+  increments the global step), and groups that op with the moving-average
+  update (when `moving_average` is given) and every op in `UPDATE_OPS`.
+  Adds scalar summaries `loss` and `learning_rate`.
+
+  Args:
+    loss_tensor: float32 scalar from `loss()`.
+    learning_rate: python float, scalar tensor (an in-graph schedule) or a
+      float32 placeholder fed by `hooks.LearningRateSetterHook`.
+    optimizer: one of `OPTIMIZERS`.
+    momentum: momentum of the 'momentum' and 'rmsprop' optimizers.
+    moving_average: optional `tf.train.ExponentialMovingAverage`; its shadow
+      variables (of all trainable variables) are created here.
+    global_step: the global step variable; defaults to the graph's, created
+      when missing.
+
+  Returns:
+    the train op, named `train_op`.
+  """
+  if global_step is None:
+    global_step = tf.train.get_or_create_global_step()
+  tf.summary.scalar('loss', loss_tensor)
+  tf.summary.scalar('learning_rate', learning_rate)
+  opt = _optimizer(optimizer, learning_rate, momentum)
+  variables = tf.trainable_variables()
+  grads = tf.gradients(loss_tensor, variables)
+  apply_op = opt.apply_gradients(
+    list(zip(grads, variables, strict=True)),
+    global_step=global_step,
+    name='train_step',
+  )
+  ops = [apply_op]
+  if moving_average is not None:
+    # The average must see this step's weights, not the previous ones.
+    with tf.control_dependencies([apply_op]):
+      ops.append(moving_average.apply(variables))
+  ops.extend(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+  return tf.group(*ops, name='train_op')
+
+
+def evaluation(logits, labels):
+  """Counts the examples whose top-1 prediction is the label.
+
+  Args:
+    logits: float32 tensor `[batch, 10]`.
+    labels: integer tensor `[batch]` of class ids in [0, 10).
+
+  Returns:
+    int32 scalar: number of correct predictions in the batch.
+  """
+  correct = tf.nn.in_top_k(logits, tf.cast(labels, tf.int32), 1)
+  return tf.reduce_sum(tf.cast(correct, tf.int32), name='num_correct')
+
+
+def moving_average_getter(ema):
+  """A custom getter that returns each variable's moving average.
+
+  Use it to build an evaluation tower on averaged weights:
+
+      with tf.variable_scope(tf.get_variable_scope(), reuse=True,
+                             custom_getter=moving_average_getter(ema)):
+        eval_logits = inference(images, 128, 32)
+
+  Args:
+    ema: the `tf.train.ExponentialMovingAverage` passed to `training()`.
+
+  Returns:
+    a custom getter; variables without an average are returned unchanged.
+  """
+
+  def _getter(getter, name, *args, **kwargs):
+    var = getter(name, *args, **kwargs)
+    average = ema.average(var)
+    return average if average is not None else var
+
+  return _getter

@@ -1,0 +1,144 @@
+"""Learning-rate schedules: in the graph, or fed by a hook.
+
+`learning_rate(schedule, global_step)` turns a `Schedule` into what
+`mnist.training()` takes:
+
+* `constant`, `exponential`, `inverse_time`, `natural_exp`, `polynomial` and
+  `piecewise` are computed in the graph from the global step with
+  `tf.compat.v1.train`'s decay functions;
+* `piecewise_hook` is a float32 placeholder named `learning_rate`, fed at
+  every step by `hooks.LearningRateSetterHook` (the ResNet design).
+
+Example:
+    schedule = Schedule('exponential', 0.8, decay_steps=550, decay_rate=0.99,
+                        staircase=True)
+    lr, hook = learning_rate(schedule, tf.train.get_or_create_global_step())
+    hooks = [hook] if hook else []
+"""
+
+import dataclasses
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+from graphnet import hooks as hooks_lib
+
+__all__ = [
+  'SCHEDULES',
+  'DEFAULT_BOUNDARIES',
+  'DEFAULT_VALUES',
+  'Schedule',
+  'learning_rate',
+]
+
+SCHEDULES = (
+  'constant',
+  'exponential',
+  'inverse_time',
+  'natural_exp',
+  'polynomial',
+  'piecewise',
+  'piecewise_hook',
+)
+
+# The ResNet example's schedule.
+DEFAULT_BOUNDARIES = (40000, 60000, 80000)
+DEFAULT_VALUES = (0.1, 0.01, 0.001, 0.0001)
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  """How the learning rate changes with the global step."""
+
+  # One of SCHEDULES.
+  kind: str = 'constant'
+  # Initial (or constant) learning rate.
+  base_rate: float = 0.01
+  # Steps per decay period (exponential, inverse_time, natural_exp), or the
+  # length of the decay (polynomial).
+  decay_steps: int = 550
+  # Decay factor per period; for polynomial, the final rate is
+  # base_rate * decay_rate.
+  decay_rate: float = 0.99
+  # Decay in whole periods (a staircase) instead of continuously.
+  staircase: bool = False
+  # Steps where the piecewise schedules change value.
+  boundaries: tuple = DEFAULT_BOUNDARIES
+  # Piecewise values: one more than boundaries.
+  values: tuple = DEFAULT_VALUES
+
+  def __post_init__(self):
+    if self.kind not in SCHEDULES:
+      raise errors.ConfigError(
+        f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.'
+      )
+    if self.kind.startswith('piecewise'):
+      _check_piecewise(self.boundaries, self.values)
+    elif self.base_rate <= 0:
+      raise errors.ConfigError(
+        f'Schedule: base_rate must be > 0, got {self.base_rate}.'
+      )
+    if self.decay_steps < 1:
+      raise errors.ConfigError(
+        f'Schedule: decay_steps must be >= 1, got {self.decay_steps}.'
+      )
+
+  def value_at(self, step):
+    """The piecewise value in force at `step` (a python int)."""
+    for boundary, value in zip(self.boundaries, self.values, strict=False):
+      if step < boundary:
+        return value
+    return self.values[-1]
+
+
+def _check_piecewise(boundaries, values):
+  if len(values) != len(boundaries) + 1:
+    raise errors.ConfigError(
+      'Schedule: piecewise needs one more value than boundaries, got '
+      f'{len(boundaries)} boundaries {list(boundaries)} and {len(values)} '
+      f'values {list(values)}.'
+    )
+  if list(boundaries) != sorted(set(boundaries)):
+    raise errors.ConfigError(
+      'Schedule: boundaries must be strictly increasing, got '
+      f'{list(boundaries)}.'
+    )
+
+
+def learning_rate(schedule, global_step):
+  """Builds the learning rate of `schedule`.
+
+  Args:
+    schedule: a `Schedule`.
+    global_step: the int64 global step variable.
+
+  Returns:
+    (rate, hook): `rate` is a float32 scalar tensor named `learning_rate`
+    (a placeholder for `piecewise_hook`); `hook` is the
+    `LearningRateSetterHook` that feeds it, or None for in-graph schedules.
+  """
+  s = schedule
+  if s.kind == 'piecewise_hook':
+    rate = tf.placeholder(tf.float32, [], name='learning_rate')
+    hook = hooks_lib.LearningRateSetterHook(rate, s.boundaries, s.values)
+    return rate, hook
+  if s.kind == 'constant':
+    rate = tf.constant(s.base_rate, tf.float32)
+  elif s.kind == 'piecewise':
+    rate = tf.train.piecewise_constant(
+      global_step, list(s.boundaries), [float(v) for v in s.values]
+    )
+  elif s.kind == 'polynomial':
+    rate = tf.train.polynomial_decay(
+      s.base_rate, global_step, s.decay_steps, s.base_rate * s.decay_rate
+    )
+  else:
+    decay = {
+      'exponential': tf.train.exponential_decay,
+      'inverse_time': tf.train.inverse_time_decay,
+      'natural_exp': tf.train.natural_exp_decay,
+    }[s.kind]
+    rate = decay(
+      s.base_rate, global_step, s.decay_steps, s.decay_rate, s.staircase
+    )
+  return tf.identity(tf.cast(rate, tf.float32), name='learning_rate'), None

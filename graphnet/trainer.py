@@ -1,0 +1,279 @@
+"""Trains the MNIST model under `MonitoredTrainingSession` (TF1's loop).
+
+`run_training(config)` is what `python -m graphnet.fully_connected_feed`
+runs: read the data, build the graph in its own `tf.Graph`, then
+
+    with tf.train.MonitoredTrainingSession(...) as sess:
+      while not sess.should_stop():
+        sess.run(train_op, feed_dict=fill_feed_dict(...))
+
+The saved graph is a contract for notebooks and services: `images:0`
+(float32 `[None, 784]`), `labels:0` (int32 `[None]`), `logits:0`,
+`probabilities:0` and `predictions:0` (int64), the last three computed with
+the weights the model evaluates with (the moving averages when enabled).
+
+Example:
+    from graphnet import config, trainer
+    result = trainer.run_training(
+        config.TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data'))
+    print(result.evaluations['test'].precision)
+"""
+
+import dataclasses
+import os
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import checkpoints
+from graphnet import errors
+from graphnet import evaluation
+from graphnet import hooks as hooks_lib
+from graphnet import input_data
+from graphnet import mnist
+from graphnet import schedules
+from graphnet import session_config
+
+__all__ = [
+  'TrainGraph',
+  'TrainResult',
+  'fill_feed_dict',
+  'build_train_graph',
+  'run_training',
+]
+
+# (key, title) of the data sets evaluated, in TF1's order.
+_EVAL_SETS = (
+  ('train', 'Training'),
+  ('validation', 'Validation'),
+  ('test', 'Test'),
+)
+
+
+@dataclasses.dataclass
+class TrainGraph:
+  """The parts of the training graph the loop and hooks need."""
+
+  graph: tf.Graph
+  global_step: tf.Variable
+  images: tf.Tensor
+  labels: tf.Tensor
+  loss: tf.Tensor
+  train_op: tf.Operation
+  eval_tower: evaluation.EvalTower
+  saver: tf.train.Saver
+  # Hooks the graph needs to run (e.g. the learning-rate setter).
+  hooks: list
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+  """What a finished `run_training` reports."""
+
+  # Global step at the end.
+  global_step: int
+  # Latest checkpoint prefix in log_dir.
+  checkpoint: str
+  # key ('train', 'validation', 'test') -> EvalResult of the last evaluation.
+  evaluations: dict
+
+
+def fill_feed_dict(data_set, images_pl, labels_pl, batch_size):
+  """Feeds the next `batch_size` examples of `data_set` (TF1's helper).
+
+  Returns:
+    {images_pl: float32 [batch_size, 784], labels_pl: int [batch_size]}.
+  """
+  images, labels = data_set.next_batch(batch_size)
+  return {images_pl: images, labels_pl: labels}
+
+
+def _eval_note(config):
+  if not config.moving_average_decay:
+    return ''
+  return (
+    'Evaluating with the moving averages of the weights '
+    f'(decay {config.moving_average_decay}).'
+  )
+
+
+def _build_model(config, images, labels):
+  """Builds the train tower and the evaluation tower.
+
+  Returns:
+    (loss, train_op, eval_logits, lr_hook).
+  """
+  model = config.model
+  regularizer = (
+    mnist.l2_regularizer(model.regularization_rate)
+    if model.regularization_rate
+    else None
+  )
+  global_step = tf.train.get_or_create_global_step()
+  logits = mnist.inference(images, model.hidden1, model.hidden2, regularizer)
+  total_loss = mnist.loss(logits, labels)
+  rate, lr_hook = schedules.learning_rate(config.schedule, global_step)
+  ema = None
+  if config.moving_average_decay:
+    ema = tf.train.ExponentialMovingAverage(
+      config.moving_average_decay, num_updates=global_step
+    )
+  train_op = mnist.training(
+    total_loss, rate, config.optimizer, config.momentum, ema, global_step
+  )
+  getter = mnist.moving_average_getter(ema) if ema else None
+  with (
+    tf.variable_scope(
+      tf.get_variable_scope(), reuse=True, custom_getter=getter
+    ),
+    tf.name_scope('eval'),
+  ):
+    eval_logits = mnist.inference(images, model.hidden1, model.hidden2)
+  return total_loss, train_op, eval_logits, lr_hook
+
+
+def build_train_graph(config):
+  """Builds the whole training graph of `config` in a new `tf.Graph`.
+
+  Creates the global step, the placeholders `images` and `labels`, the
+  model variables (`hidden1/`, `hidden2/`, `softmax_linear/`), optimizer
+  slots, moving averages when enabled, and the named outputs `logits`,
+  `probabilities`, `predictions` of the evaluation tower.
+
+  Returns:
+    a `TrainGraph`.
+  """
+  graph = tf.Graph()
+  device = session_config.resolve_device(config.session.device)
+  with graph.as_default(), tf.device(device):
+    if config.seed is not None:
+      tf.set_random_seed(config.seed)
+    global_step = tf.train.get_or_create_global_step()
+    images, labels = mnist.placeholder_inputs()
+    total_loss, train_op, eval_logits, lr_hook = _build_model(
+      config, images, labels
+    )
+    # The restore contract: names at the root of the graph.
+    logits = tf.identity(eval_logits, name='logits')
+    tf.nn.softmax(logits, name='probabilities')
+    tf.argmax(logits, 1, name='predictions')
+    tower = evaluation.EvalTower(
+      images,
+      labels,
+      mnist.evaluation(logits, labels),
+      note=_eval_note(config),
+    )
+    saver = tf.train.Saver(max_to_keep=config.keep_checkpoint_max)
+  return TrainGraph(
+    graph=graph,
+    global_step=global_step,
+    images=images,
+    labels=labels,
+    loss=total_loss,
+    train_op=train_op,
+    eval_tower=tower,
+    saver=saver,
+    hooks=[lr_hook] if lr_hook else [],
+  )
+
+
+def _prepare_log_dir(log_dir):
+  try:
+    os.makedirs(log_dir, exist_ok=True)
+  except OSError as e:
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} cannot be created: {e.strerror}. Expected a '
+      'writable directory (or a path where one can be made).'
+    ) from e
+  if not os.access(log_dir, os.W_OK | os.X_OK):
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} is not writable; choose another --log_dir.'
+    )
+
+
+def _hooks(config, train_graph, data_sets, printer):
+  """(hooks, chief_only_hooks) for MonitoredTrainingSession."""
+  tg = train_graph
+  hooks = [
+    hooks_lib.StopAtStepHook(last_step=config.max_steps),
+    hooks_lib.DivergenceHook(tg.loss),
+  ] + tg.hooks
+  chief_only = [
+    hooks_lib.StepLoggingHook(
+      tg.loss, config.max_steps, config.log_every, printer=printer
+    ),
+    hooks_lib.EvaluationHook(
+      tg.eval_tower,
+      [(key, title, getattr(data_sets, key)) for key, title in _EVAL_SETS],
+      every_n_steps=config.eval_every,
+      last_step=config.max_steps,
+      summary_dir=config.log_dir,
+      steps_per_run=config.steps_per_run,
+      printer=printer,
+    ),
+  ]
+  return hooks, chief_only
+
+
+def _print_flush(line):
+  print(line, flush=True)
+
+
+def run_training(config, printer=_print_flush):
+  """Trains the model of `config` to `config.max_steps`.
+
+  Resumes from the latest checkpoint in `config.log_dir` (the global step
+  continues); refuses a checkpoint of a different model. Saves checkpoints
+  `model.ckpt-<step>` (with `.meta`) every `save_checkpoint_steps` and at
+  the end, and writes events (graph, `loss`, `learning_rate`,
+  `precision/*`) to `config.log_dir`.
+
+  Args:
+    config: a `config.TrainConfig`.
+    printer: function taking one output line.
+
+  Returns:
+    a `TrainResult`.
+
+  Raises:
+    ConfigError: `log_dir` cannot be created or written.
+    DataError: the data files are missing or malformed.
+    CheckpointMismatchError: `log_dir` holds another model's checkpoint.
+    DivergenceError: the loss became NaN or infinite.
+  """
+  _prepare_log_dir(config.log_dir)
+  data_sets = input_data.read_data_sets(
+    config.input_data_dir, fake_data=config.fake_data, seed=config.seed
+  )
+  tg = build_train_graph(config)
+  with tg.graph.as_default():
+    prefix = checkpoints.latest_checkpoint(config.log_dir)
+    if prefix:
+      checkpoints.check_compatible(
+        prefix, tf.global_variables(), flag=f'--log_dir {config.log_dir}'
+      )
+    hooks, chief_only = _hooks(config, tg, data_sets, printer)
+    evaluator = chief_only[-1]
+    with tf.train.MonitoredTrainingSession(
+      checkpoint_dir=config.log_dir,
+      scaffold=tf.train.Scaffold(saver=tg.saver),
+      hooks=hooks,
+      chief_only_hooks=chief_only,
+      save_checkpoint_steps=config.save_checkpoint_steps,
+      save_summaries_steps=config.log_every,
+      # StepLoggingHook prints the speed; TF's counter only adds noise.
+      log_step_count_steps=None,
+      config=session_config.make_config(config.session),
+    ) as sess:
+      while not sess.should_stop():
+        sess.run(
+          tg.train_op,
+          feed_dict=fill_feed_dict(
+            data_sets.train, tg.images, tg.labels, config.batch_size
+          ),
+        )
+  final = checkpoints.latest_checkpoint(config.log_dir)
+  return TrainResult(
+    global_step=checkpoints.checkpoint_step(final),
+    checkpoint=final,
+    evaluations=evaluator.last_results,
+  )
