@@ -63,6 +63,8 @@ class TrainGraph:
   saver: tf.train.Saver
   # Hooks the graph needs to run (e.g. the learning-rate setter).
   hooks: list
+  # The train tower's input path; its feed_dict() feeds each training run.
+  inputs: object
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,21 +98,36 @@ def _eval_note(config):
   )
 
 
-def _build_model(config, images, labels):
+def _mlp_logits(config, images, regularizer=None):
+  """The fully connected network of `config.model` on `images`."""
+  model = config.model
+  return mnist.inference(images, model.hidden1, model.hidden2, regularizer)
+
+
+# config.model.model -> function(config, images, regularizer) -> logits.
+# Each must create its variables with tf.get_variable so that a second call
+# under reuse=True builds the evaluation tower on the same weights.
+_MODEL_FNS = {'mlp': _mlp_logits}
+
+
+def _build_model(config, train_images, train_labels, eval_images):
   """Builds the train tower and the evaluation tower.
+
+  Args:
+    config: the `TrainConfig`.
+    train_images: float32 `[batch, 784]` the train tower learns from.
+    train_labels: int32 `[batch]`.
+    eval_images: float32 `[None, 784]` placeholder of the evaluation tower.
 
   Returns:
     (loss, train_op, eval_logits, lr_hook).
   """
-  model = config.model
-  regularizer = (
-    mnist.l2_regularizer(model.regularization_rate)
-    if model.regularization_rate
-    else None
-  )
+  model_fn = _MODEL_FNS[config.model.model]
+  rate_l2 = config.model.regularization_rate
+  regularizer = mnist.l2_regularizer(rate_l2) if rate_l2 else None
   global_step = tf.train.get_or_create_global_step()
-  logits = mnist.inference(images, model.hidden1, model.hidden2, regularizer)
-  total_loss = mnist.loss(logits, labels)
+  logits = model_fn(config, train_images, regularizer)
+  total_loss = mnist.loss(logits, train_labels)
   rate, lr_hook = schedules.learning_rate(config.schedule, global_step)
   ema = None
   if config.moving_average_decay:
@@ -127,17 +144,41 @@ def _build_model(config, images, labels):
     ),
     tf.name_scope('eval'),
   ):
-    eval_logits = mnist.inference(images, model.hidden1, model.hidden2)
+    eval_logits = model_fn(config, eval_images)
   return total_loss, train_op, eval_logits, lr_hook
 
 
-def build_train_graph(config):
+class _FeedInputs:
+  """TF1's input path: batches fed into the placeholders by feed_dict."""
+
+  def __init__(self, config, data_set, images, labels):
+    self.images, self.labels = images, labels
+    self._data_set = data_set
+    self._batch_size = config.batch_size
+
+  def feed_dict(self):
+    """The feed of the next training run."""
+    return fill_feed_dict(
+      self._data_set, self.images, self.labels, self._batch_size
+    )
+
+
+def _train_inputs(config, data_sets, images, labels):
+  """What the train tower reads: has .images, .labels and .feed_dict()."""
+  return _FeedInputs(config, data_sets.train, images, labels)
+
+
+def build_train_graph(config, data_sets):
   """Builds the whole training graph of `config` in a new `tf.Graph`.
 
   Creates the global step, the placeholders `images` and `labels`, the
   model variables (`hidden1/`, `hidden2/`, `softmax_linear/`), optimizer
   slots, moving averages when enabled, and the named outputs `logits`,
   `probabilities`, `predictions` of the evaluation tower.
+
+  Args:
+    config: a `config.TrainConfig`.
+    data_sets: the `input_data.Datasets` to train on.
 
   Returns:
     a `TrainGraph`.
@@ -149,8 +190,9 @@ def build_train_graph(config):
       tf.set_random_seed(config.seed)
     global_step = tf.train.get_or_create_global_step()
     images, labels = mnist.placeholder_inputs()
+    inputs = _train_inputs(config, data_sets, images, labels)
     total_loss, train_op, eval_logits, lr_hook = _build_model(
-      config, images, labels
+      config, inputs.images, inputs.labels, images
     )
     # The restore contract: names at the root of the graph.
     logits = tf.identity(eval_logits, name='logits')
@@ -173,6 +215,7 @@ def build_train_graph(config):
     eval_tower=tower,
     saver=saver,
     hooks=[lr_hook] if lr_hook else [],
+    inputs=inputs,
   )
 
 
@@ -244,7 +287,7 @@ def run_training(config, printer=_print_flush):
   data_sets = input_data.read_data_sets(
     config.input_data_dir, fake_data=config.fake_data, seed=config.seed
   )
-  tg = build_train_graph(config)
+  tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     prefix = checkpoints.latest_checkpoint(config.log_dir)
     if prefix:
@@ -265,12 +308,7 @@ def run_training(config, printer=_print_flush):
       config=session_config.make_config(config.session),
     ) as sess:
       while not sess.should_stop():
-        sess.run(
-          tg.train_op,
-          feed_dict=fill_feed_dict(
-            data_sets.train, tg.images, tg.labels, config.batch_size
-          ),
-        )
+        sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
   final = checkpoints.latest_checkpoint(config.log_dir)
   return TrainResult(
     global_step=checkpoints.checkpoint_step(final),
