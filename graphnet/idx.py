@@ -112,6 +112,16 @@ def _read_idx(path, magic, num_dims):
   header_len = 4 * (1 + num_dims)
   decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
   header = _inflate(path, decomp, raw, header_len)
+  # The magic number is checked first: a file of the other kind is the
+  # likelier mistake than a truncated one, and deserves that message.
+  if len(header) >= 4:
+    (found_magic,) = struct.unpack('>I', header[:4])
+    if found_magic != magic:
+      raise errors.DataFormatError(
+        f'{path}: wrong IDX magic number: expected {magic}, found '
+        f'{found_magic}.',
+        path=path,
+      )
   if len(header) < header_len:
     state = (
       'the gzip stream is truncated'
@@ -123,12 +133,7 @@ def _read_idx(path, magic, num_dims):
       f'{len(header)} bytes ({state}).',
       path=path,
     )
-  found_magic, *dims = struct.unpack(f'>{1 + num_dims}I', header)
-  if found_magic != magic:
-    raise errors.DataFormatError(
-      f'{path}: wrong IDX magic number: expected {magic}, found {found_magic}.',
-      path=path,
-    )
+  dims = struct.unpack(f'>{num_dims}I', header[4:])
   expected = 1
   for d in dims:
     expected *= d
