@@ -23,7 +23,8 @@ import urllib.request
 
 from absl import logging
 
-from graphnet import errors, idx
+from graphnet import errors
+from graphnet import idx
 
 __all__ = ['maybe_download', 'make_directory']
 

@@ -26,7 +26,9 @@ import shutil
 import numpy as np
 from absl import logging
 
-from graphnet import download, errors, idx
+from graphnet import download
+from graphnet import errors
+from graphnet import idx
 
 __all__ = [
   'IMAGE_SIZE',

@@ -76,7 +76,9 @@ def server():
     'error.gz': _server_error,
     'slow.gz': _slow,
   }
-  thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+  thread = threading.Thread(
+    target=httpd.serve_forever, args=(0.05,), daemon=True
+  )
   thread.start()
   httpd.url = f'http://127.0.0.1:{httpd.server_address[1]}/files/'
   yield httpd
