@@ -1,0 +1,156 @@
+r"""Evaluates the trainer's checkpoints as they appear: TF1's `mnist_eval.py`.
+
+    python -m graphnet.mnist_eval                      # beside the trainer
+    python -m graphnet.mnist_eval --run_once --subset test
+
+Reads the model sizes (and whether to use moving averages) from each
+checkpoint, prints `After %s training step(s), validation accuracy = %g`
+per new checkpoint and writes `accuracy/<subset>` summaries to `--eval_dir`
+(default `<checkpoint_dir>/eval_<subset>`, so TensorBoard shows them beside
+training). Stops on Ctrl-C or SIGTERM (exit 0), after `--timeout_secs`
+without a new checkpoint, or after one evaluation with `--run_once` (exit 1
+if there was nothing to evaluate).
+"""
+
+import dataclasses
+import os
+import signal
+import sys
+
+# TF's C++ start-up chatter hides the evaluator's lines; must be set before
+# TF is imported.
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
+
+from graphnet import continuous_eval  # noqa: E402
+from graphnet import errors  # noqa: E402
+from graphnet import input_data  # noqa: E402
+
+__all__ = ['EvalFlags', 'main', 'run', 'read_flags']
+
+_ROOT = os.getenv('TEST_TMPDIR', '/tmp')
+_SUBSETS = ('validation', 'test')
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string(
+  'checkpoint_dir',
+  os.path.join(_ROOT, 'tensorflow/mnist/logs/fully_connected_feed'),
+  "The trainer's --log_dir, where its checkpoints appear.",
+)
+flags.DEFINE_string(
+  'input_data_dir',
+  os.path.join(_ROOT, 'tensorflow/mnist/input_data'),
+  'Directory of the MNIST IDX files (the bundled copy lands here).',
+)
+flags.DEFINE_float(
+  'eval_interval_secs', 10.0, 'Seconds between looks for a new checkpoint.'
+)
+flags.DEFINE_boolean(
+  'run_once', False, 'Evaluate the newest checkpoint once and exit.'
+)
+flags.DEFINE_enum('subset', 'validation', list(_SUBSETS), 'Data to score.')
+flags.DEFINE_float(
+  'timeout_secs',
+  0.0,
+  'Exit after this many seconds without a new checkpoint; 0: never.',
+  lower_bound=0.0,
+)
+flags.DEFINE_string(
+  'eval_dir',
+  None,
+  'Where the accuracy summaries go; default <checkpoint_dir>/eval_<subset>.',
+)
+
+flags.register_validator(
+  'eval_interval_secs',
+  lambda v: v > 0,
+  '--eval_interval_secs must be > 0.',
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalFlags:
+  """The evaluator's flags, read once."""
+
+  # The trainer's log_dir.
+  checkpoint_dir: str
+  # Where the MNIST files are.
+  input_data_dir: str
+  # Seconds between polls.
+  interval_secs: float
+  # Evaluate once and exit.
+  run_once: bool
+  # 'validation' or 'test'.
+  subset: str
+  # Seconds without a new checkpoint before exiting; 0 = never.
+  timeout_secs: float
+  # Directory of the summaries.
+  eval_dir: str
+
+
+def read_flags():
+  """Reads the parsed flags once into an `EvalFlags`."""
+  eval_dir = FLAGS.eval_dir or os.path.join(
+    FLAGS.checkpoint_dir, f'eval_{FLAGS.subset}'
+  )
+  return EvalFlags(
+    checkpoint_dir=FLAGS.checkpoint_dir,
+    input_data_dir=FLAGS.input_data_dir,
+    interval_secs=FLAGS.eval_interval_secs,
+    run_once=FLAGS.run_once,
+    subset=FLAGS.subset,
+    timeout_secs=FLAGS.timeout_secs,
+    eval_dir=eval_dir,
+  )
+
+
+def _print_flush(line):
+  print(line, flush=True)
+
+
+def _interrupt(signum, frame):
+  del frame  # Unused.
+  raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main(argv):
+  """Runs the evaluator; 0 on a normal stop, 1 on a graphnet error."""
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  options = read_flags()
+  # A service manager stops the evaluator with SIGTERM: end as on Ctrl-C.
+  signal.signal(signal.SIGTERM, _interrupt)
+  try:
+    data_sets = input_data.read_data_sets(options.input_data_dir)
+    records = continuous_eval.evaluation_loop(
+      options.checkpoint_dir,
+      getattr(data_sets, options.subset),
+      subset=options.subset,
+      interval_secs=options.interval_secs,
+      run_once=options.run_once,
+      timeout_secs=options.timeout_secs,
+      eval_dir=options.eval_dir,
+      printer=_print_flush,
+    )
+  except errors.GraphnetError as e:
+    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
+    return 1
+  except KeyboardInterrupt as e:
+    reason = str(e) or 'SIGINT'
+    _print_flush(f'Evaluator stopped ({reason}).')
+    return 0
+  if options.run_once and not records:
+    return 1
+  return 0
+
+
+def run():
+  """Console-script entry point."""
+  app.run(main)
+
+
+if __name__ == '__main__':
+  run()
