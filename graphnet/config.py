@@ -25,7 +25,7 @@ __all__ = [
   'TrainConfig',
 ]
 
-MODELS = ('mlp',)
+MODELS = ('mlp', 'conv')
 INPUT_PIPELINES = ('feed',)
 
 # Flag values of each --preset; flags given explicitly win.
@@ -64,8 +64,16 @@ class ModelConfig:
   hidden2: int = 32
   # L2 penalty on the weights; 0 = off.
   regularization_rate: float = 0.0
+  # conv: probability of keeping each fc1 unit while training, in (0, 1].
+  keep_prob: float = 0.5
+  # conv: batch-normalise the conv1, conv2 and fc1 pre-activations.
+  batch_norm: bool = False
 
   def __post_init__(self):
+    if not 0.0 < self.keep_prob <= 1.0:
+      raise errors.ConfigError(
+        f'ModelConfig: keep_prob must be in (0, 1], got {self.keep_prob}.'
+      )
     if self.model not in MODELS:
       raise errors.ConfigError(
         f'ModelConfig: model must be one of {MODELS}, got {self.model!r}.'

@@ -46,6 +46,20 @@ flags.DEFINE_integer(
 flags.DEFINE_integer(
   'batch_size', 100, 'Examples per training step.', lower_bound=1
 )
+flags.DEFINE_enum(
+  'model',
+  'mlp',
+  list(config_lib.MODELS),
+  'mlp: fully connected (--hidden1/--hidden2); conv: deep-MNIST CNN.',
+)
+flags.DEFINE_float(
+  'keep_prob',
+  0.5,
+  'conv: probability of keeping an fc1 unit in training, in (0, 1].',
+)
+flags.DEFINE_boolean(
+  'batch_norm', False, 'conv: batch-normalise conv1, conv2 and fc1.'
+)
 flags.DEFINE_string(
   'input_data_dir',
   os.path.join(_ROOT, 'tensorflow/mnist/input_data'),
@@ -160,6 +174,9 @@ flags.register_validator(
   'learning_rate', lambda v: v > 0, '--learning_rate must be > 0.'
 )
 flags.register_validator(
+  'keep_prob', lambda v: 0 < v <= 1, '--keep_prob must be in (0, 1].'
+)
+flags.register_validator(
   'decay_rate', lambda v: 0 < v <= 1, '--decay_rate must be in (0, 1].'
 )
 flags.register_validator(
@@ -235,6 +252,9 @@ def config_from_flags():
       input_data_dir=v('input_data_dir'),
       fake_data=v('fake_data'),
       model=config_lib.ModelConfig(
+        model=v('model'),
+        keep_prob=v('keep_prob'),
+        batch_norm=v('batch_norm'),
         hidden1=v('hidden1'),
         hidden2=v('hidden2'),
         regularization_rate=v('regularization_rate'),

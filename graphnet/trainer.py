@@ -25,6 +25,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
+from graphnet import deep_mnist
 from graphnet import errors
 from graphnet import evaluation
 from graphnet import hooks as hooks_lib
@@ -107,7 +108,7 @@ def _mlp_logits(config, images, regularizer=None):
 # config.model.model -> function(config, images, regularizer) -> logits.
 # Each must create its variables with tf.get_variable so that a second call
 # under reuse=True builds the evaluation tower on the same weights.
-_MODEL_FNS = {'mlp': _mlp_logits}
+_MODEL_FNS = {'mlp': _mlp_logits, 'conv': deep_mnist.model_fn}
 
 
 def _build_model(config, train_images, train_labels, eval_images):
