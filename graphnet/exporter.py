@@ -1,0 +1,143 @@
+"""Exports a trained checkpoint as a frozen graph or a SavedModel.
+
+Both exports hold only the inference path `images` -> `logits`,
+`probabilities`, `predictions`, with the weights (the moving averages when
+the model was trained with them) turned into constants:
+
+* `export_frozen_graph` writes a binary `GraphDef` for
+  `tf.import_graph_def` (TF1 serving, converters);
+* `export_saved_model` writes a SavedModel with the `serve` tag and the
+  signature `serving_default`: input `images` float32 `[None, 784]`,
+  outputs `probabilities` float32 `[None, 10]` and `predictions` int64
+  `[None]`. It loads with `tf.saved_model.load` in TF 2 and is listed by
+  `saved_model_cli show --dir DIR --all`.
+
+The checkpoint's `.meta` graph is checked by `graph_safety` first.
+
+Example:
+    exporter.export_frozen_graph('/tmp/logs', '/tmp/mnist.pb')
+    exporter.export_saved_model('/tmp/logs', '/tmp/mnist_saved_model')
+    loaded = tf.saved_model.load('/tmp/mnist_saved_model')  # eager TF 2
+    loaded.signatures['serving_default'](images=batch)['predictions']
+"""
+
+import os
+import shutil
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+from graphnet import predictor
+
+__all__ = [
+  'SIGNATURE_KEY',
+  'frozen_graph_def',
+  'export_frozen_graph',
+  'export_saved_model',
+]
+
+SIGNATURE_KEY = 'serving_default'
+_OUTPUTS = ('probabilities', 'predictions')
+
+
+def frozen_graph_def(checkpoint, allow_unsafe=False):
+  """The inference graph of `checkpoint` with its variables as constants.
+
+  Args:
+    checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
+    allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+
+  Returns:
+    a `tf.GraphDef` pruned to `images` -> `logits`, `probabilities`,
+    `predictions`; its only placeholder is `images`.
+
+  Raises:
+    CheckpointError: no checkpoint, or damaged checkpoint files.
+    UnsafeGraphError: the `.meta` graph holds refused ops.
+  """
+  with predictor.Predictor.from_checkpoint(
+    checkpoint, allow_unsafe=allow_unsafe
+  ) as model:
+    graph_def = model.graph.as_graph_def()
+    return tf.graph_util.convert_variables_to_constants(
+      model.session, graph_def, list(predictor.OUTPUT_NAMES)
+    )
+
+
+def _check_destination(path, what):
+  parent = os.path.dirname(os.path.abspath(path)) or '.'
+  if not os.path.isdir(parent):
+    raise errors.ConfigError(
+      f'{what} {path}: the directory {parent} does not exist; create it '
+      'first or choose another path.'
+    )
+
+
+def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
+  """Writes the frozen inference graph of `checkpoint` to `out_path`.
+
+  Args:
+    checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
+    out_path: the binary `GraphDef` file to write (replaced if present).
+    allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+
+  Returns:
+    the `tf.GraphDef` written.
+
+  Raises:
+    CheckpointError, UnsafeGraphError: see `frozen_graph_def`.
+    ConfigError: the directory of `out_path` does not exist.
+  """
+  out_path = os.fspath(out_path)
+  _check_destination(out_path, 'frozen graph')
+  graph_def = frozen_graph_def(checkpoint, allow_unsafe)
+  tmp = out_path + '.tmp'
+  with open(tmp, 'wb') as f:
+    f.write(graph_def.SerializeToString())
+  os.replace(tmp, out_path)
+  return graph_def
+
+
+def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
+  """Writes a SavedModel of `checkpoint`'s inference graph to `export_dir`.
+
+  Args:
+    checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
+    export_dir: the SavedModel directory; must not exist yet (SavedModels
+      are never merged); its parent must exist.
+    allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+
+  Raises:
+    CheckpointError, UnsafeGraphError: see `frozen_graph_def`.
+    ConfigError: `export_dir` exists or its parent does not.
+  """
+  export_dir = os.fspath(export_dir)
+  if os.path.exists(export_dir):
+    raise errors.ConfigError(
+      f'SavedModel directory {export_dir} already exists; remove it or '
+      'choose a new directory (a SavedModel is written once).'
+    )
+  _check_destination(export_dir, 'SavedModel directory')
+  graph_def = frozen_graph_def(checkpoint, allow_unsafe)
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.import_graph_def(graph_def, name='')
+    images = graph.get_tensor_by_name(predictor.INPUT_NAME + ':0')
+    outputs = {name: graph.get_tensor_by_name(name + ':0') for name in _OUTPUTS}
+    signature = tf.saved_model.signature_def_utils.predict_signature_def(
+      inputs={predictor.INPUT_NAME: images}, outputs=outputs
+    )
+    # Written next to the destination and renamed, so a failed export
+    # leaves no half-written SavedModel behind.
+    tmp_dir = export_dir + '.tmp'
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    builder = tf.saved_model.Builder(tmp_dir)
+    with tf.Session(graph=graph) as session:
+      builder.add_meta_graph_and_variables(
+        session,
+        [tf.saved_model.tag_constants.SERVING],
+        signature_def_map={SIGNATURE_KEY: signature},
+        strip_default_attrs=True,
+      )
+    builder.save()
+  os.replace(tmp_dir, export_dir)
