@@ -12,6 +12,7 @@ Example:
 """
 
 import dataclasses
+import math
 
 __all__ = ['EvalResult', 'EvalTower']
 
@@ -76,7 +77,8 @@ class EvalTower:
     images, labels = data_set.images, data_set.labels
     if labels.ndim == 2:  # One-hot labels: [N, 10] -> [N].
       labels = labels.argmax(axis=1)
-    images = images.reshape(len(images), -1)
+    # Not reshape(n, -1): that fails for an empty set (--validation_size 0).
+    images = images.reshape(len(images), math.prod(images.shape[1:]))
     correct = 0
     for start in range(0, len(images), self.batch_size):
       stop = start + self.batch_size

@@ -127,20 +127,51 @@ class StopAtStepHook(tf.train.StopAtStepHook):
   """TF's StopAtStepHook that also stops before a run when already done.
 
   TF's hook checks the step only after a run, so resuming a finished
-  training would train one step past `last_step`.
+  training would train one step past `last_step`; and it assumes a run
+  advances the step by one, so with `steps_per_run` > 1 it would miss
+  `last_step` and train one more run.
   """
+
+  def __init__(self, num_steps=None, last_step=None, steps_per_run=1):
+    """Creates the hook.
+
+    Args:
+      num_steps: steps to train from the step the session starts at.
+      last_step: global step to stop at (give one of the two).
+      steps_per_run: global steps that one `session.run` advances.
+
+    Raises:
+      ConfigError: if `steps_per_run` < 1.
+    """
+    if steps_per_run < 1:
+      raise errors.ConfigError(
+        f'StopAtStepHook: steps_per_run must be >= 1, got {steps_per_run}.'
+      )
+    super().__init__(num_steps=num_steps, last_step=last_step)
+    self._steps_per_run = steps_per_run
 
   def after_create_session(self, session, coord):
     super().after_create_session(session, coord)
     if int(session.run(self._global_step_tensor)) >= self._last_step:
       coord.request_stop()
 
+  def after_run(self, run_context, run_values):
+    # results is the step this run started at; re-read the real one only
+    # when this run may have reached last_step.
+    if int(run_values.results) + self._steps_per_run >= self._last_step:
+      step = int(run_context.session.run(self._global_step_tensor))
+      if step >= self._last_step:
+        run_context.request_stop()
+
 
 class DivergenceHook(tf.train.SessionRunHook):
   """Stops training with `DivergenceError` when the loss is NaN or Inf.
 
-  Raising in `after_run` means no checkpoint of the diverged step is saved:
-  the last checkpoint on disk stays the last good one.
+  Raising in `after_run` means no checkpoint of the diverged step is saved
+  (the last checkpoint on disk stays the last good one) only if this hook's
+  `after_run` comes before the `CheckpointSaverHook`'s: with
+  `MonitoredTrainingSession`, pass it first in `chief_only_hooks`, which
+  run before the saver; its `hooks` run after it.
   """
 
   def __init__(self, loss):
