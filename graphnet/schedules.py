@@ -105,12 +105,13 @@ def _check_piecewise(boundaries, values):
     )
 
 
-def learning_rate(schedule, global_step):
+def learning_rate(schedule, global_step, steps_per_run=1):
   """Builds the learning rate of `schedule`.
 
   Args:
     schedule: a `Schedule`.
     global_step: the int64 global step variable.
+    steps_per_run: global steps one `session.run` advances (for the hook).
 
   Returns:
     (rate, hook): `rate` is a float32 scalar tensor named `learning_rate`
@@ -120,13 +121,21 @@ def learning_rate(schedule, global_step):
   s = schedule
   if s.kind == 'piecewise_hook':
     rate = tf.placeholder(tf.float32, [], name='learning_rate')
-    hook = hooks_lib.LearningRateSetterHook(rate, s.boundaries, s.values)
+    hook = hooks_lib.LearningRateSetterHook(
+      rate, s.boundaries, s.values, steps_per_run=steps_per_run
+    )
     return rate, hook
   if s.kind == 'constant':
     rate = tf.constant(s.base_rate, tf.float32)
+  elif s.kind == 'piecewise' and not s.boundaries:
+    rate = tf.constant(float(s.values[0]), tf.float32)
   elif s.kind == 'piecewise':
+    # TF's piecewise_constant changes value after a boundary (step > b);
+    # the hook and value_at change at it (step >= b), as ResNet's setter.
     rate = tf.train.piecewise_constant(
-      global_step, list(s.boundaries), [float(v) for v in s.values]
+      global_step,
+      [int(b) - 1 for b in s.boundaries],
+      [float(v) for v in s.values],
     )
   elif s.kind == 'polynomial':
     rate = tf.train.polynomial_decay(
