@@ -60,7 +60,8 @@ ALLOWED_OPS = frozenset(
   LeakyReluGrad Less LessEqual Log Log1p LogSoftmax LogicalAnd LogicalNot
   LogicalOr LoopCond MatMul Max MaxPool MaxPoolGrad MaxPoolV2 Maximum Mean
   Merge MergeSummary Min Minimum Mod Mul Neg NextIteration NoOp NotEqual
-  OneHot OnesLike Pack Pad PadV2 Placeholder PlaceholderWithDefault Pow
+  OneHot OnesLike Pack Pad PadV2 PartitionedCall Placeholder
+  PlaceholderWithDefault Pow
   PreventGradient Prod RandomShuffle RandomStandardNormal RandomUniform
   RandomUniformInt Range Rank ReadVariableOp RealDiv Reciprocal Relu Relu6
   Relu6Grad ReluGrad Reshape ResourceApplyAdadelta ResourceApplyAdagrad
@@ -71,7 +72,8 @@ ALLOWED_OPS = frozenset(
   Sigmoid SigmoidGrad Sign Size Slice Snapshot Softmax
   SoftmaxCrossEntropyWithLogits Softplus SoftplusGrad
   SparseSoftmaxCrossEntropyWithLogits Split SplitV Sqrt SqrtGrad Square
-  SquaredDifference Squeeze StatelessIf StatelessRandomNormal
+  SquaredDifference Squeeze StatefulPartitionedCall StatelessIf
+  StatelessRandomNormal
   StatelessRandomUniform StatelessWhile StopGradient StridedSlice
   StridedSliceGrad Sub Sum Switch Tanh TanhGrad Tile TopKV2 Transpose
   TruncatedNormal Unpack VarHandleOp VarIsInitializedOp Variable

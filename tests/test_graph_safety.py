@@ -1,0 +1,261 @@
+"""Tests of graphnet.graph_safety and its use by Predictor and the CLI."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from graphnet import checkpoints
+from graphnet import config
+from graphnet import errors
+from graphnet import graph_safety
+from graphnet import predictor
+from graphnet import schedules
+from graphnet import trainer
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _read_meta(prefix):
+  meta = tf.MetaGraphDef()
+  with open(prefix + '.meta', 'rb') as f:
+    meta.ParseFromString(f.read())
+  return meta
+
+
+def _write_meta(prefix, meta):
+  with open(prefix + '.meta', 'wb') as f:
+    f.write(meta.SerializeToString())
+
+
+def _node(meta, name):
+  return next(n for n in meta.graph_def.node if n.name == name)
+
+
+def _save_contract_graph(directory, extra=None):
+  """Saves a tiny graph with the graphnet tensor contract plus `extra`.
+
+  Args:
+    directory: where `model.ckpt` and its .meta go.
+    extra: function called inside the graph to add more ops.
+
+  Returns:
+    the checkpoint prefix.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.placeholder(tf.float32, [None, 784], 'images')
+    weights = tf.get_variable('w', [784, 10])
+    logits = tf.identity(tf.matmul(images, weights), name='logits')
+    tf.nn.softmax(logits, name='probabilities')
+    tf.argmax(logits, 1, name='predictions')
+    if extra:
+      extra()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return saver.save(sess, os.path.join(directory, 'model.ckpt'))
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+  """Checkpoint prefixes of short fake-data runs, one per recipe."""
+  root = tmp_path_factory.mktemp('trained')
+  recipes = {
+    'sgd': {},
+    'momentum_ema_l2': dict(
+      optimizer='momentum',
+      moving_average_decay=0.99,
+      schedule=schedules.Schedule(kind='exponential'),
+      model=config.ModelConfig(regularization_rate=1e-4),
+    ),
+    'adam': dict(optimizer='adam'),
+    'adagrad': dict(optimizer='adagrad'),
+    'rmsprop': dict(
+      optimizer='rmsprop', schedule=schedules.Schedule(kind='piecewise')
+    ),
+  }
+  prefixes = {}
+  for name, kwargs in recipes.items():
+    log_dir = str(root / name)
+    trainer.run_training(
+      config.TrainConfig(
+        log_dir=log_dir,
+        input_data_dir=str(root / 'data'),
+        fake_data=True,
+        max_steps=2,
+        eval_every=2,
+        log_every=2,
+        seed=1,
+        **kwargs,
+      ),
+      printer=lambda line: None,
+    )
+    prefixes[name] = checkpoints.latest_checkpoint(log_dir)
+  return prefixes
+
+
+@pytest.fixture
+def write_file_checkpoint(tmp_path):
+  """(prefix, target): restoring the checkpoint would write `target`."""
+  target = tmp_path / 'pwned.txt'
+
+  def extra():
+    tf.io.write_file(str(target), 'pwned', name='pwn')
+
+  prefix = _save_contract_graph(str(tmp_path), extra)
+  meta = _read_meta(prefix)
+  # Wire the write into the restore op, as a hostile file would.
+  _node(meta, 'save/restore_all').input.append('^pwn')
+  _write_meta(prefix, meta)
+  return prefix, target
+
+
+class TestTrainerGraphs:
+  @pytest.mark.parametrize(
+    'name', ['sgd', 'momentum_ema_l2', 'adam', 'adagrad', 'rmsprop']
+  )
+  def test_accepts_every_trainer_graph(self, trained, name):
+    graph_safety.check_meta_graph_def(_read_meta(trained[name]))
+
+  def test_accepts_contract_graph(self, tmp_path):
+    prefix = _save_contract_graph(str(tmp_path))
+    graph_safety.check_meta_graph_def(_read_meta(prefix))
+
+
+class TestRefusals:
+  def test_write_file_refused_before_anything_runs(self, write_file_checkpoint):
+    prefix, target = write_file_checkpoint
+    with pytest.raises(errors.UnsafeGraphError) as info:
+      predictor.Predictor.from_checkpoint(prefix)
+    message = str(info.value)
+    assert 'WriteFile' in message
+    assert "'pwn'" in message
+    assert 'allow_unsafe=True' in message
+    assert not target.exists()
+
+  def test_allow_unsafe_loads(self, write_file_checkpoint):
+    prefix, target = write_file_checkpoint
+    with predictor.Predictor.from_checkpoint(prefix, allow_unsafe=True) as p:
+      assert p.predict(np.zeros([2, 784], np.float32)).shape == (2,)
+    # The danger the check prevents: restoring ran the hostile op.
+    assert target.read_text() == 'pwned'
+
+  def test_py_func_refused(self, tmp_path):
+    def extra():
+      tf.py_func(lambda x: x, [tf.constant(1.0)], tf.float32, name='hook')
+
+    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    with pytest.raises(errors.UnsafeGraphError, match=r'PyFunc.*hook'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_op_inside_library_function_refused(self, tmp_path):
+    target = str(tmp_path / 'f.txt')
+
+    @tf.function
+    def writer(x):
+      tf.io.write_file(target, 'x')
+      return x
+
+    def extra():
+      writer(tf.constant(1.0))
+
+    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    assert meta.graph_def.library.function
+    with pytest.raises(errors.UnsafeGraphError, match='WriteFile.*function'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_func_attr_naming_an_op_refused(self, tmp_path):
+    def extra():
+      tf.function(lambda x: x * 2.0)(tf.constant(1.0))
+
+    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    graph_safety.check_meta_graph_def(meta)
+    call = next(
+      n
+      for n in meta.graph_def.node
+      if n.op in ('PartitionedCall', 'StatefulPartitionedCall')
+    )
+    call.attr['f'].func.name = 'WriteFile'
+    with pytest.raises(errors.UnsafeGraphError, match="calls 'WriteFile'"):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_save_op_outside_saver_scope_refused(self, tmp_path):
+    def extra():
+      with tf.name_scope('evil'):
+        tf.raw_ops.SaveV2(
+          prefix=str(tmp_path / 'x'),
+          tensor_names=['a'],
+          shape_and_slices=[''],
+          tensors=[tf.constant(1.0)],
+        )
+
+    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    with pytest.raises(errors.UnsafeGraphError, match='SaveV2.*saver scope'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_restore_reaching_save_refused(self, tmp_path):
+    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+    save = next(n.name for n in meta.graph_def.node if n.op == 'SaveV2')
+    _node(meta, 'save/restore_all').input.append('^' + save)
+    with pytest.raises(errors.UnsafeGraphError, match='when the checkpoint'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_restore_from_constant_path_refused(self, tmp_path):
+    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+    path = meta.graph_def.node.add(name='save/evil_path', op='Const')
+    path.attr['dtype'].type = tf.string.as_datatype_enum
+    restore = next(n for n in meta.graph_def.node if n.op == 'RestoreV2')
+    restore.input[0] = 'save/evil_path'
+    with pytest.raises(errors.UnsafeGraphError, match='filename tensor'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_saver_ops_without_saver_refused(self, tmp_path):
+    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+    meta.ClearField('saver_def')
+    with pytest.raises(errors.UnsafeGraphError, match='none declared'):
+      graph_safety.check_meta_graph_def(meta)
+
+  def test_unknown_op_refused_unless_allowed(self):
+    graph_def = tf.GraphDef()
+    graph_def.node.add(name='mystery', op='SomeCustomOp')
+    with pytest.raises(errors.UnsafeGraphError, match='SomeCustomOp'):
+      graph_safety.check_graph_def(graph_def)
+    graph_safety.check_graph_def(graph_def, allow=['SomeCustomOp'])
+
+
+class TestCommandLine:
+  def test_predict_refuses_then_allows_unsafe(self, write_file_checkpoint):
+    prefix, target = write_file_checkpoint
+    image = str(target.parent / 'blank.png')
+    with tf.Graph().as_default(), tf.Session() as sess:
+      png = sess.run(tf.io.encode_png(tf.zeros([28, 28, 1], tf.uint8)))
+    with open(image, 'wb') as f:
+      f.write(png)
+    command = [
+      sys.executable,
+      '-m',
+      'graphnet.predict',
+      '--checkpoint',
+      prefix,
+      image,
+    ]
+    env = dict(os.environ, PYTHONPATH=_REPO)
+    refused = subprocess.run(
+      command, capture_output=True, text=True, env=env, timeout=120
+    )
+    assert refused.returncode == 1
+    assert 'WriteFile' in refused.stderr
+    assert not target.exists()
+    allowed = subprocess.run(
+      command + ['--allow_unsafe'],
+      capture_output=True,
+      text=True,
+      env=env,
+      timeout=120,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.startswith(image + '\t')
