@@ -175,6 +175,19 @@ def _optimizer(name, learning_rate, momentum):
   )
 
 
+def _scalar_summary(tag, value):
+  """A scalar summary whose tag is exactly `tag`.
+
+  `tf.summary.scalar` derives the tag from a uniquified op name, so it would
+  write `learning_rate_1` when an op named `learning_rate` exists.
+  """
+  summary = tf.raw_ops.ScalarSummary(
+    tags=tag, values=tf.cast(value, tf.float32), name=f'{tag}_summary'
+  )
+  tf.add_to_collection(tf.GraphKeys.SUMMARIES, summary)
+  return summary
+
+
 def training(
   loss_tensor,
   learning_rate,
@@ -207,8 +220,8 @@ def training(
   """
   if global_step is None:
     global_step = tf.train.get_or_create_global_step()
-  tf.summary.scalar('loss', loss_tensor)
-  tf.summary.scalar('learning_rate', learning_rate)
+  _scalar_summary('loss', loss_tensor)
+  _scalar_summary('learning_rate', learning_rate)
   opt = _optimizer(optimizer, learning_rate, momentum)
   variables = tf.trainable_variables()
   grads = tf.gradients(loss_tensor, variables)
