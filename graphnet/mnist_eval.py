@@ -24,7 +24,6 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import continuous_eval  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import input_data  # noqa: E402
 
@@ -121,6 +120,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
   options = read_flags()
+  # Imported here, not above, so that --help and flag errors answer at once
+  # instead of after TensorFlow's few seconds of loading.
+  from graphnet import continuous_eval  # noqa: PLC0415
+
   # A service manager stops the evaluator with SIGTERM: end as on Ctrl-C.
   signal.signal(signal.SIGTERM, _interrupt)
   try:
