@@ -12,6 +12,7 @@ EventAccumulator, and draws two panels against the global step: the loss
 
 import argparse
 import os
+import re
 import sys
 
 import matplotlib
@@ -27,6 +28,9 @@ from graphnet import errors  # noqa: E402
 __all__ = ['read_curves', 'plot_curves', 'main']
 
 _EVENTS_MARK = 'tfevents'
+# TF makes a summary tag unique within a graph, so a run whose graph already
+# has a `learning_rate` op logs the rate as `learning_rate_1`.
+_RATE_TAG = re.compile(r'learning_rate(_\d+)?$')
 
 
 def _has_events(directory):
@@ -93,16 +97,20 @@ def plot_curves(curves, out, title=None):
   loss_ax.set_xlabel('global step')
   loss_ax.set_ylabel('loss')
   loss_ax.set_title('Training loss')
-  if 'learning_rate' in curves:
+  rate_tags = sorted(t for t in curves if _RATE_TAG.match(t))
+  if rate_tags:
     rate_ax = loss_ax.twinx()
-    rate_ax.plot(
-      *curves['learning_rate'], color='tab:gray', linestyle='--', label='lr'
-    )
-    rate_ax.set_ylabel('learning rate')
+    rate_ax.plot(*curves[rate_tags[0]], color='tab:gray', linestyle='--')
+    rate_ax.set_ylabel('learning rate (dashed)')
   for tag in sorted(curves):
-    if tag.split('/')[-2:-1] in (['precision'], ['accuracy']):
-      steps, values = curves[tag]
-      prec_ax.plot(steps, values, marker='o', markersize=3, label=tag)
+    kind = tag.split('/')[-2:-1]
+    if kind == ['precision']:
+      prec_ax.plot(*curves[tag], marker='o', markersize=3, label=tag)
+    elif kind == ['accuracy']:
+      # mnist_eval's points often sit on the trainer's: draw them apart.
+      prec_ax.plot(
+        *curves[tag], marker='x', markersize=9, linestyle=':', label=tag
+      )
   prec_ax.set_xlabel('global step')
   prec_ax.set_ylabel('precision @ 1')
   prec_ax.set_title('Precision')
