@@ -38,6 +38,7 @@ __all__ = [
   'training',
   'evaluation',
   'moving_average_getter',
+  'make_optimizer',
   'l2_regularizer',
 ]
 
@@ -158,6 +159,17 @@ def loss(logits, labels):
   return tf.add_n([xentropy_mean] + penalties, name='total_loss')
 
 
+def make_optimizer(name, learning_rate, momentum=0.9):
+  """Makes the tf.compat.v1 optimizer called `name` (one of `OPTIMIZERS`).
+
+  `learning_rate` may be a float, a scalar tensor, or a function returning
+  one (called each time the optimizer builds an update, e.g. inside a loop
+  body). Pass the optimizer to `training()` more than once to reuse its
+  slot variables.
+  """
+  return _optimizer(name, learning_rate, momentum)
+
+
 def _optimizer(name, learning_rate, momentum):
   """Makes the tf.compat.v1 optimizer called `name`."""
   if name == 'sgd':
@@ -208,7 +220,8 @@ def training(
     loss_tensor: float32 scalar from `loss()`.
     learning_rate: python float, scalar tensor (an in-graph schedule) or a
       float32 placeholder fed by `hooks.LearningRateSetterHook`.
-    optimizer: one of `OPTIMIZERS`.
+    optimizer: one of `OPTIMIZERS`, or a `tf.train.Optimizer` (e.g. from
+      `make_optimizer`) whose slots a second call then reuses.
     momentum: momentum of the 'momentum' and 'rmsprop' optimizers.
     moving_average: optional `tf.train.ExponentialMovingAverage`; its shadow
       variables (of all trainable variables) are created here.
@@ -222,7 +235,10 @@ def training(
     global_step = tf.train.get_or_create_global_step()
   _scalar_summary('loss', loss_tensor)
   _scalar_summary('learning_rate', learning_rate)
-  opt = _optimizer(optimizer, learning_rate, momentum)
+  if isinstance(optimizer, tf.train.Optimizer):
+    opt = optimizer
+  else:
+    opt = _optimizer(optimizer, learning_rate, momentum)
   variables = tf.trainable_variables()
   grads = tf.gradients(loss_tensor, variables)
   apply_op = opt.apply_gradients(

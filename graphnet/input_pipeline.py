@@ -1,0 +1,330 @@
+"""Graph-resident training data and the in-graph training loop.
+
+`--input_pipeline resident` keeps the whole training set in the graph: two
+LOCAL variables (`resident/images` float32 `[N, 784]`, `resident/labels`
+int32 `[N]`) filled once per session from the NumPy arrays through
+placeholders (the Scaffold's `local_init_feed_dict`), so the `.meta` graph
+holds no data. Batches are gathered inside the graph with the epoch rules of
+`input_data.DataSet.next_batch`: the order is shuffled at the start of every
+epoch (the first included), and a batch that crosses the end of an epoch is
+the old epoch's tail followed by the new epoch's head. Epoch `e`'s order is
+a stateless shuffle seeded by `(seed, e)`.
+
+`ResidentInputs.train_loop(step_fn, num_steps)` runs `num_steps` training
+steps per `session.run` in a `tf.while_loop` whose body gathers a batch and
+builds `step_fn(images, labels)` on it. The body may only reuse variables
+made before it (model weights, optimizer slots, moving averages): variables
+live outside the loop so checkpoints, hooks and the evaluation tower see
+them, and a variable made inside would be a new one every run.
+
+Example:
+    images, labels = mnist.placeholder_inputs()
+    inputs = ResidentInputs(data_sets.train, images, labels, batch_size=100,
+                            seed=0)
+    step_fn(images, labels)  # Creates the variables, on the placeholders.
+    loss, train_op = inputs.train_loop(step_fn, num_steps=100)
+    scaffold = tf.train.Scaffold(
+        local_init_feed_dict=inputs.local_init_feed_dict)
+"""
+
+import contextlib
+import secrets
+
+import numpy as np
+import tensorflow as tf2
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+
+__all__ = ['ResidentInputs']
+
+# Collections a training step both appends to and reads back (penalties,
+# batch-norm updates, summaries). The loop body starts them empty so it
+# uses only its own ops, and the outer graph gets back what it had.
+_STEP_COLLECTIONS = (
+  tf.GraphKeys.REGULARIZATION_LOSSES,
+  'losses',
+  tf.GraphKeys.UPDATE_OPS,
+  tf.GraphKeys.SUMMARIES,
+)
+
+
+def _local_variable(initial_value, name):
+  return tf.Variable(
+    initial_value,
+    trainable=False,
+    collections=[tf.GraphKeys.LOCAL_VARIABLES],
+    name=name,
+  )
+
+
+@contextlib.contextmanager
+def _isolated_collections(keys):
+  """Empties the collections `keys` inside the block, restores them after."""
+  saved = {}
+  for key in keys:
+    ref = tf.get_collection_ref(key)
+    saved[key] = list(ref)
+    del ref[:]
+  try:
+    yield
+  finally:
+    for key, values in saved.items():
+      tf.get_collection_ref(key)[:] = values
+
+
+def _reuse_only_getter(variables):
+  """A custom getter returning existing variables; creating one raises."""
+  by_name = {v.op.name: v for v in variables}
+
+  def _getter(getter, name, *args, **kwargs):
+    del getter, args, kwargs  # Never create: only look up.
+    if name not in by_name:
+      raise errors.ConfigError(
+        f'The in-graph training loop (--steps_per_run > 1 or --input_pipeline '
+        f'resident) would create variable {name!r} inside the loop body; '
+        'every variable must exist before the loop. Build the step once on '
+        'the placeholders first, or train with --input_pipeline feed.'
+      )
+    return by_name[name]
+
+  return _getter
+
+
+def _all_variables():
+  return tf.global_variables() + tf.local_variables()
+
+
+class ResidentInputs:
+  """The training set in LOCAL variables, batched and shuffled in-graph.
+
+  Attributes:
+    images: the float32 `[None, 784]` placeholder the step is first built
+      on (to create the variables); also the restore contract's `images`.
+    labels: the int32 `[None]` placeholder.
+    local_init_feed_dict: feed of the local-variable initializer, for
+      `tf.train.Scaffold(local_init_feed_dict=...)`.
+  """
+
+  def __init__(self, data_set, images, labels, batch_size, seed=None):
+    """Creates the resident data and the batch-order state.
+
+    Creates LOCAL variables in name scope `resident/`: `images` float32
+    `[N, 784]`, `labels` int32 `[N]` (initialised from placeholders
+    `images_init` / `labels_init`), `order` int32 `[N]` (the current
+    epoch's permutation), `index_in_epoch` and `epoch` (int32 scalars).
+    They are not saved in checkpoints: like `DataSet`, a new session starts
+    again at epoch 0.
+
+    Args:
+      data_set: an `input_data.DataSet` (`.images` float32 `[N, 784]`,
+        `.labels` int `[N]`).
+      images: the float32 `[None, 784]` images placeholder.
+      labels: the int32 `[None]` labels placeholder.
+      batch_size: examples per step, in [1, N].
+      seed: int seed of the epoch shuffles; None picks one at random.
+
+    Raises:
+      DataError: `batch_size` is not in [1, N] or labels are one-hot.
+    """
+    num = data_set.num_examples
+    if not 1 <= batch_size <= num:
+      raise errors.DataError(
+        f'--batch_size {batch_size}: the resident input pipeline needs a '
+        f'batch size in [1, {num}] (the training set has {num} examples).'
+      )
+    data_labels = np.asarray(data_set.labels)
+    if data_labels.ndim != 1:
+      raise errors.DataError(
+        'The resident input pipeline needs int labels [N], found shape '
+        f'{list(data_labels.shape)}; read the data with one_hot=False.'
+      )
+    self.images, self.labels = images, labels
+    self._num_examples = num
+    self._batch_size = batch_size
+    self._seed = secrets.randbits(31) if seed is None else int(seed)
+    data_images = np.asarray(data_set.images, np.float32).reshape(num, -1)
+    with tf.name_scope('resident'):
+      images_init = tf.placeholder(
+        tf.float32, data_images.shape, name='images_init'
+      )
+      labels_init = tf.placeholder(tf.int32, [num], name='labels_init')
+      self._images = _local_variable(images_init, 'images')
+      self._labels = _local_variable(labels_init, 'labels')
+      self._order = _local_variable(self._permutation(0), 'order')
+      self._index = _local_variable(0, 'index_in_epoch')
+      self._epoch = _local_variable(0, 'epoch')
+    self.local_init_feed_dict = {
+      images_init: data_images,
+      labels_init: data_labels.astype(np.int32, copy=False),
+    }
+
+  def feed_dict(self):
+    """Nothing is fed per training run: the data is already in the graph."""
+    return None
+
+  def _permutation(self, epoch):
+    """int32 `[N]`: the order of epoch `epoch` (a scalar int32 tensor)."""
+    seed = tf.stack([tf.constant(self._seed), tf.cast(epoch, tf.int32)])
+    return tf2.random.experimental.stateless_shuffle(
+      tf.range(self._num_examples, dtype=tf.int32), seed=seed
+    )
+
+  def _draw(self, order, index, epoch):
+    """Gathers one batch; returns (images, labels, order, index, epoch)."""
+    size, num = self._batch_size, self._num_examples
+    end = index + size
+
+    def _within_epoch():
+      return order[index:end], order, end, epoch
+
+    def _crossing():
+      new_order = self._permutation(epoch + 1)
+      head = end - num
+      indices = tf.concat([order[index:], new_order[:head]], 0)
+      return indices, new_order, head, epoch + 1
+
+    indices, order, index, epoch = tf.cond(end <= num, _within_epoch, _crossing)
+    indices.set_shape([size])
+    batch_images = tf.gather(self._images, indices)  # [batch, 784]
+    batch_labels = tf.gather(self._labels, indices)  # [batch]
+    return batch_images, batch_labels, order, index, epoch
+
+  def next_batch(self):
+    """One batch outside any loop, advancing the stored order state.
+
+    Returns:
+      (images float32 `[batch, 784]`, labels int32 `[batch]`); running them
+      (together, in one `session.run`) consumes the next batch.
+    """
+    images, labels, order, index, epoch = self._draw(
+      self._order.read_value(),
+      self._index.read_value(),
+      self._epoch.read_value(),
+    )
+    with tf.control_dependencies([images, labels]):
+      save = tf.group(
+        self._order.assign(order),
+        self._index.assign(index),
+        self._epoch.assign(epoch),
+      )
+    with tf.control_dependencies([save]):
+      return tf.identity(images), tf.identity(labels)
+
+  def train_loop(self, step_fn, num_steps):
+    """Builds `num_steps` training steps in one `tf.while_loop`.
+
+    `step_fn(images, labels)` must return `(loss, train_op)` and must have
+    been called once before (on `self.images` / `self.labels`) so that
+    every variable, optimizer slot and moving average it uses exists. In
+    the body it runs in the caller's variable scope with a getter that
+    only returns existing variables; the collections `losses`,
+    `regularization_losses`, `update_ops` and `summaries` start empty there
+    and are restored afterwards (summaries of the body would be unusable
+    outside it: add them on the returned loss).
+
+    Args:
+      step_fn: function (images float32 `[batch, 784]`, labels int32
+        `[batch]`) -> (float32 scalar loss, train op).
+      num_steps: int32 scalar tensor (or int): steps to run, >= 0.
+
+    Returns:
+      (loss, train_op): the last step's loss (0.0 when no step ran), and
+      the op that runs the loop and stores the batch-order state.
+
+    Raises:
+      ConfigError: `step_fn` creates a variable inside the loop.
+    """
+    before = set(v.ref() for v in _all_variables())
+    getter = _reuse_only_getter(_all_variables())
+
+    def _cond(i, *unused):
+      del unused
+      return i < num_steps
+
+    def _body(i, unused_loss, order, index, epoch):
+      del unused_loss
+      images, labels, order, index, epoch = self._draw(order, index, epoch)
+      with (
+        tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
+        _isolated_collections(_STEP_COLLECTIONS),
+      ):
+        loss, step_op = step_fn(images, labels)
+      # The next iteration must read the weights this one wrote.
+      with tf.control_dependencies([step_op]):
+        return (
+          i + 1,
+          tf.identity(tf.cast(loss, tf.float32)),
+          tf.identity(order),
+          tf.identity(index),
+          tf.identity(epoch),
+        )
+
+    loop_vars = (
+      tf.constant(0),
+      tf.constant(0.0),
+      self._order.read_value(),
+      self._index.read_value(),
+      self._epoch.read_value(),
+    )
+    _, loss, order, index, epoch = tf.while_loop(
+      _cond,
+      _body,
+      loop_vars,
+      parallel_iterations=1,
+      back_prop=False,
+      name='train_loop',
+    )
+    created = [v for v in _all_variables() if v.ref() not in before]
+    if created:
+      raise errors.ConfigError(
+        'The in-graph training loop created variables inside its body: '
+        f'{[v.op.name for v in created]}. Build the step once before the '
+        'loop so they exist, or train with --input_pipeline feed.'
+      )
+    save = tf.group(
+      self._order.assign(order),
+      self._index.assign(index),
+      self._epoch.assign(epoch),
+      name='save_batch_order',
+    )
+    with tf.control_dependencies([save]):
+      loss = tf.identity(loss, name='train_loop_loss')
+    return loss, tf.group(loss, name='train_loop_op')
+
+
+class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
+  """TF's `CheckpointSaverHook` for runs of `steps_per_run` global steps.
+
+  TF's hook predicts the step after a run as the fetched (start) step + 1;
+  with longer runs it would save one run late.
+  """
+
+  def __init__(self, checkpoint_dir, save_steps, saver, steps_per_run):
+    """Creates the hook: saves `saver`'s checkpoints every `save_steps`."""
+    super().__init__(checkpoint_dir, save_steps=save_steps, saver=saver)
+    # Estimator's own way of telling the hook how far one run goes.
+    self._set_steps_per_run(steps_per_run)
+
+
+class LoopSummarySaverHook(tf.train.SummarySaverHook):
+  """TF's `SummarySaverHook` for runs of `steps_per_run` global steps.
+
+  TF's hook predicts the next run's step as this one's + 1, so with longer
+  runs it would write `steps_per_run` times too rarely.
+  """
+
+  def __init__(self, save_steps, output_dir, steps_per_run):
+    """Creates the hook: writes the merged summaries every `save_steps`."""
+    super().__init__(
+      save_steps=save_steps,
+      output_dir=output_dir,
+      scaffold=tf.train.Scaffold(),
+    )
+    self._steps_per_run = steps_per_run
+
+  def after_run(self, run_context, run_values):
+    super().after_run(run_context, run_values)
+    # The step at the end of the next run: this run's start + 2 runs.
+    start = int(run_values.results['global_step'])
+    self._next_step = start + 2 * self._steps_per_run
