@@ -23,6 +23,7 @@ Example:
         sess.run(train_op, feed_dict=...)
 """
 
+import bisect
 import math
 import time
 
@@ -119,8 +120,15 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     )
 
   def after_run(self, run_context, run_values):
-    # results is the step this run started at; the next run starts later.
-    self._rate = self.rate_at(int(run_values.results) + self._steps_per_run)
+    # results is read in the same run as the increment, so it may be the
+    # step before or after it: near a boundary, read the real step.
+    start = int(run_values.results)
+    window = (start, start + 2 * self._steps_per_run)
+    if len({bisect.bisect_right(self._boundaries, s) for s in window}) > 1:
+      step = int(run_context.session.run(self._global_step))
+    else:
+      step = start + self._steps_per_run
+    self._rate = self.rate_at(step)
 
 
 class StopAtStepHook(tf.train.StopAtStepHook):

@@ -114,6 +114,23 @@ class TestLearningRateSetterHook:
     for _ in range(5):
       self._check(self._fed_rates(), list(range(12)))
 
+  def test_fetch_after_the_increment_near_a_boundary(self):
+    # The step fetched with the train op may already include the increment
+    # (4 for a run that started at 3); the hook must not skip ahead into
+    # the next piece (boundary 5).
+    with tf.Graph().as_default():
+      global_step = _global_step(4)
+      rate = tf.placeholder(tf.float32, [])
+      hook = hooks.LearningRateSetterHook(rate, _BOUNDARIES, _VALUES)
+      hook.begin()
+      with tf.Session() as sess:
+        sess.run(global_step.initializer)
+        context = tf.train.SessionRunContext(None, sess)
+        values = tf.train.SessionRunValues(4, None, None)
+        hook.after_run(context, values)
+        fed = hook.before_run(context).feed_dict[rate]
+    assert fed == _reference_rate(4)
+
   def test_rate_at(self):
     hook = hooks.LearningRateSetterHook('r', [10], [1.0, 2.0])
     assert [hook.rate_at(s) for s in (0, 9, 10, 11)] == [1.0, 1.0, 2.0, 2.0]
