@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 MODELS = ('mlp', 'conv')
-INPUT_PIPELINES = ('feed',)
+# 'feed': TF1's feed_dict of each batch; 'resident': the training set in
+# graph variables, batches drawn in the graph (graphnet.input_pipeline).
+INPUT_PIPELINES = ('feed', 'resident')
 
 # Flag values of each --preset; flags given explicitly win.
 PRESETS = {
@@ -132,7 +134,9 @@ class TrainConfig:
   session: session_config.SessionOptions = session_config.SessionOptions()
   # How batches reach the graph: one of INPUT_PIPELINES.
   input_pipeline: str = 'feed'
-  # Training steps per session.run.
+  # Training steps per session.run (an in-graph loop); > 1 needs the
+  # 'resident' pipeline, and log_every, eval_every and save_checkpoint_steps
+  # are rounded up to multiples of it by the trainer.
   steps_per_run: int = 1
 
   def __post_init__(self):
@@ -163,3 +167,9 @@ class TrainConfig:
           f'TrainConfig: {name} must be {expected}, got '
           f'{getattr(self, name)!r}.'
         )
+    if self.steps_per_run > 1 and self.input_pipeline != 'resident':
+      raise errors.ConfigError(
+        f'TrainConfig: --steps_per_run {self.steps_per_run} needs '
+        f'--input_pipeline resident (got {self.input_pipeline!r}): the '
+        'in-graph loop draws its batches from the graph-resident data.'
+      )

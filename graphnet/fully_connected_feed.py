@@ -164,11 +164,25 @@ flags.DEFINE_enum(
   'input_pipeline',
   'feed',
   list(config_lib.INPUT_PIPELINES),
-  'How batches reach the graph.',
+  'How batches reach the graph: feed (feed_dict, TF1) or resident (the '
+  'training set in graph variables, batches drawn in the graph).',
 )
 flags.DEFINE_integer(
-  'steps_per_run', 1, 'Training steps per session.run.', lower_bound=1
+  'steps_per_run',
+  1,
+  'Training steps per session.run (an in-graph loop; > 1 needs '
+  '--input_pipeline resident; log/eval/checkpoint intervals are rounded '
+  'up to multiples of it).',
+  lower_bound=1,
 )
+
+
+@flags.multi_flags_validator(
+  ['steps_per_run', 'input_pipeline'],
+  message='--steps_per_run > 1 needs --input_pipeline resident.',
+)
+def _check_steps_per_run(values):
+  return values['steps_per_run'] == 1 or values['input_pipeline'] == 'resident'
 
 flags.register_validator(
   'learning_rate', lambda v: v > 0, '--learning_rate must be > 0.'

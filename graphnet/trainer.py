@@ -30,6 +30,7 @@ from graphnet import errors
 from graphnet import evaluation
 from graphnet import hooks as hooks_lib
 from graphnet import input_data
+from graphnet import input_pipeline
 from graphnet import mnist
 from graphnet import schedules
 from graphnet import session_config
@@ -111,13 +112,29 @@ def _mlp_logits(config, images, regularizer=None):
 _MODEL_FNS = {'mlp': _mlp_logits, 'conv': deep_mnist.model_fn}
 
 
-def _build_model(config, train_images, train_labels, eval_images):
+def _rate_fn(schedule, rate, global_step):
+  """The optimizer's learning rate, built in the graph that asks for it.
+
+  In-graph schedules are rebuilt inside a training loop's body so each step
+  reads the global step it is at; a fed rate (`piecewise_hook`) stays the
+  placeholder, fed once per run.
+  """
+  outer = tf.get_default_graph()
+
+  def _rate():
+    if tf.get_default_graph() is outer or schedule.kind == 'piecewise_hook':
+      return rate
+    return schedules.learning_rate(schedule, global_step)[0]
+
+  return _rate
+
+
+def _build_model(config, inputs, eval_images):
   """Builds the train tower and the evaluation tower.
 
   Args:
     config: the `TrainConfig`.
-    train_images: float32 `[batch, 784]` the train tower learns from.
-    train_labels: int32 `[batch]`.
+    inputs: the train tower's input path (see `_train_inputs`).
     eval_images: float32 `[None, 784]` placeholder of the evaluation tower.
 
   Returns:
@@ -127,17 +144,33 @@ def _build_model(config, train_images, train_labels, eval_images):
   rate_l2 = config.model.regularization_rate
   regularizer = mnist.l2_regularizer(rate_l2) if rate_l2 else None
   global_step = tf.train.get_or_create_global_step()
-  logits = model_fn(config, train_images, regularizer)
-  total_loss = mnist.loss(logits, train_labels)
   rate, lr_hook = schedules.learning_rate(config.schedule, global_step)
   ema = None
   if config.moving_average_decay:
     ema = tf.train.ExponentialMovingAverage(
       config.moving_average_decay, num_updates=global_step
     )
-  train_op = mnist.training(
-    total_loss, rate, config.optimizer, config.momentum, ema, global_step
+  # One optimizer object: a second step built with it (an in-graph loop's
+  # body) reuses its slots instead of making new ones.
+  optimizer = mnist.make_optimizer(
+    config.optimizer,
+    _rate_fn(config.schedule, rate, global_step),
+    config.momentum,
   )
+
+  def step_fn(images, labels):
+    logits = model_fn(config, images, regularizer)
+    step_loss = mnist.loss(logits, labels)
+    return step_loss, mnist.training(
+      step_loss, rate, optimizer, config.momentum, ema, global_step
+    )
+
+  total_loss, train_op = inputs.build(step_fn, rate)
+  if lr_hook is not None and config.steps_per_run > 1:
+    s = config.schedule
+    lr_hook = hooks_lib.LearningRateSetterHook(
+      rate, s.boundaries, s.values, steps_per_run=config.steps_per_run
+    )
   getter = mnist.moving_average_getter(ema) if ema else None
   with (
     tf.variable_scope(
@@ -157,15 +190,64 @@ class _FeedInputs:
     self._data_set = data_set
     self._batch_size = config.batch_size
 
+  def build(self, step_fn, rate):
+    """(loss, train_op) of one step on the placeholders."""
+    del rate  # mnist.training already summarises it.
+    return step_fn(self.images, self.labels)
+
   def feed_dict(self):
     """The feed of the next training run."""
     return fill_feed_dict(
       self._data_set, self.images, self.labels, self._batch_size
     )
 
+  # Scaffold(local_init_feed_dict=...): nothing to feed.
+  local_init_feed_dict = None
+
+
+class _ResidentInputs(input_pipeline.ResidentInputs):
+  """The training set in the graph; `steps_per_run` steps per run."""
+
+  def __init__(self, config, data_set, images, labels):
+    super().__init__(
+      data_set, images, labels, config.batch_size, seed=config.seed
+    )
+    self._steps_per_run = config.steps_per_run
+    self._max_steps = config.max_steps
+
+  def build(self, step_fn, rate):
+    """(last step's loss, train_op) of one loop of up to N steps."""
+    # The step built on the placeholders makes the variables, slots and
+    # moving averages; its summaries would need a feed, so they are dropped
+    # and remade on the loop's loss.
+    summaries = tf.get_collection_ref(tf.GraphKeys.SUMMARIES)
+    kept = list(summaries)
+    step_fn(self.images, self.labels)
+    summaries[:] = kept
+    global_step = tf.train.get_global_step()
+    # The very tensor hooks fetch as the global step, so they read it
+    # before the loop starts (the step the run started at).
+    start = tf.get_default_graph().as_graph_element(global_step)
+    remaining = tf.cast(self._max_steps - start, tf.int32)
+    num_steps = tf.clip_by_value(remaining, 0, self._steps_per_run)
+    loss, train_op = self.train_loop(step_fn, num_steps)
+    for tag, value in (('loss', loss), ('learning_rate', rate)):
+      tf.add_to_collection(
+        tf.GraphKeys.SUMMARIES,
+        tf.raw_ops.ScalarSummary(tags=tag, values=value, name=f'{tag}_loop'),
+      )
+    return loss, train_op
+
 
 def _train_inputs(config, data_sets, images, labels):
-  """What the train tower reads: has .images, .labels and .feed_dict()."""
+  """The train tower's input path.
+
+  Has .images and .labels (the placeholders the step is first built on),
+  .build(step_fn, rate) -> (loss, train_op), .feed_dict() (the feed of each
+  training run, or None) and .local_init_feed_dict (or None).
+  """
+  if config.input_pipeline == 'resident':
+    return _ResidentInputs(config, data_sets.train, images, labels)
   return _FeedInputs(config, data_sets.train, images, labels)
 
 
@@ -193,7 +275,7 @@ def build_train_graph(config, data_sets):
     images, labels = mnist.placeholder_inputs()
     inputs = _train_inputs(config, data_sets, images, labels)
     total_loss, train_op, eval_logits, lr_hook = _build_model(
-      config, inputs.images, inputs.labels, images
+      config, inputs, images
     )
     # The restore contract: names at the root of the graph.
     logits = tf.identity(eval_logits, name='logits')
@@ -238,10 +320,12 @@ def _hooks(config, train_graph, data_sets, printer):
   """(hooks, chief_only_hooks) for MonitoredTrainingSession."""
   tg = train_graph
   hooks = [
-    hooks_lib.StopAtStepHook(last_step=config.max_steps),
+    hooks_lib.StopAtStepHook(
+      last_step=config.max_steps, steps_per_run=config.steps_per_run
+    ),
     hooks_lib.DivergenceHook(tg.loss),
   ] + tg.hooks
-  chief_only = [
+  chief_only = _loop_saver_hooks(config, tg) + [
     hooks_lib.StepLoggingHook(
       tg.loss, config.max_steps, config.log_every, printer=printer
     ),
@@ -256,6 +340,58 @@ def _hooks(config, train_graph, data_sets, printer):
     ),
   ]
   return hooks, chief_only
+
+
+def _loop_saver_hooks(config, train_graph):
+  """Checkpoint and summary hooks for runs of `steps_per_run` > 1 steps.
+
+  MonitoredTrainingSession's own hooks assume one step per run (they would
+  save one run late and summarise N times too rarely); with a loop they are
+  off (see `_saving_steps`) and these take their place.
+  """
+  if config.steps_per_run == 1:
+    return []
+  return [
+    input_pipeline.LoopCheckpointSaverHook(
+      config.log_dir,
+      config.save_checkpoint_steps,
+      train_graph.saver,
+      config.steps_per_run,
+    ),
+    input_pipeline.LoopSummarySaverHook(
+      config.log_every, config.log_dir, config.steps_per_run
+    ),
+  ]
+
+
+def _saving_steps(config):
+  """(save_checkpoint_steps, save_summaries_steps) for the session."""
+  if config.steps_per_run == 1:
+    return config.save_checkpoint_steps, config.log_every
+  return None, None
+
+
+def _round_intervals(config, printer):
+  """`config` with its intervals rounded up to multiples of steps_per_run.
+
+  Hooks act between runs, so with N steps per run they can only act at
+  multiples of N; rounding (and saying so once) beats acting late.
+  """
+  n = config.steps_per_run
+  names = ('log_every', 'eval_every', 'save_checkpoint_steps')
+  rounded = {
+    name: -(-getattr(config, name) // n) * n
+    for name in names
+    if getattr(config, name) % n
+  }
+  if not rounded:
+    return config
+  changes = ', '.join(
+    f'--{name} {getattr(config, name)} -> {value}'
+    for name, value in rounded.items()
+  )
+  printer(f'--steps_per_run {n}: intervals rounded to multiples: {changes}.')
+  return dataclasses.replace(config, **rounded)
 
 
 def _print_flush(line):
@@ -285,6 +421,7 @@ def run_training(config, printer=_print_flush):
     DivergenceError: the loss became NaN or infinite.
   """
   _prepare_log_dir(config.log_dir)
+  config = _round_intervals(config, printer)
   data_sets = input_data.read_data_sets(
     config.input_data_dir, fake_data=config.fake_data, seed=config.seed
   )
@@ -299,11 +436,13 @@ def run_training(config, printer=_print_flush):
     evaluator = chief_only[-1]
     with tf.train.MonitoredTrainingSession(
       checkpoint_dir=config.log_dir,
-      scaffold=tf.train.Scaffold(saver=tg.saver),
+      scaffold=tf.train.Scaffold(
+        saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
+      ),
       hooks=hooks,
       chief_only_hooks=chief_only,
-      save_checkpoint_steps=config.save_checkpoint_steps,
-      save_summaries_steps=config.log_every,
+      save_checkpoint_steps=_saving_steps(config)[0],
+      save_summaries_steps=_saving_steps(config)[1],
       # StepLoggingHook prints the speed; TF's counter only adds noise.
       log_step_count_steps=None,
       config=session_config.make_config(config.session),
