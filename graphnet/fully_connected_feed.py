@@ -184,6 +184,7 @@ flags.DEFINE_integer(
 def _check_steps_per_run(values):
   return values['steps_per_run'] == 1 or values['input_pipeline'] == 'resident'
 
+
 flags.register_validator(
   'learning_rate', lambda v: v > 0, '--learning_rate must be > 0.'
 )
