@@ -17,7 +17,12 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
-__all__ = ['latest_checkpoint', 'checkpoint_step', 'check_compatible']
+__all__ = [
+  'latest_checkpoint',
+  'checkpoint_step',
+  'check_compatible',
+  'check_readable',
+]
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -96,3 +101,56 @@ def check_compatible(prefix, variables, flag='the checkpoint directory'):
       'the checkpoint).',
       path=prefix,
     )
+
+
+def _previous_checkpoint(prefix):
+  """The newest other checkpoint listed beside `prefix`, or None."""
+  directory = os.path.dirname(prefix) or '.'
+  try:
+    state = tf.train.get_checkpoint_state(directory)
+  except (tf.errors.OpError, ValueError):
+    return None
+  others = [p for p in (state.all_model_checkpoint_paths if state else [])]
+  others = [
+    p for p in others if os.path.basename(p) != os.path.basename(prefix)
+  ]
+  return os.path.basename(others[-1]) if others else None
+
+
+def check_readable(prefix, flag='the checkpoint directory'):
+  """Reads every tensor of checkpoint `prefix`, so damage shows up now.
+
+  The `.index` names each tensor's place in the `.data-*` files; a file
+  cut short by a crash or a full disk is only noticed when the bytes are
+  read. graphnet's models are small (a few MB), so reading all of them
+  before the session is created costs well under a second.
+
+  Args:
+    prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
+    flag: how the user named the directory, for the message.
+
+  Raises:
+    CheckpointError: a file of the checkpoint is missing, truncated or
+      corrupt; the message names the checkpoint and what to do.
+  """
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    for name in reader.get_variable_to_shape_map():
+      reader.get_tensor(name)
+  except (tf.errors.OpError, ValueError) as e:
+    detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
+    name = os.path.basename(prefix)
+    previous = _previous_checkpoint(prefix)
+    if previous:
+      fix = (
+        f'To resume from {previous}, delete {name}.* and set '
+        f'model_checkpoint_path: "{previous}" in the \'checkpoint\' file; '
+        f'or use a new {flag}.'
+      )
+    else:
+      fix = f"Delete the directory's checkpoint files or use a new {flag}."
+    raise errors.CheckpointError(
+      f'{flag} holds a damaged checkpoint {prefix}: {detail}. It was '
+      f'probably cut short by a crash or a full disk. {fix}',
+      path=prefix,
+    ) from e

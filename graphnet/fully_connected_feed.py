@@ -20,6 +20,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from graphnet import cluster as cluster_lib  # noqa: E402
 from graphnet import config as config_lib  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import mnist  # noqa: E402
@@ -246,6 +247,91 @@ def _check_hidden(values):
   return values['hidden1'] > 0 or values['hidden2'] == 0
 
 
+# Distributed training: every task gets the same host lists and its own
+# --job_name/--task_index. Empty host lists train in this one process.
+flags.DEFINE_list(
+  'ps_hosts', [], 'Parameter-server tasks, host:port,... (distributed).'
+)
+flags.DEFINE_list(
+  'worker_hosts', [], 'Worker tasks, host:port,...; worker 0 is the chief.'
+)
+flags.DEFINE_enum(
+  'job_name', None, list(cluster_lib.JOBS), "This task's job: ps or worker."
+)
+flags.DEFINE_integer(
+  'task_index', 0, "This task's index within its job.", lower_bound=0
+)
+flags.DEFINE_boolean(
+  'sync_replicas',
+  False,
+  'Aggregate the workers gradients (SyncReplicasOptimizer) instead of '
+  'applying each asynchronously.',
+)
+flags.DEFINE_integer(
+  'replicas_to_aggregate',
+  None,
+  'Gradients per synchronous update; default: the number of workers.',
+  lower_bound=1,
+)
+
+_CLUSTER_FLAGS = [
+  'ps_hosts',
+  'worker_hosts',
+  'job_name',
+  'task_index',
+  'sync_replicas',
+  'replicas_to_aggregate',
+]
+
+
+def _wants_cluster(values):
+  return bool(
+    values['ps_hosts'] or values['worker_hosts'] or values['job_name']
+  )
+
+
+@flags.multi_flags_validator(_CLUSTER_FLAGS)
+def _check_cluster(values):
+  if not _wants_cluster(values):
+    if values['sync_replicas'] or values['replicas_to_aggregate']:
+      raise flags.ValidationError(
+        '--sync_replicas and --replicas_to_aggregate need --worker_hosts '
+        '(and --job_name, --task_index).'
+      )
+    return True
+  if values['job_name'] is None:
+    raise flags.ValidationError(
+      '--job_name (ps or worker) is required when --ps_hosts or '
+      '--worker_hosts is given.'
+    )
+  try:
+    cluster_lib.check_flags(
+      values['ps_hosts'],
+      values['worker_hosts'],
+      values['job_name'],
+      values['task_index'],
+      values['replicas_to_aggregate'],
+    )
+  except errors.ClusterError as e:
+    raise flags.ValidationError(str(e)) from e
+  return True
+
+
+def _cluster_from_flags():
+  """The ClusterConfig of the cluster flags, or None for one process."""
+  values = {name: FLAGS[name].value for name in _CLUSTER_FLAGS}
+  if not _wants_cluster(values):
+    return None
+  return cluster_lib.ClusterConfig(
+    ps_hosts=tuple(values['ps_hosts']),
+    worker_hosts=tuple(values['worker_hosts']),
+    job_name=values['job_name'],
+    task_index=values['task_index'],
+    sync_replicas=values['sync_replicas'],
+    replicas_to_aggregate=values['replicas_to_aggregate'],
+  )
+
+
 def _value(name, preset):
   """The flag's value; the preset's when the flag was not given."""
   if not FLAGS[name].present and name in preset:
@@ -303,6 +389,7 @@ def config_from_flags():
       ),
       input_pipeline=v('input_pipeline'),
       steps_per_run=v('steps_per_run'),
+      cluster=_cluster_from_flags(),
     )
   except errors.ConfigError as e:
     raise app.UsageError(
@@ -311,12 +398,19 @@ def config_from_flags():
 
 
 def main(argv):
-  """Trains with the flags' configuration; exits 1 on a graphnet error."""
+  """Trains (or serves as a ps task); exits 1 on a graphnet error."""
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
   train_config = config_from_flags()
+  cluster = train_config.cluster
   try:
-    trainer.run_training(train_config)
+    if cluster is not None and cluster.job_name == 'ps':
+      # A ps task serves the variables until the workers report done.
+      cluster_lib.serve_ps(
+        cluster, printer=lambda line: print(line, flush=True)
+      )
+    else:
+      trainer.run_training(train_config)
   except errors.GraphnetError as e:
     print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
     return 1
