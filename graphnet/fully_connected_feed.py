@@ -26,6 +26,7 @@ from graphnet import errors  # noqa: E402
 from graphnet import mnist  # noqa: E402
 from graphnet import schedules  # noqa: E402
 from graphnet import session_config  # noqa: E402
+from graphnet import signals  # noqa: E402
 from graphnet import trainer  # noqa: E402
 
 __all__ = ['main', 'run', 'config_from_flags']
@@ -411,6 +412,11 @@ def main(argv):
       )
     else:
       trainer.run_training(train_config)
+  except signals.TrainingInterruptedError as e:
+    # Exit as a shell reports death by the signal (130, 143), after the
+    # final checkpoint is safely written.
+    print(f'graphnet: {e}', file=sys.stderr, flush=True)
+    return e.exit_code
   except errors.GraphnetError as e:
     print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
     return 1
