@@ -34,6 +34,7 @@ from graphnet import input_pipeline
 from graphnet import mnist
 from graphnet import schedules
 from graphnet import session_config
+from graphnet import signals
 
 __all__ = [
   'TrainGraph',
@@ -419,6 +420,9 @@ def run_training(config, printer=_print_flush):
     DataError: the data files are missing or malformed.
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
+    CheckpointError: the latest checkpoint in `log_dir` is damaged.
+    signals.TrainingInterruptedError: SIGINT or SIGTERM stopped training early
+      (the final checkpoint is saved first).
   """
   _prepare_log_dir(config.log_dir)
   config = _round_intervals(config, printer)
@@ -432,24 +436,36 @@ def run_training(config, printer=_print_flush):
       checkpoints.check_compatible(
         prefix, tf.global_variables(), flag=f'--log_dir {config.log_dir}'
       )
+      # A damaged file would otherwise surface as a raw DataLossError from
+      # inside session creation, after the events file was started.
+      checkpoints.check_readable(prefix, flag=f'--log_dir {config.log_dir}')
     hooks, chief_only = _hooks(config, tg, data_sets, printer)
     evaluator = chief_only[-1]
-    with tf.train.MonitoredTrainingSession(
-      checkpoint_dir=config.log_dir,
-      scaffold=tf.train.Scaffold(
-        saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
-      ),
-      hooks=hooks,
-      chief_only_hooks=chief_only,
-      save_checkpoint_steps=_saving_steps(config)[0],
-      save_summaries_steps=_saving_steps(config)[1],
-      # StepLoggingHook prints the speed; TF's counter only adds noise.
-      log_step_count_steps=None,
-      config=session_config.make_config(config.session),
-    ) as sess:
+    with (
+      # SIGINT/SIGTERM stop after the current run; the session's end()
+      # then saves the final checkpoint.
+      signals.StopOnSignals() as stop,
+      tf.train.MonitoredTrainingSession(
+        checkpoint_dir=config.log_dir,
+        scaffold=tf.train.Scaffold(
+          saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
+        ),
+        hooks=hooks + [stop.hook()],
+        chief_only_hooks=chief_only,
+        save_checkpoint_steps=_saving_steps(config)[0],
+        save_summaries_steps=_saving_steps(config)[1],
+        # StepLoggingHook prints the speed; TF's counter only adds noise.
+        log_step_count_steps=None,
+        config=session_config.make_config(config.session),
+      ) as sess,
+    ):
       while not sess.should_stop():
         sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
   final = checkpoints.latest_checkpoint(config.log_dir)
+  if stop.signum is not None:
+    raise signals.TrainingInterruptedError(
+      stop.signum, checkpoints.checkpoint_step(final) if final else None, final
+    )
   return TrainResult(
     global_step=checkpoints.checkpoint_step(final),
     checkpoint=final,
