@@ -12,6 +12,7 @@ Example:
 
 import dataclasses
 
+from graphnet import cluster as cluster_lib
 from graphnet import errors
 from graphnet import mnist
 from graphnet import schedules
@@ -138,6 +139,8 @@ class TrainConfig:
   # 'resident' pipeline, and log_every, eval_every and save_checkpoint_steps
   # are rounded up to multiples of it by the trainer.
   steps_per_run: int = 1
+  # Distributed training (between-graph replication); None = one process.
+  cluster: cluster_lib.ClusterConfig | None = None
 
   def __post_init__(self):
     checks = [
@@ -172,4 +175,22 @@ class TrainConfig:
         f'TrainConfig: --steps_per_run {self.steps_per_run} needs '
         f'--input_pipeline resident (got {self.input_pipeline!r}): the '
         'in-graph loop draws its batches from the graph-resident data.'
+      )
+    self._check_cluster()
+
+  def _check_cluster(self):
+    if self.cluster is None or not self.cluster.sync_replicas:
+      return
+    # The chief's queue runner applies the aggregated update in a run of
+    # its own, which nobody feeds and which must be one step.
+    if self.schedule.kind == 'piecewise_hook':
+      raise errors.ConfigError(
+        'TrainConfig: --sync_replicas cannot use --lr_schedule '
+        'piecewise_hook (a fed learning rate); use --lr_schedule piecewise.'
+      )
+    if self.steps_per_run != 1 or self.input_pipeline != 'feed':
+      raise errors.ConfigError(
+        'TrainConfig: --sync_replicas needs --steps_per_run 1 and '
+        f'--input_pipeline feed, got {self.steps_per_run} and '
+        f'{self.input_pipeline!r}.'
       )

@@ -1,0 +1,514 @@
+r"""Between-graph replication on TensorFlow's own distributed runtime.
+
+A cluster is one or more parameter servers (`ps`) that hold the variables
+and one or more `worker`s that each build the whole graph, read their own
+batches and train. Every task runs the same program with the same host
+lists and its own `--job_name` / `--task_index`:
+
+    python -m graphnet.fully_connected_feed --ps_hosts h0:2222 \
+      --worker_hosts h1:2222,h2:2222 --job_name worker --task_index 0 ...
+
+Pieces (all TensorFlow's own engine, nothing home-made on the wire):
+
+* `ClusterConfig` - the checked host lists, this task's role and the sync
+  settings; `parse_hosts()` / `check_flags()` are what flag validators use.
+* `start_server()` - `tf.distribute.Server` for this task, with a
+  `ClusterError` naming the flag when its port is taken.
+* `device_setter()` - `tf.train.replica_device_setter`: variables round
+  robin on the ps tasks, compute on this worker.
+* `session_config()` - the `ConfigProto` with `device_filters`, so a worker
+  only talks to the ps tasks and itself (workers never wait on each other).
+* `SyncReplicas` - wraps the optimizer in `tf.train.SyncReplicasOptimizer`
+  (pass the wrapped optimizer to `mnist.training`) and is the session hook
+  every worker needs in sync mode.
+* `wait_for_model()` - a non-chief worker polls (every half second, not
+  TF's fixed 30 s) until the chief has initialised or restored the model.
+
+How a ps task ends (`serve_ps()` / `signal_done()`): each ps task hosts a
+FIFO queue (shared name `graphnet_done_ps<i>`). Every worker, when its
+training ends (normally or with an error), enqueues its task index on every
+ps. A ps serves until it has heard from all workers, or - once the chief
+has reported - for at most `done_grace_secs` more, so a worker killed
+without a word cannot keep the ps alive. The local launcher also stops
+every process it started, as a second line of defence.
+
+Example:
+    cluster = ClusterConfig(ps_hosts=('127.0.0.1:2222',),
+                            worker_hosts=('127.0.0.1:2223',),
+                            job_name='worker', task_index=0)
+    server = start_server(cluster)
+    with tf.device(device_setter(cluster)):
+      ...build the graph...
+"""
+
+import dataclasses
+import re
+import time
+
+import tensorflow.compat.v1 as tf
+from absl import logging
+
+from graphnet import errors
+
+__all__ = [
+  'JOBS',
+  'ClusterConfig',
+  'parse_hosts',
+  'check_flags',
+  'cluster_spec',
+  'start_server',
+  'device_setter',
+  'session_config',
+  'SyncReplicas',
+  'wait_for_model',
+  'signal_done',
+  'serve_ps',
+]
+
+JOBS = ('ps', 'worker')
+
+# host:port with a DNS name, an IPv4 address or a bracketed IPv6 address.
+_HOST_PORT = re.compile(
+  r'^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)'
+  r':(\d{1,5})$'
+)
+_POLL_SECS = 0.5
+_SIGNAL_TIMEOUT_MS = 10_000
+
+
+def _done_queue(ps_index):
+  """The done queue of ps task `ps_index` (same attributes on both ends)."""
+  with tf.device(f'/job:ps/task:{ps_index}'):
+    return tf.FIFOQueue(
+      -1, tf.int32, shapes=[[]], shared_name=f'graphnet_done_ps{ps_index}'
+    )
+
+
+def parse_hosts(text, flag):
+  """Splits and checks a comma-separated `host:port` list.
+
+  Args:
+    text: e.g. 'a:2222,b:2222'; '' gives ().
+    flag: the flag named in errors, e.g. '--ps_hosts'.
+
+  Returns:
+    a tuple of 'host:port' strings.
+
+  Raises:
+    ClusterError: an entry is not host:port, a port is out of 1..65535, or
+      an entry is repeated.
+  """
+  if isinstance(text, str):
+    entries = [h.strip() for h in text.split(',')] if text.strip() else []
+  else:
+    entries = [h.strip() for h in text]
+  for host in entries:
+    match = _HOST_PORT.match(host)
+    if not match or not 1 <= int(match.group(1)) <= 65535:
+      raise errors.ClusterError(
+        f'{flag}: {host!r} is not host:port (expected e.g. '
+        f"'10.0.0.1:2222' or 'node-1:2222', port 1..65535)."
+      )
+  repeated = sorted({h for h in entries if entries.count(h) > 1})
+  if repeated:
+    raise errors.ClusterError(
+      f'{flag}: {", ".join(repeated)} listed more than once; every task '
+      'needs its own host:port.'
+    )
+  return tuple(entries)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterConfig:
+  """Where every task of a cluster runs and which one this process is."""
+
+  # Parameter-server tasks, 'host:port' each; may be empty (then the
+  # variables live on worker 0).
+  ps_hosts: tuple = ()
+  # Worker tasks, 'host:port' each; worker 0 is the chief.
+  worker_hosts: tuple = ()
+  # This task's job: 'ps' or 'worker'.
+  job_name: str = 'worker'
+  # This task's index in its job.
+  task_index: int = 0
+  # Aggregate gradients with SyncReplicasOptimizer instead of async updates.
+  sync_replicas: bool = False
+  # Gradients per synchronous update; None = one per worker.
+  replicas_to_aggregate: int | None = None
+  # How long a ps keeps serving after the chief reported done while other
+  # workers have not (a killed worker never reports).
+  done_grace_secs: float = 30.0
+
+  def __post_init__(self):
+    check_flags(
+      self.ps_hosts,
+      self.worker_hosts,
+      self.job_name,
+      self.task_index,
+      self.replicas_to_aggregate,
+    )
+    if self.done_grace_secs < 0:
+      raise errors.ClusterError(
+        f'ClusterConfig: done_grace_secs must be >= 0, got '
+        f'{self.done_grace_secs}.'
+      )
+
+  @property
+  def num_workers(self):
+    return len(self.worker_hosts)
+
+  @property
+  def is_chief(self):
+    """Worker 0 initialises, restores, saves, evaluates and summarises."""
+    return self.job_name == 'worker' and self.task_index == 0
+
+  @property
+  def aggregate(self):
+    """Gradients per synchronous update (resolved default)."""
+    return self.replicas_to_aggregate or self.num_workers
+
+  @property
+  def task(self):
+    """'/job:<job>/task:<index>'."""
+    return f'/job:{self.job_name}/task:{self.task_index}'
+
+  @property
+  def address(self):
+    """This task's host:port."""
+    hosts = self.ps_hosts if self.job_name == 'ps' else self.worker_hosts
+    return hosts[self.task_index]
+
+
+def check_flags(
+  ps_hosts, worker_hosts, job_name, task_index, replicas_to_aggregate=None
+):
+  """Checks a cluster description; the flag validators' single source.
+
+  Raises:
+    ClusterError: naming the flag that is wrong.
+  """
+  ps_hosts = parse_hosts(ps_hosts, '--ps_hosts')
+  worker_hosts = parse_hosts(worker_hosts, '--worker_hosts')
+  if not worker_hosts:
+    raise errors.ClusterError(
+      '--worker_hosts is empty but a cluster was asked for (--ps_hosts or '
+      '--job_name given); list at least one worker host:port.'
+    )
+  both = sorted(set(ps_hosts) & set(worker_hosts))
+  if both:
+    raise errors.ClusterError(
+      f'--ps_hosts and --worker_hosts both list {", ".join(both)}; every '
+      'task needs its own host:port.'
+    )
+  if job_name not in JOBS:
+    raise errors.ClusterError(
+      f'--job_name must be one of {JOBS} when --worker_hosts is given, got '
+      f'{job_name!r}.'
+    )
+  hosts = ps_hosts if job_name == 'ps' else worker_hosts
+  if not hosts:
+    raise errors.ClusterError(
+      '--job_name ps but --ps_hosts is empty; list the ps tasks.'
+    )
+  if task_index is None or not 0 <= task_index < len(hosts):
+    raise errors.ClusterError(
+      f'--task_index {task_index} is out of range for --job_name '
+      f'{job_name}: --{job_name}_hosts lists {len(hosts)} task(s), so it '
+      f'must be in 0..{len(hosts) - 1}.'
+    )
+  if replicas_to_aggregate is not None and not (
+    1 <= replicas_to_aggregate <= len(worker_hosts)
+  ):
+    raise errors.ClusterError(
+      f'--replicas_to_aggregate must be in 1..{len(worker_hosts)} (the '
+      f'number of workers), got {replicas_to_aggregate}.'
+    )
+
+
+def cluster_spec(cluster):
+  """The `tf.train.ClusterSpec` of `cluster` (a `ClusterConfig`)."""
+  jobs = {'worker': list(cluster.worker_hosts)}
+  if cluster.ps_hosts:
+    jobs['ps'] = list(cluster.ps_hosts)
+  return tf.train.ClusterSpec(jobs)
+
+
+def session_config(cluster, base=None):
+  """`base` (a `tf.ConfigProto`, copied) with this task's device filters.
+
+  A worker sees the ps tasks and itself only, so it neither waits for nor
+  breaks with another worker; a ps sees itself only.
+  """
+  config = tf.ConfigProto()
+  if base is not None:
+    config.CopyFrom(base)
+  if cluster.job_name == 'ps':
+    filters = [cluster.task]
+  else:
+    filters = ['/job:ps', cluster.task]
+  del config.device_filters[:]
+  config.device_filters.extend(filters)
+  return config
+
+
+def start_server(cluster, config=None):
+  """Starts this task's in-process gRPC server.
+
+  Args:
+    cluster: a `ClusterConfig`.
+    config: optional `tf.ConfigProto` (device filters are added).
+
+  Returns:
+    the running `tf.distribute.Server`; its `.target` is the session master.
+
+  Raises:
+    ClusterError: the server cannot listen on this task's port.
+  """
+  flag = '--ps_hosts' if cluster.job_name == 'ps' else '--worker_hosts'
+  try:
+    return tf.distribute.Server(
+      cluster_spec(cluster),
+      job_name=cluster.job_name,
+      task_index=cluster.task_index,
+      config=session_config(cluster, config),
+      start=True,
+    )
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.ClusterError(
+      f'{cluster.task} cannot start its server on {cluster.address} (from '
+      f'{flag}, --task_index {cluster.task_index}): {e}. Is the port in use '
+      'by another process? Pick a free port.'
+    ) from e
+
+
+def device_setter(cluster, local_device=''):
+  """The device function to build a worker's graph under.
+
+  Args:
+    cluster: a `ClusterConfig` of a worker.
+    local_device: device within the worker, e.g. '/cpu:0' or '/gpu:0'.
+
+  Returns:
+    a `tf.train.replica_device_setter`: variables round robin over the ps
+    tasks (on worker 0 when there is no ps), everything else on this worker.
+  """
+  worker_device = f'/job:worker/task:{cluster.task_index}{local_device}'
+  if not cluster.ps_hosts:
+    return worker_device
+  return tf.train.replica_device_setter(
+    worker_device=worker_device, cluster=cluster_spec(cluster)
+  )
+
+
+class SyncReplicas(tf.train.SessionRunHook):
+  """Synchronous updates: optimizer wrapper and session hook in one.
+
+  `sync(optimizer, ema)` wraps the optimizer given to `mnist.training` in
+  `tf.train.SyncReplicasOptimizer`, which accumulates
+  `replicas_to_aggregate` gradients (stale ones are dropped) and lets the
+  chief apply their mean once; the global step advances once per update.
+  Then add it to every worker's hooks: it runs TF's sync hook (the chief
+  fills the token queue and runs the queue runner that applies updates).
+
+  Given a `moving_average`, the chief applies the averages once per
+  aggregated update (SyncReplicasOptimizer's `variable_averages`), so do
+  not also pass it to `mnist.training`.
+
+  At the end the chief releases extra tokens, so a worker blocked waiting
+  for an update that will never come (the last one happened) finishes its
+  step, sees the final global step and stops instead of hanging.
+  """
+
+  def __init__(self, replicas_to_aggregate, total_num_replicas, is_chief):
+    """Creates the wrapper.
+
+    Args:
+      replicas_to_aggregate: gradients per update, >= 1.
+      total_num_replicas: number of workers.
+      is_chief: whether this worker is worker 0.
+
+    Raises:
+      ClusterError: replicas_to_aggregate or total_num_replicas < 1.
+    """
+    if replicas_to_aggregate < 1 or total_num_replicas < 1:
+      raise errors.ClusterError(
+        'SyncReplicas: replicas_to_aggregate and total_num_replicas must be '
+        f'>= 1, got {replicas_to_aggregate} and {total_num_replicas}.'
+      )
+    self._aggregate = replicas_to_aggregate
+    self._total = total_num_replicas
+    self._is_chief = is_chief
+    self.optimizer = None
+    self._hook = None
+    self._release = None
+
+  @classmethod
+  def for_config(cls, cluster):
+    """The wrapper of `cluster` (a ClusterConfig or None), or None."""
+    if cluster is None or not cluster.sync_replicas:
+      return None
+    return cls(cluster.aggregate, cluster.num_workers, cluster.is_chief)
+
+  def __call__(self, optimizer, moving_average=None):
+    """Wraps `optimizer` (a `tf.train.Optimizer`); call once.
+
+    Args:
+      optimizer: the optimizer that applies each aggregated update.
+      moving_average: optional `tf.train.ExponentialMovingAverage` of the
+        trainable variables (which must exist by now).
+
+    Returns:
+      the `tf.train.SyncReplicasOptimizer`.
+    """
+    if self.optimizer is not None:
+      raise RuntimeError('SyncReplicas wraps exactly one optimizer.')
+    self.optimizer = tf.train.SyncReplicasOptimizer(
+      optimizer,
+      replicas_to_aggregate=self._aggregate,
+      total_num_replicas=self._total,
+      variable_averages=moving_average,
+      variables_to_average=(
+        tf.trainable_variables() if moving_average else None
+      ),
+    )
+    return self.optimizer
+
+  def begin(self):
+    if self.optimizer is None:
+      raise RuntimeError(
+        'SyncReplicas is used as a hook but wrapped no optimizer; pass it '
+        'to mnist.training(optimizer_wrapper=...) first.'
+      )
+    self._hook = self.optimizer.make_session_run_hook(self._is_chief)
+    self._hook.begin()
+    if self._is_chief:
+      # Two tokens per worker: one for a step blocked now, one for a step
+      # that started on a stale global step.
+      self._release = self.optimizer.get_init_tokens_op(2 * self._total)
+
+  def after_create_session(self, session, coord):
+    self._hook.after_create_session(session, coord)
+
+  def end(self, session):
+    if self._release is not None:
+      session.run(self._release)
+
+
+def wait_for_model(target, config, timeout_secs=600.0, printer=print):
+  """Blocks until every global variable of the default graph is set.
+
+  A non-chief worker calls it before opening its MonitoredTrainingSession:
+  TF's session manager would re-check only every 30 s.
+
+  Args:
+    target: this worker's `server.target`.
+    config: its session `tf.ConfigProto` (with device filters).
+    timeout_secs: give up after this long.
+    printer: function taking one line.
+
+  Raises:
+    ClusterError: the chief did not initialise the model in time.
+  """
+  graph = tf.get_default_graph()
+  report = tf.report_uninitialized_variables(tf.global_variables())
+  deadline = time.time() + timeout_secs
+  said = False
+  with tf.Session(target, graph=graph, config=config) as session:
+    while True:
+      missing = session.run(report)
+      if not len(missing):
+        return
+      if time.time() > deadline:
+        raise errors.ClusterError(
+          f'The chief (worker 0) did not initialise the model within '
+          f'{timeout_secs:.0f} s ({len(missing)} variables unset); start '
+          'the --task_index 0 worker.'
+        )
+      if not said:
+        printer('Waiting for the chief to initialise the model...')
+        said = True
+      time.sleep(_POLL_SECS)
+
+
+def signal_done(cluster, target):
+  """Tells every ps task that this worker has finished (best effort).
+
+  Builds its own small graph; never raises (a ps that is already gone is
+  logged and skipped).
+  """
+  if cluster.job_name != 'worker' or not cluster.ps_hosts:
+    return
+  with tf.Graph().as_default() as graph:
+    enqueues = [
+      _done_queue(i).enqueue(cluster.task_index)
+      for i in range(len(cluster.ps_hosts))
+    ]
+  options = tf.RunOptions(timeout_in_ms=_SIGNAL_TIMEOUT_MS)
+  try:
+    with tf.Session(
+      target, graph=graph, config=session_config(cluster)
+    ) as session:
+      for i, enqueue in enumerate(enqueues):
+        try:
+          session.run(enqueue, options=options)
+        except tf.errors.OpError as e:
+          logging.warning(
+            'Could not tell /job:ps/task:%d we are done: %s', i, e
+          )
+  except tf.errors.OpError as e:
+    logging.warning('Could not tell the ps tasks we are done: %s', e)
+
+
+def serve_ps(cluster, printer=print):
+  """Runs a ps task: serves variables until the workers are done.
+
+  Returns when every worker has reported done, or `done_grace_secs` after
+  the chief has (see the module docstring).
+
+  Args:
+    cluster: a `ClusterConfig` with job_name 'ps'.
+    printer: function taking one line.
+
+  Returns:
+    the sorted worker task indices that reported done.
+
+  Raises:
+    ClusterError: this task's server cannot start.
+  """
+  if cluster.job_name != 'ps':
+    raise errors.ClusterError(
+      f'serve_ps needs --job_name ps, got {cluster.job_name!r}.'
+    )
+  server = start_server(cluster)
+  printer(
+    f'{cluster.task} serving on {cluster.address} for '
+    f'{cluster.num_workers} worker(s).'
+  )
+  with tf.Graph().as_default() as graph:
+    dequeue = _done_queue(cluster.task_index).dequeue()
+  # Short polls keep the process responsive to Ctrl-C.
+  options = tf.RunOptions(timeout_in_ms=int(_POLL_SECS * 1000))
+  done, chief_done_at = set(), None
+  with tf.Session(
+    server.target, graph=graph, config=session_config(cluster)
+  ) as session:
+    while len(done) < cluster.num_workers:
+      if chief_done_at is not None and (
+        time.time() - chief_done_at > cluster.done_grace_secs
+      ):
+        missing = sorted(set(range(cluster.num_workers)) - done)
+        printer(
+          f'{cluster.task}: the chief is done; no word from worker(s) '
+          f'{missing} after {cluster.done_grace_secs:.0f} s, stopping.'
+        )
+        break
+      try:
+        task = int(session.run(dequeue, options=options))
+      except tf.errors.DeadlineExceededError:
+        continue
+      done.add(task)
+      printer(f'{cluster.task}: worker {task} is done.')
+      if task == 0 and chief_done_at is None:
+        chief_done_at = time.time()
+  printer(f'{cluster.task} stopping.')
+  return sorted(done)
