@@ -19,12 +19,14 @@ Example:
     print(result.evaluations['test'].precision)
 """
 
+import contextlib
 import dataclasses
 import os
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
+from graphnet import cluster as cluster_lib
 from graphnet import deep_mnist
 from graphnet import errors
 from graphnet import evaluation
@@ -130,13 +132,14 @@ def _rate_fn(schedule, rate, global_step):
   return _rate
 
 
-def _build_model(config, inputs, eval_images):
+def _build_model(config, inputs, eval_images, sync=None):
   """Builds the train tower and the evaluation tower.
 
   Args:
     config: the `TrainConfig`.
     inputs: the train tower's input path (see `_train_inputs`).
     eval_images: float32 `[None, 784]` placeholder of the evaluation tower.
+    sync: a `cluster.SyncReplicas` to wrap the optimizer in, or None.
 
   Returns:
     (loss, train_op, eval_logits, lr_hook).
@@ -158,12 +161,16 @@ def _build_model(config, inputs, eval_images):
     _rate_fn(config.schedule, rate, global_step),
     config.momentum,
   )
+  train_ema = ema
+  if sync is not None:
+    # The chief applies the averages once per aggregated update instead.
+    optimizer, train_ema = sync(optimizer, ema), None
 
   def step_fn(images, labels):
     logits = model_fn(config, images, regularizer)
     step_loss = mnist.loss(logits, labels)
     return step_loss, mnist.training(
-      step_loss, rate, optimizer, config.momentum, ema, global_step
+      step_loss, rate, optimizer, config.momentum, train_ema, global_step
     )
 
   total_loss, train_op = inputs.build(step_fn, rate)
@@ -269,6 +276,10 @@ def build_train_graph(config, data_sets):
   """
   graph = tf.Graph()
   device = session_config.resolve_device(config.session.device)
+  sync = cluster_lib.SyncReplicas.for_config(config.cluster)
+  if config.cluster is not None:
+    # Variables on the ps tasks, compute on this worker.
+    device = cluster_lib.device_setter(config.cluster, device)
   with graph.as_default(), tf.device(device):
     if config.seed is not None:
       tf.set_random_seed(config.seed)
@@ -276,7 +287,7 @@ def build_train_graph(config, data_sets):
     images, labels = mnist.placeholder_inputs()
     inputs = _train_inputs(config, data_sets, images, labels)
     total_loss, train_op, eval_logits, lr_hook = _build_model(
-      config, inputs, images
+      config, inputs, images, sync=sync
     )
     # The restore contract: names at the root of the graph.
     logits = tf.identity(eval_logits, name='logits')
@@ -298,7 +309,7 @@ def build_train_graph(config, data_sets):
     train_op=train_op,
     eval_tower=tower,
     saver=saver,
-    hooks=[lr_hook] if lr_hook else [],
+    hooks=[h for h in (lr_hook, sync) if h is not None],
     inputs=inputs,
   )
 
@@ -399,6 +410,47 @@ def _print_flush(line):
   print(line, flush=True)
 
 
+def _data_seed(config):
+  """Batch-order seed: each worker of a cluster draws its own sequence."""
+  if config.seed is None or config.cluster is None:
+    return config.seed
+  return config.seed + config.cluster.task_index
+
+
+def _session_args(config, server):
+  """MonitoredTrainingSession's master, is_chief, checkpoint_dir, config."""
+  options = session_config.make_config(config.session)
+  cluster = config.cluster
+  if cluster is None:
+    return {'checkpoint_dir': config.log_dir, 'config': options}
+  return {
+    'master': server.target,
+    'is_chief': cluster.is_chief,
+    # Only the chief restores and writes checkpoints, summaries and .meta.
+    'checkpoint_dir': config.log_dir if cluster.is_chief else None,
+    'config': cluster_lib.session_config(cluster, options),
+    # The sync chief's queue runner ends blocked on gradients that no
+    # longer come; TF would wait 120 s before cancelling it.
+    'stop_grace_period_secs': 3 if cluster.sync_replicas else 120,
+  }
+
+
+@contextlib.contextmanager
+def _cluster_task(cluster, server, session_args, printer):
+  """A worker's life around its session: wait for the chief, report done."""
+  if cluster is None:
+    yield
+    return
+  try:
+    if not cluster.is_chief:
+      cluster_lib.wait_for_model(
+        server.target, session_args['config'], printer=printer
+      )
+    yield
+  finally:
+    cluster_lib.signal_done(cluster, server.target)
+
+
 def run_training(config, printer=_print_flush):
   """Trains the model of `config` to `config.max_steps`.
 
@@ -426,8 +478,10 @@ def run_training(config, printer=_print_flush):
   """
   _prepare_log_dir(config.log_dir)
   config = _round_intervals(config, printer)
+  # A taken port fails here, before the data and the graph cost time.
+  server = cluster_lib.start_server(config.cluster) if config.cluster else None
   data_sets = input_data.read_data_sets(
-    config.input_data_dir, fake_data=config.fake_data, seed=config.seed
+    config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
   )
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
@@ -441,12 +495,14 @@ def run_training(config, printer=_print_flush):
       checkpoints.check_readable(prefix, flag=f'--log_dir {config.log_dir}')
     hooks, chief_only = _hooks(config, tg, data_sets, printer)
     evaluator = chief_only[-1]
+    session_args = _session_args(config, server)
     with (
       # SIGINT/SIGTERM stop after the current run; the session's end()
       # then saves the final checkpoint.
       signals.StopOnSignals() as stop,
+      _cluster_task(config.cluster, server, session_args, printer),
       tf.train.MonitoredTrainingSession(
-        checkpoint_dir=config.log_dir,
+        **session_args,
         scaffold=tf.train.Scaffold(
           saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
         ),
@@ -456,7 +512,6 @@ def run_training(config, printer=_print_flush):
         save_summaries_steps=_saving_steps(config)[1],
         # StepLoggingHook prints the speed; TF's counter only adds noise.
         log_step_count_steps=None,
-        config=session_config.make_config(config.session),
       ) as sess,
     ):
       while not sess.should_stop():
@@ -467,7 +522,8 @@ def run_training(config, printer=_print_flush):
       stop.signum, checkpoints.checkpoint_step(final) if final else None, final
     )
   return TrainResult(
-    global_step=checkpoints.checkpoint_step(final),
+    # A non-chief worker may have no checkpoint in its log_dir.
+    global_step=checkpoints.checkpoint_step(final) if final else None,
     checkpoint=final,
     evaluations=evaluator.last_results,
   )
