@@ -217,6 +217,20 @@ class TestEvaluationLoop:
       [],
     )
 
+  def test_unlisted_checkpoint_is_not_read(self, tmp_path, plain, data_sets):
+    # Files the Saver wrote before it updated the 'checkpoint' state file.
+    result = plain[1]
+    shutil.copytree(os.path.dirname(result.checkpoint), tmp_path / 'logs')
+    os.remove(tmp_path / 'logs' / 'checkpoint')
+    lines = []
+    records = continuous_eval.evaluation_loop(
+      str(tmp_path / 'logs'),
+      data_sets.validation,
+      run_once=True,
+      printer=lines.append,
+    )
+    assert (records, lines) == ([], ['No checkpoint file found'])
+
   def test_new_checkpoint_evaluated_once(self, tmp_path, plain, data_sets):
     ckpt_dir, eval_dir = tmp_path / 'logs', tmp_path / 'eval'
     ckpt_dir.mkdir()
