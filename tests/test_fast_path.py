@@ -1,0 +1,208 @@
+"""End-to-end tests of the fast path: --input_pipeline resident and
+--steps_per_run N (hooks at the right steps, resume, restore contract)."""
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from graphnet import checkpoints
+from graphnet import config as config_lib
+from graphnet import errors
+from graphnet import input_data
+from graphnet import trainer
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(tmp_path, **kwargs):
+  options = dict(
+    log_dir=str(tmp_path / 'logs'),
+    input_data_dir=str(tmp_path / 'data'),
+    fake_data=True,
+    input_pipeline='resident',
+    steps_per_run=50,
+    max_steps=300,
+    log_every=100,
+    eval_every=150,
+    save_checkpoint_steps=100,
+    keep_checkpoint_max=10,
+    seed=0,
+  )
+  options.update(kwargs)
+  return config_lib.TrainConfig(**options)
+
+
+def _train(config):
+  lines = []
+  result = trainer.run_training(config, printer=lines.append)
+  return result, lines
+
+
+def _step_lines(lines):
+  return [
+    int(m.group(1)) for m in map(re.compile(r'Step (\d+):').match, lines) if m
+  ]
+
+
+def _eval_steps(log_dir):
+  """Steps of the precision/test summaries in the events files."""
+  steps = []
+  for name in sorted(os.listdir(log_dir)):
+    if not name.startswith('events.'):
+      continue
+    for event in tf.train.summary_iterator(os.path.join(log_dir, name)):
+      for value in event.summary.value:
+        if value.tag == 'precision/test':
+          steps.append(event.step)
+  return steps
+
+
+def _checkpoint_steps(log_dir):
+  state = tf.train.get_checkpoint_state(log_dir)
+  return sorted(
+    int(p.rsplit('-', 1)[1]) for p in state.all_model_checkpoint_paths
+  )
+
+
+class TestHooksWithStepsPerRun:
+  def test_logging_eval_checkpoints_at_requested_steps(self, tmp_path):
+    config = _config(tmp_path, eval_every=120)  # Rounded up to 150.
+    result, lines = _train(config)
+    assert result.global_step == 300
+    assert any('--eval_every 120 -> 150' in line for line in lines)
+    assert _step_lines(lines) == [0, 100, 200]
+    losses = [
+      float(line.split('loss = ')[1].split()[0])
+      for line in lines
+      if line.startswith('Step ')
+    ]
+    assert all(np.isfinite(losses))
+    assert lines.count('Test Data Eval:') == 2
+    assert _eval_steps(config.log_dir) == [150, 300]
+    assert _checkpoint_steps(config.log_dir) == [0, 100, 200, 300]
+
+  def test_max_steps_not_a_multiple(self, tmp_path):
+    result, lines = _train(_config(tmp_path, max_steps=120, eval_every=100))
+    # The last run is cut short: the global step stops at max_steps.
+    assert result.global_step == 120
+    assert _eval_steps(str(tmp_path / 'logs')) == [100, 120]
+
+  def test_same_variables_as_feed_path(self, tmp_path):
+    def variables(pipeline, steps_per_run):
+      config = _config(
+        tmp_path,
+        input_pipeline=pipeline,
+        steps_per_run=steps_per_run,
+        optimizer='adam',
+        moving_average_decay=0.99,
+        schedule=config_lib.schedules.Schedule('exponential', 0.01),
+      )
+      data = input_data.read_data_sets(None, fake_data=True)
+      graph = trainer.build_train_graph(config, data).graph
+      return sorted(
+        (v.op.name, v.shape.as_list())
+        for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+      )
+
+    assert variables('resident', 50) == variables('feed', 1)
+
+  def test_loop_trains(self, tmp_path):
+    config = _config(
+      tmp_path,
+      fake_data=False,
+      max_steps=400,
+      eval_every=400,
+      steps_per_run=100,
+      schedule=config_lib.schedules.Schedule('constant', 0.1),
+    )
+    result, _ = _train(config)
+    assert result.evaluations['test'].precision > 0.85
+
+
+class TestResume:
+  def test_resume_from_fast_path_checkpoint(self, tmp_path):
+    result, _ = _train(_config(tmp_path, max_steps=200))
+    assert result.global_step == 200
+    result, lines = _train(_config(tmp_path, max_steps=400))
+    assert result.global_step == 400
+    assert _step_lines(lines) == [200, 300]
+    assert checkpoints.checkpoint_step(result.checkpoint) == 400
+
+  def test_feed_path_resumes_fast_path_checkpoint(self, tmp_path):
+    _train(_config(tmp_path, max_steps=100))
+    result, _ = _train(
+      _config(tmp_path, max_steps=150, input_pipeline='feed', steps_per_run=1)
+    )
+    assert result.global_step == 150
+
+
+_RESTORE = textwrap.dedent(
+  """
+  import sys
+  import numpy as np
+  import tensorflow.compat.v1 as tf
+  prefix = sys.argv[1]
+  with tf.Graph().as_default(), tf.Session() as sess:
+    saver = tf.train.import_meta_graph(prefix + '.meta', clear_devices=True)
+    saver.restore(sess, prefix)
+    images = np.random.default_rng(0).random((7, 784), np.float32)
+    out = sess.run('predictions:0', {'images:0': images})
+    print('OK', out.shape, out.dtype)
+  """
+)
+
+
+class TestSavedGraph:
+  def test_restore_contract_and_small_meta(self, tmp_path):
+    config = _config(tmp_path, fake_data=False, max_steps=100)
+    result, _ = _train(config)
+    meta = result.checkpoint + '.meta'
+    # The 172 MB training set lives in local variables, not in the graph.
+    assert os.path.getsize(meta) < 1_000_000
+    proc = subprocess.run(
+      [sys.executable, '-c', _RESTORE, result.checkpoint],
+      capture_output=True,
+      text=True,
+      timeout=120,
+      env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'OK (7,) int64' in proc.stdout
+    names = {name for name, _ in tf.train.list_variables(result.checkpoint)}
+    assert 'global_step' in names
+    assert not any(name.startswith('resident/') for name in names)
+
+
+class TestBadCombinations:
+  def test_config_rejects_steps_per_run_with_feed(self, tmp_path):
+    with pytest.raises(errors.ConfigError, match='input_pipeline resident'):
+      _config(tmp_path, input_pipeline='feed', steps_per_run=10)
+
+  def test_cli_usage_error(self, tmp_path):
+    proc = subprocess.run(
+      [
+        sys.executable,
+        '-m',
+        'graphnet.fully_connected_feed',
+        '--steps_per_run',
+        '10',
+        '--fake_data',
+        '--log_dir',
+        str(tmp_path / 'logs'),
+        '--input_data_dir',
+        str(tmp_path / 'data'),
+      ],
+      capture_output=True,
+      text=True,
+      timeout=120,
+      env={**os.environ, 'PYTHONPATH': _REPO},
+    )
+    assert proc.returncode != 0
+    assert '--steps_per_run' in proc.stderr
+    assert not (tmp_path / 'logs').exists()
