@@ -173,26 +173,40 @@ class StopAtStepHook(tf.train.StopAtStepHook):
 
 
 class DivergenceHook(tf.train.SessionRunHook):
-  """Stops training with `DivergenceError` when the loss is NaN or Inf.
+  """Stops training with `DivergenceError` when the loss or weights blow up.
 
-  Raising in `after_run` means no checkpoint of the diverged step is saved
-  (the last checkpoint on disk stays the last good one) only if this hook's
-  `after_run` comes before the `CheckpointSaverHook`'s: with
-  `MonitoredTrainingSession`, pass it first in `chief_only_hooks`, which
-  run before the saver; its `hooks` run after it.
+  After each run it checks the run's loss and then the trainable variables
+  the run left behind: a step can keep its loss finite while its update
+  overflows the weights, and the next checkpoint would save them. So that
+  no diverged step is ever saved (the last checkpoint on disk stays the
+  last good one), this hook's `after_run` must come before the checkpoint
+  saver's: with `MonitoredTrainingSession`, pass it first in
+  `chief_only_hooks`, which run before the saver; its `hooks` run after it.
   """
 
-  def __init__(self, loss):
+  def __init__(self, loss, check_variables=True):
     """Creates the hook.
 
     Args:
       loss: float scalar tensor (or its name) to watch.
+      check_variables: also check every trainable variable after each run
+        (one extra `session.run` of a small reduction per run).
     """
     self._loss = loss
+    self._check_variables = check_variables
 
   def begin(self):
     self._global_step = _global_step_tensor('DivergenceHook')
     self._loss_tensor = _as_graph_element(self._loss)
+    self._finite = None
+    variables = [
+      v for v in tf.trainable_variables() if v.dtype.base_dtype.is_floating
+    ]
+    if self._check_variables and variables:
+      with tf.name_scope('divergence_check'):
+        self._finite = tf.reduce_all(
+          tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
+        )
 
   def before_run(self, run_context):
     return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
@@ -204,6 +218,13 @@ class DivergenceHook(tf.train.SessionRunHook):
         f'Training diverged: the loss is {loss_value} at step {step}. '
         'The last checkpoint saved before this step is kept; lower '
         '--learning_rate (or use a decaying --lr_schedule) and run again.'
+      )
+    if self._finite is not None and not run_context.session.run(self._finite):
+      raise errors.DivergenceError(
+        f'Training diverged: the weights became NaN or infinite in the run '
+        f'from step {step} (its loss was {loss_value}). The last checkpoint '
+        'saved before this step is kept; lower --learning_rate (or use a '
+        'decaying --lr_schedule) and run again.'
       )
 
 

@@ -335,8 +335,12 @@ def _hooks(config, train_graph, data_sets, printer):
     hooks_lib.StopAtStepHook(
       last_step=config.max_steps, steps_per_run=config.steps_per_run
     ),
-    hooks_lib.DivergenceHook(tg.loss),
   ] + tg.hooks
+  # chief_only hooks run before the checkpoint savers: a diverged step must
+  # raise before it can be saved over the last good checkpoint.
+  divergence = [hooks_lib.DivergenceHook(tg.loss)]
+  if config.cluster is not None and not config.cluster.is_chief:
+    hooks, divergence = hooks + divergence, []
   chief_only = _loop_saver_hooks(config, tg) + [
     hooks_lib.StepLoggingHook(
       tg.loss, config.max_steps, config.log_every, printer=printer
@@ -351,7 +355,7 @@ def _hooks(config, train_graph, data_sets, printer):
       printer=printer,
     ),
   ]
-  return hooks, chief_only
+  return hooks, divergence + chief_only
 
 
 def _loop_saver_hooks(config, train_graph):
