@@ -300,6 +300,25 @@ def device_setter(cluster, local_device=''):
   )
 
 
+class _SyncReplicasOptimizer(tf.train.SyncReplicasOptimizer):
+  """Averages exactly the variables it updates.
+
+  TF's optimizer takes the variables to average when it is made, but the
+  trainer makes its optimizer before the model's variables exist; they are
+  known when gradients are applied.
+  """
+
+  def __init__(self, *args, **kwargs):
+    # TF keeps this very list; it is filled in apply_gradients.
+    self._averaged = []
+    super().__init__(*args, variables_to_average=self._averaged, **kwargs)
+
+  def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+    grads_and_vars = list(grads_and_vars)
+    self._averaged[:] = [v for g, v in grads_and_vars if g is not None]
+    return super().apply_gradients(grads_and_vars, global_step, name)
+
+
 class SyncReplicas(tf.train.SessionRunHook):
   """Synchronous updates: optimizer wrapper and session hook in one.
 
@@ -362,14 +381,11 @@ class SyncReplicas(tf.train.SessionRunHook):
     """
     if self.optimizer is not None:
       raise RuntimeError('SyncReplicas wraps exactly one optimizer.')
-    self.optimizer = tf.train.SyncReplicasOptimizer(
+    self.optimizer = _SyncReplicasOptimizer(
       optimizer,
       replicas_to_aggregate=self._aggregate,
       total_num_replicas=self._total,
       variable_averages=moving_average,
-      variables_to_average=(
-        tf.trainable_variables() if moving_average else None
-      ),
     )
     return self.optimizer
 

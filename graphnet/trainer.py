@@ -450,6 +450,7 @@ def _cluster_task(cluster, server, session_args, printer):
       cluster_lib.wait_for_model(
         server.target, session_args['config'], printer=printer
       )
+    printer(f'{cluster.task}: the model is ready; training.')
     yield
   finally:
     cluster_lib.signal_done(cluster, server.target)
