@@ -41,6 +41,9 @@ setuptools.setup(
     entry_points={
         'console_scripts': [
             'graphnet-train=graphnet.fully_connected_feed:run',
+            'graphnet-eval=graphnet.mnist_eval:run',
+            'graphnet-predict=graphnet.predict:run',
+            'graphnet-export=graphnet.export:run',
         ],
     },
 )
