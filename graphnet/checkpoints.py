@@ -22,6 +22,7 @@ __all__ = [
   'checkpoint_step',
   'check_compatible',
   'check_readable',
+  'localize_state',
 ]
 
 
@@ -42,6 +43,8 @@ def latest_checkpoint(checkpoint_dir):
       'Delete it to start anew, or point to another directory.',
       path=checkpoint_dir,
     ) from e
+  if prefix is not None:
+    prefix = _local(checkpoint_dir, prefix)
   if prefix is None and os.path.exists(
     os.path.join(checkpoint_dir, 'checkpoint')
   ):
@@ -52,6 +55,69 @@ def latest_checkpoint(checkpoint_dir):
       path=checkpoint_dir,
     )
   return prefix
+
+
+def _local(checkpoint_dir, prefix):
+  """`prefix`, or its namesake in `checkpoint_dir` if it points elsewhere.
+
+  TF's savers write absolute paths into the `checkpoint` file, so a copied
+  or moved log_dir still names the original's files.
+  """
+  local = os.path.join(checkpoint_dir, os.path.basename(prefix))
+  if os.path.abspath(os.path.dirname(prefix)) == os.path.abspath(
+    checkpoint_dir
+  ):
+    return prefix
+  if os.path.exists(local + '.index'):
+    return local
+  return prefix
+
+
+def localize_state(checkpoint_dir):
+  """Rewrites a `checkpoint` file naming another directory's checkpoints.
+
+  A log_dir copied with its absolute-path `checkpoint` file would make
+  training restore from the original directory and, worse, let
+  `keep_checkpoint_max` delete the original's checkpoints. When the
+  checkpoints named there also exist in `checkpoint_dir`, the file is
+  rewritten to name those, relative to the directory.
+
+  Args:
+    checkpoint_dir: the log_dir about to be trained in.
+
+  Returns:
+    True if the file was rewritten.
+  """
+  try:
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError):
+    return False
+  if state is None or not state.model_checkpoint_path:
+    return False
+  paths = list(state.all_model_checkpoint_paths) or [
+    state.model_checkpoint_path
+  ]
+  here = os.path.abspath(checkpoint_dir)
+  if all(os.path.dirname(os.path.abspath(p)) == here for p in paths):
+    return False
+  local = [
+    os.path.basename(p)
+    for p in paths
+    if os.path.exists(
+      os.path.join(checkpoint_dir, os.path.basename(p)) + '.index'
+    )
+  ]
+  latest = os.path.basename(state.model_checkpoint_path)
+  if latest not in local:
+    return False
+  lines = [f'model_checkpoint_path: "{latest}"']
+  lines += [f'all_model_checkpoint_paths: "{p}"' for p in local]
+  path = os.path.join(checkpoint_dir, 'checkpoint')
+  # Written beside and renamed over, as TF does: never half a state file.
+  with open(path + '.localize.tmp', 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  os.replace(path + '.localize.tmp', path)
+  return True
 
 
 def _variable_shapes(prefix):
@@ -137,7 +203,8 @@ def check_readable(prefix, flag='the checkpoint directory'):
     reader = tf.train.load_checkpoint(prefix)
     for name in reader.get_variable_to_shape_map():
       reader.get_tensor(name)
-  except (tf.errors.OpError, ValueError) as e:
+  # The reader reports a short file as IndexError, not as an OpError.
+  except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
     detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
     name = os.path.basename(prefix)
     previous = _previous_checkpoint(prefix)

@@ -299,7 +299,11 @@ def build_train_graph(config, data_sets):
       mnist.evaluation(logits, labels),
       note=_eval_note(config),
     )
-    saver = tf.train.Saver(max_to_keep=config.keep_checkpoint_max)
+    # Relative paths in the `checkpoint` file keep a copied log_dir
+    # self-contained (see checkpoints.localize_state).
+    saver = tf.train.Saver(
+      max_to_keep=config.keep_checkpoint_max, save_relative_paths=True
+    )
   return TrainGraph(
     graph=graph,
     global_step=global_step,
@@ -498,6 +502,9 @@ def run_training(config, printer=_print_flush):
       # A damaged file would otherwise surface as a raw DataLossError from
       # inside session creation, after the events file was started.
       checkpoints.check_readable(prefix, flag=f'--log_dir {config.log_dir}')
+      # Else the session restores from, and keep_checkpoint_max deletes in,
+      # the directory this one was copied from.
+      checkpoints.localize_state(config.log_dir)
     hooks, chief_only = _hooks(config, tg, data_sets, printer)
     evaluator = chief_only[-1]
     session_args = _session_args(config, server)
