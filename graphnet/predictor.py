@@ -228,6 +228,11 @@ class Predictor:
             'was not written by a graphnet training run.',
             path=prefix,
           )
+        # Resource variables take any shape on restore, so weights of
+        # another model would load silently and fail (or mislead) later.
+        checkpoints.check_compatible(
+          prefix, tf.global_variables(), flag=f'{prefix}.meta'
+        )
         session = tf.Session(graph=graph, config=config)
         saver.restore(session, prefix)
       graph.finalize()
