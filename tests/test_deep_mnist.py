@@ -122,6 +122,57 @@ class TestInferenceConv:
         deep_mnist.keep_prob_input(default)
 
 
+def _numpy_conv_net(images, params, batch_norm):
+  """NumPy reference of inference_conv (keep_prob 1, batch statistics)."""
+
+  def normalise(x, name):
+    if not batch_norm:
+      return x + params[f'{name}/biases']
+    axes = tuple(range(x.ndim - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    gamma = params[f'{name}/batch_norm/gamma']
+    beta = params[f'{name}/batch_norm/beta']
+    return (x - mean) / np.sqrt(var + 1e-3) * gamma + beta
+
+  def conv_block(x, name):
+    padded = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(
+      padded, (5, 5), axis=(1, 2)
+    )  # [n, h, w, c, 5, 5]
+    x = np.einsum('nhwcij,ijco->nhwo', windows, params[f'{name}/weights'])
+    x = np.maximum(normalise(x, name), 0)
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+  x = conv_block(images.reshape(-1, 28, 28, 1), 'conv1')
+  x = conv_block(x, 'conv2').reshape(len(images), -1)
+  x = np.maximum(normalise(x @ params['fc1/weights'], 'fc1'), 0)
+  return x @ params['fc2/weights'] + params['fc2/biases']
+
+
+class TestNumpyReference:
+  @pytest.mark.parametrize('batch_norm', [False, True])
+  def test_matches_numpy(self, batch_norm):
+    with tf.Graph().as_default():
+      images, _ = mnist.placeholder_inputs()
+      logits = deep_mnist.inference_conv(images, 1.0, batch_norm, True)
+      rng = np.random.RandomState(3)
+      # Non-trivial gamma/beta/biases, so a mix-up of them shows.
+      assigns = [
+        v.assign(rng.normal(1.0, 0.2, v.shape.as_list()))
+        for v in tf.trainable_variables()
+        if not v.op.name.endswith('/weights')
+      ]
+      x = _images(3, seed=4)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(assigns)
+        params = {v.op.name: sess.run(v) for v in tf.global_variables()}
+        got = sess.run(logits, {images: x})
+    want = _numpy_conv_net(x.astype(np.float64), params, batch_norm)
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
+
+
 class TestBatchNorm:
   def test_update_ops_only_from_training_tower(self):
     with tf.Graph().as_default():
