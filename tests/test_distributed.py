@@ -1,0 +1,342 @@
+"""End-to-end tests of distributed training on 127.0.0.1.
+
+Every task is a real `python -m graphnet.fully_connected_feed` process
+started by scripts/launch_local_cluster.py's `LocalCluster`; the fixture
+stops every process group it started, also when a test fails. Each test is
+bounded with a pytest-timeout mark.
+"""
+
+import importlib.util
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from graphnet import checkpoints
+from graphnet import input_data
+
+tf.disable_eager_execution()
+
+_REPO = pathlib.Path(__file__).parents[1]
+
+
+def _load_launcher():
+  path = _REPO / 'scripts/launch_local_cluster.py'
+  spec = importlib.util.spec_from_file_location('launch_local_cluster', path)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[spec.name] = module
+  spec.loader.exec_module(module)
+  return module
+
+
+launcher = _load_launcher()
+
+
+@pytest.fixture
+def make_cluster(tmp_path):
+  """Makes LocalClusters; stops all their processes at the end."""
+  made = []
+
+  def make(num_ps, num_workers, trainer_args):
+    local = launcher.LocalCluster(
+      num_ps, num_workers, trainer_args, logs_dir=str(tmp_path / 'logs')
+    )
+    made.append(local)
+    return local
+
+  try:
+    yield make
+  finally:
+    for local in made:
+      local.stop(kill_after_secs=3)
+
+
+def _dirs(tmp_path):
+  log_dir, data_dir = tmp_path / 'train', tmp_path / 'data'
+  return log_dir, ['--log_dir', str(log_dir), '--input_data_dir', str(data_dir)]
+
+
+def _tail(task, lines=25):
+  return f'--- {task.name} (rc {task.returncode}) ---\n' + '\n'.join(
+    task.lines[-lines:]
+  )
+
+
+def _report(local):
+  return '\n'.join(_tail(t) for t in local.tasks.values())
+
+
+def _wait_for_line(task, pattern, timeout):
+  """The first output line of `task` matching `pattern`, or None."""
+  regex = re.compile(pattern)
+  deadline = time.time() + timeout
+  while time.time() < deadline:
+    for line in list(task.lines):
+      if regex.search(line):
+        return line
+    if task.returncode is not None:
+      return None
+    time.sleep(0.2)
+  return None
+
+
+def _test_precision(lines):
+  """Precision @ 1 of the last `Test Data Eval:` block."""
+  found = None
+  for i, line in enumerate(lines[:-1]):
+    if line.strip() == 'Test Data Eval:':
+      match = re.search(r'Precision @ 1: ([0-9.]+)', lines[i + 1])
+      found = float(match.group(1)) if match else found
+  return found
+
+
+def _step(log_dir):
+  prefix = checkpoints.latest_checkpoint(str(log_dir))
+  return prefix, (checkpoints.checkpoint_step(prefix) if prefix else None)
+
+
+class TestAsync:
+  @pytest.mark.timeout(200)
+  def test_one_ps_two_workers_learn_mnist_and_save_a_restorable_model(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(1, 2, args + ['--max_steps', '2000', '--seed', '1'])
+    local.start()
+    assert local.wait('worker0', timeout=170) == 0, _report(local)
+    local.wait_all(timeout=20)
+    assert local.tasks['worker1'].returncode == 0, _report(local)
+    # The ps stops by itself once both workers reported done.
+    assert local.tasks['ps0'].returncode == 0, _report(local)
+    precision = _test_precision(local.tasks['worker0'].lines)
+    assert precision is not None and precision >= 0.89, _report(local)
+    # Only the chief evaluates.
+    assert _test_precision(local.tasks['worker1'].lines) is None
+
+    prefix, step = _step(log_dir)
+    assert step is not None and step >= 2000
+    # The Predictor-style restore: devices cleared, plain local session.
+    test = input_data.read_data_sets(str(tmp_path / 'data')).test
+    with tf.Graph().as_default(), tf.Session() as session:
+      saver = tf.train.import_meta_graph(prefix + '.meta', clear_devices=True)
+      saver.restore(session, prefix)
+      predictions = session.run(
+        'predictions:0', {'images:0': test.images[:2000]}
+      )
+    assert predictions.dtype == np.int64
+    assert np.mean(predictions == test.labels[:2000]) >= 0.85
+
+
+class TestSync:
+  @pytest.mark.timeout(150)
+  def test_stops_exactly_at_max_steps_without_hanging(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(
+      1,
+      2,
+      args
+      + [
+        '--fake_data',
+        '--max_steps',
+        '300',
+        '--sync_replicas',
+        '--moving_average_decay',
+        '0.9',
+      ],
+    )
+    local.start()
+    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    local.wait_all(timeout=20)
+    assert local.tasks['worker1'].returncode == 0, _report(local)
+    assert local.tasks['ps0'].returncode == 0, _report(local)
+    prefix, step = _step(log_dir)
+    # One global step per aggregated update: no overshoot.
+    assert step == 300
+    names = {name for name, _ in tf.train.list_variables(prefix)}
+    assert 'hidden1/weights/ExponentialMovingAverage' in names
+
+
+class TestFailures:
+  @pytest.mark.timeout(150)
+  def test_chief_finishes_alone_when_a_worker_is_killed(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(
+      1, 2, args + ['--fake_data', '--max_steps', '1500', '--log_every', '100']
+    )
+    local.start()
+    worker1 = local.tasks['worker1']
+    assert _wait_for_line(worker1, 'model is ready', 90), _report(local)
+    assert _wait_for_line(local.tasks['worker0'], r'^Step [1-9]', 60)
+    local.kill('worker1', signal.SIGKILL)
+    assert local.wait('worker0', timeout=100) == 0, _report(local)
+    assert worker1.returncode == -signal.SIGKILL
+    assert _step(log_dir)[1] >= 1500
+
+  @pytest.mark.timeout(200)
+  def test_restarted_chief_resumes_from_its_checkpoint(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(
+      1,
+      1,
+      args
+      + [
+        '--fake_data',
+        '--max_steps',
+        '1500',
+        '--save_checkpoint_steps',
+        '200',
+      ],
+    )
+    local.start()
+    deadline = time.time() + 100
+    while (_step(log_dir)[1] or 0) < 200 and time.time() < deadline:
+      assert local.tasks['worker0'].returncode is None, _report(local)
+      time.sleep(0.3)
+    saved = _step(log_dir)[1]
+    assert saved and saved >= 200, _report(local)
+    local.kill('worker0', signal.SIGKILL)
+    local.wait('worker0', timeout=10)
+
+    restarted = local.start_task('worker', 0, log_suffix='_restart')
+    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    first = _wait_for_line(restarted, r'^Step \d+:', 1)
+    assert first is not None, _report(local)
+    resumed_at = int(re.match(r'Step (\d+):', first).group(1))
+    assert resumed_at >= saved > 0
+    assert _step(log_dir)[1] >= 1500
+
+
+_FLAG_CASES = [
+  ([], 'OK'),
+  (
+    [
+      '--ps_hosts=127.0.0.1:1',
+      '--worker_hosts=127.0.0.1:2,127.0.0.1:3',
+      '--job_name=worker',
+      '--task_index=1',
+      '--sync_replicas',
+    ],
+    'OK',
+  ),
+  (['--worker_hosts=127.0.0.1:2'], '--job_name'),
+  (['--worker_hosts=nohost', '--job_name=worker'], '--worker_hosts'),
+  (['--ps_hosts=h:99999', '--worker_hosts=h:1', '--job_name=ps'], '--ps_hosts'),
+  (
+    ['--worker_hosts=a:1,b:2', '--job_name=worker', '--task_index=2'],
+    '--task_index 2',
+  ),
+  (
+    ['--ps_hosts=a:1', '--worker_hosts=b:1', '--job_name=ps', '--task_index=1'],
+    '--task_index 1',
+  ),
+  (['--job_name=chief'], 'job_name'),
+  (['--sync_replicas'], '--sync_replicas'),
+  (
+    ['--worker_hosts=a:1', '--job_name=worker', '--replicas_to_aggregate=2'],
+    '--replicas_to_aggregate',
+  ),
+]
+
+# Parses each case in one process (flags are process-global).
+_PARSE_CASES = """
+import json, sys
+from absl import flags
+from graphnet import fully_connected_feed  # noqa: F401 (defines the flags)
+results = []
+for argv in json.loads(sys.argv[1]):
+  flags.FLAGS.unparse_flags()
+  try:
+    flags.FLAGS(['fully_connected_feed'] + argv)
+    results.append('OK')
+  except flags.Error as e:
+    results.append(str(e))
+print('RESULTS ' + json.dumps(results))
+"""
+
+
+def _run(args, env_extra=None):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  env['PYTHONPATH'] = os.pathsep.join(
+    p for p in (str(_REPO), env.get('PYTHONPATH')) if p
+  )
+  env.update(env_extra or {})
+  return subprocess.Popen(
+    [sys.executable] + args,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.PIPE,
+    text=True,
+    env=env,
+    cwd=str(_REPO),
+  )
+
+
+class TestFlags:
+  @pytest.mark.timeout(150)
+  def test_bad_cluster_flags_are_usage_errors_naming_the_flag(self, tmp_path):
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    busy.bind(('0.0.0.0', 0))
+    busy.listen()
+    host = f'127.0.0.1:{busy.getsockname()[1]}'
+    _, dirs = _dirs(tmp_path)
+    # Three processes at once: TF's import dominates each one's time.
+    parse = _run(['-c', _PARSE_CASES, json.dumps([c for c, _ in _FLAG_CASES])])
+    usage_dir = tmp_path / 'usage'
+    usage = _run(
+      [
+        '-m',
+        'graphnet.fully_connected_feed',
+        '--worker_hosts=127.0.0.1:1',
+        f'--log_dir={usage_dir}',
+      ]
+    )
+    port = _run(
+      [
+        '-m',
+        'graphnet.fully_connected_feed',
+        f'--worker_hosts={host}',
+        '--job_name=worker',
+        '--fake_data',
+      ]
+      + dirs
+    )
+    try:
+      out, err = parse.communicate(timeout=120)
+      usage_out, usage_err = usage.communicate(timeout=120)
+      port_out, port_err = port.communicate(timeout=120)
+    finally:
+      for process in (parse, usage, port):
+        process.kill()
+      busy.close()
+
+    line = [x for x in out.splitlines() if x.startswith('RESULTS ')]
+    assert line, err[-2000:]
+    results = json.loads(line[0][len('RESULTS ') :])
+    for (argv, expected), got in zip(_FLAG_CASES, results, strict=True):
+      if expected == 'OK':
+        assert got == 'OK', (argv, got)
+      else:
+        assert got != 'OK' and expected in got, (argv, got)
+
+    assert usage.returncode not in (0, None)
+    assert '--job_name' in usage_err and 'required' in usage_err
+    # Nothing was written before the usage error.
+    assert not usage_dir.exists()
+
+    assert port.returncode == 1, port_err[-2000:]
+    assert 'graphnet: error:' in port_err
+    assert '--worker_hosts' in port_err and host in port_err
