@@ -282,7 +282,12 @@ def real_run(small_mnist, tmp_path_factory):
 
 
 class TestTrainingConv:
-  def test_trains_with_batch_norm_and_averages(self, tmp_path, small_mnist):
+  @pytest.mark.parametrize(
+    'input_pipeline, steps_per_run', [('feed', 1), ('resident', 2)]
+  )
+  def test_trains_with_batch_norm_and_averages(
+    self, tmp_path, small_mnist, input_pipeline, steps_per_run
+  ):
     # The small real set, not fake_data: the run ends with an evaluation of
     # every set, and fake_data's 3 x 10000 images make that the slow part.
     cfg = config_lib.TrainConfig(
@@ -293,6 +298,8 @@ class TestTrainingConv:
       moving_average_decay=0.9,
       max_steps=4,
       seed=0,
+      input_pipeline=input_pipeline,
+      steps_per_run=steps_per_run,
     )
     result = trainer.run_training(cfg, printer=lambda line: None)
     assert result.global_step == 4
@@ -301,7 +308,7 @@ class TestTrainingConv:
     for name, shape in _LAYER_SHAPES.items():
       assert shapes[name] == shape
       assert f'{name}/ExponentialMovingAverage' in shapes
-    # The trainer's train op ran the batch-norm updates.
+    # The trainer's train op (or in-graph loop) ran the batch-norm updates.
     assert np.abs(reader.get_tensor('conv1/batch_norm/moving_mean')).max() > 0
     assert result.evaluations['test'].num_examples > 0
 
