@@ -319,6 +319,12 @@ def build_train_graph(config, data_sets):
 
 
 def _prepare_log_dir(log_dir):
+  """Creates `log_dir`; returns the directories made, deepest first."""
+  made = []
+  path = os.path.abspath(log_dir)
+  while path and not os.path.lexists(path) and path != os.path.dirname(path):
+    made.append(path)
+    path = os.path.dirname(path)
   try:
     os.makedirs(log_dir, exist_ok=True)
   except OSError as e:
@@ -330,6 +336,16 @@ def _prepare_log_dir(log_dir):
     raise errors.ConfigError(
       f'--log_dir {log_dir} is not writable; choose another --log_dir.'
     )
+  return made
+
+
+def _remove_empty(directories):
+  """Removes what `_prepare_log_dir` made, if still empty."""
+  for path in directories:
+    try:
+      os.rmdir(path)
+    except OSError:
+      return
 
 
 def _hooks(config, train_graph, data_sets, printer):
@@ -485,13 +501,20 @@ def run_training(config, printer=_print_flush):
     signals.TrainingInterruptedError: SIGINT or SIGTERM stopped training early
       (the final checkpoint is saved first).
   """
-  _prepare_log_dir(config.log_dir)
+  made = _prepare_log_dir(config.log_dir)
   config = _round_intervals(config, printer)
-  # A taken port fails here, before the data and the graph cost time.
-  server = cluster_lib.start_server(config.cluster) if config.cluster else None
-  data_sets = input_data.read_data_sets(
-    config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
-  )
+  try:
+    # A taken port fails here, before the data and the graph cost time.
+    server = (
+      cluster_lib.start_server(config.cluster) if config.cluster else None
+    )
+    data_sets = input_data.read_data_sets(
+      config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
+    )
+  except errors.GraphnetError:
+    # Bad data or a taken port: leave no empty log_dir behind.
+    _remove_empty(made)
+    raise
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     prefix = checkpoints.latest_checkpoint(config.log_dir)
