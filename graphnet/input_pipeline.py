@@ -294,10 +294,11 @@ class ResidentInputs:
 
 
 class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
-  """TF's `CheckpointSaverHook` for runs of `steps_per_run` global steps.
+  """TF's `CheckpointSaverHook` told how far one run goes.
 
-  TF's hook predicts the step after a run as the fetched (start) step + 1;
-  with longer runs it would save one run late.
+  Left alone, TF's hook re-reads the global step after every run (one extra
+  `session.run` per run) because it does not know the run length; told a
+  wrong length it would save one run late.
   """
 
   def __init__(self, checkpoint_dir, save_steps, saver, steps_per_run):

@@ -379,31 +379,34 @@ def _hooks(config, train_graph, data_sets, printer):
 
 
 def _loop_saver_hooks(config, train_graph):
-  """Checkpoint and summary hooks for runs of `steps_per_run` > 1 steps.
+  """The checkpoint hook, and the summary hook for `steps_per_run` > 1.
 
-  MonitoredTrainingSession's own hooks assume one step per run (they would
-  save one run late and summarise N times too rarely); with a loop they are
-  off (see `_saving_steps`) and these take their place.
+  MonitoredTrainingSession's own checkpoint hook re-reads the global step
+  after every run (an extra `session.run` per training step), and with
+  runs of N > 1 steps its hooks would save one run late and summarise N
+  times too rarely; so these take their place (see `_saving_steps`).
   """
-  if config.steps_per_run == 1:
-    return []
-  return [
+  hooks = [
     input_pipeline.LoopCheckpointSaverHook(
       config.log_dir,
       config.save_checkpoint_steps,
       train_graph.saver,
       config.steps_per_run,
-    ),
-    input_pipeline.LoopSummarySaverHook(
-      config.log_every, config.log_dir, config.steps_per_run
-    ),
+    )
   ]
+  if config.steps_per_run > 1:
+    hooks.append(
+      input_pipeline.LoopSummarySaverHook(
+        config.log_every, config.log_dir, config.steps_per_run
+      )
+    )
+  return hooks
 
 
 def _saving_steps(config):
   """(save_checkpoint_steps, save_summaries_steps) for the session."""
   if config.steps_per_run == 1:
-    return config.save_checkpoint_steps, config.log_every
+    return None, config.log_every
   return None, None
 
 

@@ -1,0 +1,648 @@
+"""Benchmarks graphnet's training paths against plain loops and frameworks.
+
+Every contender trains the same model (784-128-32-10 MLP, ReLU, batch 100,
+SGD lr 0.01) on the same bundled MNIST, each in its own subprocess (so the
+peak RSS is its own), with the same thread settings:
+
+  baseline       a plain TF1 loop written here: tf.compat.v1.Session,
+                 placeholders, feed_dict, sess.run([train_op, loss]) per
+                 step, no hooks;
+  graphnet feed  trainer.run_training, --input_pipeline feed (CLI default
+                 intervals: log 100, eval 1000, checkpoints 1000);
+  graphnet fast  trainer.run_training, --input_pipeline resident
+                 --steps_per_run 100 (same intervals);
+  tf.keras       tf.keras Sequential model.fit on the NumPy arrays;
+  pytorch        a plain PyTorch loop (when torch is importable).
+
+Training speed is the median over windows of `--window` steps after a
+warm-up (graphnet: the windows between its `Step` lines; windows holding
+an evaluation or checkpoint are a minority the median ignores). The FLOP
+bound is the step rate the machine's measured matmul speed on the model's
+own shapes allows (forward, dW of all layers, dX of layers 2 and 3).
+
+"Time to 0.97" trains with a common recipe (SGD lr 0.1, batch 100, test
+precision checked every 500 steps) until test precision >= 0.97, and
+reports the wall time from the start of model building (graphnet: from
+the call of run_training, data loading included).
+
+Usage:
+  python scripts/benchmark.py [--quick] [--out FILE] [--threads N]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Run from a checkout without installing graphnet.
+sys.path.insert(0, _REPO)
+CONTENDERS = ('baseline', 'feed', 'fast', 'keras', 'torch')
+_TITLES = {
+  'baseline': 'TF1 loop (baseline)',
+  'feed': 'graphnet feed',
+  'fast': 'graphnet fast (resident, 100 steps/run)',
+  'keras': 'tf.keras fit',
+  'torch': 'PyTorch loop',
+}
+_BATCH = 100
+_SIZES = (784, 128, 32, 10)
+_TARGET = 0.97
+_RECIPE_LR = 0.1
+_EVAL_EVERY = 500
+
+
+# ----------------------------------------------------------------- workers
+
+
+def _data(data_dir):
+  from graphnet import input_data
+
+  return input_data.read_data_sets(data_dir, seed=0)
+
+
+def _windows(times, steps, window):
+  """Steps/s of consecutive windows of `window` steps.
+
+  Args:
+    times: wall times at the global steps `steps` (same length).
+    steps: increasing global steps.
+    window: window length in steps.
+  """
+  rates, start = [], 0
+  for i in range(1, len(steps)):
+    if steps[i] - steps[start] >= window:
+      rates.append((steps[i] - steps[start]) / (times[i] - times[start]))
+      start = i
+  return rates
+
+
+def _tf_threads(threads):
+  import tensorflow.compat.v1 as tf
+
+  return tf.ConfigProto(
+    intra_op_parallelism_threads=threads,
+    inter_op_parallelism_threads=threads,
+  )
+
+
+def _run_baseline(args, lr, target):
+  import tensorflow.compat.v1 as tf
+
+  data = _data(args.data_dir)
+  t0 = time.perf_counter()
+  with tf.Graph().as_default():
+    tf.set_random_seed(0)
+    images = tf.placeholder(tf.float32, [None, 784])
+    labels = tf.placeholder(tf.int32, [None])
+    net = images
+    for i, (fan_in, units) in enumerate(zip(_SIZES, _SIZES[1:], strict=False)):
+      w = tf.get_variable(
+        f'w{i}',
+        [fan_in, units],
+        initializer=tf.truncated_normal_initializer(stddev=fan_in**-0.5),
+      )
+      b = tf.get_variable(f'b{i}', [units], initializer=tf.zeros_initializer())
+      net = tf.nn.xw_plus_b(net, w, b)
+      if units != _SIZES[-1]:
+        net = tf.nn.relu(net)
+    loss = tf.reduce_mean(
+      tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int64), logits=net
+      )
+    )
+    train_op = tf.train.GradientDescentOptimizer(lr).minimize(loss)
+    correct = tf.reduce_sum(tf.cast(tf.nn.in_top_k(net, labels, 1), tf.int32))
+    with tf.Session(config=_tf_threads(args.threads)) as sess:
+      sess.run(tf.global_variables_initializer())
+
+      def step():
+        x, y = data.train.next_batch(_BATCH)
+        sess.run([train_op, loss], {images: x, labels: y})
+
+      def precision():
+        return (
+          sess.run(
+            correct,
+            {images: data.test.images, labels: data.test.labels},
+          )
+          / data.test.num_examples
+        )
+
+      return _drive(args, step, precision, t0, target)
+
+
+def _drive(args, step, precision, t0, target):
+  """Runs `step` per training step; throughput windows or time to target."""
+  if target:
+    done = 0
+    while time.perf_counter() - t0 < args.cap:
+      for _ in range(_EVAL_EVERY):
+        step()
+      done += _EVAL_EVERY
+      if precision() >= _TARGET:
+        return {'seconds': time.perf_counter() - t0, 'steps': done}
+    return {'seconds': None, 'steps': done}
+  for _ in range(args.warmup):
+    step()
+  times, steps = [time.perf_counter()], [0]
+  cpu0 = time.process_time()
+  for i in range(1, args.steps + 1):
+    step()
+    if i % args.window == 0:
+      times.append(time.perf_counter())
+      steps.append(i)
+      if times[-1] - times[0] > args.cap:
+        break
+  cpu = time.process_time() - cpu0
+  return {
+    'rates': _windows(times, steps, args.window),
+    'cpu_rate': steps[-1] / cpu,
+  }
+
+
+def _run_graphnet(args, lr, target, fast):
+  from graphnet import config as config_lib
+  from graphnet import schedules
+  from graphnet import session_config
+  from graphnet import trainer
+
+  log_dir = tempfile.mkdtemp(prefix='bench-logs-')
+  options = {}
+  if fast:
+    options = dict(input_pipeline='resident', steps_per_run=100)
+  total = args.warmup + args.steps
+  config = config_lib.TrainConfig(
+    log_dir=log_dir,
+    input_data_dir=args.data_dir,
+    schedule=schedules.Schedule('constant', lr),
+    max_steps=(10**7 if target else total),
+    eval_every=(_EVAL_EVERY if target else 1000),
+    seed=0,
+    session=session_config.SessionOptions(
+      device='cpu',
+      intra_op_parallelism_threads=args.threads,
+      inter_op_parallelism_threads=args.threads,
+    ),
+    **options,
+  )
+  t0 = time.perf_counter()
+  times, steps = [], []
+  state = {'test': False}
+
+  class _ReachedError(Exception):
+    pass
+
+  def printer(line):
+    now = time.perf_counter()
+    if line.startswith('Step '):
+      times.append(now)
+      steps.append(int(line.split()[1].rstrip(':')))
+    elif line == 'Test Data Eval:':
+      state['test'] = True
+    elif state['test'] and line.startswith('Num examples'):
+      state['test'] = False
+      if target:
+        state['precision'] = float(line.rsplit(' ', 1)[1])
+        if state['precision'] >= _TARGET or now - t0 > args.cap:
+          state['step'] = steps[-1] if steps else 0
+          raise _ReachedError
+
+  cpu0 = time.process_time()
+  try:
+    trainer.run_training(config, printer=printer)
+  except _ReachedError:
+    pass
+  cpu = time.process_time() - cpu0
+  shutil.rmtree(log_dir, ignore_errors=True)
+  if target:
+    ok = state.get('precision', 0) >= _TARGET
+    return {
+      'seconds': (time.perf_counter() - t0) if ok else None,
+      'steps': state.get('step'),
+    }
+  keep = [i for i, s in enumerate(steps) if s >= args.warmup]
+  times = [times[i] for i in keep]
+  steps = [steps[i] for i in keep]
+  return {
+    'rates': _windows(times, steps, args.window),
+    # Includes graph building and evaluations: a lower bound.
+    'cpu_rate': total / cpu,
+  }
+
+
+def _run_keras(args, lr, target):
+  import tensorflow as tf2
+
+  tf2.config.threading.set_intra_op_parallelism_threads(args.threads)
+  tf2.config.threading.set_inter_op_parallelism_threads(args.threads)
+  data = _data(args.data_dir)
+  t0 = time.perf_counter()
+  tf2.keras.utils.set_random_seed(0)
+  model = tf2.keras.Sequential(
+    [tf2.keras.Input((784,))]
+    + [tf2.keras.layers.Dense(u, activation='relu') for u in _SIZES[1:-1]]
+    + [tf2.keras.layers.Dense(_SIZES[-1])]
+  )
+  model.compile(
+    optimizer=tf2.keras.optimizers.SGD(lr),
+    loss=tf2.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=['accuracy'],
+  )
+  x, y = data.train.images, data.train.labels
+  if target:
+    done = 0
+    while time.perf_counter() - t0 < args.cap:
+      model.fit(
+        x,
+        y,
+        batch_size=_BATCH,
+        epochs=1,
+        verbose=0,
+        steps_per_epoch=_EVAL_EVERY,
+      )
+      done += _EVAL_EVERY
+      _, acc = model.evaluate(
+        data.test.images, data.test.labels, batch_size=10000, verbose=0
+      )
+      if acc >= _TARGET:
+        return {'seconds': time.perf_counter() - t0, 'steps': done}
+    return {'seconds': None, 'steps': done}
+
+  times, steps = [], []
+
+  class _Timer(tf2.keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+      times.append(time.perf_counter())
+      steps.append(len(times))
+
+  epochs = -(-(args.warmup + args.steps) // (len(x) // _BATCH))
+  cpu0 = time.process_time()
+  model.fit(
+    x, y, batch_size=_BATCH, epochs=epochs, verbose=0, callbacks=[_Timer()]
+  )
+  cpu = time.process_time() - cpu0
+  keep = slice(args.warmup, args.warmup + args.steps + 1)
+  return {
+    'rates': _windows(times[keep], steps[keep], args.window),
+    'cpu_rate': len(times) / cpu,
+  }
+
+
+def _run_torch(args, lr, target):
+  import torch
+
+  if args.threads:
+    torch.set_num_threads(args.threads)
+  data = _data(args.data_dir)
+  t0 = time.perf_counter()
+  torch.manual_seed(0)
+  layers = []
+  for fan_in, units in zip(_SIZES, _SIZES[1:], strict=False):
+    layers += [torch.nn.Linear(fan_in, units), torch.nn.ReLU()]
+  model = torch.nn.Sequential(*layers[:-1])
+  opt = torch.optim.SGD(model.parameters(), lr=lr)
+  loss_fn = torch.nn.CrossEntropyLoss()
+  x = torch.from_numpy(data.train.images)
+  y = torch.from_numpy(data.train.labels.astype(np.int64))
+  test_x = torch.from_numpy(data.test.images)
+  test_y = torch.from_numpy(data.test.labels.astype(np.int64))
+  gen = torch.Generator().manual_seed(0)
+  state = {'perm': torch.randperm(len(x), generator=gen), 'pos': 0}
+
+  def step():
+    if state['pos'] + _BATCH > len(x):
+      state['perm'], state['pos'] = torch.randperm(len(x), generator=gen), 0
+    idx = state['perm'][state['pos'] : state['pos'] + _BATCH]
+    state['pos'] += _BATCH
+    opt.zero_grad(set_to_none=True)
+    loss = loss_fn(model(x[idx]), y[idx])
+    loss.backward()
+    opt.step()
+    return loss.item()  # The same sync point as fetching the loss in TF.
+
+  def precision():
+    with torch.no_grad():
+      return (model(test_x).argmax(1) == test_y).float().mean().item()
+
+  return _drive(args, step, precision, t0, target)
+
+
+def _worker(args):
+  lr = _RECIPE_LR if args.target else 0.01
+  name = args.worker
+  if name == 'baseline':
+    result = _run_baseline(args, lr, args.target)
+  elif name in ('feed', 'fast'):
+    result = _run_graphnet(args, lr, args.target, fast=name == 'fast')
+  elif name == 'keras':
+    result = _run_keras(args, lr, args.target)
+  elif name == 'torch':
+    result = _run_torch(args, lr, args.target)
+  elif name == 'eval':
+    result = _run_eval(args)
+  elif name == 'flops':
+    result = dict(
+      zip(
+        ('by_lib', 'best', 'rate', 'flops'),
+        _matmul_bound(args.threads),
+        strict=True,
+      )
+    )
+  else:
+    raise SystemExit(f'unknown worker {name!r}')
+  # Linux reports ru_maxrss in KiB.
+  result['peak_rss_mb'] = (
+    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  )
+  print('RESULT ' + json.dumps(result), flush=True)
+
+
+def _run_eval(args):
+  """Seconds of one evaluation pass over train + validation + test."""
+  import tensorflow.compat.v1 as tf
+
+  from graphnet import config as config_lib
+  from graphnet import trainer
+
+  data = _data(args.data_dir)
+  config = config_lib.TrainConfig(log_dir='', input_data_dir=args.data_dir)
+  tg = trainer.build_train_graph(config, data)
+  with tg.graph.as_default(), tf.Session(config=_tf_threads(args.threads)) as s:
+    s.run(tf.global_variables_initializer())
+    passes = []
+    for _ in range(4):
+      start = time.perf_counter()
+      for data_set in data:
+        tg.eval_tower.run(s, data_set)
+      passes.append(time.perf_counter() - start)
+  return {'eval_pass_seconds': statistics.median(passes[1:])}
+
+
+# ------------------------------------------------------------------ driver
+
+
+def _matmul_bound(threads, seconds=1.0):
+  """(FLOP/s, steps/s) of the model's matmuls, numpy and torch; the best."""
+  b = _BATCH
+  l1, l2, l3 = zip(_SIZES, _SIZES[1:], strict=False)
+  shapes = [(b, k, n) for k, n in (l1, l2, l3)]  # forward x @ W
+  shapes += [(k, b, n) for k, n in (l1, l2, l3)]  # dW = x^T @ dz
+  shapes += [(b, n, k) for k, n in (l2, l3)]  # dX = dz @ W^T, layers 2-3
+  flops = sum(2 * m * k * n for m, k, n in shapes)
+  rng = np.random.default_rng(0)
+  pairs = [
+    (
+      rng.random((m, k), dtype=np.float32),
+      rng.random((k, n), dtype=np.float32),
+    )
+    for m, k, n in shapes
+  ]
+  results = {}
+
+  def measure(name, run):
+    run()
+    reps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+      run()
+      reps += 1
+    per_step = (time.perf_counter() - start) / reps
+    results[name] = flops / per_step
+
+  measure('numpy', lambda: [a @ c for a, c in pairs])
+  try:
+    import torch
+
+    if threads:
+      torch.set_num_threads(threads)
+    tpairs = [(torch.from_numpy(a), torch.from_numpy(c)) for a, c in pairs]
+    measure('torch', lambda: [a @ c for a, c in tpairs])
+  except ImportError:
+    pass
+  best = max(results.values())
+  return results, best, best / flops, flops
+
+
+def _spawn(name, args, target=False):
+  cmd = [
+    sys.executable,
+    os.path.abspath(__file__),
+    '--worker',
+    name,
+    '--data_dir',
+    args.data_dir,
+    '--threads',
+    str(args.threads),
+    '--steps',
+    str(args.steps),
+    '--warmup',
+    str(args.warmup),
+    '--window',
+    str(args.window),
+    '--cap',
+    str(args.cap),
+  ]
+  if target:
+    cmd.append('--target')
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+  if args.threads:
+    # numpy's BLAS and torch's OpenMP pools follow the same setting.
+    for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
+      env[var] = str(args.threads)
+  env['PYTHONPATH'] = _REPO + os.pathsep + env.get('PYTHONPATH', '')
+  proc = subprocess.run(
+    cmd, capture_output=True, text=True, env=env, timeout=args.cap + 600
+  )
+  for line in proc.stdout.splitlines():
+    if line.startswith('RESULT '):
+      return json.loads(line[len('RESULT ') :])
+  tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+  return {'error': ' / '.join(tail)}
+
+
+def _versions():
+  import importlib.metadata
+
+  found = {}
+  for name in ('tensorflow', 'numpy', 'torch', 'keras'):
+    try:
+      found[name] = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+      found[name] = 'absent'
+  return found
+
+
+def _cpu_model():
+  try:
+    with open('/proc/cpuinfo') as f:
+      for line in f:
+        if line.startswith('model name'):
+          return line.split(':', 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or 'unknown'
+
+
+def _has_torch():
+  try:
+    import torch  # noqa: F401
+  except ImportError:
+    return False
+  return True
+
+
+def _fmt(value, spec):
+  return '-' if value is None else format(value, spec)
+
+
+def _table(args, results, targets, bound, eval_seconds, load):
+  flops_by_lib, best_flops, bound_rate, step_flops = bound
+  versions = _versions()
+  lines = [
+    f'## graphnet benchmark ({datetime.date.today().isoformat()})',
+    '',
+    f'- CPU: {_cpu_model()}, {os.cpu_count()} cores; threads setting: '
+    f'{args.threads or "TF/torch default"}',
+    f'- Load before / after (uptime): {load[0]} / {load[1]}',
+    '- Versions: '
+    + ', '.join(f'{k} {v}' for k, v in versions.items())
+    + f', Python {platform.python_version()}',
+    f'- Model 784-128-32-10 ReLU MLP, batch {_BATCH}, SGD lr 0.01; '
+    f'{args.steps} timed steps after {args.warmup} warm-up, median of '
+    f'{args.window}-step windows.',
+    f'- Matmul FLOP/s on the model shapes ({step_flops / 1e6:.1f} MFLOP per '
+    'step): '
+    + ', '.join(f'{k} {v / 1e9:.1f} GFLOP/s' for k, v in flops_by_lib.items())
+    + f' -> FLOP bound {bound_rate:.0f} steps/s.',
+    f'- Time to {_TARGET} test precision: SGD lr {_RECIPE_LR}, batch '
+    f'{_BATCH}, checked every {_EVAL_EVERY} steps, capped at {args.cap:.0f} s'
+    + (' (not run: --quick)' if not targets else '')
+    + '.',
+  ]
+  if eval_seconds is not None:
+    lines.append(
+      f'- One evaluation pass over train+validation+test (70000 images, '
+      f'batches of 10000): {eval_seconds:.3f} s.'
+    )
+  lines += [
+    '',
+    '| contender | steps/s (median) | min-max | vs baseline | of FLOP '
+    'bound | steps/CPU-s | peak RSS MB | time to 0.97 |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  base = results.get('baseline', {}).get('rate')
+  for name in CONTENDERS:
+    r = results.get(name)
+    if r is None:
+      continue
+    if 'error' in r or 'skipped' in r:
+      lines.append(
+        f'| {_TITLES[name]} | {r.get("skipped") or r.get("error")} '
+        '| | | | | | |'
+      )
+      continue
+    rate = r['rate']
+    t = targets.get(name, {})
+    if t.get('seconds') is not None:
+      reached = f'{t["seconds"]:.1f} s ({t["steps"]} steps)'
+    elif targets:
+      reached = t.get('error') or f'not reached in {args.cap:.0f} s'
+    else:
+      reached = '-'
+    lines.append(
+      f'| {_TITLES[name]} | {rate:.0f} | {min(r["rates"]):.0f}-'
+      f'{max(r["rates"]):.0f} | {_fmt(rate / base if base else None, ".2f")}x'
+      f' | {rate / bound_rate:.0%} | {r["cpu_rate"]:.0f} | '
+      f'{r["peak_rss_mb"]:.0f} | {reached} |'
+    )
+  lines.append('')
+  lines.append(
+    'steps/CPU-s: timed steps per CPU-second of the whole process (less '
+    'sensitive to other load; graphnet rows include graph building and '
+    'evaluations, so they are lower bounds).'
+  )
+  return '\n'.join(lines)
+
+
+def _load():
+  try:
+    return (
+      subprocess.run(['uptime'], capture_output=True, text=True)
+      .stdout.strip()
+      .split('load average:')[-1]
+      .strip()
+    )
+  except OSError:
+    return 'unknown'
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--quick', action='store_true', help='< 2 minutes.')
+  parser.add_argument('--out', help='Also write the markdown table here.')
+  parser.add_argument(
+    '--threads', type=int, default=0, help='intra/inter threads; 0: default.'
+  )
+  parser.add_argument('--steps', type=int, default=None)
+  parser.add_argument('--warmup', type=int, default=None)
+  parser.add_argument('--window', type=int, default=None)
+  parser.add_argument('--cap', type=float, default=120.0)
+  parser.add_argument('--only', default=','.join(CONTENDERS))
+  parser.add_argument('--data_dir', default=None)
+  parser.add_argument('--worker', help=argparse.SUPPRESS)
+  parser.add_argument('--target', action='store_true', help=argparse.SUPPRESS)
+  args = parser.parse_args()
+  if args.steps is None:
+    args.steps = 1000 if args.quick else 10000
+  if args.warmup is None:
+    args.warmup = 200 if args.quick else 1000
+  if args.window is None:
+    args.window = 200 if args.quick else 500
+  if args.worker:
+    _worker(args)
+    return
+  tmp = None
+  if args.data_dir is None:
+    tmp = tempfile.mkdtemp(prefix='bench-mnist-')
+    args.data_dir = tmp
+  _data(args.data_dir)  # Copy the bundled files once.
+  load = [_load()]
+  r = _spawn('flops', args)
+  bound = (r['by_lib'], r['best'], r['rate'], r['flops'])
+  results, targets = {}, {}
+  for name in args.only.split(','):
+    if name == 'torch' and not _has_torch():
+      results[name] = {'skipped': 'skipped: torch not importable'}
+      continue
+    print(f'[benchmark] {name} ...', file=sys.stderr, flush=True)
+    r = _spawn(name, args)
+    if 'rates' in r:
+      r['rate'] = statistics.median(r['rates'])
+    results[name] = r
+    if not args.quick:
+      targets[name] = _spawn(name, args, target=True)
+  eval_seconds = None
+  r = _spawn('eval', args)
+  eval_seconds = r.get('eval_pass_seconds')
+  load.append(_load())
+  table = _table(args, results, targets, bound, eval_seconds, load)
+  print(table)
+  if args.out:
+    with open(args.out, 'w') as f:
+      f.write(table + '\n')
+  if tmp:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__':
+  main()
