@@ -11,7 +11,9 @@ Example:
       check_compatible(prefix, tf.global_variables(), flag='--log_dir')
 """
 
+import glob
 import os
+import re
 
 import tensorflow.compat.v1 as tf
 
@@ -23,6 +25,7 @@ __all__ = [
   'check_compatible',
   'check_readable',
   'localize_state',
+  'discard_from',
 ]
 
 
@@ -221,3 +224,49 @@ def check_readable(prefix, flag='the checkpoint directory'):
       f'probably cut short by a crash or a full disk. {fix}',
       path=prefix,
     ) from e
+
+
+def discard_from(checkpoint_dir, step):
+  """Deletes the checkpoints of `checkpoint_dir` at global step >= `step`.
+
+  For a diverged run: the checkpoint of step s was saved before the run
+  from s showed that its weights give a NaN loss, so it must not be the
+  one to resume from or to serve.
+
+  Args:
+    checkpoint_dir: a log_dir with a `checkpoint` file.
+    step: the first bad global step.
+
+  Returns:
+    the prefixes deleted (list of str); the `checkpoint` file then names
+    the newest one left.
+  """
+  try:
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError):
+    return []
+  if state is None:
+    return []
+  keep, drop = [], []
+  for path in state.all_model_checkpoint_paths:
+    name = os.path.basename(path)
+    match = re.search(r'-(\d+)$', name)
+    (drop if match and int(match.group(1)) >= step else keep).append(name)
+  if not drop:
+    return []
+  if keep:
+    lines = [f'model_checkpoint_path: "{keep[-1]}"']
+    lines += [f'all_model_checkpoint_paths: "{n}"' for n in keep]
+    path = os.path.join(checkpoint_dir, 'checkpoint')
+    with open(path + '.discard.tmp', 'w') as f:
+      f.write('\n'.join(lines) + '\n')
+    os.replace(path + '.discard.tmp', path)
+  else:
+    os.remove(os.path.join(checkpoint_dir, 'checkpoint'))
+  deleted = []
+  for name in drop:
+    prefix = os.path.join(checkpoint_dir, name)
+    for path in glob.glob(glob.escape(prefix) + '.*'):
+      os.remove(path)
+    deleted.append(prefix)
+  return deleted

@@ -25,11 +25,13 @@ Example:
 
 import bisect
 import math
+import os
 import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from graphnet import checkpoints
 from graphnet import errors
 
 __all__ = [
@@ -184,16 +186,27 @@ class DivergenceHook(tf.train.SessionRunHook):
   `chief_only_hooks`, which run before the saver; its `hooks` run after it.
   """
 
-  def __init__(self, loss, check_variables=True):
+  def __init__(
+    self, loss, check_variables=True, checkpoint_dir=None, steps_per_run=1
+  ):
     """Creates the hook.
 
     Args:
       loss: float scalar tensor (or its name) to watch.
       check_variables: also check every trainable variable after each run
         (one extra `session.run` of a small reduction per run).
+      checkpoint_dir: where the checkpoints are saved, or None. When the
+        loss of the run from step s is NaN, the checkpoint of step s (saved
+        before that showed) holds the weights that gave it; it is deleted
+        from there so that the latest checkpoint is the last good one.
+      steps_per_run: global steps that one `session.run` advances. With
+        more than one, the loss is the run's last step's, so the weights
+        of step s may still be good and only later checkpoints go.
     """
     self._loss = loss
+    self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
+    self._checkpoint_dir = checkpoint_dir
 
   def begin(self):
     self._global_step = _global_step_tensor('DivergenceHook')
@@ -214,8 +227,17 @@ class DivergenceHook(tf.train.SessionRunHook):
   def after_run(self, run_context, run_values):
     step, loss_value = run_values.results
     if not np.isfinite(loss_value):
+      removed = []
+      if self._checkpoint_dir:
+        removed = checkpoints.discard_from(
+          self._checkpoint_dir, int(step) + self._first_bad_offset
+        )
+      note = ''
+      if removed:
+        names = ', '.join(os.path.basename(p) for p in removed)
+        note = f' Deleted {names}, whose weights gave that loss.'
       raise errors.DivergenceError(
-        f'Training diverged: the loss is {loss_value} at step {step}. '
+        f'Training diverged: the loss is {loss_value} at step {step}.{note} '
         'The last checkpoint saved before this step is kept; lower '
         '--learning_rate (or use a decaying --lr_schedule) and run again.'
       )

@@ -358,9 +358,17 @@ def _hooks(config, train_graph, data_sets, printer):
   ] + tg.hooks
   # chief_only hooks run before the checkpoint savers: a diverged step must
   # raise before it can be saved over the last good checkpoint.
-  divergence = [hooks_lib.DivergenceHook(tg.loss)]
   if config.cluster is not None and not config.cluster.is_chief:
-    hooks, divergence = hooks + divergence, []
+    hooks, divergence = hooks + [hooks_lib.DivergenceHook(tg.loss)], []
+  else:
+    # It deletes the checkpoint that already holds the diverged weights.
+    divergence = [
+      hooks_lib.DivergenceHook(
+        tg.loss,
+        checkpoint_dir=config.log_dir,
+        steps_per_run=config.steps_per_run,
+      )
+    ]
   chief_only = _loop_saver_hooks(config, tg) + [
     hooks_lib.StepLoggingHook(
       tg.loss, config.max_steps, config.log_every, printer=printer
