@@ -135,6 +135,23 @@ class TestAsync:
     assert predictions.dtype == np.int64
     assert np.mean(predictions == test.labels[:2000]) >= 0.85
 
+  @pytest.mark.slow
+  @pytest.mark.timeout(400)
+  def test_two_ps_four_workers_learn_mnist(self, tmp_path, make_cluster):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(2, 4, args + ['--max_steps', '2000', '--seed', '2'])
+    local.start()
+    assert local.wait('worker0', timeout=360) == 0, _report(local)
+    local.wait_all(timeout=30)
+    for name, task in local.tasks.items():
+      assert task.returncode == 0, (name, _report(local))
+    precision = _test_precision(local.tasks['worker0'].lines)
+    assert precision is not None and precision >= 0.89, _report(local)
+    assert _step(log_dir)[1] >= 2000
+    # Both ps tasks heard from every worker and stopped on their own.
+    for ps in ('ps0', 'ps1'):
+      assert any('worker 3 is done' in x for x in local.tasks[ps].lines)
+
 
 class TestSync:
   @pytest.mark.timeout(150)
