@@ -414,7 +414,9 @@ def wait_for_model(target, config, timeout_secs=600.0, printer=print):
   """Blocks until every global variable of the default graph is set.
 
   A non-chief worker calls it before opening its MonitoredTrainingSession:
-  TF's session manager would re-check only every 30 s.
+  TF's session manager would re-check only every 30 s. Adds one
+  `report_uninitialized_variables` op to the default graph, so call it
+  before the graph is finalized.
 
   Args:
     target: this worker's `server.target`.

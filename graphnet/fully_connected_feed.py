@@ -4,6 +4,12 @@ r"""Trains the fully connected MNIST network: TF1's `fully_connected_feed.py`.
     python -m graphnet.fully_connected_feed --preset book
     python -m graphnet.fully_connected_feed --flagfile my.flags
 
+Distributed (one command per task, same host lists everywhere; a ps task
+serves until the workers report done):
+
+    python -m graphnet.fully_connected_feed --ps_hosts h0:2222 \
+        --worker_hosts h1:2222,h2:2222 --job_name worker --task_index 0
+
 Flags keep TF1's names and defaults. This file only defines and validates
 flags, reads them once into a `config.TrainConfig` and calls
 `trainer.run_training`; a bad value stops with absl's usage error before
