@@ -31,7 +31,6 @@ import contextlib
 import secrets
 
 import numpy as np
-import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
@@ -166,9 +165,12 @@ class ResidentInputs:
   def _permutation(self, epoch):
     """int32 `[N]`: the order of epoch `epoch` (a scalar int32 tensor)."""
     seed = tf.stack([tf.constant(self._seed), tf.cast(epoch, tf.int32)])
-    return tf2.random.experimental.stateless_shuffle(
-      tf.range(self._num_examples, dtype=tf.int32), seed=seed
+    # Sorting random keys rather than StatelessShuffle keeps to ops that
+    # graph_safety allows in a .meta; float64 keys make ties negligible.
+    keys = tf.raw_ops.StatelessRandomUniform(
+      shape=[self._num_examples], seed=seed, dtype=tf.float64
     )
+    return tf.argsort(keys)  # int32
 
   def _draw(self, order, index, epoch):
     """Gathers one batch; returns (images, labels, order, index, epoch)."""

@@ -14,6 +14,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import checkpoints
 from graphnet import config as config_lib
 from graphnet import errors
+from graphnet import graph_safety
 from graphnet import input_data
 from graphnet import trainer
 
@@ -165,6 +166,11 @@ class TestSavedGraph:
     meta = result.checkpoint + '.meta'
     # The 172 MB training set lives in local variables, not in the graph.
     assert os.path.getsize(meta) < 1_000_000
+    # The predictor's safety check accepts the loop's ops.
+    meta_graph = tf.MetaGraphDef()
+    with open(meta, 'rb') as f:
+      meta_graph.ParseFromString(f.read())
+    graph_safety.check_meta_graph_def(meta_graph)
     proc = subprocess.run(
       [sys.executable, '-c', _RESTORE, result.checkpoint],
       capture_output=True,
