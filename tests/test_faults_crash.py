@@ -106,6 +106,8 @@ def _kill_once(command, log_dir, rng, during_save):
         if _saving(log_dir):
           hit_save = True
           break
+        # Saves take milliseconds; a busy loop would starve the trainer.
+        time.sleep(0.0005)
     else:
       time.sleep(rng.uniform(0.0, 2.0))
     proc.kill()
