@@ -160,7 +160,14 @@ def _read_step(prefix):
   """The checkpoint's global step (or the `-<step>` suffix of its name)."""
   try:
     return int(tf.train.load_variable(prefix, 'global_step'))
-  except (tf.errors.OpError, ValueError):
+  except (tf.errors.OpError, ValueError, IndexError) as e:
+    # The reader reports a .data file cut short as IndexError.
+    if isinstance(e, IndexError):
+      raise errors.CheckpointError(
+        f'Checkpoint {prefix} cannot be read: its data file is truncated '
+        f'({e}).',
+        path=prefix,
+      ) from e
     match = re.search(r'-(\d+)$', prefix)
     if match is None:
       raise errors.CheckpointMismatchError(

@@ -16,6 +16,7 @@ import sys
 import pytest
 import tensorflow.compat.v1 as tf
 
+from graphnet import checkpoints
 from graphnet import config as config_lib
 from graphnet import continuous_eval
 from graphnet import errors
@@ -265,3 +266,29 @@ def test_training_in_a_copied_log_dir_leaves_the_original_alone(tmp_path):
   assert result.checkpoint == str(copy / 'model.ckpt-60')
   assert 'model.ckpt-60' in (copy / 'checkpoint').read_text()
   assert str(original) not in (copy / 'checkpoint').read_text()
+
+
+@pytest.mark.parametrize('keep', [0.0, 0.01, 0.5, 0.99])
+@pytest.mark.parametrize('suffix', ['.data-00000-of-00001', '.index'])
+def test_truncation_anywhere_is_refused_by_every_reader(
+  tmp_path, trained, suffix, keep
+):
+  good_dir, name, _ = trained
+  log_dir = tmp_path / 'logs'
+  shutil.copytree(good_dir, log_dir)
+  prefix = str(log_dir / name)
+  _truncate(prefix + suffix, keep=keep)
+  before = _snapshot(log_dir)
+  test_set = input_data.read_data_sets('', fake_data=True).test
+  readers = [
+    lambda: checkpoints.check_readable(prefix),
+    lambda: predictor.Predictor.from_checkpoint(prefix).close(),
+    lambda: continuous_eval.evaluate_checkpoint(prefix, test_set),
+  ]
+  for read in readers:
+    _TALLY['tried'] += 1
+    with pytest.raises(errors.CheckpointError) as caught:
+      read()
+    _TALLY['documented'] += 1
+    assert prefix in str(caught.value)
+  assert _snapshot(log_dir) == before

@@ -60,7 +60,7 @@ def _saving(log_dir):
     names = os.listdir(log_dir)
   except FileNotFoundError:
     return False
-  return any('_temp' in n or 'tempstate' in n for n in names)
+  return any('_temp' in n or 'tempstate' in n or '.tmp' in n for n in names)
 
 
 def _listed_checkpoints(log_dir):
