@@ -109,7 +109,8 @@ def _kill_once(command, log_dir, rng, during_save):
         # Saves take milliseconds; a busy loop would starve the trainer.
         time.sleep(0.0005)
     else:
-      time.sleep(rng.uniform(0.0, 2.0))
+      # Shorter in the full run, so that all its kills land before the end.
+      time.sleep(rng.uniform(0.0, 0.5 if _FULL else 2.0))
     proc.kill()
     proc.wait()
   finally:
@@ -154,4 +155,5 @@ def test_sigkill_and_restart_resumes_and_converges(tmp_path, pipeline, kills):
   test_precision = float(_PRECISION.findall(done.stdout)[-1])
   # Tutorial settings reach about 0.90 uninterrupted.
   assert test_precision >= 0.89, done.stdout[-1000:]
-  _record(tried=kills, survived=survived, during_save=hits)
+  assert survived >= min(kills, 2)  # The kills did land before the end.
+  _record(tried=survived, survived=survived, during_save=hits)

@@ -65,13 +65,14 @@ class TestStopOnSignals:
     def mine(signum, frame):
       del signum, frame
 
+    old_int = signal.getsignal(signal.SIGINT)
     old = signal.signal(signal.SIGTERM, mine)
     try:
       with signals.StopOnSignals() as stop:
         assert signal.getsignal(signal.SIGTERM) == stop._handle
         assert signal.getsignal(signal.SIGINT) == stop._handle
       assert signal.getsignal(signal.SIGTERM) is mine
-      assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+      assert signal.getsignal(signal.SIGINT) == old_int
     finally:
       signal.signal(signal.SIGTERM, old)
 
