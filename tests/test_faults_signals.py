@@ -105,6 +105,7 @@ def test_in_process_signal_saves_and_next_run_resumes(tmp_path, pipeline):
       sent.append(line)
       os.kill(os.getpid(), signal.SIGTERM)
 
+  handler = signal.getsignal(signal.SIGTERM)
   with pytest.raises(signals.TrainingInterruptedError) as caught:
     trainer.run_training(
       _train_config(tmp_path, pipeline, max_steps=10**6), printer=printer
@@ -117,7 +118,7 @@ def test_in_process_signal_saves_and_next_run_resumes(tmp_path, pipeline):
   )
   assert checkpoints.checkpoint_step(stopped.checkpoint) == stopped.step
   # Handlers are ours again after training.
-  assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+  assert signal.getsignal(signal.SIGTERM) == handler
   lines = []
   result = trainer.run_training(
     _train_config(tmp_path, pipeline, max_steps=stopped.step + 20),
