@@ -3,12 +3,16 @@
 TF reports a checkpoint of another model as a long shape-mismatch trace, in
 the middle of session creation. `check_compatible()` compares a checkpoint's
 variables with the graph's first and says, in one message, what differs and
-what to do.
+what to do. `check_readable()` reads every tensor, so a file cut short by a
+crash is reported before the session, not as a DataLossError inside it.
+`localize_state()` makes a copied log_dir's `checkpoint` file name its own
+files, and `discard_from()` removes checkpoints a diverged run saved.
 
 Example:
     prefix = latest_checkpoint(log_dir)
     if prefix:
       check_compatible(prefix, tf.global_variables(), flag='--log_dir')
+      check_readable(prefix, flag='--log_dir')
 """
 
 import glob
