@@ -314,17 +314,37 @@ class LoopSummarySaverHook(tf.train.SummarySaverHook):
   """TF's `SummarySaverHook` for runs of `steps_per_run` global steps.
 
   TF's hook predicts the next run's step as this one's + 1, so with longer
-  runs it would write `steps_per_run` times too rarely.
+  runs it would write `steps_per_run` times too rarely. This one writes the
+  merged summaries at the end of each run that reaches a multiple of
+  `save_steps` (itself a multiple of `steps_per_run`).
   """
 
   def __init__(self, save_steps, output_dir, steps_per_run):
     """Creates the hook: writes the merged summaries every `save_steps`."""
+    # The summary op is looked up in begin(), once the graph is complete.
     super().__init__(
       save_steps=save_steps,
       output_dir=output_dir,
       scaffold=tf.train.Scaffold(),
     )
+    self._save_steps = save_steps
     self._steps_per_run = steps_per_run
+
+  def begin(self):
+    super().begin()
+    self._summary_op = tf.train.Scaffold.get_or_default(
+      'summary_op', tf.GraphKeys.SUMMARY_OP, tf.summary.merge_all
+    )
+
+  def after_create_session(self, session, coord):
+    step = int(session.run(self._global_step_tensor))
+    if self._summary_writer:
+      self._summary_writer.add_session_log(
+        tf.SessionLog(status=tf.SessionLog.START), step
+      )
+    # Due at the next multiple of save_steps, not at the first run.
+    self._timer.update_last_triggered_step(step - step % self._save_steps)
+    self._next_step = step + self._steps_per_run
 
   def after_run(self, run_context, run_values):
     super().after_run(run_context, run_values)

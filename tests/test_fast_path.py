@@ -64,6 +64,17 @@ def _eval_steps(log_dir):
   return steps
 
 
+def _summary_steps(log_dir, tag):
+  steps = []
+  for name in sorted(os.listdir(log_dir)):
+    if name.startswith('events.'):
+      path = os.path.join(log_dir, name)
+      for event in tf.train.summary_iterator(path):
+        if any(v.tag == tag for v in event.summary.value):
+          steps.append(event.step)
+  return steps
+
+
 def _checkpoint_steps(log_dir):
   state = tf.train.get_checkpoint_state(log_dir)
   return sorted(
@@ -87,6 +98,7 @@ class TestHooksWithStepsPerRun:
     assert lines.count('Test Data Eval:') == 2
     assert _eval_steps(config.log_dir) == [150, 300]
     assert _checkpoint_steps(config.log_dir) == [0, 100, 200, 300]
+    assert _summary_steps(config.log_dir, 'loss') == [100, 200, 300]
 
   def test_max_steps_not_a_multiple(self, tmp_path):
     result, lines = _train(_config(tmp_path, max_steps=120, eval_every=100))
