@@ -276,7 +276,7 @@ def evaluation_loop(
   per checkpoint, or `No checkpoint file found` while there is none, and
   writes the scalar summary `accuracy/<subset>` at the checkpoint's step to
   `eval_dir`. A checkpoint that fails to read is logged and retried at the
-  next poll.
+  next poll (with `run_once`, its `CheckpointError` is raised).
 
   Args:
     checkpoint_dir: the trainer's log_dir.
@@ -297,6 +297,8 @@ def evaluation_loop(
 
   Raises:
     ConfigError: `interval_secs` <= 0 or `timeout_secs` < 0.
+    CheckpointMismatchError: the checkpoint holds another model.
+    CheckpointError: with `run_once`, the newest checkpoint cannot be read.
   """
   if interval_secs <= 0 or timeout_secs < 0:
     raise errors.ConfigError(
@@ -317,6 +319,9 @@ def evaluation_loop(
         except errors.CheckpointMismatchError:
           raise
         except errors.CheckpointError as e:
+          if run_once:
+            # No later poll to retry at: say why there is no result.
+            raise
           logging.warning('Skipping checkpoint %s for now: %s', prefix, e)
           printer(f'Skipping checkpoint {prefix}: it cannot be read yet.')
         else:
