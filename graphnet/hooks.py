@@ -38,6 +38,7 @@ __all__ = [
   'LearningRateSetterHook',
   'StopAtStepHook',
   'DivergenceHook',
+  'FiniteWeightsListener',
   'StepLoggingHook',
   'EvaluationHook',
 ]
@@ -246,6 +247,36 @@ class DivergenceHook(tf.train.SessionRunHook):
         f'Training diverged: the weights became NaN or infinite in the run '
         f'from step {step} (its loss was {loss_value}). The last checkpoint '
         'saved before this step is kept; lower --learning_rate (or use a '
+        'decaying --lr_schedule) and run again.'
+      )
+
+
+class FiniteWeightsListener(tf.train.CheckpointSaverListener):
+  """Refuses to save a checkpoint whose weights are NaN or infinite.
+
+  A step can keep its loss finite while its update overflows the weights;
+  checking them only when a checkpoint is about to be written keeps the
+  last checkpoint on disk good at the cost of one small reduction per save
+  (not per step).
+  """
+
+  def begin(self):
+    variables = [
+      v for v in tf.trainable_variables() if v.dtype.base_dtype.is_floating
+    ]
+    self._finite = None
+    if variables:
+      with tf.name_scope('finite_weights_check'):
+        self._finite = tf.reduce_all(
+          tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
+        )
+
+  def before_save(self, session, global_step_value):
+    if self._finite is not None and not session.run(self._finite):
+      raise errors.DivergenceError(
+        f'Training diverged: the weights are NaN or infinite at step '
+        f'{global_step_value}, so they were not saved; the last checkpoint '
+        'on disk is the last good one. Lower --learning_rate (or use a '
         'decaying --lr_schedule) and run again.'
       )
 

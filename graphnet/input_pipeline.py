@@ -303,9 +303,13 @@ class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
   wrong length it would save one run late.
   """
 
-  def __init__(self, checkpoint_dir, save_steps, saver, steps_per_run):
+  def __init__(
+    self, checkpoint_dir, save_steps, saver, steps_per_run, listeners=None
+  ):
     """Creates the hook: saves `saver`'s checkpoints every `save_steps`."""
-    super().__init__(checkpoint_dir, save_steps=save_steps, saver=saver)
+    super().__init__(
+      checkpoint_dir, save_steps=save_steps, saver=saver, listeners=listeners
+    )
     # Estimator's own way of telling the hook how far one run goes.
     self._set_steps_per_run(steps_per_run)
 

@@ -359,12 +359,15 @@ def _hooks(config, train_graph, data_sets, printer):
   # chief_only hooks run before the checkpoint savers: a diverged step must
   # raise before it can be saved over the last good checkpoint.
   if config.cluster is not None and not config.cluster.is_chief:
-    hooks, divergence = hooks + [hooks_lib.DivergenceHook(tg.loss)], []
+    check = hooks_lib.DivergenceHook(tg.loss, check_variables=False)
+    hooks, divergence = hooks + [check], []
   else:
     # It deletes the checkpoint that already holds the diverged weights.
     divergence = [
       hooks_lib.DivergenceHook(
         tg.loss,
+        # FiniteWeightsListener checks the weights once per save instead.
+        check_variables=False,
         checkpoint_dir=config.log_dir,
         steps_per_run=config.steps_per_run,
       )
@@ -400,6 +403,7 @@ def _loop_saver_hooks(config, train_graph):
       config.save_checkpoint_steps,
       train_graph.saver,
       config.steps_per_run,
+      listeners=[hooks_lib.FiniteWeightsListener()],
     )
   ]
   if config.steps_per_run > 1:

@@ -279,6 +279,39 @@ class TestDivergenceHook:
     assert restored == {'weights': 4.0, 'global_step': 4}
 
 
+class TestFiniteWeightsListener:
+  def _run(self, tmp_path, poison_at):
+    """Trains a variable; from `poison_at` on it becomes NaN."""
+    with tf.Graph().as_default():
+      step = tf.train.get_or_create_global_step()
+      weight = tf.get_variable('w', [], initializer=tf.ones_initializer())
+      poisoned = tf.cond(
+        step + 1 >= poison_at,
+        lambda: tf.constant(float('nan')),
+        lambda: tf.constant(1.0),
+      )
+      train_op = tf.group(weight.assign(poisoned), step.assign_add(1))
+      saver_hook = tf.train.CheckpointSaverHook(
+        str(tmp_path),
+        save_steps=2,
+        listeners=[hooks.FiniteWeightsListener()],
+      )
+      with tf.train.SingularMonitoredSession(hooks=[saver_hook]) as sess:
+        for _ in range(6):
+          sess.run(train_op)
+
+  def test_finite_weights_are_saved(self, tmp_path):
+    self._run(tmp_path, poison_at=100)
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith('ckpt-6')
+
+  def test_nan_weights_are_never_saved(self, tmp_path):
+    with pytest.raises(errors.DivergenceError, match='step 4'):
+      self._run(tmp_path, poison_at=3)
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    assert latest.endswith('ckpt-2')
+    assert tf.train.load_variable(latest, 'w') == 1.0
+
+
 class TestStepLoggingHook:
   def _lines(self, monkeypatch, last_step, every_n_steps=10, steps=40):
     clock = [1000.0]
