@@ -40,6 +40,15 @@ PRESETS = {
     'learning_rate': 0.5,
     'max_steps': 1000,
   },
+  # TF's "Deep MNIST for experts" recipe.
+  'deep_mnist': {
+    'model': 'conv',
+    'optimizer': 'adam',
+    'learning_rate': 1e-4,
+    'batch_size': 50,
+    'max_steps': 20000,
+    'eval_every': 5000,
+  },
   'book': {
     'hidden1': 500,
     'hidden2': 0,

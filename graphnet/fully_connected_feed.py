@@ -16,6 +16,7 @@ flags, reads them once into a `config.TrainConfig` and calls
 any graph is built or file written.
 """
 
+import logging
 import os
 import sys
 
@@ -409,6 +410,9 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
   train_config = config_from_flags()
+  # TF's logger has its own handler and also reaches absl's: without this
+  # every TF log line is printed twice.
+  logging.getLogger('tensorflow').propagate = False
   cluster = train_config.cluster
   try:
     if cluster is not None and cluster.job_name == 'ps':

@@ -94,6 +94,11 @@ def fill_feed_dict(data_set, images_pl, labels_pl, batch_size):
   return {images_pl: images, labels_pl: labels}
 
 
+# Examples per evaluation run: the conv net's activations for 10000 images
+# take about 2 GB, too much for a small GPU.
+_EVAL_BATCH = {'mlp': 10000, 'conv': 1000}
+
+
 def _eval_note(config):
   if not config.moving_average_decay:
     return ''
@@ -297,6 +302,7 @@ def build_train_graph(config, data_sets):
       images,
       labels,
       mnist.evaluation(logits, labels),
+      batch_size=_EVAL_BATCH[config.model.model],
       note=_eval_note(config),
     )
     # Relative paths in the `checkpoint` file keep a copied log_dir
