@@ -205,9 +205,11 @@ class DivergenceHook(tf.train.SessionRunHook):
         of step s may still be good and only later checkpoints go.
     """
     self._loss = loss
+    self._steps_per_run = steps_per_run
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
+    self._next_step = None
 
   def begin(self):
     self._global_step = _global_step_tensor('DivergenceHook')
@@ -222,11 +224,33 @@ class DivergenceHook(tf.train.SessionRunHook):
           tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
         )
 
+  def after_create_session(self, session, coord):
+    self._next_step = int(session.run(self._global_step))
+
   def before_run(self, run_context):
     return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
 
+  def _run_start(self, fetched):
+    """The step this run started at.
+
+    The fetched step races the run's own increment, so it is either the
+    step the run started at or the one it ended at; the step this hook
+    expects settles which. Far from it (other workers' updates), the
+    fetched value is the best there is.
+    """
+    expected = self._next_step
+    if expected is not None and (
+      expected <= fetched <= expected + self._steps_per_run
+    ):
+      start = expected
+    else:
+      start = fetched
+    self._next_step = max(fetched, start + self._steps_per_run)
+    return start
+
   def after_run(self, run_context, run_values):
-    step, loss_value = run_values.results
+    fetched, loss_value = run_values.results
+    step = self._run_start(int(fetched))
     if not np.isfinite(loss_value):
       removed = []
       if self._checkpoint_dir:
