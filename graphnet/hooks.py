@@ -175,6 +175,34 @@ class StopAtStepHook(tf.train.StopAtStepHook):
         run_context.request_stop()
 
 
+class _RunSteps:
+  """Tells the global step a run started at from the one a hook fetched.
+
+  A hook's fetch of the global step races the run's own increment, so the
+  value is the step the run started at or the one it ended at. Counting
+  the steps of this process's runs settles which. Far from the count
+  (other workers' updates), the fetched value is the best there is.
+  """
+
+  def __init__(self, steps_per_run):
+    self._steps_per_run = steps_per_run
+    self._next = None
+
+  def reset(self, step):
+    """Sets the step the next run starts at."""
+    self._next = step
+
+  def start_of(self, fetched):
+    """The step the run that fetched `fetched` started at."""
+    expected = self._next
+    in_reach = expected is not None and (
+      expected <= fetched <= expected + self._steps_per_run
+    )
+    start = expected if in_reach else fetched
+    self._next = max(fetched, start + self._steps_per_run)
+    return start
+
+
 class DivergenceHook(tf.train.SessionRunHook):
   """Stops training with `DivergenceError` when the loss or weights blow up.
 
@@ -209,7 +237,7 @@ class DivergenceHook(tf.train.SessionRunHook):
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
-    self._next_step = None
+    self._steps = _RunSteps(steps_per_run)
 
   def begin(self):
     self._global_step = _global_step_tensor('DivergenceHook')
@@ -225,32 +253,14 @@ class DivergenceHook(tf.train.SessionRunHook):
         )
 
   def after_create_session(self, session, coord):
-    self._next_step = int(session.run(self._global_step))
+    self._steps.reset(int(session.run(self._global_step)))
 
   def before_run(self, run_context):
     return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
 
-  def _run_start(self, fetched):
-    """The step this run started at.
-
-    The fetched step races the run's own increment, so it is either the
-    step the run started at or the one it ended at; the step this hook
-    expects settles which. Far from it (other workers' updates), the
-    fetched value is the best there is.
-    """
-    expected = self._next_step
-    if expected is not None and (
-      expected <= fetched <= expected + self._steps_per_run
-    ):
-      start = expected
-    else:
-      start = fetched
-    self._next_step = max(fetched, start + self._steps_per_run)
-    return start
-
   def after_run(self, run_context, run_values):
     fetched, loss_value = run_values.results
-    step = self._run_start(int(fetched))
+    step = self._steps.start_of(int(fetched))
     if not np.isfinite(loss_value):
       removed = []
       if self._checkpoint_dir:
@@ -324,7 +334,9 @@ class StepLoggingHook(tf.train.SessionRunHook):
   steps per second since the last line and the ETA to `last_step`.
   """
 
-  def __init__(self, loss, last_step, every_n_steps=100, printer=print):
+  def __init__(
+    self, loss, last_step, every_n_steps=100, printer=print, steps_per_run=1
+  ):
     """Creates the hook.
 
     Args:
@@ -332,6 +344,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
       last_step: the global step training stops at, for the ETA.
       every_n_steps: print when at least this many steps have passed.
       printer: function taking one string (tests pass a list's append).
+      steps_per_run: global steps that one `session.run` advances.
 
     Raises:
       ConfigError: if `every_n_steps` < 1.
@@ -344,10 +357,14 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
     self._printer = printer
+    self._steps = _RunSteps(steps_per_run)
 
   def begin(self):
     self._global_step = _global_step_tensor('StepLoggingHook')
     self._loss_tensor = _as_graph_element(self._loss)
+
+  def after_create_session(self, session, coord):
+    self._steps.reset(int(session.run(self._global_step)))
 
   def before_run(self, run_context):
     self._start = time.time()
@@ -356,7 +373,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
   def after_run(self, run_context, run_values):
     duration = time.time() - self._start
     step, loss_value = run_values.results
-    step = int(step)
+    step = self._steps.start_of(int(step))
     if not self._timer.should_trigger_for_step(step):
       return
     elapsed, steps = self._timer.update_last_triggered_step(step)
@@ -415,6 +432,7 @@ class EvaluationHook(tf.train.SessionRunHook):
     self._steps_per_run = steps_per_run
     self._printer = printer
     self._evaluated_step = None
+    self._bucket = 0
     self.last_results = {}
 
   def begin(self):
@@ -431,15 +449,22 @@ class EvaluationHook(tf.train.SessionRunHook):
   def _due(self, step):
     return step % self._every == 0 or step >= self._last_step
 
+  def after_create_session(self, session, coord):
+    # Evaluation buckets already passed before this session (on resume).
+    self._bucket = int(session.run(self._global_step)) // self._every
+
   def after_run(self, run_context, run_values):
-    start = int(run_values.results)
-    end = start + self._steps_per_run
-    # The fetched step is from before the run; only read the real one when
-    # the run may have reached an evaluation step.
-    if not any(self._due(s) for s in range(start + 1, end + 1)):
+    fetched = int(run_values.results)
+    # The fetched step races the run's own increment: it is the step the
+    # run started at or the one it ended at. Only read the real step when
+    # either reading may have reached an evaluation step.
+    window = range(fetched, fetched + self._steps_per_run + 1)
+    if not any(self._due(s) for s in window):
       return
     step = int(run_context.session.run(self._global_step))
-    if self._due(step) or step // self._every > start // self._every:
+    if step == self._evaluated_step:
+      return
+    if step >= self._last_step or step // self._every > self._bucket:
       self.evaluate(run_context.session, step)
 
   def end(self, session):
@@ -450,6 +475,7 @@ class EvaluationHook(tf.train.SessionRunHook):
   def evaluate(self, session, step):
     """Evaluates every data set now and writes the summaries."""
     self._evaluated_step = step
+    self._bucket = step // self._every
     if self._tower.note:
       self._printer(self._tower.note)
     values = []

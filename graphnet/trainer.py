@@ -380,7 +380,11 @@ def _hooks(config, train_graph, data_sets, printer):
     ]
   chief_only = _loop_saver_hooks(config, tg) + [
     hooks_lib.StepLoggingHook(
-      tg.loss, config.max_steps, config.log_every, printer=printer
+      tg.loss,
+      config.max_steps,
+      config.log_every,
+      printer=printer,
+      steps_per_run=config.steps_per_run,
     ),
     hooks_lib.EvaluationHook(
       tg.eval_tower,

@@ -279,6 +279,25 @@ class TestDivergenceHook:
     assert restored == {'weights': 4.0, 'global_step': 4}
 
 
+class TestRunSteps:
+  def test_settles_the_race_with_the_runs_increment(self):
+    steps = hooks._RunSteps(1)
+    steps.reset(0)
+    # Each fetch saw either the run's first step or its last.
+    assert [steps.start_of(f) for f in [0, 2, 2, 4, 4]] == [0, 1, 2, 3, 4]
+
+  def test_runs_of_several_steps(self):
+    steps = hooks._RunSteps(10)
+    steps.reset(20)
+    assert [steps.start_of(f) for f in [30, 30, 50]] == [20, 30, 40]
+
+  def test_far_readings_are_taken_as_they_are(self):
+    steps = hooks._RunSteps(1)
+    steps.reset(5)
+    assert steps.start_of(40) == 40
+    assert steps.start_of(41) == 41
+
+
 class TestFiniteWeightsListener:
   def _run(self, tmp_path, poison_at):
     """Trains a variable; from `poison_at` on it becomes NaN."""
