@@ -29,6 +29,7 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+from graphnet import deep_mnist
 from graphnet import errors
 from graphnet import evaluation
 from graphnet import mnist
@@ -47,6 +48,36 @@ __all__ = [
 EMA_SUFFIX = 'ExponentialMovingAverage'
 
 _LAYERS = ('hidden1', 'hidden2', 'softmax_linear')
+_CONV_LAYERS = ('conv1', 'conv2', 'fc1', 'fc2')
+# Trainable variables end so; the moving averages cover exactly these.
+_TRAINABLE_NAMES = ('/weights', '/biases', '/beta', '/gamma')
+
+
+def _averaged(names):
+  trainable = [
+    n
+    for n in names
+    if n.endswith(_TRAINABLE_NAMES) and not n.endswith('/' + EMA_SUFFIX)
+  ]
+  return bool(trainable) and all(
+    f'{n}/{EMA_SUFFIX}' in names for n in trainable
+  )
+
+
+def _conv_shape(prefix, stored):
+  """The `ModelShape` of a `--model conv` checkpoint."""
+  names = [n for n in stored if n.split('/')[0] in _CONV_LAYERS]
+  expected = {
+    'conv1/weights': [5, 5, 1, deep_mnist.CONV1_FILTERS],
+    'fc2/weights': [deep_mnist.FC1_UNITS, mnist.NUM_CLASSES],
+  }
+  for name, shape in expected.items():
+    if list(stored.get(name, [])) != shape:
+      raise _mismatch(
+        prefix, stored, f'{name} is {stored.get(name)}, expected {shape}'
+      )
+  batch_norm = 'conv1/batch_norm/gamma' in stored
+  return ModelShape(0, 0, _averaged(names), 'conv', batch_norm)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +90,10 @@ class ModelShape:
   hidden2: int
   # Whether the checkpoint holds moving averages of every model variable.
   moving_averages: bool
+  # 'mlp' (hidden1/hidden2/softmax_linear) or 'conv' (deep_mnist).
+  model: str = 'mlp'
+  # For 'conv': whether its layers use batch normalisation.
+  batch_norm: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +113,8 @@ def _mismatch(prefix, found, detail):
     'no variables'
   )
   return errors.CheckpointMismatchError(
-    f'Checkpoint {prefix} is not a graphnet MLP: {detail}. Found: {names}. '
+    f'Checkpoint {prefix} is not a graphnet model (MLP or conv): {detail}. '
+    f'Found: {names}. '
     'Point --checkpoint_dir at the log_dir of graphnet.fully_connected_feed.',
     path=prefix,
   )
@@ -103,6 +139,8 @@ def read_model_shape(prefix):
     raise errors.CheckpointError(
       f'Checkpoint {prefix} cannot be read: {e}', path=prefix
     ) from e
+  if 'conv1/weights' in stored:
+    return _conv_shape(prefix, stored)
   model = {n: list(s) for n, s in stored.items() if n.split('/')[0] in _LAYERS}
   weights = {
     layer: model.get(f'{layer}/weights')
@@ -142,9 +180,7 @@ def read_model_shape(prefix):
       f'softmax_linear has {units["softmax_linear"]} outputs, expected '
       f'{mnist.NUM_CLASSES}',
     )
-  plain = [n for n in model if not n.endswith('/' + EMA_SUFFIX)]
-  averaged = all(f'{n}/{EMA_SUFFIX}' in model for n in plain)
-  return ModelShape(units['hidden1'], units['hidden2'], averaged)
+  return ModelShape(units['hidden1'], units['hidden2'], _averaged(list(model)))
 
 
 def _checkpoint_files_present(prefix):
@@ -213,7 +249,13 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
   graph = tf.Graph()
   with graph.as_default():
     images, labels = mnist.placeholder_inputs()
-    logits = mnist.inference(images, shape.hidden1, shape.hidden2)
+    if shape.model == 'conv':
+      # No dropout, and batch norm on its moving statistics.
+      logits = deep_mnist.inference_conv(
+        images, 1.0, batch_norm=shape.batch_norm, is_training=False
+      )
+    else:
+      logits = mnist.inference(images, shape.hidden1, shape.hidden2)
     tower = evaluation.EvalTower(
       images, labels, mnist.evaluation(logits, labels), batch_size
     )

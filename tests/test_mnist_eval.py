@@ -432,3 +432,47 @@ class TestCli:
           proc.kill()
     assert proc.returncode == 0
     assert f'Evaluator stopped ({sig.name})' in out
+
+
+class _Small:
+  """Random images with random labels: only agreement matters here."""
+
+  def __init__(self, n, seed):
+    rng = np.random.default_rng(seed)
+    self.images = rng.random((n, mnist.IMAGE_PIXELS), dtype=np.float32)
+    self.labels = rng.integers(0, 10, n).astype(np.int32)
+
+
+class TestConvCheckpoints:
+  @pytest.mark.parametrize('batch_norm', [False, True])
+  def test_conv_checkpoint_scores_as_its_own_graph(self, tmp_path, batch_norm):
+    cfg = config.TrainConfig(
+      log_dir=str(tmp_path),
+      input_data_dir=str(tmp_path / 'data'),
+      model=config.ModelConfig(model='conv', batch_norm=batch_norm),
+      moving_average_decay=0.5,
+      seed=3,
+    )
+    data = _Small(64, seed=4)
+    fake = input_data.read_data_sets('', fake_data=True)
+    tg = trainer.build_train_graph(cfg, fake)
+    with tg.graph.as_default(), tf.Session() as sess:
+      sess.run(
+        [tf.global_variables_initializer(), tf.local_variables_initializer()]
+      )
+      for _ in range(3):
+        sess.run(tg.train_op, {tg.images: data.images, tg.labels: data.labels})
+      prefix = tg.saver.save(sess, str(tmp_path / 'model.ckpt'), global_step=3)
+      expected = sess.run('predictions:0', {'images:0': data.images})
+    shape = continuous_eval.read_model_shape(prefix)
+    assert (shape.model, shape.batch_norm, shape.moving_averages) == (
+      'conv',
+      batch_norm,
+      True,
+    )
+    # Labelled with the saved graph's own predictions, only the same
+    # weights (averages, moving batch-norm statistics, no dropout) score 1.
+    data.labels = expected.astype(np.int32)
+    step, accuracy = continuous_eval.evaluate_checkpoint(prefix, data)
+    assert step == 3
+    assert accuracy == 1.0
