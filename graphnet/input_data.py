@@ -161,12 +161,17 @@ class DataSet:
       self._images = np.broadcast_to(
         self._fake_image, (n,) + self._fake_image.shape
       )
+      self._pixels = np.broadcast_to(
+        np.full(IMAGE_PIXELS, 255, np.uint8), (n, IMAGE_PIXELS)
+      )
       self._labels = np.broadcast_to(
         self._fake_label, (n,) + self._fake_label.shape
       )
     else:
       self._images = self._convert_images(images)
       n = self._images.shape[0]
+      # A view of the caller's bytes: what `images` was scaled from.
+      self._pixels = np.asarray(images).reshape(n, IMAGE_PIXELS)
       self._labels = self._convert_labels(labels, n)
     self._num_examples = n
     self._epochs_completed = 0
@@ -240,6 +245,16 @@ class DataSet:
   def images(self):
     """All images in file order: [N, 784] or [N, 28, 28, 1], float32/uint8."""
     return self._images
+
+  @property
+  def pixels(self):
+    """All images as raw uint8 pixels [N, 784], in file order.
+
+    Whatever `dtype` was asked for; float32 `images` are `pixels / 255`.
+    Four times smaller than float32 images, for copies such as the
+    graph-resident input pipeline's.
+    """
+    return self._pixels
 
   @property
   def labels(self):

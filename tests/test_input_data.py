@@ -425,3 +425,21 @@ class TestDataSet:
       input_data.DataSet(ok_images, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(errors.DataError, match='dtype'):
       input_data.DataSet(ok_images, ok_labels, dtype='int8')
+
+
+class TestPixels:
+  def test_pixels_are_the_raw_bytes_images_are_scaled_from(self):
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 256, (6, 28, 28, 1), dtype=np.uint8)
+    data = input_data.DataSet(raw, np.arange(6))
+    assert data.pixels.dtype == np.uint8
+    assert data.pixels.shape == (6, 784)
+    np.testing.assert_array_equal(data.pixels, raw.reshape(6, 784))
+    np.testing.assert_array_equal(
+      data.images, data.pixels.astype(np.float32) / np.float32(255)
+    )
+
+  def test_fake_pixels_are_white(self):
+    data = input_data.DataSet(None, None, fake_data=True)
+    assert data.pixels.shape == (input_data.NUM_FAKE_EXAMPLES, 784)
+    assert (data.pixels == 255).all()

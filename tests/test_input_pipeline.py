@@ -55,7 +55,7 @@ class TestResidentInputs:
         for _ in range(12):  # 120 examples: 3 epochs and a bit.
           x, y = sess.run([images, labels])
           assert x.shape == (_BATCH, 784) and y.shape == (_BATCH,)
-          index = x[:, 0].astype(int)
+          index = np.rint(x[:, 0] * 255).astype(int)
           np.testing.assert_array_equal(y, index % 10)
           seen.extend(index)
     _assert_epochs(seen)
@@ -69,7 +69,7 @@ class TestResidentInputs:
 
       def step_fn(images, labels):
         del labels
-        index = tf.cast(images[:, 0], tf.int32)
+        index = tf.cast(tf.round(images[:, 0] * 255), tf.int32)
         return tf.constant(0.0), tf.scatter_add(
           seen, index, tf.ones_like(index)
         )
@@ -85,6 +85,22 @@ class TestResidentInputs:
           assert counts.min() >= drawn // _NUM
           assert counts.max() <= -(-drawn // _NUM)
 
+  def test_batches_match_data_set_images(self):
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, (_NUM, 784), dtype=np.uint8)
+    pixels[:, 0] = np.arange(_NUM)
+    data = input_data.DataSet(pixels, np.arange(_NUM) % 10)  # float32
+    with tf.Graph().as_default():
+      images, labels = mnist.placeholder_inputs()
+      inputs = input_pipeline.ResidentInputs(data, images, labels, _BATCH, 1)
+      batch, _ = inputs.next_batch()
+      with _session(inputs) as sess:
+        x = sess.run(batch)
+    index = np.rint(x[:, 0] * 255).astype(int)
+    assert x.dtype == np.float32
+    # TF may divide by multiplying with 1/255: one rounding apart at most.
+    np.testing.assert_allclose(x, data.images[index], rtol=2e-7, atol=0)
+
   def test_same_seed_same_order_loop_or_not(self):
     def draw(use_loop):
       with tf.Graph().as_default():
@@ -96,7 +112,7 @@ class TestResidentInputs:
 
           def step_fn(images, labels):
             del labels
-            index = tf.cast(images[:, 0], tf.int32)
+            index = tf.cast(tf.round(images[:, 0] * 255), tf.int32)
             return tf.constant(0.0), last.assign(index, read_value=False)
 
           # One step per run: the order state must carry across runs.
@@ -110,9 +126,8 @@ class TestResidentInputs:
         else:
           images, _ = inputs.next_batch()
           with _session(inputs) as sess:
-            out = np.concatenate(
-              [sess.run(images)[:, 0] for _ in range(9)]
-            ).astype(int)
+            out = np.concatenate([sess.run(images)[:, 0] for _ in range(9)])
+            out = np.rint(out * 255).astype(int)
         return np.asarray(out)
 
     np.testing.assert_array_equal(draw(True), draw(False))
