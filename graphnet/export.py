@@ -9,35 +9,27 @@ This module only handles flags; the work is done by `graphnet.exporter`.
 
 import dataclasses
 import os
-import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import errors  # noqa: E402
+from graphnet import cli  # noqa: E402
 from graphnet import exporter  # noqa: E402
 
 __all__ = ['ExportConfig', 'main', 'run', 'config_from_flags']
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string(
-  'checkpoint_dir', None, 'Directory whose latest checkpoint is exported.'
-)
-flags.DEFINE_string(
-  'checkpoint', None, 'Checkpoint prefix, e.g. logs/model.ckpt-2000.'
+cli.define_checkpoint_flags(
+  'Directory whose latest checkpoint is exported.',
+  'Export even if the .meta graph holds ops unfit for inference. Only for '
+  'checkpoints you trust.',
 )
 flags.DEFINE_string('frozen_graph', None, 'Write a frozen GraphDef here.')
 flags.DEFINE_string(
   'saved_model_dir', None, 'Write a SavedModel here (a new directory).'
-)
-flags.DEFINE_boolean(
-  'allow_unsafe',
-  False,
-  'Export even if the .meta graph holds ops unfit for inference. Only for '
-  'checkpoints you trust.',
 )
 
 
@@ -45,11 +37,6 @@ def _parent_exists(path):
   return path is None or os.path.isdir(os.path.dirname(os.path.abspath(path)))
 
 
-flags.register_validator(
-  'checkpoint_dir',
-  lambda v: v is None or os.path.isdir(v),
-  '--checkpoint_dir must be an existing directory.',
-)
 flags.register_validator(
   'frozen_graph',
   _parent_exists,
@@ -60,14 +47,6 @@ flags.register_validator(
   lambda v: _parent_exists(v) and (v is None or not os.path.exists(v)),
   '--saved_model_dir must not exist yet and its parent must exist.',
 )
-
-
-@flags.multi_flags_validator(
-  ['checkpoint_dir', 'checkpoint'],
-  message='Give exactly one of --checkpoint_dir and --checkpoint.',
-)
-def _check_checkpoint(values):
-  return (values['checkpoint_dir'] is None) != (values['checkpoint'] is None)
 
 
 @flags.multi_flags_validator(
@@ -95,33 +74,30 @@ class ExportConfig:
 def config_from_flags():
   """Reads the parsed flags once into an `ExportConfig`."""
   return ExportConfig(
-    checkpoint=FLAGS.checkpoint_dir or FLAGS.checkpoint,
+    checkpoint=cli.checkpoint_from_flags(),
     frozen_graph=FLAGS.frozen_graph,
     saved_model_dir=FLAGS.saved_model_dir,
     allow_unsafe=FLAGS.allow_unsafe,
   )
 
 
+def _export(config):
+  if config.frozen_graph:
+    exporter.export_frozen_graph(
+      config.checkpoint, config.frozen_graph, config.allow_unsafe
+    )
+    print(f'Wrote frozen graph {config.frozen_graph}', flush=True)
+  if config.saved_model_dir:
+    exporter.export_saved_model(
+      config.checkpoint, config.saved_model_dir, config.allow_unsafe
+    )
+    print(f'Wrote SavedModel {config.saved_model_dir}', flush=True)
+
+
 def main(argv):
   """Exports; exits 1 on a graphnet error."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  config = config_from_flags()
-  try:
-    if config.frozen_graph:
-      exporter.export_frozen_graph(
-        config.checkpoint, config.frozen_graph, config.allow_unsafe
-      )
-      print(f'Wrote frozen graph {config.frozen_graph}', flush=True)
-    if config.saved_model_dir:
-      exporter.export_saved_model(
-        config.checkpoint, config.saved_model_dir, config.allow_unsafe
-      )
-      print(f'Wrote SavedModel {config.saved_model_dir}', flush=True)
-  except errors.GraphnetError as e:
-    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
-    return 1
-  return 0
+  cli.no_arguments(argv)
+  return cli.exit_code(_export, config_from_flags())
 
 
 def run():

@@ -27,6 +27,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from graphnet import cli  # noqa: E402
 from graphnet import cluster as cluster_lib  # noqa: E402
 from graphnet import config as config_lib  # noqa: E402
 from graphnet import errors  # noqa: E402
@@ -405,14 +406,8 @@ def config_from_flags():
     ) from e
 
 
-def main(argv):
-  """Trains (or serves as a ps task); exits 1 on a graphnet error."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  train_config = config_from_flags()
-  # TF's logger has its own handler and also reaches absl's: without this
-  # every TF log line is printed twice.
-  logging.getLogger('tensorflow').propagate = False
+def _train(train_config):
+  """Trains, or serves the variables as a ps task; returns the exit code."""
   cluster = train_config.cluster
   try:
     if cluster is not None and cluster.job_name == 'ps':
@@ -427,10 +422,17 @@ def main(argv):
     # final checkpoint is safely written.
     print(f'graphnet: {e}', file=sys.stderr, flush=True)
     return e.exit_code
-  except errors.GraphnetError as e:
-    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
-    return 1
   return 0
+
+
+def main(argv):
+  """Trains (or serves as a ps task); exits 1 on a graphnet error."""
+  cli.no_arguments(argv)
+  train_config = config_from_flags()
+  # TF's logger has its own handler and also reaches absl's: without this
+  # every TF log line is printed twice.
+  logging.getLogger('tensorflow').propagate = False
+  return cli.exit_code(_train, train_config)
 
 
 def run():

@@ -24,6 +24,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from graphnet import cli  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import input_data  # noqa: E402
 
@@ -117,8 +118,7 @@ def _interrupt(signum, frame):
 
 def main(argv):
   """Runs the evaluator; 0 on a normal stop, 1 on a graphnet error."""
-  if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  cli.no_arguments(argv)
   options = read_flags()
   # Imported here, not above, so that --help and flag errors answer at once
   # instead of after TensorFlow's few seconds of loading.

@@ -22,6 +22,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from graphnet import cli  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import idx  # noqa: E402
 from graphnet import predictor  # noqa: E402
@@ -30,11 +31,10 @@ __all__ = ['PredictConfig', 'main', 'run', 'config_from_flags']
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string(
-  'checkpoint_dir', None, 'Directory whose latest checkpoint is used.'
-)
-flags.DEFINE_string(
-  'checkpoint', None, 'Checkpoint prefix, e.g. logs/model.ckpt-2000.'
+cli.define_checkpoint_flags(
+  'Directory whose latest checkpoint is used.',
+  'Load the .meta graph even if it holds ops unfit for inference. '
+  'Only for checkpoints you trust.',
 )
 flags.DEFINE_string('idx', None, 'Gzipped IDX image file to classify.')
 flags.DEFINE_string(
@@ -42,12 +42,6 @@ flags.DEFINE_string(
 )
 flags.DEFINE_boolean(
   'invert', False, 'Invert image files (dark ink on light paper).'
-)
-flags.DEFINE_boolean(
-  'allow_unsafe',
-  False,
-  'Load the .meta graph even if it holds ops unfit for inference. '
-  'Only for checkpoints you trust.',
 )
 flags.DEFINE_integer(
   'batch_size', 10000, 'Images per session.run.', lower_bound=1
@@ -64,19 +58,6 @@ flags.register_validator(
 flags.register_validator(
   'labels', _is_file_or_none, '--labels must name an existing file.'
 )
-flags.register_validator(
-  'checkpoint_dir',
-  lambda v: v is None or os.path.isdir(v),
-  '--checkpoint_dir must be an existing directory.',
-)
-
-
-@flags.multi_flags_validator(
-  ['checkpoint_dir', 'checkpoint'],
-  message='Give exactly one of --checkpoint_dir and --checkpoint.',
-)
-def _check_checkpoint(values):
-  return (values['checkpoint_dir'] is None) != (values['checkpoint'] is None)
 
 
 @flags.multi_flags_validator(['idx', 'labels'], message='--labels needs --idx.')
@@ -120,7 +101,7 @@ def config_from_flags(argv):
   if missing:
     raise app.UsageError(f'Image files not found: {", ".join(missing)}')
   return PredictConfig(
-    checkpoint=FLAGS.checkpoint_dir or FLAGS.checkpoint,
+    checkpoint=cli.checkpoint_from_flags(),
     image_files=files,
     idx_images=FLAGS.idx,
     idx_labels=FLAGS.labels,
@@ -166,13 +147,7 @@ def _predict(config, out):
 
 def main(argv):
   """Classifies; exits 1 on a graphnet error."""
-  config = config_from_flags(argv)
-  try:
-    _predict(config, sys.stdout)
-  except errors.GraphnetError as e:
-    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
-    return 1
-  return 0
+  return cli.exit_code(_predict, config_from_flags(argv), sys.stdout)
 
 
 def run():

@@ -1,0 +1,78 @@
+"""What the command-line entry points share: checkpoint flags, exit codes.
+
+Only entry points import this module; the library never sees a flag.
+
+Example (in an entry point):
+
+    cli.define_checkpoint_flags('Directory whose latest checkpoint is used.')
+
+    def main(argv):
+      cli.no_arguments(argv)
+      return cli.exit_code(_work, cli.checkpoint_from_flags())
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+from graphnet import errors
+
+__all__ = [
+  'define_checkpoint_flags',
+  'checkpoint_from_flags',
+  'no_arguments',
+  'exit_code',
+]
+
+FLAGS = flags.FLAGS
+
+
+def define_checkpoint_flags(dir_help, unsafe_help):
+  """Defines --checkpoint_dir, --checkpoint (exactly one) and --allow_unsafe.
+
+  Args:
+    dir_help: help text of --checkpoint_dir.
+    unsafe_help: help text of --allow_unsafe.
+  """
+  flags.DEFINE_string('checkpoint_dir', None, dir_help)
+  flags.DEFINE_string(
+    'checkpoint', None, 'Checkpoint prefix, e.g. logs/model.ckpt-2000.'
+  )
+  flags.DEFINE_boolean('allow_unsafe', False, unsafe_help)
+  flags.register_validator(
+    'checkpoint_dir',
+    lambda v: v is None or os.path.isdir(v),
+    '--checkpoint_dir must be an existing directory.',
+  )
+  flags.register_multi_flags_validator(
+    ['checkpoint_dir', 'checkpoint'],
+    lambda v: (v['checkpoint_dir'] is None) != (v['checkpoint'] is None),
+    message='Give exactly one of --checkpoint_dir and --checkpoint.',
+  )
+
+
+def checkpoint_from_flags():
+  """The checkpoint directory or prefix the user named."""
+  return FLAGS.checkpoint_dir or FLAGS.checkpoint
+
+
+def no_arguments(argv):
+  """Raises absl's usage error for positional arguments after the flags."""
+  if len(argv) > 1:
+    raise app.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+
+
+def exit_code(work, *args):
+  """Runs `work(*args)`; a graphnet error becomes one line and exit code 1.
+
+  Returns:
+    `work`'s return value (None counts as 0), or 1 after printing
+    `graphnet: error: <message>` to stderr.
+  """
+  try:
+    return work(*args) or 0
+  except errors.GraphnetError as e:
+    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
+    return 1
