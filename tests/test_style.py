@@ -1,0 +1,27 @@
+"""The whole tree passes the project's linter and formatter (ruff)."""
+
+import os
+import subprocess
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _ruff(*args):
+  return subprocess.run(
+    [sys.executable, '-m', 'ruff', *args],
+    cwd=_REPO,
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
+
+
+def test_ruff_check_is_clean():
+  done = _ruff('check', '.')
+  assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_format_is_clean():
+  done = _ruff('format', '--check', '.')
+  assert done.returncode == 0, done.stdout + done.stderr
