@@ -11,7 +11,7 @@ _TEST_REQUIRES = [
   'nbformat>=5',
   'ipykernel>=6',
   'matplotlib>=3.5',
-  'ruff>=0.4',
+  'ruff==0.17.6',  # Pinned: test_style checks its exact formatting.
 ]
 
 setuptools.setup(
