@@ -27,8 +27,8 @@ Example:
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import contract
 from graphnet import errors
-from graphnet import mnist
 
 __all__ = [
   'CONV1_FILTERS',
@@ -48,10 +48,10 @@ BATCH_NORM_DECAY = 0.99
 _BATCH_NORM_EPSILON = 1e-3
 _KERNEL = 5
 # Two 2x2 poolings halve 28 twice.
-_POOLED = mnist.IMAGE_SIZE // 4
+_POOLED = contract.IMAGE_SIZE // 4
 
 
-def keep_prob_input(default=1.0, name='keep_prob'):
+def keep_prob_input(default=1.0, name=contract.KEEP_PROB):
   """A scalar float32 `placeholder_with_default` for the dropout keep rate.
 
   Created at the root of the graph's name scopes (whatever scope the caller
@@ -195,7 +195,7 @@ def inference_conv(
     float32 logits `[batch, 10]`.
   """
   # [batch, 784] -> [batch, 28, 28, 1]
-  net = tf.reshape(images, [-1, mnist.IMAGE_SIZE, mnist.IMAGE_SIZE, 1])
+  net = tf.reshape(images, [-1, contract.IMAGE_SIZE, contract.IMAGE_SIZE, 1])
   net = _conv_block(
     'conv1', net, CONV1_FILTERS, batch_norm, is_training, regularizer
   )  # [batch, 14, 14, 32]
@@ -216,9 +216,9 @@ def inference_conv(
   with tf.variable_scope('fc2'):
     # No ReLU follows: unit gain.
     weights = _weights(
-      [FC1_UNITS, mnist.NUM_CLASSES], FC1_UNITS, regularizer, gain=1.0
+      [FC1_UNITS, contract.NUM_CLASSES], FC1_UNITS, regularizer, gain=1.0
     )
-    biases = _biases(mnist.NUM_CLASSES, 0.0)
+    biases = _biases(contract.NUM_CLASSES, 0.0)
     return tf.nn.xw_plus_b(net, weights, biases)  # [batch, 10]
 
 
@@ -243,7 +243,7 @@ def model_fn(config, images, regularizer=None):
   if is_training:
     keep_prob = keep_prob_input(model.keep_prob, name='train_keep_prob')
   else:
-    keep_prob = keep_prob_input(1.0, name='keep_prob')
+    keep_prob = keep_prob_input(1.0, name=contract.KEEP_PROB)
   return inference_conv(
     images, keep_prob, model.batch_norm, is_training, regularizer
   )

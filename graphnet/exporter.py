@@ -26,6 +26,7 @@ import shutil
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import contract
 from graphnet import errors
 from graphnet import predictor
 
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 SIGNATURE_KEY = 'serving_default'
-_OUTPUTS = ('probabilities', 'predictions')
+_OUTPUTS = (contract.PROBABILITIES, contract.PREDICTIONS)
 
 
 def frozen_graph_def(checkpoint, allow_unsafe=False):
@@ -60,7 +61,7 @@ def frozen_graph_def(checkpoint, allow_unsafe=False):
   ) as model:
     graph_def = model.graph.as_graph_def()
     return tf.graph_util.convert_variables_to_constants(
-      model.session, graph_def, list(predictor.OUTPUT_NAMES)
+      model.session, graph_def, list(contract.OUTPUTS)
     )
 
 
@@ -122,10 +123,12 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
   graph = tf.Graph()
   with graph.as_default():
     tf.import_graph_def(graph_def, name='')
-    images = graph.get_tensor_by_name(predictor.INPUT_NAME + ':0')
-    outputs = {name: graph.get_tensor_by_name(name + ':0') for name in _OUTPUTS}
+    images = graph.get_tensor_by_name(contract.tensor(contract.IMAGES))
+    outputs = {
+      name: graph.get_tensor_by_name(contract.tensor(name)) for name in _OUTPUTS
+    }
     signature = tf.saved_model.signature_def_utils.predict_signature_def(
-      inputs={predictor.INPUT_NAME: images}, outputs=outputs
+      inputs={contract.IMAGES: images}, outputs=outputs
     )
     # Written next to the destination and renamed, so a failed export
     # leaves no half-written SavedModel behind.

@@ -23,6 +23,7 @@ import zlib
 
 import numpy as np
 
+from graphnet import contract
 from graphnet import errors
 
 __all__ = [
@@ -44,7 +45,6 @@ _GZIP_MAGIC = b'\x1f\x8b'
 # declares more bytes than that bound is a lie, found without inflating.
 _MAX_DEFLATE_RATIO = 1100
 _GZIP_SLACK = 1024
-_NUM_CLASSES = 10
 _HASH_CHUNK = 1 << 22
 
 
@@ -179,7 +179,7 @@ def _read_idx(path, magic, num_dims):
   return tuple(dims), payload
 
 
-def read_idx_images(path, rows=28, cols=28):
+def read_idx_images(path, rows=contract.IMAGE_SIZE, cols=contract.IMAGE_SIZE):
   """Reads a gzipped IDX image file.
 
   Args:
@@ -223,10 +223,10 @@ def read_idx_labels(path):
   """
   _, payload = _read_idx(path, LABELS_MAGIC, 1)
   labels = np.frombuffer(payload, dtype=np.uint8)
-  bad = np.flatnonzero(labels >= _NUM_CLASSES)
+  bad = np.flatnonzero(labels >= contract.NUM_CLASSES)
   if bad.size:
     raise errors.DataFormatError(
-      f'{path}: labels must be in 0..{_NUM_CLASSES - 1}; found '
+      f'{path}: labels must be in 0..{contract.NUM_CLASSES - 1}; found '
       f'{labels[bad[0]]} at index {bad[0]} ({bad.size} bad labels).',
       path=path,
     )

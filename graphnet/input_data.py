@@ -29,6 +29,9 @@ from absl import logging
 from graphnet import download
 from graphnet import errors
 from graphnet import idx
+from graphnet.contract import IMAGE_PIXELS
+from graphnet.contract import IMAGE_SIZE
+from graphnet.contract import NUM_CLASSES
 
 __all__ = [
   'IMAGE_SIZE',
@@ -46,9 +49,6 @@ __all__ = [
   'read_data_sets',
 ]
 
-IMAGE_SIZE = 28
-IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
-NUM_CLASSES = 10
 # TF1's fake data sets each pretended to hold this many examples.
 NUM_FAKE_EXAMPLES = 10000
 

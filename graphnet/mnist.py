@@ -25,7 +25,11 @@ import math
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import contract
 from graphnet import errors
+from graphnet.contract import IMAGE_PIXELS
+from graphnet.contract import IMAGE_SIZE
+from graphnet.contract import NUM_CLASSES
 
 __all__ = [
   'NUM_CLASSES',
@@ -42,10 +46,6 @@ __all__ = [
   'l2_regularizer',
 ]
 
-NUM_CLASSES = 10
-IMAGE_SIZE = 28
-IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
-
 OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 
 
@@ -59,8 +59,10 @@ def placeholder_inputs(batch_size=None):
     images: float32 placeholder `[batch_size, 784]` named `images`.
     labels: int32 placeholder `[batch_size]` named `labels`.
   """
-  images = tf.placeholder(tf.float32, [batch_size, IMAGE_PIXELS], 'images')
-  labels = tf.placeholder(tf.int32, [batch_size], 'labels')
+  images = tf.placeholder(
+    tf.float32, [batch_size, IMAGE_PIXELS], contract.IMAGES
+  )
+  labels = tf.placeholder(tf.int32, [batch_size], contract.LABELS)
   return images, labels
 
 

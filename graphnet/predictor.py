@@ -23,6 +23,7 @@ import tensorflow.compat.v1 as tf
 from google.protobuf import message
 
 from graphnet import checkpoints
+from graphnet import contract
 from graphnet import errors
 from graphnet import graph_safety
 
@@ -39,12 +40,12 @@ __all__ = [
   'load_images',
 ]
 
-IMAGE_SIZE = 28
-IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
-NUM_CLASSES = 10
-# The saved graph contract (see graphnet/trainer.py).
-INPUT_NAME = 'images'
-OUTPUT_NAMES = ('logits', 'probabilities', 'predictions')
+# Re-exported from `contract` for callers of earlier versions.
+IMAGE_SIZE = contract.IMAGE_SIZE
+IMAGE_PIXELS = contract.IMAGE_PIXELS
+NUM_CLASSES = contract.NUM_CLASSES
+INPUT_NAME = contract.IMAGES
+OUTPUT_NAMES = contract.OUTPUTS
 
 _FORMATS = (
   'uint8 pixels 0..255 or floats in [0, 1], shaped [N, 28, 28], '
@@ -185,9 +186,13 @@ class Predictor:
     self._session = session
     self._prefix = prefix
     self._batch_size = batch_size
-    self._images = graph.get_tensor_by_name(INPUT_NAME + ':0')
-    self._probabilities = graph.get_tensor_by_name('probabilities:0')
-    self._predictions = graph.get_tensor_by_name('predictions:0')
+    self._images = graph.get_tensor_by_name(contract.tensor(INPUT_NAME))
+    self._probabilities = graph.get_tensor_by_name(
+      contract.tensor(contract.PROBABILITIES)
+    )
+    self._predictions = graph.get_tensor_by_name(
+      contract.tensor(contract.PREDICTIONS)
+    )
 
   @classmethod
   def from_checkpoint(

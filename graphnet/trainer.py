@@ -27,6 +27,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
 from graphnet import cluster as cluster_lib
+from graphnet import contract
 from graphnet import deep_mnist
 from graphnet import errors
 from graphnet import evaluation
@@ -295,9 +296,9 @@ def build_train_graph(config, data_sets):
       config, inputs, images, sync=sync
     )
     # The restore contract: names at the root of the graph.
-    logits = tf.identity(eval_logits, name='logits')
-    tf.nn.softmax(logits, name='probabilities')
-    tf.argmax(logits, 1, name='predictions')
+    logits = tf.identity(eval_logits, name=contract.LOGITS)
+    tf.nn.softmax(logits, name=contract.PROBABILITIES)
+    tf.argmax(logits, 1, name=contract.PREDICTIONS)
     tower = evaluation.EvalTower(
       images,
       labels,
