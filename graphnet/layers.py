@@ -110,6 +110,8 @@ class Layer:
 
   _DEFAULT_NAME = 'layer'
   _HAS_VARIABLES = False
+  # Added to the message about inputs of the wrong rank.
+  _RANK_HINT = ''
 
   def __init__(self, name=None):
     if name is not None:
@@ -257,7 +259,7 @@ class Layer:
       wanted = f'rank {rank}' if rank is not None else f'rank >= {min_rank}'
       raise errors.ConfigError(
         f'{self._label()}: expected inputs of {wanted}, got shape '
-        f'{inputs.shape}.{_RANK_HINTS.get(type(self).__name__, "")}'
+        f'{inputs.shape}.{self._RANK_HINT}'
       )
     if sized and inputs.shape[-1] is None:
       raise errors.ConfigError(
@@ -267,15 +269,58 @@ class Layer:
     return inputs
 
 
-_RANK_HINTS = {
-  'Dense': ' Put a Flatten() layer before it.',
-  'Conv2D': ' Inputs are [batch, height, width, channels]; put a '
-  'Reshape([height, width, channels]) layer before it.',
-  'MaxPool2D': ' Inputs are [batch, height, width, channels].',
-}
+class _Projection(Layer):
+  """Shared by Dense and Conv2D: weights, biases or normalizer, activation.
+
+  All in the layer's variable scope, in that order.
+  """
+
+  _HAS_VARIABLES = True
+
+  def __init__(
+    self,
+    name,
+    activation,
+    regularizer,
+    weights_initializer,
+    bias_initializer,
+    use_bias,
+    normalizer,
+  ):
+    super().__init__(name)
+    label = self._label()
+    self._activation = _optional_callable(label, 'activation', activation)
+    self._regularizer = _optional_callable(label, 'regularizer', regularizer)
+    self._weights_initializer = weights_initializer or fan_in_truncated_normal()
+    self._bias_initializer = bias_initializer or tf.zeros_initializer()
+    self._normalizer = _optional_layer(label, normalizer)
+    # A normalizer's beta does the biases' job.
+    self._use_bias = normalizer is None if use_bias is None else bool(use_bias)
+
+  def _weights(self, shape, dtype):
+    weights = tf.get_variable(
+      'weights', shape, dtype=dtype, initializer=self._weights_initializer
+    )
+    self._add_penalty(weights, self._regularizer)
+    return weights
+
+  def _finish(self, outputs, is_training):
+    if self._use_bias:
+      biases = tf.get_variable(
+        'biases',
+        [outputs.shape[-1]],
+        dtype=outputs.dtype,
+        initializer=self._bias_initializer,
+      )
+      outputs = tf.nn.bias_add(outputs, biases)
+    if self._normalizer is not None:
+      outputs = self._normalizer(outputs, is_training)
+    if self._activation is not None:
+      outputs = self._activation(outputs)
+    return outputs
 
 
-class Dense(Layer):
+class Dense(_Projection):
   """A fully connected layer: `activation(inputs @ weights + biases)`.
 
   Variables, in its scope: `weights` `[fan_in, units]` and `biases`
@@ -285,7 +330,7 @@ class Dense(Layer):
   """
 
   _DEFAULT_NAME = 'dense'
-  _HAS_VARIABLES = True
+  _RANK_HINT = ' Put a Flatten() layer before it.'
 
   def __init__(
     self,
@@ -309,7 +354,7 @@ class Dense(Layer):
       weights_initializer: default `fan_in_truncated_normal(1.0)`.
       bias_initializer: default zeros.
       use_bias: make `biases`; default True without a normalizer, False with
-        one (its `beta` does their job).
+        one.
       normalizer: optional layer applied to the pre-activations in this
         layer's scope, e.g. `BatchNorm()`.
 
@@ -317,18 +362,16 @@ class Dense(Layer):
       ConfigError: `units` is not a positive int, a function argument is
         not callable, or `name` is not a valid scope name.
     """
-    super().__init__(name)
+    super().__init__(
+      name,
+      activation,
+      regularizer,
+      weights_initializer,
+      bias_initializer,
+      use_bias,
+      normalizer,
+    )
     self._units = _positive_int(self._label(), 'units', units)
-    self._activation = _optional_callable(
-      self._label(), 'activation', activation
-    )
-    self._regularizer = _optional_callable(
-      self._label(), 'regularizer', regularizer
-    )
-    self._weights_initializer = weights_initializer or fan_in_truncated_normal()
-    self._bias_initializer = bias_initializer or tf.zeros_initializer()
-    self._normalizer = _optional_layer(self._label(), normalizer)
-    self._use_bias = normalizer is None if use_bias is None else bool(use_bias)
 
   @property
   def units(self):
@@ -337,18 +380,12 @@ class Dense(Layer):
 
   def _build(self, inputs, is_training):
     inputs = self._float_input(inputs, rank=2, sized=True)
-    weights = tf.get_variable(
-      'weights',
-      [int(inputs.shape[-1]), self._units],
-      dtype=inputs.dtype,
-      initializer=self._weights_initializer,
-    )
-    self._add_penalty(weights, self._regularizer)
+    weights = self._weights([int(inputs.shape[-1]), self._units], inputs.dtype)
     outputs = tf.matmul(inputs, weights)  # [batch, units]
-    return _finish(self, outputs, is_training)
+    return self._finish(outputs, is_training)
 
 
-class Conv2D(Layer):
+class Conv2D(_Projection):
   """A 2-D convolution over `[batch, height, width, channels]` inputs.
 
   Variables, in its scope: `weights` `[kh, kw, channels, filters]` and
@@ -357,7 +394,10 @@ class Conv2D(Layer):
   """
 
   _DEFAULT_NAME = 'conv2d'
-  _HAS_VARIABLES = True
+  _RANK_HINT = (
+    ' Inputs are [batch, height, width, channels]; put a '
+    'Reshape([height, width, channels]) layer before it.'
+  )
 
   def __init__(
     self,
@@ -394,56 +434,38 @@ class Conv2D(Layer):
     Raises:
       ConfigError: for a bad size, padding, function or name.
     """
-    super().__init__(name)
+    super().__init__(
+      name,
+      activation,
+      regularizer,
+      weights_initializer,
+      bias_initializer,
+      use_bias,
+      normalizer,
+    )
     label = self._label()
     self._filters = _positive_int(label, 'filters', filters)
     self._kernel_size = _pair(label, 'kernel_size', kernel_size)
     self._strides = _pair(label, 'strides', strides)
     self._padding = _padding(label, padding)
-    self._activation = _optional_callable(label, 'activation', activation)
-    self._regularizer = _optional_callable(label, 'regularizer', regularizer)
-    self._weights_initializer = weights_initializer or fan_in_truncated_normal()
-    self._bias_initializer = bias_initializer or tf.zeros_initializer()
-    self._normalizer = _optional_layer(label, normalizer)
-    self._use_bias = normalizer is None if use_bias is None else bool(use_bias)
 
   def _build(self, inputs, is_training):
     inputs = self._float_input(inputs, rank=4, sized=True)
     channels = int(inputs.shape[-1])
-    kernel = tf.get_variable(
-      'weights',
-      [*self._kernel_size, channels, self._filters],
-      dtype=inputs.dtype,
-      initializer=self._weights_initializer,
+    kernel = self._weights(
+      [*self._kernel_size, channels, self._filters], inputs.dtype
     )
-    self._add_penalty(kernel, self._regularizer)
     outputs = tf.nn.conv2d(
       inputs, kernel, [1, *self._strides, 1], self._padding
     )  # [batch, height', width', filters]
-    return _finish(self, outputs, is_training)
-
-
-def _finish(layer, outputs, is_training):
-  """Biases or normalizer, then activation, for Dense and Conv2D."""
-  if layer._use_bias:
-    biases = tf.get_variable(
-      'biases',
-      [outputs.shape[-1]],
-      dtype=outputs.dtype,
-      initializer=layer._bias_initializer,
-    )
-    outputs = tf.nn.bias_add(outputs, biases)
-  if layer._normalizer is not None:
-    outputs = layer._normalizer(outputs, is_training)
-  if layer._activation is not None:
-    outputs = layer._activation(outputs)
-  return outputs
+    return self._finish(outputs, is_training)
 
 
 class MaxPool2D(Layer):
   """Max-pooling over `[batch, height, width, channels]`; no variables."""
 
   _DEFAULT_NAME = 'max_pool2d'
+  _RANK_HINT = ' Inputs are [batch, height, width, channels].'
 
   def __init__(self, pool_size=2, strides=None, padding='SAME', name=None):
     """Makes the layer.

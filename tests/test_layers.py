@@ -197,6 +197,40 @@ class TestConvNet:
     np.testing.assert_allclose(logits, ref_logits, rtol=1e-5, atol=1e-5)
     assert np.abs(ref_logits).max() > 0.01
 
+  def test_batch_norm_training_step_matches_inference_conv(self, tmp_path):
+    path = str(tmp_path / 'bn.ckpt')
+    batch = _images(6, seed=3)
+
+    def train_forward(build, restore):
+      with tf.Graph().as_default():
+        images = tf.placeholder(tf.float32, [None, 784])
+        logits = build(images)
+        updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+        assert len(updates) == 6
+        moving = sorted(
+          (v for v in tf.global_variables() if 'moving_' in v.op.name),
+          key=lambda v: v.op.name,
+        )
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+          if restore:
+            saver.restore(sess, path)
+          else:
+            sess.run(tf.global_variables_initializer())
+            _randomise_variables(sess)
+            saver.save(sess, path)
+          out, _ = sess.run([logits, updates], {images: batch})
+          return out, sess.run(moving)
+
+    ref_logits, ref_moving = train_forward(
+      lambda x: deep_mnist.inference_conv(x, 1.0, True, True), restore=False
+    )
+    model = _conv_net(batch_norm=True, keep_prob=1.0)
+    logits, moving = train_forward(lambda x: model(x, True), restore=True)
+    np.testing.assert_allclose(logits, ref_logits, rtol=1e-4, atol=1e-4)
+    for got, want in zip(moving, ref_moving, strict=True):
+      np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
   def test_he_initialisation_and_biases(self):
     with tf.Graph().as_default():
       _conv_net()(tf.placeholder(tf.float32, [None, 784]))
