@@ -722,16 +722,21 @@ class Sequential(Layer):
 
 
 def _name_layers(label, layers):
-  """Gives unnamed layers unique default names; rejects clashing names."""
-  taken = set()
-  for layer in layers:
-    if layer._named and layer._owns_variables():
-      if layer._name in taken:
+  """Gives unnamed layers unique default names; rejects clashing names.
+
+  The layers of an unnamed `Sequential` inside sit in the same scope, so
+  their names count too.
+  """
+  taken, with_variables = set(), set()
+  for layer in _fixed_scope_names(layers):
+    if layer._owns_variables():
+      if layer._name in with_variables:
         raise errors.ConfigError(
           f'{label}: two layers with variables are named {layer._name!r}; '
           'give each a different name (or share one object under reuse).'
         )
-      taken.add(layer._name)
+      with_variables.add(layer._name)
+    taken.add(layer._name)
   for layer in layers:
     if layer._named or layer._name is None:
       continue
@@ -744,6 +749,15 @@ def _name_layers(label, layers):
     # Fixed from now on: another model holding the layer must not rename it.
     layer._named = True
     taken.add(candidate)
+
+
+def _fixed_scope_names(layers):
+  """Yields the named layers, looking inside unnamed `Sequential`s."""
+  for layer in layers:
+    if layer._name is None:
+      yield from _fixed_scope_names(layer.layers)
+    elif layer._named:
+      yield layer
 
 
 def _join(scope_name, name):

@@ -1,5 +1,9 @@
 """Tests of graphnet.layers: graph-mode layer objects."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -445,6 +449,27 @@ class TestVariables:
         'net/dense_1/biases',
       ]
 
+  def test_nested_models_get_distinct_scopes(self):
+    block = layers.Sequential([layers.Dense(4), layers.Dense(4)], 'block')
+    inner = layers.Sequential([layers.Dense(3)])
+    model = layers.Sequential([block, inner, layers.Dense(2)])
+    with tf.Graph().as_default():
+      images = tf.placeholder(tf.float32, [None, 5])
+      model(images, is_training=True)
+      with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+        model(images)
+      assert len(tf.global_variables()) == 8
+      assert [v.op.name for v in model.variables] == [
+        'block/dense/weights',
+        'block/dense/biases',
+        'block/dense_1/weights',
+        'block/dense_1/biases',
+        'dense/weights',
+        'dense/biases',
+        'dense_1/weights',
+        'dense_1/biases',
+      ]
+
 
 class TestDropout:
   def test_off_in_evaluation(self):
@@ -627,6 +652,15 @@ class TestErrors:
         lambda: layers.Sequential([layers.Dense(2, name='a')] * 2),
         "named 'a'",
       ),
+      (
+        lambda: layers.Sequential(
+          [
+            layers.Sequential([layers.Dense(3, name='a')]),
+            layers.Dense(2, name='a'),
+          ]
+        ),
+        "named 'a'",
+      ),
       (lambda: layers.fan_in_truncated_normal(0.0), 'gain'),
     ],
   )
@@ -655,8 +689,26 @@ class TestErrors:
           tf.placeholder(tf.float32, [None, 3]), tf.constant(True)
         )
 
-  def test_errors_are_value_errors(self):
-    assert issubclass(errors.ConfigError, ValueError)
+  def test_eager_mode_is_refused_with_a_hint(self):
+    code = (
+      'import numpy as np\n'
+      'from graphnet import errors\n'
+      'from graphnet import layers\n'
+      'try:\n'
+      '  layers.Dense(2)(np.ones((1, 3), np.float32))\n'
+      'except errors.ConfigError as e:\n'
+      '  print(e)\n'
+    )
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+      [sys.executable, '-c', code],
+      capture_output=True,
+      text=True,
+      timeout=300,
+      env=dict(os.environ, PYTHONPATH=repo, TF_CPP_MIN_LOG_LEVEL='2'),
+    )
+    assert done.returncode == 0, done.stderr
+    assert 'disable_eager_execution' in done.stdout
 
 
 def _digits():
