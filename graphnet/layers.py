@@ -4,9 +4,11 @@ A layer is an object called on a tensor: `layer(inputs, is_training=False)`
 returns the output tensor. `Sequential` chains layers, so a model is one
 callable `model(images, is_training)` (and `model(images)` builds the
 evaluation form). Every layer makes its variables with `tf.get_variable` in
-its own `tf.variable_scope(name)` (`weights` and `biases`; `BatchNorm` makes
-`beta`, `gamma`, `moving_mean` and `moving_variance`), the naming of
-`mnist.inference()`, so:
+its own `tf.variable_scope(name)`: `weights` and `biases`, the naming of
+`mnist.inference()` and `deep_mnist.inference_conv()`; `BatchNorm` makes
+`beta`, `gamma`, `moving_mean` and `moving_variance` in scope `batch_norm`,
+inside the layer's scope when it is the `normalizer` of a `Dense` or
+`Conv2D` (`fc1/batch_norm/beta`). So:
 
 - calling the model again under `tf.variable_scope(tf.get_variable_scope(),
   reuse=True)` shares its variables (an evaluation tower), and with
