@@ -333,7 +333,8 @@ def _declared_length(response):
 
 def _deadline_refusal(limits):
   return _RefusedError(
-    f'the download did not finish within its {limits.deadline:g} s deadline'
+    f'the download was still running after its {limits.deadline:g} s '
+    'deadline (a stalled or very slow server)'
   )
 
 
@@ -352,8 +353,8 @@ def _copy_body(response, tmp_path, limits, watchdog):
       received += len(chunk)
       if received > limits.max_bytes:
         raise _RefusedError(
-          f'the server sent more than the expected at most '
-          f'{limits.max_bytes} bytes'
+          f'the server sent more than the {limits.max_bytes}-byte limit '
+          '(max_bytes)'
         )
       f.write(chunk)
 
@@ -381,8 +382,8 @@ def _fetch(url, tmp_path, limits):
       # Checked before reading, so a 10 GB promise costs nothing.
       if declared is not None and declared > limits.max_bytes:
         raise _RefusedError(
-          f'the server declares {declared} bytes (Content-Length), '
-          f'expected at most {limits.max_bytes}'
+          f'the server declares {declared} bytes (Content-Length), over '
+          f'the {limits.max_bytes}-byte limit (max_bytes)'
         )
       received = _copy_body(response, tmp_path, limits, watchdog)
   except (OSError, http.client.HTTPException):

@@ -332,7 +332,9 @@ class TestDeadline:
 class TestSizeCap:
   def test_endless_body_is_refused_at_the_cap(self, server, tmp_path):
     cap = 1 << 20
-    with pytest.raises(errors.DownloadError, match=f'at most {cap} bytes'):
+    with pytest.raises(
+      errors.DownloadError, match=f'more than the {cap}-byte limit'
+    ):
       download.maybe_download(
         'endless.gz', tmp_path, server.url, _GOOD_MD5, max_bytes=cap, **_FAST
       )
@@ -347,8 +349,8 @@ class TestSizeCap:
       download.maybe_download('huge.gz', tmp_path, server.url, _GOOD_MD5)
     _assert_within(start, 5.0)
     message = str(info.value)
-    assert '10000000000 bytes (Content-Length)' in message
-    assert f'at most {download.DEFAULT_MAX_BYTES}' in message
+    assert 'declares 10000000000 bytes (Content-Length)' in message
+    assert f'over the {download.DEFAULT_MAX_BYTES}-byte limit' in message
     assert server.url + 'huge.gz' in message
     assert os.listdir(tmp_path) == []
 
