@@ -145,10 +145,8 @@ def _sigterm_unwinds(destination):
   alone; `remove_stale_temp_files` covers those cases on the next run.
   """
   previous = signal.getsignal(signal.SIGTERM)
-  if threading.current_thread() is not threading.main_thread() or previous in (
-    signal.SIG_IGN,
-    None,
-  ):
+  in_main_thread = threading.current_thread() is threading.main_thread()
+  if not in_main_thread or previous in (signal.SIG_IGN, None):
     yield
     return
   signal.signal(signal.SIGTERM, _raise_terminated)
@@ -494,11 +492,21 @@ def _download_with_retries(url, tmp_path, filepath, retries, backoff, limits):
       raise _refusal_error(url, filepath, e) from None
     except urllib.error.HTTPError as e:
       # A 4xx answer will not change on retry; a 5xx one might.
-      if e.code < 500 or attempt == attempts:
+      if e.code < 500:
         raise _download_error(url, filepath, e, attempt) from None
+      error = e
     except (OSError, http.client.HTTPException) as e:
-      if attempt == attempts:
-        raise _download_error(url, filepath, e, attempt) from None
+      error = e
+    if attempt == attempts:
+      raise _download_error(url, filepath, error, attempt) from None
+    if delay >= limits.remaining():
+      raise _download_error(
+        url,
+        filepath,
+        error,
+        attempt,
+        f'; the {limits.deadline:g} s deadline leaves no time for another',
+      ) from None
     logging.warning(
       'Download of %s failed (attempt %d of %d); retrying in %.3g s.',
       url,
@@ -506,8 +514,7 @@ def _download_with_retries(url, tmp_path, filepath, retries, backoff, limits):
       attempts,
       delay,
     )
-    # Never sleep past the deadline; the next attempt then reports it.
-    time.sleep(max(0.0, min(delay, limits.remaining())))
+    time.sleep(delay)
     delay *= 2
 
 
@@ -519,11 +526,11 @@ def _refusal_error(url, filepath, refusal):
   )
 
 
-def _download_error(url, filepath, error, attempts):
+def _download_error(url, filepath, error, attempts, why_stopped=''):
   return errors.DownloadError(
     f'{filepath}: cannot download {url}: {_describe(error)} after '
-    f'{attempts} attempt(s). Check source_url and the network, or put the '
-    'file in the directory yourself.',
+    f'{attempts} attempt(s){why_stopped}. Check source_url and the '
+    'network, or put the file in the directory yourself.',
     path=filepath,
   )
 

@@ -308,7 +308,7 @@ class TestDeadline:
 
   def test_deadline_bounds_retries_and_back_off(self, server, tmp_path):
     start = time.monotonic()
-    with pytest.raises(errors.DownloadError, match='1 s deadline'):
+    with pytest.raises(errors.DownloadError, match='1 s deadline') as info:
       download.maybe_download(
         'error.gz',
         tmp_path,
@@ -319,6 +319,7 @@ class TestDeadline:
         deadline=1.0,
       )
     _assert_within(start, 3.0)
+    assert 'HTTP error 503' in str(info.value)
     assert server.requests == ['error.gz']
     assert os.listdir(tmp_path) == []
 
