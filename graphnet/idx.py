@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import secrets
+import socket
 import stat
 import struct
 import time
@@ -50,8 +51,14 @@ _GZIP_MAGIC = b'\x1f\x8b'
 _MAX_DEFLATE_RATIO = 1100
 _GZIP_SLACK = 1024
 _HASH_CHUNK = 1 << 22
-# What `create_temp_file` names its files: hidden, the final name, the pid.
-_TEMP_NAME = re.compile(r'\..+\.graphnet-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp')
+# What `create_temp_file` names its files: hidden, the final name, the
+# machine and pid that write it.
+_TEMP_NAME = re.compile(
+  r'\..+\.graphnet-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp'
+)
+# Tells this machine's temp files from those of other machines sharing the
+# directory, whose pids mean nothing here.
+_HOST_TAG = hashlib.md5(socket.gethostname().encode()).hexdigest()[:8]
 # A temp file untouched this long is a leftover even if its pid is alive.
 _STALE_TEMP_SECONDS = 24 * 3600
 
@@ -285,7 +292,8 @@ def create_temp_file(directory, name):
   Args:
     directory: an existing directory.
     name: the final file name; the temp name is
-      `.{name}.graphnet-{pid}-{12 hex digits}.tmp`.
+      `.{name}.graphnet-{host}-{pid}-{random}.tmp`, `host` 8 hex digits
+      naming this machine, `random` 12.
 
   Returns:
     (fd, path): an open, writable OS-level file descriptor and its path.
@@ -295,8 +303,10 @@ def create_temp_file(directory, name):
   """
   flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0)
   while True:
-    temp_name = f'.{name}.graphnet-{os.getpid()}-{secrets.token_hex(6)}.tmp'
-    path = os.path.join(directory, temp_name)
+    owner = f'{_HOST_TAG}-{os.getpid()}'
+    path = os.path.join(
+      directory, f'.{name}.graphnet-{owner}-{secrets.token_hex(6)}.tmp'
+    )
     try:
       return os.open(path, flags, 0o666), path
     except FileExistsError:
@@ -322,8 +332,9 @@ def remove_stale_temp_files(directory, max_age=_STALE_TEMP_SECONDS):
 
   Only names `create_temp_file` makes are considered, and only regular
   files (never links or directories); one is removed when the process that
-  created it no longer runs, or when it is older than `max_age` (its pid may
-  have been reused). Files still being written by a live process stay.
+  created it on this machine no longer runs, or when it is older than
+  `max_age` (its pid may have been reused, or it comes from another machine
+  sharing the directory). Files still being written by a live process stay.
 
   Args:
     directory: the directory to clean; a missing one is ignored.
@@ -348,7 +359,8 @@ def remove_stale_temp_files(directory, max_age=_STALE_TEMP_SECONDS):
       info = os.lstat(path)
       if not stat.S_ISREG(info.st_mode):
         continue
-      if _process_is_gone(int(match['pid'])) or now - info.st_mtime > max_age:
+      dead = match['host'] == _HOST_TAG and _process_is_gone(int(match['pid']))
+      if dead or now - info.st_mtime > max_age:
         os.remove(path)
         removed.append(path)
     except OSError:

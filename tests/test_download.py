@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import importlib.resources
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,7 +23,6 @@ _GOOD = gzip.compress(b'\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x03', mtime=0)
 _GOOD_MD5 = hashlib.md5(gzip.decompress(_GOOD)).hexdigest()
 _WRONG = gzip.compress(b'\x00\x00\x08\x01\x00\x00\x00\x03\x09\x09\x09', mtime=0)
 _FAST = dict(retries=2, backoff=0.01, timeout=2.0)
-_HEX12 = '0123456789ab'
 
 # Every test talks to a local server or a child process; none may hang.
 pytestmark = pytest.mark.timeout(60)
@@ -403,10 +403,10 @@ class TestRedirects:
     assert os.listdir(tmp_path) == []
 
 
-def _start_child(code, tmp_path):
+def _start_child(code, *args):
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
   return subprocess.Popen(
-    [sys.executable, '-c', code, str(tmp_path)],
+    [sys.executable, '-c', code, *map(str, args)],
     env=env,
     stdout=subprocess.PIPE,
     stderr=subprocess.STDOUT,
@@ -490,59 +490,77 @@ class TestSigterm:
     assert os.listdir(tmp_path) == []
 
 
-def _dead_pid():
-  child = subprocess.Popen([sys.executable, '-c', 'pass'])
-  child.wait(timeout=30)
-  return child.pid
+_MAKE_TEMP_FILE = (
+  'import sys, time\n'
+  'from graphnet import idx\n'
+  'fd, path = idx.create_temp_file(sys.argv[1], sys.argv[2])\n'
+  'print(path, flush=True)\n'
+  'time.sleep(float(sys.argv[3]))\n'
+)
+
+
+def _leftover(directory, name):
+  """A temp file as a graphnet process killed while writing leaves it."""
+  child = _start_child(_MAKE_TEMP_FILE, directory, name, 0)
+  output = child.communicate(timeout=30)[0].decode()
+  assert child.returncode == 0, output
+  return os.path.basename(output.strip())
 
 
 @pytest.fixture
-def live_pid():
-  child = subprocess.Popen(
-    [sys.executable, '-c', 'import time; time.sleep(60)']
-  )
-  yield child.pid
+def live_temp_file(tmp_path):
+  """A temp file of a process that is still writing it."""
+  child = _start_child(_MAKE_TEMP_FILE, tmp_path, 'good.gz', 60)
+  path = child.stdout.readline().decode().strip()
+  yield os.path.basename(path)
   child.kill()
   child.wait(timeout=10)
 
 
+def _other_host(name):
+  # The same name as written on another machine sharing the directory.
+  return re.sub(r'graphnet-[0-9a-f]{8}-', 'graphnet-0000abcd-', name)
+
+
+def _make_old(path):
+  two_days_ago = time.time() - 2 * 24 * 3600
+  os.utime(path, (two_days_ago, two_days_ago))
+
+
 class TestStaleTempFiles:
   def test_dead_process_leftovers_go_unrelated_files_stay(
-    self, server, tmp_path, live_pid
+    self, server, tmp_path, live_temp_file
   ):
-    dead = _dead_pid()
-    stale = [
-      f'.good.gz.graphnet-{dead}-{_HEX12}.tmp',
-      f'.t10k-images-idx3-ubyte.gz.graphnet-{dead}-{_HEX12}.tmp',
-    ]
+    stale = [_leftover(tmp_path, 'good.gz'), _leftover(tmp_path, 'other.gz')]
     kept = [
-      f'.good.gz.graphnet-{live_pid}-{_HEX12}.tmp',  # Still being written.
-      f'.good.gz.graphnet-{dead}-{_HEX12}.tmp.keep',
-      f'good.gz.graphnet-{dead}-{_HEX12}.tmp',
-      f'.good.gz.graphnet-{dead}-xyz.tmp',
-      f'.good.gz.{_HEX12}.tmp',
+      live_temp_file,
+      _other_host(stale[0]),  # Its pid means nothing here.
+      stale[0] + '.keep',
+      stale[0][1:],
+      f'.good.gz.{"0" * 12}.tmp',
       'notes.txt',
     ]
-    for name in stale + kept:
+    for name in kept[1:]:
       (tmp_path / name).write_bytes(b'partial')
-    # A directory with a temp file's name is not graphnet's: it stays.
-    kept_dir = f'.other.gz.graphnet-{dead}-{"f" * 12}.tmp'
+    # A directory with a leftover's name is not graphnet's: it stays.
+    kept_dir = stale[1].replace('.other.gz.', '.third.gz.')
     (tmp_path / kept_dir).mkdir()
+    assert set(stale + kept) <= set(os.listdir(tmp_path))
     download.maybe_download('good.gz', tmp_path, server.url, _GOOD_MD5)
     assert sorted(os.listdir(tmp_path)) == sorted(kept + [kept_dir, 'good.gz'])
 
-  def test_old_leftover_goes_even_if_its_pid_is_reused(
-    self, server, tmp_path, live_pid
+  def test_old_leftovers_go_whatever_their_pid(
+    self, server, tmp_path, live_temp_file
   ):
-    old = tmp_path / f'.good.gz.graphnet-{live_pid}-{_HEX12}.tmp'
-    old.write_bytes(b'partial')
-    two_days_ago = time.time() - 2 * 24 * 3600
-    os.utime(old, (two_days_ago, two_days_ago))
+    # The pid may have been reused, or belong to another machine.
+    other_host = _other_host(live_temp_file)
+    (tmp_path / other_host).write_bytes(b'partial')
+    for name in (live_temp_file, other_host):
+      _make_old(tmp_path / name)
     download.maybe_download('good.gz', tmp_path, server.url, _GOOD_MD5)
     assert os.listdir(tmp_path) == ['good.gz']
 
   def test_bundled_copy_cleans_leftovers(self, tmp_path):
-    name = f'.{input_data.TRAIN_IMAGES}.graphnet-{_dead_pid()}-{_HEX12}.tmp'
-    (tmp_path / name).write_bytes(b'partial')
+    _leftover(tmp_path, input_data.TRAIN_IMAGES)
     input_data.read_data_sets(tmp_path)
     assert sorted(os.listdir(tmp_path)) == sorted(input_data.MNIST_FILES)
