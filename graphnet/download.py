@@ -74,6 +74,7 @@ class _Limits:
   max_bytes: int
 
   def remaining(self):
+    """Seconds left before the deadline (negative once it has passed)."""
     return self.deadline_at - time.monotonic()
 
 
@@ -278,6 +279,8 @@ class _WatchedHTTPSConnection(http.client.HTTPSConnection):
 
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+  """Opens http:// URLs through connections the watchdog can shut."""
+
   def __init__(self, watchdog):
     super().__init__()
     self._watchdog = watchdog
@@ -290,6 +293,8 @@ class _WatchedHTTPHandler(urllib.request.HTTPHandler):
 
 
 class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+  """Opens https:// URLs (verified as urlopen does) the same way."""
+
   def __init__(self, watchdog):
     super().__init__()
     self._watchdog = watchdog
