@@ -1,4 +1,4 @@
-"""Downloads a data file once, verified, and never leaves a partial file.
+"""Downloads a data file once, verified, bounded, never leaving a partial file.
 
 A missing file is fetched from `source_url + filename` into a temporary file
 beside its destination, its decompressed content is checked against an
@@ -7,6 +7,13 @@ retried with exponential back-off; every failure removes the temporary file
 and raises a `graphnet.errors.DataError` subclass that names the URL and the
 file.
 
+A download is bounded: it fails once it has run longer than `deadline`
+seconds (a socket still sending a byte a second is shut), or once the
+server declares or sends more than `max_bytes`; redirects are followed only
+to http and https URLs. The temporary file is removed on SIGTERM too, and
+temporary files that killed runs left behind are removed by the next one
+(see `partial_file`).
+
 Example:
   path = download.maybe_download(
       'train-labels-idx1-ubyte.gz', '/tmp/mnist',
@@ -14,11 +21,18 @@ Example:
       expected_md5='a25bea736e30d166cdddb491f175f624')
 """
 
+import contextlib
+import dataclasses
+import functools
 import http.client
 import os
+import signal
 import socket
+import ssl
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from absl import logging
@@ -26,9 +40,54 @@ from absl import logging
 from graphnet import errors
 from graphnet import idx
 
-__all__ = ['maybe_download', 'make_directory']
+__all__ = [
+  'DEFAULT_DEADLINE',
+  'DEFAULT_MAX_BYTES',
+  'maybe_download',
+  'make_directory',
+  'partial_file',
+]
 
-_CHUNK_BYTES = 1 << 20
+# Enough for MNIST's largest file (9.9 MB) over a 40 KB/s link.
+DEFAULT_DEADLINE = 300.0
+# MNIST's largest file decompresses to 47,040,016 bytes, and gzip never
+# grows data by more than a few bytes per 16 KB block: any honest MNIST
+# file is far below this, while an endless body stops well before the
+# disk fills.
+DEFAULT_MAX_BYTES = 64 << 20
+
+_CHUNK_BYTES = 1 << 16
+_ALLOWED_SCHEMES = ('http', 'https')
+
+
+@dataclasses.dataclass(frozen=True)
+class _Limits:
+  """What one `maybe_download` call may spend."""
+
+  # time.monotonic() value after which the download fails.
+  deadline_at: float
+  # The whole allowance in seconds, for messages.
+  deadline: float
+  # Socket timeout of each connect and read, in seconds.
+  timeout: float
+  # Largest body accepted, in bytes.
+  max_bytes: int
+
+  def remaining(self):
+    """Seconds left before the deadline (negative once it has passed)."""
+    return self.deadline_at - time.monotonic()
+
+
+class _RefusedError(Exception):
+  """A failure that a retry would repeat: too big, too slow, bad redirect."""
+
+
+class _Terminated(BaseException):
+  """SIGTERM arrived while a partial file existed.
+
+  A BaseException, so `except Exception` blocks on its way do not swallow
+  it before the partial file is removed.
+  """
 
 
 def make_directory(directory):
@@ -69,22 +128,277 @@ def _remove_quietly(path):
     pass
 
 
-def _fetch(url, tmp_path, timeout):
-  """Downloads `url` into `tmp_path`; raises OSError-family on failure."""
-  with urllib.request.urlopen(url, timeout=timeout) as response:
-    declared = response.headers.get('Content-Length')
-    received = 0
-    with open(tmp_path, 'wb') as f:
-      while True:
-        chunk = response.read(_CHUNK_BYTES)
-        if not chunk:
-          break
-        f.write(chunk)
-        received += len(chunk)
+def _raise_terminated(signum, frame):
+  del frame  # Unused.
+  # A second SIGTERM must not interrupt the clean-up the first one started.
+  signal.signal(signal.SIGTERM, signal.SIG_IGN)
+  raise _Terminated(signum)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds(destination):
+  """Inside the block SIGTERM raises, so `finally` clauses run first.
+
+  Once the block has unwound, the previous handler is restored and the
+  signal delivered again, so it has its usual effect: by default the
+  process ends, killed by SIGTERM. Signals can only be handled in the main
+  thread, and a SIGTERM that is ignored or handled outside Python is left
+  alone; `remove_stale_temp_files` covers those cases on the next run.
+  """
+  previous = signal.getsignal(signal.SIGTERM)
+  in_main_thread = threading.current_thread() is threading.main_thread()
+  if not in_main_thread or previous in (signal.SIG_IGN, None):
+    yield
+    return
+  signal.signal(signal.SIGTERM, _raise_terminated)
+  try:
+    yield
+  except _Terminated:
+    signal.signal(signal.SIGTERM, previous)
+    signal.raise_signal(signal.SIGTERM)
+    # Only reached when the previous handler returns instead of exiting.
+    raise errors.DataError(
+      f'{destination}: interrupted by SIGTERM before the file was complete; '
+      'nothing was saved.',
+      path=destination,
+    ) from None
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def partial_file(directory, name):
+  """Yields the path of a new, empty temp file that is to become `name`.
+
+  The block writes the file and renames it into place (`os.replace`);
+  whatever is left of it when the block ends, by an exception, Ctrl-C or
+  SIGTERM, is removed. Before the file is created, temp files of killed
+  graphnet runs are removed from `directory`
+  (`idx.remove_stale_temp_files`).
+
+  Args:
+    directory: an existing directory.
+    name: the final file name in `directory`.
+
+  Yields:
+    The temp file's path (str), in `directory`.
+
+  Raises:
+    DataError: the temp file cannot be created, or SIGTERM arrived and the
+      previous SIGTERM handler did not end the process.
+
+  Example:
+    with download.partial_file(train_dir, name) as tmp:
+      write(tmp)
+      os.replace(tmp, os.path.join(train_dir, name))
+  """
+  destination = os.path.join(directory, name)
+  idx.remove_stale_temp_files(directory)
+  with _sigterm_unwinds(destination):
+    try:
+      fd, tmp_path = idx.create_temp_file(directory, name)
+    except OSError as e:
+      raise errors.DataError(
+        f'{directory}: cannot write {name} there ({e.strerror or e}); '
+        'choose a writable directory.',
+        path=directory,
+      ) from None
+    try:
+      os.close(fd)
+      yield tmp_path
+    finally:
+      _remove_quietly(tmp_path)
+
+
+class _Watchdog:
+  """Shuts a download's sockets down when its deadline passes.
+
+  A socket timeout bounds each read, not the whole transfer: a server that
+  sends a byte every second would never trip it. Shutting the socket down
+  from this timer thread wakes the blocked read at once.
+
+  Attributes:
+    fired: whether the deadline has passed and the sockets were shut.
+  """
+
+  def __init__(self, seconds):
+    self._lock = threading.Lock()
+    self._sockets = []
+    self.fired = False
+    self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+    self._timer.daemon = True
+    self._timer.start()
+
+  def watch(self, sock):
+    with self._lock:
+      self._sockets.append(sock)
+      fired = self.fired
+    if fired:
+      _shut_quietly(sock)
+
+  def _fire(self):
+    with self._lock:
+      self.fired = True
+      sockets = list(self._sockets)
+    for sock in sockets:
+      _shut_quietly(sock)
+
+  def cancel(self):
+    self._timer.cancel()
+
+
+def _shut_quietly(sock):
+  try:
+    sock.shutdown(socket.SHUT_RDWR)
+  except OSError:
+    pass  # Closed already: nothing left to wake.
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+  """An HTTP connection whose socket a `_Watchdog` can shut."""
+
+  def __init__(self, *args, watchdog, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._watchdog = watchdog
+
+  def connect(self):
+    super().connect()
+    self._watchdog.watch(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+  """An HTTPS connection whose (TLS) socket a `_Watchdog` can shut."""
+
+  def __init__(self, *args, watchdog, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._watchdog = watchdog
+
+  def connect(self):
+    super().connect()
+    self._watchdog.watch(self.sock)
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+  """Opens http:// URLs through connections the watchdog can shut."""
+
+  def __init__(self, watchdog):
+    super().__init__()
+    self._watchdog = watchdog
+
+  def http_open(self, req):
+    connection = functools.partial(
+      _WatchedHTTPConnection, watchdog=self._watchdog
+    )
+    return self.do_open(connection, req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+  """Opens https:// URLs (verified as urlopen does) the same way."""
+
+  def __init__(self, watchdog):
+    super().__init__()
+    self._watchdog = watchdog
+    self._ssl_context = ssl.create_default_context()
+
+  def https_open(self, req):
+    connection = functools.partial(
+      _WatchedHTTPSConnection, watchdog=self._watchdog
+    )
+    return self.do_open(connection, req, context=self._ssl_context)
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+  """Follows redirects only to http(s): urllib alone would follow ftp://."""
+
+  def http_error_302(self, req, fp, code, msg, headers):
+    target = headers.get('location') or headers.get('uri')
+    if target:
+      target = urllib.parse.urljoin(req.full_url, target)
+      scheme = urllib.parse.urlsplit(target).scheme.lower()
+      if scheme not in _ALLOWED_SCHEMES:
+        fp.close()
+        raise _RefusedError(
+          f'the server redirects (HTTP {code}) to {target}, expected an '
+          'http or https URL'
+        )
+    return super().http_error_302(req, fp, code, msg, headers)
+
+  http_error_301 = http_error_303 = http_error_307 = http_error_302
+  http_error_308 = http_error_302
+
+
+def _declared_length(response):
+  declared = response.headers.get('Content-Length')
+  if declared is not None and declared.strip().isdigit():
+    return int(declared)
+  return None
+
+
+def _deadline_refusal(limits):
+  return _RefusedError(
+    f'the download was still running after its {limits.deadline:g} s '
+    'deadline (a stalled or very slow server)'
+  )
+
+
+def _copy_body(response, tmp_path, limits, watchdog):
+  """Writes the response body to `tmp_path`; returns its length in bytes."""
+  received = 0
+  with open(tmp_path, 'wb') as f:
+    while True:
+      # read1, unlike read, returns what has arrived instead of waiting
+      # for a whole chunk, so the limits are checked as bytes come in.
+      chunk = response.read1(_CHUNK_BYTES)
+      if watchdog.fired or limits.remaining() <= 0:
+        raise _deadline_refusal(limits)
+      if not chunk:
+        return received
+      received += len(chunk)
+      if received > limits.max_bytes:
+        raise _RefusedError(
+          f'the server sent more than the {limits.max_bytes}-byte limit '
+          '(max_bytes)'
+        )
+      f.write(chunk)
+
+
+def _fetch(url, tmp_path, limits):
+  """Downloads `url` into `tmp_path`.
+
+  Raises:
+    _RefusedError: over the deadline or size cap, or a non-http(s) redirect.
+    OSError, http.client.HTTPException: network failures (retried).
+  """
+  remaining = limits.remaining()
+  if remaining <= 0:
+    raise _deadline_refusal(limits)
+  watchdog = _Watchdog(remaining)
+  opener = urllib.request.build_opener(
+    _HttpOnlyRedirects(),
+    _WatchedHTTPHandler(watchdog),
+    _WatchedHTTPSHandler(watchdog),
+  )
+  try:
+    timeout = min(limits.timeout, remaining)
+    with opener.open(url, timeout=timeout) as response:
+      declared = _declared_length(response)
+      # Checked before reading, so a 10 GB promise costs nothing.
+      if declared is not None and declared > limits.max_bytes:
+        raise _RefusedError(
+          f'the server declares {declared} bytes (Content-Length), over '
+          f'the {limits.max_bytes}-byte limit (max_bytes)'
+        )
+      received = _copy_body(response, tmp_path, limits, watchdog)
+  except (OSError, http.client.HTTPException):
+    if watchdog.fired:
+      raise _deadline_refusal(limits) from None
+    raise
+  finally:
+    watchdog.cancel()
   # http.client does not complain when a chunked read stops early, so the
   # length is checked here: a dropped connection must not pass as a file.
-  if declared is not None and declared.isdigit() and received != int(declared):
-    raise http.client.IncompleteRead(b'', int(declared) - received)
+  if declared is not None and received != declared:
+    raise http.client.IncompleteRead(b'', declared - received)
 
 
 def _describe(error):
@@ -112,12 +426,15 @@ def maybe_download(
   retries=3,
   backoff=1.0,
   timeout=30.0,
+  deadline=DEFAULT_DEADLINE,
+  max_bytes=DEFAULT_MAX_BYTES,
 ):
   """Downloads `filename` into `work_directory` unless it is already there.
 
   An existing file is returned as is, unverified, so any data set the user
   put there is used. A downloaded file is renamed into place only after its
-  decompressed content matches `expected_md5`.
+  decompressed content matches `expected_md5`. Redirects are followed only
+  to http and https URLs.
 
   Args:
     filename: the file name, appended to `source_url` to form the URL.
@@ -126,60 +443,75 @@ def maybe_download(
     expected_md5: lowercase hex MD5 of the file's gzip-decompressed content.
     retries: how many more attempts after the first network failure.
     backoff: seconds to wait before the first retry; doubled each retry.
-    timeout: socket timeout in seconds for each attempt.
+    timeout: socket timeout in seconds for each connect and read.
+    deadline: seconds the whole call may take, all attempts and waits
+      included; a transfer still running then is cut off.
+    max_bytes: the largest file accepted, in bytes; a larger
+      Content-Length is refused before reading, a longer body as soon as
+      it passes the limit.
 
   Returns:
     The path of the file in `work_directory` (str).
 
   Raises:
-    DataError: `work_directory` cannot be created or written.
+    DataError: `work_directory` cannot be created or written, or SIGTERM
+      arrived and the process's SIGTERM handler did not end it (with the
+      default handler the process ends, the temp file removed).
     DownloadError: the host is unreachable, times out, drops the
       connection or answers with an HTTP error, after all retries (HTTP 4xx
-      errors are not retried).
+      errors are not retried); or, without retry, the deadline passed, the
+      file is larger than `max_bytes`, or the server redirects to a
+      non-http(s) URL.
     ChecksumError: the downloaded content is not a gzip file or does not
       match `expected_md5` (not retried: the server would send it again).
   """
+  limits = _Limits(
+    deadline_at=time.monotonic() + deadline,
+    deadline=deadline,
+    timeout=timeout,
+    max_bytes=max_bytes,
+  )
   work_directory = os.fspath(work_directory)
   filepath = os.path.join(work_directory, filename)
   if os.path.exists(filepath):
     return filepath
   make_directory(work_directory)
   url = source_url + filename
-  try:
-    fd, tmp_path = idx.create_temp_file(work_directory, filename)
-  except OSError as e:
-    raise errors.DataError(
-      f'{work_directory}: cannot write the download of {filename} there '
-      f'({e.strerror or e}); choose a writable directory.',
-      path=work_directory,
-    ) from None
-  os.close(fd)
-  try:
-    _download_with_retries(url, tmp_path, filepath, retries, backoff, timeout)
+  with partial_file(work_directory, filename) as tmp_path:
+    _download_with_retries(url, tmp_path, filepath, retries, backoff, limits)
     _verify(url, tmp_path, filepath, expected_md5)
     os.replace(tmp_path, filepath)
-  except BaseException:
-    _remove_quietly(tmp_path)
-    raise
   logging.info('Downloaded %s to %s (checksum verified).', url, filepath)
   return filepath
 
 
-def _download_with_retries(url, tmp_path, filepath, retries, backoff, timeout):
+def _download_with_retries(url, tmp_path, filepath, retries, backoff, limits):
   """Fetches `url` into `tmp_path`, retrying transient network failures."""
   attempts = retries + 1
   delay = backoff
   for attempt in range(1, attempts + 1):
     try:
-      _fetch(url, tmp_path, timeout)
+      _fetch(url, tmp_path, limits)
       return
+    except _RefusedError as e:
+      raise _refusal_error(url, filepath, e) from None
     except urllib.error.HTTPError as e:
       # A 4xx answer will not change on retry; a 5xx one might.
-      if e.code < 500 or attempt == attempts:
+      if e.code < 500:
         raise _download_error(url, filepath, e, attempt) from None
+      error = e
     except (OSError, http.client.HTTPException) as e:
-      if attempt == attempts:
-        raise _download_error(url, filepath, e, attempt) from None
+      error = e
+    if attempt == attempts:
+      raise _download_error(url, filepath, error, attempt) from None
+    if delay >= limits.remaining():
+      raise _download_error(
+        url,
+        filepath,
+        error,
+        attempt,
+        f'; the {limits.deadline:g} s deadline leaves no time for another',
+      ) from None
     logging.warning(
       'Download of %s failed (attempt %d of %d); retrying in %.3g s.',
       url,
@@ -191,11 +523,19 @@ def _download_with_retries(url, tmp_path, filepath, retries, backoff, timeout):
     delay *= 2
 
 
-def _download_error(url, filepath, error, attempts):
+def _refusal_error(url, filepath, refusal):
+  return errors.DownloadError(
+    f'{filepath}: cannot download {url}: {refusal}; nothing was saved. '
+    'Check source_url, or put the file in the directory yourself.',
+    path=filepath,
+  )
+
+
+def _download_error(url, filepath, error, attempts, why_stopped=''):
   return errors.DownloadError(
     f'{filepath}: cannot download {url}: {_describe(error)} after '
-    f'{attempts} attempt(s). Check source_url and the network, or put the '
-    'file in the directory yourself.',
+    f'{attempts} attempt(s){why_stopped}. Check source_url and the '
+    'network, or put the file in the directory yourself.',
     path=filepath,
   )
 

@@ -343,7 +343,8 @@ def _copy_bundled(filename, train_dir):
   """Copies the bundled `filename` into `train_dir` after verifying it.
 
   The copy goes to a temporary file in `train_dir`, is checked there, and
-  is renamed into place, so `train_dir` never holds a partial file.
+  is renamed into place, so `train_dir` never holds a partial file, not
+  even after SIGTERM.
 
   Raises:
     DataError: the bundled file is missing or `train_dir` is not writable.
@@ -352,17 +353,11 @@ def _copy_bundled(filename, train_dir):
   source = importlib.resources.files('graphnet').joinpath(*_BUNDLED_DIR)
   source = source.joinpath(filename)
   destination = os.path.join(train_dir, filename)
-  try:
-    fd, tmp = idx.create_temp_file(train_dir, filename)
-  except OSError as e:
-    raise errors.DataError(
-      f'{train_dir}: cannot write {filename} there ({e.strerror or e}); '
-      'choose a writable train_dir.',
-      path=train_dir,
-    ) from None
-  try:
+  # partial_file removes the copy on any error or SIGTERM, and leftovers
+  # of killed runs before it starts.
+  with download.partial_file(train_dir, filename) as tmp:
     try:
-      with os.fdopen(fd, 'wb') as out, source.open('rb') as src:
+      with open(tmp, 'wb') as out, source.open('rb') as src:
         shutil.copyfileobj(src, out)
     except FileNotFoundError:
       raise errors.DataError(
@@ -385,12 +380,6 @@ def _copy_bundled(filename, train_dir):
         path=str(source),
       )
     os.replace(tmp, destination)
-  except BaseException:
-    try:
-      os.remove(tmp)
-    except OSError:
-      pass
-    raise
 
 
 def _fake_datasets(dtype, reshape, one_hot):
