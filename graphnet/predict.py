@@ -153,7 +153,7 @@ def _read_idx(config):
 
 
 def _read_inputs(config):
-  """Reads and checks every input, before the checkpoint is restored."""
+  """Reads and checks every input (no model needed)."""
   if config.idx_images:
     return _read_idx(config)
   batch = images.read_images(config.image_files, config.invert)
@@ -184,9 +184,12 @@ def _note_inverted(inputs, notes):
 
 
 def _predict(config, out, notes):
+  # Cheap checks first: the checkpoint's files, then every input; only
+  # then the slow restore.
+  prefix = predictor.resolve_checkpoint(config.checkpoint)
   inputs = _read_inputs(config)
   with predictor.Predictor.from_checkpoint(
-    config.checkpoint,
+    prefix,
     allow_unsafe=config.allow_unsafe,
     batch_size=config.batch_size,
   ) as model:
