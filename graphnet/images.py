@@ -48,8 +48,9 @@ _MAGICS = (
 _LIGHT_BORDER = 128
 # Below this mean of its visible pixels, ink is dark: lay it on white.
 _DARK_INK = 127.5
-# Where in a BMP file: the DIB header and, in it, bits per pixel and
-# the palette's length (0: 2**bits colours).
+# Where in a BMP file: the pixels' offset, the DIB header and, in it,
+# bits per pixel and the palette's length (0: 2**bits colours).
+_BMP_PIXELS = 10
 _BMP_DIB = 14
 _BMP_BITS = 28
 _BMP_COLOURS = 46
@@ -134,6 +135,7 @@ def _format_of(path, raw):
 def _bmp_palette(path, raw):
   """The [colours, 3] uint8 RGB palette of an 8-bit BMP, else None."""
   try:
+    (pixels_at,) = struct.unpack_from('<I', raw, _BMP_PIXELS)
     (dib_size,) = struct.unpack_from('<I', raw, _BMP_DIB)
     (bits,) = struct.unpack_from('<H', raw, _BMP_BITS)
     (colours,) = struct.unpack_from('<I', raw, _BMP_COLOURS)
@@ -142,15 +144,19 @@ def _bmp_palette(path, raw):
   if bits != _BMP_PALETTE_BITS:
     return None
   colours = colours or 2**bits
+  # The palette lies between the DIB header and the pixels, 4 bytes BGRx
+  # per colour.
   start = _BMP_DIB + dib_size
-  table = np.frombuffer(raw, np.uint8, count=-1, offset=min(start, len(raw)))
-  if colours > 2**bits or len(table) < 4 * colours:
+  room = max(0, min(pixels_at, len(raw)) - start) // 4
+  if colours > min(room, 2**bits):
     raise errors.DataError(
       f'{printable_name(path)}: damaged BMP: its header declares '
-      f'{colours} palette colours, the file is too short for them.',
+      f'{colours} palette colours; expected at most {2**bits}, found room '
+      f'for {room} before the pixels.',
       path=path,
     )
-  return table[: 4 * colours].reshape(colours, 4)[:, 2::-1]  # BGRx -> RGB
+  table = np.frombuffer(raw, np.uint8, count=4 * colours, offset=start)
+  return table.reshape(colours, 4)[:, 2::-1]  # BGRx -> RGB
 
 
 def _rgb_and_alpha(path, kind, raw, decoded):
@@ -238,10 +244,12 @@ class _Decoder:
     kind = _format_of(path, raw)
     try:
       decoded = self._session.run(self._decoded, {self._raw: raw})
-    except tf.errors.OpError as e:
+      rgb, alpha = _rgb_and_alpha(path, kind, raw, decoded)
+      return self._session.run(
+        self._pixels, {self._rgb: rgb, self._alpha: alpha}
+      )
+    except tf.errors.OpError as e:  # E.g. a damaged or 0x0 image.
       raise _decode_error(path, e) from None
-    rgb, alpha = _rgb_and_alpha(path, kind, raw, decoded)
-    return self._session.run(self._pixels, {self._rgb: rgb, self._alpha: alpha})
 
   def close(self):
     self._session.close()

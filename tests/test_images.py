@@ -340,6 +340,18 @@ class TestErrors:
     assert '\n' not in message
     assert 'Detected at node' not in message and 'File "' not in message
 
+  def test_empty_gif(self, tmp_path):
+    path = _write(tmp_path, 'empty.gif', _gif([np.zeros([0, 0], np.uint8)]))
+    with pytest.raises(errors.DataError, match='empty.gif: cannot decode'):
+      images.load_images([path])
+
+  def test_bmp_palette_longer_than_the_file_allows(self, tmp_path, digit):
+    data = bytearray(_bmp(digit, np.zeros([256, 3], np.uint8)))
+    struct.pack_into('<I', data, 46, 300)  # Colours used.
+    path = _write(tmp_path, 'pal.bmp', bytes(data))
+    with pytest.raises(errors.DataError, match='declares 300 palette colours'):
+      images.load_images([path])
+
   def test_unreadable_file(self, tmp_path):
     with pytest.raises(errors.DataError, match='cannot read'):
       images.load_images([str(tmp_path)])  # A directory.
