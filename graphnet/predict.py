@@ -1,35 +1,47 @@
 r"""Classifies image files or an IDX file with a trained checkpoint.
 
     python -m graphnet.predict --checkpoint_dir /tmp/logs seven.png two.jpg
-    python -m graphnet.predict --checkpoint_dir /tmp/logs --invert drawing.png
+    python -m graphnet.predict --checkpoint_dir /tmp/logs --noinvert photo.png
     python -m graphnet.predict --checkpoint /tmp/logs/model.ckpt-2000 \
         --idx t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz
 
 Prints one tab-separated line per image: file (or index in the IDX file),
 predicted class, its probability; with `--labels`, the accuracy instead.
-Image files (PNG, JPEG, GIF, BMP; gray or colour, any size) are converted
-to 28x28 gray; MNIST digits are light on dark, so pass `--invert` for dark
-ink on light paper. This module only handles flags; the work is done by
+File names are printed with control characters and backslashes escaped
+(`\n`, `\t`, `\xNN`, `\\`), so each image gives exactly one line.
+Image files (PNG, JPEG, GIF (first frame), BMP; gray, colour, palette or
+transparent; any size) are converted to 28x28 gray. MNIST digits are light
+on dark: by default images with a light border (dark ink on light paper)
+are inverted, with a note on stderr; `--invert` / `--noinvert` force it.
+All inputs are read and checked before the checkpoint is restored; errors
+are one line `graphnet: error: ...` on stderr and exit code 1. This module
+only handles flags; the work is done by `graphnet.images` and
 `graphnet.predictor`.
 """
 
 import dataclasses
 import os
 import sys
+import typing
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 
+import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from graphnet import cli  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import idx  # noqa: E402
+from graphnet import images  # noqa: E402
 from graphnet import predictor  # noqa: E402
 
 __all__ = ['PredictConfig', 'main', 'run', 'config_from_flags']
 
 FLAGS = flags.FLAGS
+
+# Auto-inverted files named in the note; more are counted.
+_NAMES_IN_NOTE = 5
 
 cli.define_checkpoint_flags(
   'Directory whose latest checkpoint is used.',
@@ -41,22 +53,14 @@ flags.DEFINE_string(
   'labels', None, 'Gzipped IDX label file of --idx; prints the accuracy.'
 )
 flags.DEFINE_boolean(
-  'invert', False, 'Invert image files (dark ink on light paper).'
+  'invert',
+  None,
+  'Polarity of image files (not --idx): --invert inverts every image, '
+  '--noinvert none; unset (default): auto, inverting images whose border '
+  'is light (dark ink on light paper), with a note on stderr.',
 )
 flags.DEFINE_integer(
   'batch_size', 10000, 'Images per session.run.', lower_bound=1
-)
-
-
-def _is_file_or_none(path):
-  return path is None or os.path.isfile(path)
-
-
-flags.register_validator(
-  'idx', _is_file_or_none, '--idx must name an existing file.'
-)
-flags.register_validator(
-  'labels', _is_file_or_none, '--labels must name an existing file.'
 )
 
 
@@ -77,29 +81,38 @@ class PredictConfig:
   idx_images: str | None = None
   # Gzipped IDX label file of idx_images, or None.
   idx_labels: str | None = None
-  # Invert image files (not IDX files).
-  invert: bool = False
+  # Image files (not IDX files): True inverts all, False none, None auto.
+  invert: bool | None = None
   # Skip the graph safety check.
   allow_unsafe: bool = False
   # Images per session.run.
   batch_size: int = 10000
 
 
+def _missing(kind, paths):
+  missing = [p for p in paths if p is not None and not os.path.isfile(p)]
+  if missing:
+    names = ', '.join(images.printable_name(p) for p in missing)
+    raise errors.ConfigError(
+      f'{kind}: no such file: {names}. Check the path and spelling.'
+    )
+
+
 def config_from_flags(argv):
   """Reads the parsed flags and positional image files once.
 
   Raises:
-    app.UsageError: images and --idx together or neither, or a missing
-      image file.
+    ConfigError: images and --idx together or neither, or a file named by
+      an argument, --idx or --labels does not exist.
   """
   files = tuple(argv[1:])
   if bool(files) == bool(FLAGS.idx):
-    raise app.UsageError(
+    raise errors.ConfigError(
       'Give image files as arguments or --idx FILE (not both, not neither).'
     )
-  missing = [f for f in files if not os.path.isfile(f)]
-  if missing:
-    raise app.UsageError(f'Image files not found: {", ".join(missing)}')
+  _missing('image files', files)
+  _missing('--idx', [FLAGS.idx])
+  _missing('--labels', [FLAGS.labels])
   return PredictConfig(
     checkpoint=cli.checkpoint_from_flags(),
     image_files=files,
@@ -111,43 +124,99 @@ def config_from_flags(argv):
   )
 
 
-def _predict(config, out):
+class _Inputs(typing.NamedTuple):
+  names: tuple  # printable name of each image
+  pixels: np.ndarray  # uint8 [N, 28, 28] or [N, 28, 28, 1]
+  labels: np.ndarray | None  # uint8 [N], or None without --labels
+  auto_inverted: np.ndarray  # bool [N]: inverted by the auto polarity
+
+
+def _read_idx(config):
+  pixels = idx.read_idx_images(config.idx_images)
+  if not len(pixels):
+    raise errors.DataError(
+      f'{images.printable_name(config.idx_images)}: holds 0 images; '
+      'nothing to classify. Pass an IDX image file with at least one image.',
+      path=config.idx_images,
+    )
+  labels = None
+  if config.idx_labels:
+    labels = idx.read_idx_labels(config.idx_labels)
+    if len(labels) != len(pixels):
+      raise errors.DataFormatError(
+        f'{config.idx_labels}: expected one label per image of '
+        f'{config.idx_images} ({len(pixels)}), found {len(labels)}.',
+        path=config.idx_labels,
+      )
+  names = tuple(str(i) for i in range(len(pixels)))
+  return _Inputs(names, pixels, labels, np.zeros([len(pixels)], bool))
+
+
+def _read_inputs(config):
+  """Reads and checks every input (no model needed)."""
+  if config.idx_images:
+    return _read_idx(config)
+  batch = images.read_images(config.image_files, config.invert)
+  # Only automatic inversions need a note; forced ones were asked for.
+  auto = batch.inverted
+  if config.invert is not None:
+    auto = np.zeros_like(batch.inverted)
+  names = tuple(images.printable_name(f) for f in config.image_files)
+  return _Inputs(names, batch.pixels, None, auto)
+
+
+def _note_inverted(inputs, notes):
+  names = [
+    n for n, i in zip(inputs.names, inputs.auto_inverted, strict=True) if i
+  ]
+  if not names:
+    return
+  shown = ', '.join(names[:_NAMES_IN_NOTE])
+  if len(names) > _NAMES_IN_NOTE:
+    shown += f' and {len(names) - _NAMES_IN_NOTE} more'
+  print(
+    f'graphnet: note: inverted {len(names)} of {len(inputs.names)} images '
+    f'with a light border (dark ink on light paper): {shown}. Pass '
+    '--noinvert to keep them as they are.',
+    file=notes,
+    flush=True,
+  )
+
+
+def _predict(config, out, notes):
+  # Cheap checks first: the checkpoint's files, then every input; only
+  # then the slow restore.
+  prefix = predictor.resolve_checkpoint(config.checkpoint)
+  inputs = _read_inputs(config)
   with predictor.Predictor.from_checkpoint(
-    config.checkpoint,
+    prefix,
     allow_unsafe=config.allow_unsafe,
     batch_size=config.batch_size,
   ) as model:
-    if config.idx_images:
-      images = idx.read_idx_images(config.idx_images)
-      names = [str(i) for i in range(len(images))]
-    else:
-      images = predictor.load_images(config.image_files, config.invert)
-      names = config.image_files
-    labels = None
-    if config.idx_labels:
-      labels = idx.read_idx_labels(config.idx_labels)
-      if len(labels) != len(images):
-        raise errors.DataFormatError(
-          f'{config.idx_labels}: expected one label per image of '
-          f'{config.idx_images} ({len(images)}), found {len(labels)}.',
-          path=config.idx_labels,
-        )
-    classes, probabilities = model.classify(images)
-  if labels is not None:
-    correct = int((classes == labels).sum())
+    classes, probabilities = model.classify(inputs.pixels)
+  if inputs.labels is not None:
+    correct = int((classes == inputs.labels).sum())
     print(
-      f'{config.idx_images}: accuracy {correct / len(labels):.4f} '
-      f'({correct}/{len(labels)})',
+      f'{images.printable_name(config.idx_images)}: accuracy '
+      f'{correct / len(inputs.labels):.4f} '
+      f'({correct}/{len(inputs.labels)})',
       file=out,
     )
     return
-  for name, cls, probs in zip(names, classes, probabilities, strict=True):
+  _note_inverted(inputs, notes)
+  for name, cls, probs in zip(
+    inputs.names, classes, probabilities, strict=True
+  ):
     print(f'{name}\t{cls}\t{probs[cls]:.4f}', file=out)
+
+
+def _run(argv):
+  return _predict(config_from_flags(argv), sys.stdout, sys.stderr)
 
 
 def main(argv):
   """Classifies; exits 1 on a graphnet error."""
-  return cli.exit_code(_predict, config_from_flags(argv), sys.stdout)
+  return cli.exit_code(_run, argv)
 
 
 def run():

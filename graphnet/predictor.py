@@ -26,6 +26,7 @@ from graphnet import checkpoints
 from graphnet import contract
 from graphnet import errors
 from graphnet import graph_safety
+from graphnet.images import load_images
 
 __all__ = [
   'IMAGE_SIZE',
@@ -339,50 +340,3 @@ class Predictor:
 
   def __exit__(self, *exc_info):
     self.close()
-
-
-def load_images(paths, invert=False):
-  """Reads PNG/JPEG/GIF/BMP files as MNIST-sized grayscale images.
-
-  Colour images are converted to gray, any size is resized to 28x28 (area
-  averaging), and `invert` turns dark-on-light drawings into MNIST's
-  light-on-dark. TF's own decoders run in a private graph, so this works
-  in eager and graph mode alike.
-
-  Args:
-    paths: image file paths.
-    invert: replace each pixel p by 255 - p.
-
-  Returns:
-    uint8 array `[len(paths), 28, 28]`.
-
-  Raises:
-    DataError: a file cannot be read or decoded, naming it.
-  """
-  graph = tf.Graph()
-  with graph.as_default():
-    data = tf.placeholder(tf.string, [])
-    image = tf.io.decode_image(data, channels=1, expand_animations=False)
-    resized = tf.image.resize(
-      image[tf.newaxis], [IMAGE_SIZE, IMAGE_SIZE], method='area'
-    )[0, :, :, 0]  # [28, 28]
-    pixels = tf.cast(tf.round(tf.clip_by_value(resized, 0, 255)), tf.uint8)
-  out = np.zeros([len(paths), IMAGE_SIZE, IMAGE_SIZE], np.uint8)
-  with tf.Session(graph=graph) as session:
-    for i, path in enumerate(paths):
-      try:
-        with open(path, 'rb') as f:
-          raw = f.read()
-      except OSError as e:
-        raise errors.DataError(
-          f'{path}: cannot read the image ({e.strerror or e}).', path=path
-        ) from e
-      try:
-        out[i] = session.run(pixels, {data: raw})
-      except tf.errors.OpError as e:
-        raise errors.DataError(
-          f'{path}: cannot decode the image ({e.message}); expected a PNG, '
-          'JPEG, GIF or BMP file.',
-          path=path,
-        ) from e
-  return 255 - out if invert else out
