@@ -282,6 +282,22 @@ flags.DEFINE_integer(
   'Gradients per synchronous update; default: the number of workers.',
   lower_bound=1,
 )
+flags.DEFINE_float(
+  'ps_timeout_secs',
+  cluster_lib.PS_TIMEOUT_SECS,
+  'A worker that gets no answer from a ps task for this long exits with an '
+  'error (a ps: from every worker still training).',
+)
+
+
+@flags.validator('ps_timeout_secs')
+def _check_ps_timeout(value):
+  try:
+    cluster_lib.check_timeout(value, '--ps_timeout_secs')
+  except errors.ClusterError as e:
+    raise flags.ValidationError(str(e)) from e
+  return True
+
 
 _CLUSTER_FLAGS = [
   'ps_hosts',
@@ -338,6 +354,7 @@ def _cluster_from_flags():
     task_index=values['task_index'],
     sync_replicas=values['sync_replicas'],
     replicas_to_aggregate=values['replicas_to_aggregate'],
+    ps_timeout_secs=FLAGS.ps_timeout_secs,
   )
 
 
