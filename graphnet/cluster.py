@@ -35,12 +35,12 @@ every process it started, as a second line of defence.
 
 How a lost ps ends the workers (`PsWatchdog`): when a ps task dies, TF's
 `MonitoredSession` takes the `UnavailableError` for a preemption and makes
-a new session, and making a session waits for every ps device without any
-timeout (`RunOptions.timeout_in_ms` and `operation_timeout_in_ms` only
-bound the runs). So every worker probes the tasks holding its variables (a
-TCP connect each second) in a thread; after `ps_timeout_secs` without an
-answer it prints one line naming itself, the lost task and the chief's
-last checkpoint, and exits with code 1 - nothing can be saved, the
+a new session, and making a session waits for every ps device for ever
+(neither `RunOptions.timeout_in_ms` nor `operation_timeout_in_ms` bounds
+that wait on TF 2.21). So every worker probes the tasks holding its
+variables (a TCP connect each second) in a thread; after `ps_timeout_secs`
+without an answer it prints one line naming itself, the lost task and the
+chief's last checkpoint, and exits with code 1 - nothing can be saved, the
 variables lived on the lost task. Likewise a ps stops once every worker
 that has not reported done has stopped answering for `ps_timeout_secs`.
 
