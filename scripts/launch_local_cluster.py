@@ -321,10 +321,13 @@ def supervise(
     if failed and not failure:
       failure = True
       how = _how(cluster.tasks[failed[0]].returncode)
-      say(
-        f'launcher: {failed[0]} {how}; the other tasks get '
-        f'{fail_grace_secs:g} s to end on their own, then are stopped.'
-      )
+      then = 'stopping the other tasks'
+      if fail_grace_secs:
+        then = (
+          f'the other tasks get {fail_grace_secs:g} s to end on their own, '
+          'then are stopped'
+        )
+      say(f'launcher: {failed[0]} {how}; {then}.')
       deadline = now + fail_grace_secs
     elif (
       not failure and not chief_ok and cluster.tasks['worker0'].returncode == 0
