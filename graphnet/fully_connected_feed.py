@@ -285,8 +285,9 @@ flags.DEFINE_integer(
 flags.DEFINE_float(
   'ps_timeout_secs',
   cluster_lib.PS_TIMEOUT_SECS,
-  'A worker that gets no answer from a ps task for this long exits with an '
-  'error (a ps: from every worker still training).',
+  'A worker exits with an error after this many seconds without an answer '
+  'from a ps task; a ps stops after as long without one from any worker '
+  'still training.',
 )
 
 
