@@ -27,6 +27,7 @@ __all__ = [
   'InputShapeError',
   'DivergenceError',
   'ClusterError',
+  'ClusterRuntimeError',
 ]
 
 
@@ -92,3 +93,10 @@ class DivergenceError(GraphnetError, RuntimeError):
 
 class ClusterError(GraphnetError, ValueError):
   """A distributed-training setting (hosts, job name, task) is invalid."""
+
+
+class ClusterRuntimeError(GraphnetError, RuntimeError):
+  """A running cluster cannot go on: a task it needs stopped answering.
+
+  Also raised when a cluster piece is used out of order.
+  """

@@ -282,6 +282,23 @@ flags.DEFINE_integer(
   'Gradients per synchronous update; default: the number of workers.',
   lower_bound=1,
 )
+flags.DEFINE_float(
+  'ps_timeout_secs',
+  cluster_lib.PS_TIMEOUT_SECS,
+  'A worker exits with an error after this many seconds without an answer '
+  'from a ps task; a ps stops after as long without one from any worker '
+  'still training.',
+)
+
+
+@flags.validator('ps_timeout_secs')
+def _check_ps_timeout(value):
+  try:
+    cluster_lib.check_timeout(value, '--ps_timeout_secs')
+  except errors.ClusterError as e:
+    raise flags.ValidationError(str(e)) from e
+  return True
+
 
 _CLUSTER_FLAGS = [
   'ps_hosts',
@@ -338,6 +355,7 @@ def _cluster_from_flags():
     task_index=values['task_index'],
     sync_replicas=values['sync_replicas'],
     replicas_to_aggregate=values['replicas_to_aggregate'],
+    ps_timeout_secs=FLAGS.ps_timeout_secs,
   )
 
 

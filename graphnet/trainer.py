@@ -491,7 +491,10 @@ def _cluster_task(cluster, server, session_args, printer):
   if cluster is None:
     yield
     return
+  # A lost ps would otherwise hang the session (and signal_done) for ever.
+  watchdog = cluster_lib.PsWatchdog(cluster, session_args['checkpoint_dir'])
   try:
+    watchdog.start()
     if not cluster.is_chief:
       cluster_lib.wait_for_model(
         server.target, session_args['config'], printer=printer
@@ -500,6 +503,7 @@ def _cluster_task(cluster, server, session_args, printer):
     yield
   finally:
     cluster_lib.signal_done(cluster, server.target)
+    watchdog.stop()
 
 
 def run_training(config, printer=_print_flush):

@@ -8,12 +8,17 @@ free port, the shared --ps_hosts/--worker_hosts and its own --job_name and
         --logs /tmp/cluster_logs -- --max_steps 2000 --log_dir /tmp/dist
 
 Each task's output is streamed with a `[worker0]` style prefix (and
-written to `<logs>/<task>.log` with --logs). The launcher waits for the
-chief (worker 0), gives the other tasks --grace_secs to finish on their own
-(a ps stops when the workers report done), then stops every process it
-started - also on Ctrl-C, SIGTERM or a failure: each task runs in its own
-process group, which gets SIGTERM and, after --kill_after_secs, SIGKILL.
-Exit status: 0 when every worker succeeded, 1 otherwise.
+written to `<logs>/<task>.log` with --logs). The launcher watches every
+task. When the chief (worker 0) succeeds, the others get --grace_secs to
+finish on their own (a ps stops when the workers report done). When any
+task fails (exits non-zero or dies by a signal), the others get
+--fail_grace_secs (default 0) to end on their own - a worker that lost its
+ps does within its --ps_timeout_secs, with one line saying why. Then, and
+also on Ctrl-C, SIGTERM or --timeout_secs, every process it started is
+stopped: each task runs in its own process group, which gets SIGTERM and,
+after --kill_after_secs, SIGKILL. The launcher never waits for ever once a
+task has failed. Exit status: 0 when the chief succeeded and no task
+failed, 1 otherwise.
 
 The functions are importable; the tests use `LocalCluster` as a harness:
 
@@ -37,6 +42,7 @@ __all__ = [
   'Task',
   'LocalCluster',
   'free_ports',
+  'supervise',
   'main',
 ]
 
@@ -249,17 +255,98 @@ class LocalCluster:
 
   def failed_workers(self):
     """Workers that exited non-zero on their own."""
+    return [t for t in self.failed() if t.startswith('worker')]
+
+  def failed(self):
+    """Tasks that exited non-zero or died by a signal on their own."""
     return [
       t.name
       for t in self.tasks.values()
-      if t.job == 'worker' and not t.stopped and t.returncode not in (0, None)
+      if not t.stopped and t.returncode not in (0, None)
     ]
+
+  def running(self):
+    """Tasks still running."""
+    return [t.name for t in self.tasks.values() if t.returncode is None]
 
   def __enter__(self):
     return self
 
   def __exit__(self, *exc):
     self.stop()
+
+
+def _how(returncode):
+  """'exited 1' or 'died by SIGKILL'."""
+  if returncode < 0:
+    try:
+      return f'died by {signal.Signals(-returncode).name}'
+    except ValueError:
+      return f'died by signal {-returncode}'
+  return f'exited {returncode}'
+
+
+def supervise(
+  cluster,
+  timeout_secs=None,
+  grace_secs=60.0,
+  fail_grace_secs=0.0,
+  poll_secs=0.2,
+  say=print,
+):
+  """Watches a started cluster until its tasks end or must be stopped.
+
+  Returns when every task has ended; `grace_secs` after the chief
+  succeeded; `fail_grace_secs` after the first task failed; or when the
+  chief has run `timeout_secs`. Stopping what still runs is the caller's
+  (`LocalCluster.stop()`).
+
+  Args:
+    cluster: a started `LocalCluster`.
+    timeout_secs: the chief's time limit, or None.
+    grace_secs: how long the others may run after the chief succeeded.
+    fail_grace_secs: how long the others may run after a task failed.
+    poll_secs: how often the tasks are checked.
+    say: function taking one line.
+
+  Returns:
+    the exit status: 0 if the chief succeeded and no task failed, else 1.
+  """
+  start = time.time()
+  deadline = None if timeout_secs is None else start + timeout_secs
+  chief_ok = failure = False
+  while cluster.running():
+    now = time.time()
+    failed = cluster.failed()
+    if failed and not failure:
+      failure = True
+      how = _how(cluster.tasks[failed[0]].returncode)
+      then = 'stopping the other tasks'
+      if fail_grace_secs:
+        then = (
+          f'the other tasks get {fail_grace_secs:g} s to end on their own, '
+          'then are stopped'
+        )
+      say(f'launcher: {failed[0]} {how}; {then}.')
+      deadline = now + fail_grace_secs
+    elif (
+      not failure and not chief_ok and cluster.tasks['worker0'].returncode == 0
+    ):
+      chief_ok = True
+      deadline = now + grace_secs
+    if deadline is not None and now >= deadline:
+      if not chief_ok and not failure:
+        say(f'launcher: the chief ran longer than {timeout_secs:g} s.')
+      break
+    time.sleep(poll_secs)
+  chief = cluster.tasks['worker0'].returncode
+  failed = cluster.failed()
+  say(
+    f'launcher: chief {"still running" if chief is None else _how(chief)} '
+    f'after {time.time() - start:.1f} s; failed: {failed or "none"}; still '
+    f'running (stopping): {cluster.running() or "none"}.'
+  )
+  return 0 if chief == 0 and not failed else 1
 
 
 def _parse(argv):
@@ -288,12 +375,22 @@ def _parse(argv):
     '--grace_secs',
     type=float,
     default=60.0,
-    help='After the chief ends, how long the others may take to end.',
+    help='After the chief succeeds, how long the others may take to end.',
+  )
+  parser.add_argument(
+    '--fail_grace_secs',
+    type=float,
+    default=0.0,
+    help='After a task fails, how long the others may take to end on '
+    'their own (a worker that lost its ps ends within --ps_timeout_secs).',
   )
   parser.add_argument('--kill_after_secs', type=float, default=5.0)
   args = parser.parse_args(own)
   if args.num_ps < 0 or args.num_workers < 1:
     parser.error('--num_ps must be >= 0 and --num_workers >= 1.')
+  for name in ('grace_secs', 'fail_grace_secs', 'kill_after_secs'):
+    if not getattr(args, name) >= 0:
+      parser.error(f'--{name} must be >= 0, got {getattr(args, name)}.')
   return args, trainer_args
 
 
@@ -313,28 +410,22 @@ def main(argv=None):
     logs_dir=args.logs,
     echo=not args.quiet,
   )
-  start = time.time()
+  say = lambda line: print(line, flush=True)  # noqa: E731
   try:
     cluster.start()
-    chief = cluster.wait('worker0', args.timeout_secs)
-    if chief is None:
-      print(
-        f'launcher: the chief ran longer than {args.timeout_secs} s; stopping.',
-        file=sys.stderr,
+    for task in cluster.tasks.values():
+      hosts = cluster.ps_hosts if task.job == 'ps' else cluster.worker_hosts
+      say(
+        f'launcher: {task.name} is pid {task.process.pid} on '
+        f'{hosts[task.index]}.'
       )
-      return 1
-    elapsed = time.time() - start
-    if chief == 0:
-      cluster.wait_all(args.grace_secs)
-    failed = cluster.failed_workers()
-    stopped = [t.name for t in cluster.tasks.values() if t.returncode is None]
-    print(
-      f'launcher: chief exited {chief} after {elapsed:.1f} s; '
-      f'failed workers: {failed or "none"}; still running (stopping): '
-      f'{stopped or "none"}.',
-      flush=True,
+    return supervise(
+      cluster,
+      args.timeout_secs,
+      args.grace_secs,
+      args.fail_grace_secs,
+      say=say,
     )
-    return 1 if failed else 0
   except KeyboardInterrupt:
     print('launcher: interrupted; stopping every task.', file=sys.stderr)
     return 130

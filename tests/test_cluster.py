@@ -4,10 +4,13 @@ In-process only; the multi-process runs are in test_distributed.py.
 """
 
 import importlib.util
+import io
 import pathlib
+import signal
 import socket
 import sys
 import threading
+import time
 
 import pytest
 import tensorflow.compat.v1 as tf
@@ -269,3 +272,286 @@ class TestLauncherArgs:
     assert '--job_name=ps' in command and '--task_index=1' in command
     assert command[-1] == '--fake_data'
     assert len(set(local.ps_hosts + local.worker_hosts)) == 3
+
+
+class TestCheckTimeout:
+  def test_default_is_a_minute(self):
+    assert _worker().ps_timeout_secs == cluster.PS_TIMEOUT_SECS == 60
+    cluster.check_timeout(0.5)
+
+  @pytest.mark.parametrize(
+    'secs', [0, -1, float('nan'), float('inf'), True, '5', None]
+  )
+  def test_rejects_what_is_not_a_positive_number(self, secs):
+    with pytest.raises(errors.ClusterError, match='--ps_timeout_secs'):
+      _worker(ps_timeout_secs=secs)
+
+
+def _listener():
+  s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+  s.bind(('127.0.0.1', 0))
+  s.listen()
+  return s, f'127.0.0.1:{s.getsockname()[1]}'
+
+
+def _closed_address():
+  return f'127.0.0.1:{launcher.free_ports(1)[0]}'
+
+
+class _Recorder:
+  """A watchdog's ending: the exit code and the line, instead of exiting."""
+
+  def __init__(self):
+    self.stream = io.StringIO()
+    self.codes = []
+    self.ended = threading.Event()
+    self.answered = threading.Event()
+
+  def exit(self, code):
+    self.codes.append(code)
+    self.ended.set()
+
+  def probe(self, address, timeout):
+    answered = cluster._answers(address, timeout)
+    if answered:
+      self.answered.set()
+    return answered
+
+  def watchdog(self, config, checkpoint_dir=None):
+    return cluster.PsWatchdog(
+      config,
+      checkpoint_dir,
+      stream=self.stream,
+      exit_fn=self.exit,
+      probe=self.probe,
+    )
+
+
+def _save_checkpoint(directory, step):
+  with tf.Graph().as_default(), tf.Session() as session:
+    tf.get_variable('w', [1])
+    session.run(tf.global_variables_initializer())
+    return tf.train.Saver().save(session, f'{directory}/model.ckpt-{step}')
+
+
+class TestPsWatchdog:
+  @pytest.mark.timeout(30)
+  def test_chief_that_loses_its_ps_exits_naming_it_and_the_checkpoint(
+    self, tmp_path
+  ):
+    prefix = _save_checkpoint(tmp_path, 7)
+    ps, address = _listener()
+    config = cluster.ClusterConfig(
+      (address,), WORKERS, 'worker', 0, ps_timeout_secs=0.5
+    )
+    recorder = _Recorder()
+    with recorder.watchdog(config, str(tmp_path)):
+      assert recorder.answered.wait(10)
+      ps.close()
+      lost_at = time.monotonic()
+      assert recorder.ended.wait(10)
+    assert 0.5 <= time.monotonic() - lost_at < 5
+    assert recorder.codes == [1]
+    line = recorder.stream.getvalue()
+    assert line == (
+      f'graphnet: error: worker 0 (the chief) lost ps 0 ({address}): no '
+      f"answer for 0.5 s; the chief's last checkpoint is {prefix}; restart "
+      'the cluster to resume from it.\n'
+    )
+
+  @pytest.mark.timeout(30)
+  def test_worker_that_never_reaches_its_ps_says_so(self):
+    address = _closed_address()
+    config = cluster.ClusterConfig(
+      (address,), WORKERS, 'worker', 1, ps_timeout_secs=0.5
+    )
+    recorder = _Recorder()
+    with recorder.watchdog(config):
+      assert recorder.ended.wait(10)
+    line = recorder.stream.getvalue()
+    assert recorder.codes == [1] and line.count('\n') == 1
+    prefix = f'graphnet: error: worker 1 cannot reach ps 0 ({address}): '
+    assert line.startswith(prefix)
+    assert '--ps_hosts' in line
+    assert "resume from the chief's last checkpoint" in line
+
+  @pytest.mark.timeout(30)
+  def test_quiet_while_the_ps_answers_and_stops_when_asked(self):
+    ps, address = _listener()
+    config = cluster.ClusterConfig(
+      (address,), WORKERS, 'worker', 1, ps_timeout_secs=0.5
+    )
+    recorder = _Recorder()
+    watchdog = recorder.watchdog(config).start()
+    try:
+      assert recorder.answered.wait(10)
+      assert not recorder.ended.wait(1.5)
+    finally:
+      watchdog.stop()
+    ps.close()
+    assert not recorder.ended.wait(1.0)
+    assert recorder.stream.getvalue() == ''
+
+  @pytest.mark.timeout(30)
+  def test_without_ps_a_worker_watches_the_chief_and_the_chief_nothing(self):
+    chief, address = _listener()
+    workers = (address, _closed_address())
+    recorder = _Recorder()
+    lone_chief = cluster.ClusterConfig((), workers, 'worker', 0)
+    with recorder.watchdog(lone_chief):
+      pass
+    assert recorder.stream.getvalue() == ''
+    worker = cluster.ClusterConfig(
+      (), workers, 'worker', 1, ps_timeout_secs=0.5
+    )
+    with recorder.watchdog(worker):
+      assert recorder.answered.wait(10)
+      chief.close()
+      assert recorder.ended.wait(10)
+    assert f'worker 1 lost worker 0 ({address})' in recorder.stream.getvalue()
+
+
+class TestPsLosesWorkers:
+  def _serve(self, workers, **kwargs):
+    ps_hosts = (f'127.0.0.1:{launcher.free_ports(1)[0]}',)
+    ps = cluster.ClusterConfig(ps_hosts, workers, 'ps', 0, **kwargs)
+    outcome, lines = [], []
+
+    def serve():
+      try:
+        outcome.append(cluster.serve_ps(ps, lines.append))
+      except errors.GraphnetError as e:
+        outcome.append(e)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return ps_hosts, thread, outcome, lines
+
+  @pytest.mark.timeout(60)
+  def test_ps_stops_with_an_error_when_every_worker_is_gone(self):
+    (w0, a0), (w1, a1) = _listener(), _listener()
+    _, thread, outcome, lines = self._serve((a0, a1), ps_timeout_secs=1)
+    # Alive for a while: the ps serves on.
+    thread.join(3)
+    assert thread.is_alive(), lines
+    w0.close()
+    w1.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    (error,) = outcome
+    assert isinstance(error, errors.ClusterRuntimeError)
+    assert f'worker 0 ({a0}), worker 1 ({a1})' in str(error)
+    assert 'never reported done' in str(error)
+
+  @pytest.mark.timeout(60)
+  def test_ps_waits_for_workers_that_have_not_started(self):
+    workers = (_closed_address(), _closed_address())
+    ps_hosts, thread, outcome, _ = self._serve(workers, ps_timeout_secs=0.5)
+    thread.join(3)
+    assert thread.is_alive() and not outcome
+    # They start late, and are heard.
+    configs = [
+      cluster.ClusterConfig(ps_hosts, workers, 'worker', i) for i in (0, 1)
+    ]
+    servers = [cluster.start_server(c) for c in configs]
+    time.sleep(1)
+    for worker, server in zip(configs, servers, strict=True):
+      cluster.signal_done(worker, server.target)
+    thread.join(30)
+    assert outcome == [[0, 1]]
+
+  @pytest.mark.timeout(60)
+  def test_ps_stops_quietly_when_the_chief_is_done_and_the_rest_gone(self):
+    w1, a1 = _listener()
+    chief_address = _closed_address()
+    ps_hosts, thread, outcome, lines = self._serve(
+      (chief_address, a1), ps_timeout_secs=1, done_grace_secs=600
+    )
+    chief = cluster.ClusterConfig(ps_hosts, (chief_address, a1), 'worker', 0)
+    cluster.signal_done(chief, cluster.start_server(chief).target)
+    w1.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert outcome == [[0]]
+    assert any(f'no answer from worker 1 ({a1})' in x for x in lines)
+
+
+# A stand-in task for the launcher tests: after `secs` exits with the code
+# given for its task by --exit=name:code@secs,... ('kill': SIGKILLs itself);
+# otherwise ignores SIGTERM and sleeps, so that only SIGKILL ends it.
+_FAKE_TASK = """
+import os, signal, sys, time
+args = dict(a[2:].split('=', 1) for a in sys.argv[1:] if '=' in a)
+name = args['job_name'] + args['task_index']
+plan = dict(p.split(':') for p in args.get('exit', '').split(',') if p)
+if name in plan:
+  code, _, secs = plan[name].partition('@')
+  time.sleep(float(secs or 0))
+  if code == 'kill':
+    os.kill(os.getpid(), signal.SIGKILL)
+  sys.exit(int(code))
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print('ready', flush=True)
+time.sleep(600)
+"""
+
+
+class TestSupervise:
+  def _cluster(self, tmp_path, plan):
+    (tmp_path / 'fake_task.py').write_text(_FAKE_TASK)
+    return launcher.LocalCluster(
+      1,
+      2,
+      [f'--exit={plan}'],
+      module='fake_task',
+      env={'PYTHONPATH': str(tmp_path)},
+    )
+
+  @pytest.mark.timeout(60)
+  def test_a_failed_task_stops_the_rest_even_if_they_ignore_sigterm(
+    self, tmp_path
+  ):
+    lines = []
+    with self._cluster(tmp_path, 'worker1:3@0.5') as local:
+      local.start()
+      started = time.monotonic()
+      status = launcher.supervise(local, fail_grace_secs=0, say=lines.append)
+      local.stop(kill_after_secs=1)
+      took = time.monotonic() - started
+    assert status == 1
+    assert took < 20
+    assert local.tasks['worker1'].returncode == 3
+    for name in ('ps0', 'worker0'):
+      assert local.tasks[name].returncode == -signal.SIGKILL
+      assert local.tasks[name].stopped
+    assert lines[0].startswith('launcher: worker1 exited 3;')
+    assert "failed: ['worker1']" in lines[-1]
+
+  @pytest.mark.timeout(60)
+  def test_others_get_the_fail_grace_to_end_on_their_own(self, tmp_path):
+    lines = []
+    plan = 'ps0:kill@0.3,worker0:1@1.5,worker1:1@2'
+    with self._cluster(tmp_path, plan) as local:
+      local.start()
+      status = launcher.supervise(local, fail_grace_secs=30, say=lines.append)
+      assert not local.running()
+    assert status == 1
+    assert lines[0].startswith('launcher: ps0 died by SIGKILL;')
+    assert sorted(local.failed()) == ['ps0', 'worker0', 'worker1']
+
+  @pytest.mark.timeout(60)
+  def test_chief_success_gives_the_rest_the_grace_and_exits_zero(
+    self, tmp_path
+  ):
+    lines = []
+    with self._cluster(tmp_path, 'worker0:0@0.5,worker1:0@0.5') as local:
+      local.start()
+      status = launcher.supervise(local, grace_secs=1, say=lines.append)
+      assert local.running() == ['ps0']
+      local.stop(kill_after_secs=1)
+    assert status == 0
+    assert local.tasks['ps0'].stopped and not local.failed()
+
+  def test_refuses_negative_grace(self):
+    with pytest.raises(SystemExit):
+      launcher._parse(['--fail_grace_secs', '-1'])

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -357,3 +358,179 @@ class TestFlags:
     assert port.returncode == 1, port_err[-2000:]
     assert 'graphnet: error:' in port_err
     assert '--worker_hosts' in port_err and host in port_err
+
+
+class _Launch:
+  """scripts/launch_local_cluster.py as a real process, output collected."""
+
+  def __init__(self, launcher_args, trainer_args):
+    self.lines = []
+    self.process = _run(
+      ['scripts/launch_local_cluster.py', *launcher_args, '--'] + trainer_args
+    )
+    self._reader = threading.Thread(target=self._read, daemon=True)
+    self._reader.start()
+
+  def _read(self):
+    for line in self.process.stdout:
+      self.lines.append(line.rstrip('\n'))
+
+  def pids(self, timeout):
+    """{task name: pid}, from the launcher's start-up lines."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+      found = dict(
+        re.findall(
+          r'^launcher: (\w+) is pid (\d+) ', '\n'.join(self.lines), re.M
+        )
+      )
+      if len(found) == 3:
+        return {name: int(pid) for name, pid in found.items()}
+      time.sleep(0.1)
+    raise AssertionError(self.lines)
+
+  def wait(self, timeout):
+    try:
+      return self.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+      return None
+    finally:
+      self._reader.join(5)
+
+  def kill(self):
+    self.process.kill()
+
+
+def _gone(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return True
+  return False
+
+
+def _last_line(path):
+  lines = path.read_text().splitlines()
+  return lines[-1] if lines else ''
+
+
+class TestLostPs:
+  @pytest.mark.timeout(300)
+  def test_killed_ps_ends_every_task_and_a_restart_resumes(self, tmp_path):
+    log_dir, args = _dirs(tmp_path)
+    trainer = args + [
+      '--fake_data',
+      '--save_checkpoint_steps',
+      '50',
+      '--log_every',
+      '50',
+      '--ps_timeout_secs',
+      '10',
+    ]
+    # The workers get time to notice the lost ps by themselves.
+    own = ['--quiet', '--fail_grace_secs', '60', '--kill_after_secs', '3']
+    first = _Launch(
+      own + ['--logs', str(tmp_path / 'logs')],
+      trainer + ['--max_steps', '100000'],
+    )
+    try:
+      pids = first.pids(60)
+      worker1_log = tmp_path / 'logs' / 'worker1.log'
+      deadline = time.time() + 120
+      while time.time() < deadline and not (
+        (_step(log_dir)[1] or 0) >= 50
+        and 'model is ready' in worker1_log.read_text()
+      ):
+        assert first.process.poll() is None, first.lines
+        time.sleep(0.3)
+      assert (_step(log_dir)[1] or 0) >= 50, first.lines
+      os.kill(pids['ps0'], signal.SIGKILL)
+      killed_at = time.time()
+      assert first.wait(120) == 1, first.lines
+    finally:
+      first.kill()
+    assert time.time() - killed_at < 120
+    assert all(_gone(pid) for pid in pids.values()), pids
+    assert any('launcher: ps0 died by SIGKILL' in x for x in first.lines)
+    saved, step = _step(log_dir)
+    logs = tmp_path / 'logs'
+    assert _last_line(logs / 'worker0.log') == (
+      f'graphnet: error: worker 0 (the chief) lost ps 0 ({_ps(first)}): no '
+      f"answer for 10 s; the chief's last checkpoint is {saved}; restart the "
+      'cluster to resume from it.'
+    )
+    assert _last_line(logs / 'worker1.log').startswith(
+      f'graphnet: error: worker 1 lost ps 0 ({_ps(first)}): no answer for 10 s;'
+    )
+
+    second = _Launch(
+      own + ['--logs', str(tmp_path / 'logs2')],
+      trainer + ['--max_steps', str(step + 100)],
+    )
+    try:
+      assert second.wait(150) == 0, second.lines
+    finally:
+      second.kill()
+    chief = (tmp_path / 'logs2' / 'worker0.log').read_text()
+    assert f'Restoring parameters from {saved}' in chief
+    first_step = re.search(r'^Step (\d+):', chief, re.M)
+    assert first_step and int(first_step.group(1)) >= step, chief[-3000:]
+    assert _step(log_dir)[1] >= step + 100
+
+
+def _ps(launch):
+  """The ps address the launcher reported."""
+  for line in launch.lines:
+    match = re.match(r'launcher: ps0 is pid \d+ on (\S+)\.$', line)
+    if match:
+      return match.group(1)
+  raise AssertionError(launch.lines)
+
+
+# Parses each value of --ps_timeout_secs in one process; prints the default.
+_PARSE_TIMEOUTS = """
+import json, sys
+from absl import flags
+from graphnet import fully_connected_feed  # noqa: F401 (defines the flags)
+results = {'default': flags.FLAGS['ps_timeout_secs'].default}
+for value in json.loads(sys.argv[1]):
+  flags.FLAGS.unparse_flags()
+  try:
+    flags.FLAGS(['fully_connected_feed', '--ps_timeout_secs=' + value])
+    results[value] = 'OK'
+  except flags.Error as e:
+    results[value] = str(e)
+print('RESULTS ' + json.dumps(results))
+"""
+
+
+class TestPsTimeoutFlag:
+  @pytest.mark.timeout(150)
+  def test_defaults_to_a_minute_and_bad_values_are_usage_errors(self, tmp_path):
+    values = ['0.5', '600', '0', '-1', 'nan', 'inf', 'soon', '']
+    parse = _run(['-c', _PARSE_TIMEOUTS, json.dumps(values)])
+    usage_dir = tmp_path / 'usage'
+    usage = _run(
+      [
+        '-m',
+        'graphnet.fully_connected_feed',
+        '--ps_timeout_secs=0',
+        f'--log_dir={usage_dir}',
+      ]
+    )
+    try:
+      out, err = parse.communicate(timeout=120)
+      _, usage_err = usage.communicate(timeout=120)
+    finally:
+      parse.kill()
+      usage.kill()
+    line = [x for x in out.splitlines() if x.startswith('RESULTS ')]
+    assert line, err[-2000:]
+    results = json.loads(line[0][len('RESULTS ') :])
+    assert results.pop('default') == 60
+    assert results.pop('0.5') == results.pop('600') == 'OK'
+    for value, got in results.items():
+      assert got != 'OK' and '--ps_timeout_secs' in got, (value, got)
+    assert usage.returncode not in (0, None)
+    assert '--ps_timeout_secs' in usage_err and '> 0' in usage_err
+    assert not usage_dir.exists()
