@@ -1,5 +1,6 @@
 """Tests for graphnet.idx: IDX parsing, validation and writing."""
 
+import functools
 import gzip
 import hashlib
 import os
@@ -139,7 +140,7 @@ _BAD_FILES = [
   ),
   (
     'not_28x28',
-    idx.read_idx_images,
+    functools.partial(idx.read_idx_images, rows=28, cols=28),
     gzip.compress(_images_bytes(2, 27, 28)),
     '28x28',
   ),

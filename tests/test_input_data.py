@@ -82,7 +82,9 @@ class TestBundledMnist:
     assert data.train.images.shape == (55000, 784)
     assert data.train.images.dtype == np.float32
     assert data.train.images.flags.c_contiguous
-    assert data.train.labels.dtype == np.int32
+    # uint8 like TF1 (MNIST's files hold bytes).
+    assert data.train.labels.dtype == np.uint8
+    assert data.num_classes == 10 and data.feature_shape == (784,)
     assert 0.0 <= data.train.images.min() and data.train.images.max() == 1.0
 
   def test_validation_is_first_5000_training_examples(self, mnist):
@@ -107,7 +109,8 @@ class TestBundledMnist:
     assert data.train.images.shape == (55000, 28, 28, 1)
     assert data.train.images.dtype == np.uint8
     assert data.test.labels.shape == (10000, 10)
-    assert data.test.labels.dtype == np.float32
+    # float64 like TF1's dense_to_one_hot.
+    assert data.test.labels.dtype == np.float64
 
   def test_copies_only_missing_files(self, tmp_path):
     _write_small_set(tmp_path)
@@ -266,7 +269,7 @@ class TestReadDataSets:
     path = tmp_path / input_data.TEST_LABELS
     idx.write_idx_labels(path, np.full(20, 11, np.uint8))
     with pytest.raises(errors.DataFormatError, match='0..9') as info:
-      input_data.read_data_sets(tmp_path)
+      input_data.read_data_sets(tmp_path, num_classes=10)
     assert str(path) in str(info.value)
 
 
@@ -300,7 +303,7 @@ class TestFakeData:
     ds = _synthetic(10, dtype='float32', one_hot=True)
     images, labels = ds.next_batch(3, fake_data=True)
     assert images.shape == (3, 784) and (images == 1.0).all()
-    assert labels.shape == (3, 10) and labels.dtype == np.float32
+    assert labels.shape == (3, 10) and labels.dtype == np.float64
     assert ds.index_in_epoch == 0
 
 
@@ -382,7 +385,8 @@ class TestDataSet:
     ds = _synthetic(20, dtype=dtype, reshape=reshape, one_hot=one_hot, seed=0)
     image_shape = (784,) if reshape else (28, 28, 1)
     label_shape = (10,) if one_hot else ()
-    label_dtype = np.float32 if one_hot else np.int32
+    # The labels' own dtype (uint8 here), or TF1's one-hot float64.
+    label_dtype = np.float64 if one_hot else np.uint8
     assert ds.images.shape == (20,) + image_shape
     assert ds.images.dtype == np.dtype(dtype)
     assert ds.images.flags.c_contiguous
@@ -414,13 +418,13 @@ class TestDataSet:
     ok_images = np.zeros((3, 784), np.uint8)
     ok_labels = np.zeros(3, np.uint8)
     with pytest.raises(errors.DataError, match='images'):
-      input_data.DataSet(ok_images.astype(np.float32), ok_labels)
+      input_data.DataSet(ok_images.astype(np.int16), ok_labels)
     with pytest.raises(errors.DataError, match='images'):
-      input_data.DataSet(np.zeros((3, 27, 28), np.uint8), ok_labels)
+      input_data.DataSet(np.zeros(3, np.uint8), ok_labels)
     with pytest.raises(errors.DataError, match='labels'):
       input_data.DataSet(ok_images, ok_labels[:2])
     with pytest.raises(errors.DataError, match='labels'):
-      input_data.DataSet(ok_images, np.array([0, 1, 10]))
+      input_data.DataSet(ok_images, np.array([0, 1, 10]), num_classes=10)
     with pytest.raises(errors.DataError, match='labels'):
       input_data.DataSet(ok_images, np.array([0.0, 1.0, 2.0]))
     with pytest.raises(errors.DataError, match='dtype'):
