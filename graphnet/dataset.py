@@ -250,13 +250,13 @@ def dense_to_one_hot(labels_dense, num_classes):
   if num_classes is None:
     raise errors.DataError('num_classes: expected an int >= 1, found None.')
   labels = np.asarray(labels_dense)
-  n = labels.shape[0] if labels.ndim else 0
-  labels, _ = _check_labels(labels, n, num_classes, 'labels_dense', 'it')
   if labels.ndim != 1:
     raise errors.DataError(
       f'labels_dense: expected integer class ids [N], found shape '
       f'{list(labels.shape)}.'
     )
+  n = labels.shape[0]
+  labels, _ = _check_labels(labels, n, num_classes, 'labels_dense', '')
   one_hot = np.zeros((n, num_classes), dtype=np.float64)
   one_hot[np.arange(n), labels] = 1.0
   return one_hot
@@ -356,8 +356,10 @@ class DataSet:
     labels, self._num_classes = _check_labels(
       labels, n, num_classes, labels_name, images_name
     )
-    if self._one_hot and labels.ndim == 1:
+    if self._one_hot and labels.ndim == 1 and labels.size:
       labels = dense_to_one_hot(labels, self._num_classes)
+    elif self._one_hot and labels.ndim == 1:
+      labels = np.zeros((0, self._num_classes), np.float64)
     self._labels = labels
     width = math.prod(images.shape[1:])
     if self._reshape:
