@@ -7,6 +7,8 @@ import hashlib
 import http.server
 import importlib.resources
 import os
+import subprocess
+import sys
 import threading
 import urllib.request
 
@@ -974,3 +976,84 @@ class TestReadNpz:
   def test_missing_file(self, tmp_path):
     with pytest.raises(errors.DataError, match='not found'):
       input_data.read_npz(tmp_path / 'nope.npz')
+
+
+_TF1_PROGRAM = '''
+"""TF1's Mechanics 101 loop, with only the import lines changed."""
+import sys
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from graphnet import input_data
+from graphnet import mnist
+
+tf.disable_eager_execution()
+BATCH = 100
+
+
+def fill_feed_dict(data_set, images_pl, labels_pl):
+  images_feed, labels_feed = data_set.next_batch(BATCH)
+  return {images_pl: images_feed, labels_pl: labels_feed}
+
+
+def do_eval(sess, eval_correct, images_pl, labels_pl, data_set):
+  true_count = 0
+  steps_per_epoch = data_set.num_examples // BATCH
+  for _ in range(steps_per_epoch):
+    feed_dict = fill_feed_dict(data_set, images_pl, labels_pl)
+    true_count += sess.run(eval_correct, feed_dict=feed_dict)
+  precision = float(true_count) / (steps_per_epoch * BATCH)
+  print('Precision @ 1: %0.04f' % precision)
+  return precision
+
+
+data_sets = input_data.read_data_sets(
+  sys.argv[1], False, False, tf.float32, True, 5000, None,
+  input_data.DEFAULT_SOURCE_URL)
+# TF1's subset idiom on float32 images.
+subset = input_data.DataSet(
+  data_sets.train.images[:20000], data_sets.train.labels[:20000])
+assert subset.images.max() == 1.0, subset.images.max()
+with tf.Graph().as_default():
+  images_pl, labels_pl = mnist.placeholder_inputs(BATCH)
+  logits = mnist.inference(images_pl, 128, 32)
+  loss = mnist.loss(logits, labels_pl)
+  total = tf.losses.get_total_loss()
+  train_op = mnist.training(loss, 0.1)
+  eval_correct = mnist.evaluation(logits, labels_pl)
+  sess = tf.Session()
+  sess.run(tf.global_variables_initializer())
+  for step in range(400):
+    feed_dict = fill_feed_dict(subset, images_pl, labels_pl)
+    _, loss_value, total_value = sess.run([train_op, loss, total], feed_dict)
+    assert np.isclose(loss_value, total_value), (loss_value, total_value)
+  do_eval(sess, eval_correct, images_pl, labels_pl, data_sets.test)
+'''
+
+
+def test_tf1_mechanics_101_program_runs_offline(tmp_path):
+  script = tmp_path / 'fully_connected_feed_tf1.py'
+  script.write_text(_TF1_PROGRAM)
+  # Any attempt to use the network goes to a closed port and fails.
+  env = dict(
+    os.environ,
+    http_proxy='http://127.0.0.1:9',
+    https_proxy='http://127.0.0.1:9',
+    HTTP_PROXY='http://127.0.0.1:9',
+    HTTPS_PROXY='http://127.0.0.1:9',
+    TF_CPP_MIN_LOG_LEVEL='2',
+  )
+  proc = subprocess.run(
+    [sys.executable, str(script), str(tmp_path / 'data')],
+    capture_output=True,
+    text=True,
+    env=env,
+    timeout=600,
+    check=False,
+  )
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  line = [x for x in proc.stdout.splitlines() if 'Precision @ 1' in x][-1]
+  # Far above chance (0.1): the uint8 labels fed the int32 placeholder.
+  assert float(line.split()[-1]) > 0.5
+  assert sorted(os.listdir(tmp_path / 'data')) == sorted(_CANONICAL_MD5)
