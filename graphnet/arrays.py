@@ -56,7 +56,13 @@ def _as_pair(pair, split):
     raise errors.DataError(
       f'{split}: expected a pair (images, labels), found {type(pair).__name__}.'
     )
-  return np.asarray(pair[0]), np.asarray(pair[1])
+  images, labels = np.asarray(pair[0]), np.asarray(pair[1])
+  if not images.ndim or not labels.ndim:
+    raise errors.DataError(
+      f'{split}: expected arrays with one row per example, found shapes '
+      f'{list(images.shape)} and {list(labels.shape)}.'
+    )
+  return images, labels
 
 
 def _build_datasets(splits, names, validation_size, options):
@@ -70,10 +76,11 @@ def _build_datasets(splits, names, validation_size, options):
   dataset.check_seed(options['seed'])
   dataset.check_num_classes(options['num_classes'])
   dataset.check_validation_size(validation_size)
+  # Only the validation split may be left out.
   pairs = {
     split: _as_pair(pair, split)
     for split, pair in splits.items()
-    if pair is not None
+    if pair is not None or split != 'validation'
   }
   if 'validation' in pairs and validation_size:
     raise errors.DataError(
@@ -84,9 +91,7 @@ def _build_datasets(splits, names, validation_size, options):
   if 'validation' not in pairs:
     train_x, train_y = pairs['train']
     dataset.check_validation_size(
-      validation_size,
-      train_x.shape[0] if train_x.ndim else 0,
-      names['train'][0],
+      validation_size, train_x.shape[0], names['train'][0]
     )
     pairs['validation'] = (train_x[:validation_size], train_y[:validation_size])
     pairs['train'] = (train_x[validation_size:], train_y[validation_size:])

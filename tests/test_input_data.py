@@ -836,6 +836,8 @@ _BAD_ARRAYS = [
   ('rank_1', dict(train=(np.zeros(4), _Y)), 'train images'),
   ('shapes_differ', dict(test=(np.zeros((2, 4)), [0, 1])), 'test images'),
   ('not_a_pair', dict(train=_X), 'train: expected a pair'),
+  ('no_test', dict(test=None), 'test: expected a pair'),
+  ('scalar', dict(train=(3.0, 1), validation_size=1), 'train: expected arrays'),
   (
     'one_hot_width',
     dict(test=(_X[:2], np.eye(4)[:2]), num_classes=3),
