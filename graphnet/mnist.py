@@ -86,10 +86,13 @@ def _layer(name, inputs, fan_in, units, activation, regularizer):
   """One fully connected layer in variable scope `name`."""
   with tf.variable_scope(name) as scope:
     # TF's own error ("Variable hidden1/weights already exists") does not
-    # say how to share or copy the model.
+    # say how to share or copy the model. A custom getter (the in-graph
+    # loop's, the moving averages') decides itself what to return.
     existing = f'{scope.name}/weights'
-    if not scope.reuse and any(
-      v.op.name == existing for v in tf.global_variables()
+    if (
+      not scope.reuse
+      and scope.custom_getter is None
+      and any(v.op.name == existing for v in tf.global_variables())
     ):
       raise errors.ConfigError(
         f"inference: the model's variables already exist ({existing}). "
