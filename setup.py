@@ -12,6 +12,7 @@ _TEST_REQUIRES = [
   'ipykernel>=6',
   'matplotlib>=3.5',
   'ruff==0.17.6',  # Pinned: test_style checks its exact formatting.
+  'scikit-learn>=1.0',  # Its bundled UCI digits: real data, offline.
 ]
 
 setuptools.setup(

@@ -7,6 +7,9 @@ raise `graphnet.errors.DataFormatError` (a `ValueError`) naming the file for
 every problem, never a bare zlib, struct, numpy or EOF error. They never
 allocate more than the file can hold, so a hostile file fails fast.
 
+Images of any size are read (the size comes from the header); labels are
+checked against a class count (MNIST's 10 unless told otherwise).
+
 Example:
   images = idx.read_idx_images('/tmp/mnist/t10k-images-idx3-ubyte.gz')
   labels = idx.read_idx_labels('/tmp/mnist/t10k-labels-idx1-ubyte.gz')
@@ -79,6 +82,30 @@ def _read_file(path):
     ) from None
 
 
+def _read_source(source):
+  """Returns (name, raw bytes) of a path or of an open binary file object.
+
+  A file object (TF1's `extract_images(f)` takes one) is named by its
+  `name` attribute in messages, or by its repr when it has none.
+  """
+  if not hasattr(source, 'read'):
+    return source, _read_file(source)
+  name = _name(source)
+  try:
+    raw = source.read()
+  except OSError as e:
+    raise errors.DataError(
+      f'{name}: cannot read the file ({e.strerror or e}).', path=name
+    ) from None
+  if not isinstance(raw, bytes):
+    raise errors.DataError(
+      f'{name}: expected a file opened in binary mode (rb), found one '
+      f'that reads {type(raw).__name__}.',
+      path=name,
+    )
+  return name, raw
+
+
 def _check_gzip(path, raw):
   """Raises DataFormatError unless `raw` starts like a gzip stream."""
   if not raw:
@@ -105,11 +132,11 @@ def _inflate(path, decomp, data, max_length):
     ) from None
 
 
-def _read_idx(path, magic, num_dims):
+def _read_idx(source, magic, num_dims):
   """Decompresses and validates one IDX file.
 
   Args:
-    path: a gzipped IDX file.
+    source: a gzipped IDX file: a path or an open binary file object.
     magic: the expected magic number.
     num_dims: how many dimension sizes follow the magic number.
 
@@ -122,7 +149,7 @@ def _read_idx(path, magic, num_dims):
     DataFormatError: the file is empty, not gzip, corrupt, truncated, has a
       wrong magic number, or holds fewer or more bytes than declared.
   """
-  raw = _read_file(path)
+  path, raw = _read_source(source)
   _check_gzip(path, raw)
   header_len = 4 * (1 + num_dims)
   decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -194,58 +221,75 @@ def _read_idx(path, magic, num_dims):
   return tuple(dims), payload
 
 
-def read_idx_images(path, rows=contract.IMAGE_SIZE, cols=contract.IMAGE_SIZE):
-  """Reads a gzipped IDX image file.
+def read_idx_images(path, rows=None, cols=None):
+  """Reads a gzipped IDX image file of any image size.
 
   Args:
-    path: path of a gzipped IDX3 file (magic 2051).
-    rows: the image height the file must declare.
-    cols: the image width the file must declare.
+    path: a gzipped IDX3 file (magic 2051): a path, or an open binary file
+      object (as TF1's `extract_images` took).
+    rows: the image height the file must declare, or None for any.
+    cols: the image width the file must declare, or None for any.
 
   Returns:
     A read-only, C-contiguous uint8 array of shape [N, rows, cols, 1] with
-    the raw pixel values 0..255.
+    the raw pixel values 0..255; rows and cols as the file declares them.
 
   Raises:
     DataError: the file is missing or unreadable.
     DataFormatError: the file is not a well-formed gzipped IDX image file
-      or its images are not rows x cols.
+      or its images are not rows x cols (when those are given).
   """
   (count, found_rows, found_cols), payload = _read_idx(path, IMAGES_MAGIC, 3)
-  if (found_rows, found_cols) != (rows, cols):
+  want_rows = found_rows if rows is None else rows
+  want_cols = found_cols if cols is None else cols
+  if (found_rows, found_cols) != (want_rows, want_cols):
     raise errors.DataFormatError(
-      f'{path}: expected {rows}x{cols} images, found '
+      f'{_name(path)}: expected {want_rows}x{want_cols} images, found '
       f'{found_rows}x{found_cols}.',
-      path=path,
+      path=_name(path),
     )
   images = np.frombuffer(payload, dtype=np.uint8)
-  return images.reshape(count, rows, cols, 1)
+  return images.reshape(count, found_rows, found_cols, 1)
 
 
-def read_idx_labels(path):
+def read_idx_labels(path, num_classes=contract.NUM_CLASSES):
   """Reads a gzipped IDX label file.
 
   Args:
-    path: path of a gzipped IDX1 file (magic 2049).
+    path: a gzipped IDX1 file (magic 2049): a path, or an open binary file
+      object (as TF1's `extract_labels` took).
+    num_classes: labels must be in 0..num_classes-1 (MNIST's 10 by
+      default); None accepts every byte value, for data sets whose class
+      count is read from the labels.
 
   Returns:
-    A read-only uint8 array of shape [N] with values in 0..9.
+    A read-only uint8 array of shape [N].
 
   Raises:
     DataError: the file is missing or unreadable.
     DataFormatError: the file is not a well-formed gzipped IDX label file
-      or holds a label outside 0..9.
+      or holds a label >= num_classes.
   """
   _, payload = _read_idx(path, LABELS_MAGIC, 1)
   labels = np.frombuffer(payload, dtype=np.uint8)
-  bad = np.flatnonzero(labels >= contract.NUM_CLASSES)
+  if num_classes is None:
+    return labels
+  bad = np.flatnonzero(labels >= num_classes)
   if bad.size:
     raise errors.DataFormatError(
-      f'{path}: labels must be in 0..{contract.NUM_CLASSES - 1}; found '
-      f'{labels[bad[0]]} at index {bad[0]} ({bad.size} bad labels).',
-      path=path,
+      f'{_name(path)}: labels must be in 0..{num_classes - 1} '
+      f'({num_classes} classes); found {labels[bad[0]]} at index {bad[0]} '
+      f'({bad.size} bad labels).',
+      path=_name(path),
     )
   return labels
+
+
+def _name(source):
+  """How messages name a path or a file object."""
+  if not hasattr(source, 'read'):
+    return source
+  return getattr(source, 'name', None) or repr(source)
 
 
 def md5_of_decompressed(path):

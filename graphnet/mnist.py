@@ -48,6 +48,9 @@ __all__ = [
 
 OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 
+# The cross-entropies loss() registered in tf.GraphKeys.LOSSES.
+_CROSS_ENTROPY_KEY = 'graphnet_cross_entropy'
+
 
 def placeholder_inputs(batch_size=None):
   """Makes the input placeholders `images` and `labels`.
@@ -81,7 +84,22 @@ def l2_regularizer(scale):
 
 def _layer(name, inputs, fan_in, units, activation, regularizer):
   """One fully connected layer in variable scope `name`."""
-  with tf.variable_scope(name):
+  with tf.variable_scope(name) as scope:
+    # TF's own error ("Variable hidden1/weights already exists") does not
+    # say how to share or copy the model. A custom getter (the in-graph
+    # loop's, the moving averages') decides itself what to return.
+    existing = f'{scope.name}/weights'
+    if (
+      not scope.reuse
+      and scope.custom_getter is None
+      and any(v.op.name == existing for v in tf.global_variables())
+    ):
+      raise errors.ConfigError(
+        f"inference: the model's variables already exist ({existing}). "
+        'To share the weights, call it under `with tf.variable_scope('
+        'tf.get_variable_scope(), reuse=True):`; to make a new copy, call '
+        "it inside a new `with tf.variable_scope('copy'):`."
+      )
     weights = tf.get_variable(
       'weights',
       [fan_in, units],
@@ -147,15 +165,27 @@ def loss(logits, labels):
     labels: integer tensor `[batch]` of class ids in [0, 10).
 
   Returns:
-    float32 scalar: `xentropy_mean`, plus the sum of the `'losses'`
-    collection when it is not empty (then named `total_loss`).
+    float32 scalar: `xentropy_mean`, plus the penalties in the `'losses'`
+    collection (`tf.GraphKeys.LOSSES`) when there are any (then named
+    `total_loss`).
+
+  Side effect: `xentropy_mean` is added to `tf.GraphKeys.LOSSES` as TF1's
+  `tf.losses` functions do, so `tf.losses.get_total_loss()` gives the same
+  value as the returned tensor (the penalties are already in that
+  collection, so none is counted twice).
   """
   labels = tf.cast(labels, tf.int64)
   cross_entropy = tf.nn.sparse_softmax_cross_entropy_with_logits(
     labels=labels, logits=logits, name='xentropy'
   )
   xentropy_mean = tf.reduce_mean(cross_entropy, name='xentropy_mean')
-  penalties = tf.get_collection('losses')
+  # A cross-entropy an earlier loss() call registered is not a penalty.
+  earlier = {t.name for t in tf.get_collection(_CROSS_ENTROPY_KEY)}
+  penalties = [
+    t for t in tf.get_collection(tf.GraphKeys.LOSSES) if t.name not in earlier
+  ]
+  tf.losses.add_loss(xentropy_mean)
+  tf.add_to_collection(_CROSS_ENTROPY_KEY, xentropy_mean)
   if not penalties:
     return xentropy_mean
   return tf.add_n([xentropy_mean] + penalties, name='total_loss')

@@ -1,7 +1,9 @@
 """Tests for graphnet.idx: IDX parsing, validation and writing."""
 
+import functools
 import gzip
 import hashlib
+import io
 import os
 import struct
 import time
@@ -83,6 +85,70 @@ class TestRoundTrip:
     assert idx.md5_of_decompressed(path) == hashlib.md5(data).hexdigest()
 
 
+class TestAnySize:
+  def test_reads_the_size_the_header_declares(self, tmp_path):
+    images = np.random.default_rng(0).integers(
+      0, 256, (5, 16, 16), dtype=np.uint8
+    )
+    idx.write_idx_images(tmp_path / 'img.gz', images)
+    read = idx.read_idx_images(tmp_path / 'img.gz')
+    assert read.shape == (5, 16, 16, 1)
+    np.testing.assert_array_equal(read[..., 0], images)
+    rect = idx.read_idx_images(
+      _gz(tmp_path / 'rect.gz', _images_bytes(3, 7, 5)), rows=7
+    )
+    assert rect.shape == (3, 7, 5, 1)
+
+  def test_explicit_size_is_enforced(self, tmp_path):
+    path = _gz(tmp_path / 'img.gz', _images_bytes(2, 16, 16))
+    with pytest.raises(errors.DataFormatError, match='expected 28x16') as info:
+      idx.read_idx_images(path, rows=28)
+    assert str(path) in str(info.value) and '16x16' in str(info.value)
+
+  def test_labels_any_class_count(self, tmp_path):
+    path = _gz(
+      tmp_path / 'lab.gz',
+      struct.pack('>2I', idx.LABELS_MAGIC, 3) + bytes([0, 25, 200]),
+    )
+    np.testing.assert_array_equal(
+      idx.read_idx_labels(path, num_classes=None), [0, 25, 200]
+    )
+    with pytest.raises(errors.DataFormatError, match='0..25') as info:
+      idx.read_idx_labels(path, num_classes=26)
+    assert 'found 200 at index 2' in str(info.value)
+    with pytest.raises(errors.DataFormatError, match='0..9'):
+      idx.read_idx_labels(path)
+
+
+class TestFileObjects:
+  def test_reads_open_files(self, tmp_path):
+    images_path = _gz(tmp_path / 'img.gz', _images_bytes(3, 4, 6))
+    labels_path = _gz(tmp_path / 'lab.gz', _labels_bytes(3))
+    with open(images_path, 'rb') as f:
+      assert idx.read_idx_images(f).shape == (3, 4, 6, 1)
+    with open(labels_path, 'rb') as f:
+      np.testing.assert_array_equal(idx.read_idx_labels(f), [0, 1, 2])
+    buffer = io.BytesIO(labels_path.read_bytes())
+    np.testing.assert_array_equal(idx.read_idx_labels(buffer), [0, 1, 2])
+
+  def test_errors_name_the_file(self, tmp_path):
+    path = tmp_path / 'bad.gz'
+    path.write_bytes(b'not gzip')
+    with open(path, 'rb') as f:
+      with pytest.raises(errors.DataFormatError, match='not a gzip') as info:
+        idx.read_idx_images(f)
+    assert str(path) in str(info.value)
+    assert info.value.path == str(path)
+
+  def test_text_mode_file_is_refused(self, tmp_path):
+    path = tmp_path / 'lab.txt'
+    path.write_text('hello')
+    with open(path) as f:
+      with pytest.raises(errors.DataError, match='binary mode') as info:
+        idx.read_idx_labels(f)
+    assert str(path) in str(info.value)
+
+
 # (name, reader, file bytes, words expected in the message)
 _GOOD_IMAGES = gzip.compress(_images_bytes(4), mtime=0)
 _BAD_FILES = [
@@ -139,7 +205,7 @@ _BAD_FILES = [
   ),
   (
     'not_28x28',
-    idx.read_idx_images,
+    functools.partial(idx.read_idx_images, rows=28, cols=28),
     gzip.compress(_images_bytes(2, 27, 28)),
     '28x28',
   ),

@@ -109,6 +109,40 @@ class TestInference:
         mnist.inference(images, 8, 4, reg)
       assert len(tf.get_collection('losses')) == 3
 
+  def test_second_call_without_reuse_says_how_to_share_or_copy(self):
+    with tf.Graph().as_default():
+      images, _ = mnist.placeholder_inputs()
+      mnist.inference(images, 8, 4)
+      before = _var_names()
+      with pytest.raises(errors.ConfigError) as info:
+        mnist.inference(images, 8, 4)
+      message = str(info.value)
+      assert 'hidden1/weights' in message
+      assert 'reuse=True' in message
+      assert "tf.variable_scope('copy')" in message
+      assert _var_names() == before
+      # The advice works: a new scope makes a second set of variables.
+      with tf.variable_scope('copy'):
+        mnist.inference(images, 8, 4)
+      assert len(_var_names()) == 2 * len(before)
+      assert 'copy/hidden1/weights' in _var_names()
+
+  def test_second_softmax_call_without_reuse_raises(self):
+    with tf.Graph().as_default():
+      images, _ = mnist.placeholder_inputs()
+      mnist.inference(images, 0, 0)
+      with pytest.raises(errors.ConfigError, match='softmax_linear/weights'):
+        mnist.inference(images, 0, 0)
+
+  def test_auto_reuse_still_shares(self):
+    with tf.Graph().as_default():
+      images, _ = mnist.placeholder_inputs()
+      mnist.inference(images, 8, 0)
+      before = _var_names()
+      with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+        mnist.inference(images, 8, 0)
+      assert _var_names() == before
+
   def test_hidden2_without_hidden1_is_an_error(self):
     with tf.Graph().as_default():
       images, _ = mnist.placeholder_inputs()
@@ -136,15 +170,66 @@ class TestLoss:
     with tf.Graph().as_default():
       images, labels = mnist.placeholder_inputs()
       logits = mnist.inference(images, 8, 0, mnist.l2_regularizer(0.5))
+      # Summed before loss() adds the cross-entropy to the collection.
+      penalty = tf.add_n(tf.get_collection('losses'))
       total = mnist.loss(logits, labels)
       xent = tf.get_default_graph().get_tensor_by_name('xentropy_mean:0')
-      penalty = tf.add_n(tf.get_collection('losses'))
       with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         feed = {images: np.zeros((2, 784)), labels: [1, 2]}
         t, x, p = sess.run([total, xent, penalty], feed)
       assert p > 0
       assert t == pytest.approx(x + p, rel=1e-6)
+
+
+class TestLossRegistration:
+  def _run(self, tensors, images, labels):
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      feed = {images: np.random.RandomState(0).rand(3, 784), labels: [1, 2, 3]}
+      return sess.run(tensors, feed)
+
+  def test_get_total_loss_equals_loss_with_penalties_once(self):
+    with tf.Graph().as_default():
+      images, labels = mnist.placeholder_inputs()
+      logits = mnist.inference(images, 8, 4, mnist.l2_regularizer(0.5))
+      total = mnist.loss(logits, labels)
+      assert total.op.name == 'total_loss'
+      tf_total = tf.losses.get_total_loss()
+      xent = tf.get_default_graph().get_tensor_by_name('xentropy_mean:0')
+      penalty = tf.add_n(
+        [t for t in tf.get_collection('losses') if t is not xent]
+      )
+      got, tf_got, x, p = self._run(
+        [total, tf_total, xent, penalty], images, labels
+      )
+    assert p > 0
+    assert tf_got == pytest.approx(got, rel=1e-6)
+    assert got == pytest.approx(x + p, rel=1e-6)
+
+  def test_get_total_loss_without_penalties_is_the_cross_entropy(self):
+    with tf.Graph().as_default():
+      images, labels = mnist.placeholder_inputs()
+      total = mnist.loss(mnist.inference(images, 8, 0), labels)
+      assert total.op.name == 'xentropy_mean'
+      assert tf.losses.get_losses() == [total]
+      got, tf_got = self._run(
+        [total, tf.losses.get_total_loss()], images, labels
+      )
+    assert tf_got == pytest.approx(got, rel=1e-6)
+
+  def test_second_loss_does_not_count_the_first(self):
+    with tf.Graph().as_default():
+      images, labels = mnist.placeholder_inputs()
+      reg = mnist.l2_regularizer(0.5)
+      logits = mnist.inference(images, 8, 0, reg)
+      first = mnist.loss(logits, labels)
+      second = mnist.loss(2.0 * logits, labels)
+      xent2 = second.op.inputs[0]
+      penalty = tf.add_n(tf.get_collection('losses')[:2])
+      a, b, x2, p = self._run([first, second, xent2, penalty], images, labels)
+    assert b == pytest.approx(x2 + p, rel=1e-6)
+    assert a != pytest.approx(b)
 
 
 class TestTraining:

@@ -1,0 +1,560 @@
+"""Data sets in memory: `DataSet` hands out shuffled mini-batches.
+
+The container behind every graphnet data source (`input_data.read_data_sets`
+for IDX files, `arrays.from_arrays` / `arrays.read_npz` for NumPy data):
+features of any shape and integer (or one-hot) labels of any class count,
+with TF1's `next_batch` order but its own random generator, so numpy's
+global random state is never touched. uint8 images are scaled to [0, 1]
+float32 (x / 255) as in TF1; float features are kept as given.
+
+`graphnet.input_data` re-exports these names under TF1's module.
+
+Example:
+  ds = dataset.DataSet(images, labels, seed=0)  # uint8 [N, 28, 28, 1], [N]
+  batch_images, batch_labels = ds.next_batch(100)  # [100, 784] f32, [100]
+  ds.feature_shape, ds.num_classes                 # (784,), 10
+"""
+
+import collections
+import math
+import numbers
+
+import numpy as np
+
+from graphnet import errors
+from graphnet.contract import IMAGE_PIXELS
+from graphnet.contract import IMAGE_SIZE
+from graphnet.contract import NUM_CLASSES
+
+__all__ = [
+  'NUM_FAKE_EXAMPLES',
+  'DataSet',
+  'Datasets',
+  'dense_to_one_hot',
+  'check_batch_size',
+  'as_dtype',
+  'check_seed',
+  'check_num_classes',
+  'check_validation_size',
+  'split_seeds',
+]
+
+# TF1's fake data sets each pretended to hold this many examples.
+NUM_FAKE_EXAMPLES = 10000
+
+_SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))
+
+
+class Datasets(
+  collections.namedtuple('Datasets', ['train', 'validation', 'test'])
+):
+  """The three splits, each a `DataSet`; unpacks as (train, validation, test).
+
+  `feature_shape` and `num_classes` are the training split's, which every
+  split shares.
+  """
+
+  __slots__ = ()
+
+  @property
+  def feature_shape(self):
+    """Shape of one example's features (tuple), e.g. (784,) or (8, 8)."""
+    return self.train.feature_shape
+
+  @property
+  def num_classes(self):
+    """Number of classes (int); labels are 0..num_classes-1."""
+    return self.train.num_classes
+
+
+def as_dtype(dtype):
+  """Returns the numpy dtype float32 or uint8 that `dtype` names.
+
+  Accepts TF DTypes (anything with `as_numpy_dtype`), numpy dtypes and
+  their names, so TensorFlow need not be imported here.
+  """
+  try:
+    found = np.dtype(getattr(dtype, 'as_numpy_dtype', dtype))
+  except TypeError:
+    found = None
+  if dtype is None or found not in _SUPPORTED_DTYPES:
+    raise errors.DataError(
+      'dtype: expected tf.float32 or tf.uint8 (or numpy float32 / uint8, '
+      f"'float32' / 'uint8'), found {dtype!r}."
+    )
+  return found
+
+
+def _is_int(value):
+  return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_seed(seed):
+  """Raises DataError unless `seed` is None, an int >= 0 or a SeedSequence."""
+  if seed is None or isinstance(seed, np.random.SeedSequence):
+    return
+  if not _is_int(seed) or seed < 0:
+    raise errors.DataError(
+      'seed: expected None, a non-negative int or a numpy SeedSequence, '
+      f'found {seed!r}.'
+    )
+
+
+def check_num_classes(num_classes):
+  """Raises DataError unless `num_classes` is None or an int >= 1."""
+  if num_classes is not None and (not _is_int(num_classes) or num_classes < 1):
+    raise errors.DataError(
+      f'num_classes: expected None (read from the labels) or an int >= 1, '
+      f'found {num_classes!r}.'
+    )
+
+
+def check_validation_size(validation_size, num_train=None, source=''):
+  """Raises DataError unless `validation_size` is an int in [0, num_train].
+
+  Args:
+    validation_size: the value to check.
+    num_train: number of training examples, or None when not known yet.
+    source: where the training examples come from, for the message.
+  """
+  if not _is_int(validation_size) or validation_size < 0:
+    raise errors.DataError(
+      'validation_size: expected a non-negative int, found '
+      f'{validation_size!r}.'
+    )
+  if num_train is not None and validation_size > num_train:
+    raise errors.DataError(
+      f'validation_size: expected an int in [0, {num_train}] (the number of '
+      f'training examples in {source}), found {validation_size}.'
+    )
+
+
+def split_seeds(seed):
+  """Distinct seeds for train, validation and test, derived from `seed`.
+
+  Args:
+    seed: None or a non-negative int.
+
+  Returns:
+    A list of three: None each for None, else numpy SeedSequences.
+  """
+  if seed is None:
+    return [None, None, None]
+  return np.random.SeedSequence(seed).spawn(3)
+
+
+def _check_images(images, name):
+  """Returns `images` as an array after checking dtype, rank and values.
+
+  Raises:
+    DataError: not uint8 or float, fewer than 2 dimensions, or a float
+      feature that is NaN or infinite.
+  """
+  images = np.asarray(images)
+  if images.dtype != np.uint8 and images.dtype.kind != 'f':
+    raise errors.DataError(
+      f'{name}: expected uint8 pixels (scaled to [0, 1]) or float '
+      f'features (kept as given), found dtype {images.dtype}; convert '
+      'with .astype(np.uint8) or .astype(np.float32).',
+    )
+  if images.ndim < 2:
+    raise errors.DataError(
+      f'{name}: expected one example per row, shape [N, features...], '
+      f'found shape {list(images.shape)}.',
+    )
+  if images.dtype.kind == 'f':
+    finite = np.isfinite(images)
+    if not finite.all():
+      where = np.unravel_index(np.argmin(finite), images.shape)
+      raise errors.DataError(
+        f'{name}: features must be finite; found {images[where]} in '
+        f'example {where[0]} (at {list(where)}); remove or impute it.',
+      )
+  return images
+
+
+def _check_labels(labels, num_examples, num_classes, name, images_name):
+  """Returns (labels, num_classes) after checking count, dtype and range.
+
+  Integer labels [N] are class ids; float or integer labels [N, C] are
+  one-hot rows. `num_classes` None is read from the labels.
+
+  Raises:
+    DataError: a label count other than `num_examples`, a wrong dtype or
+      rank, a negative id, an id >= `num_classes`, a one-hot width other
+      than `num_classes`, or a non-finite one-hot value.
+  """
+  labels = np.asarray(labels)
+  found = labels.shape[0] if labels.ndim else 'a scalar'
+  if found != num_examples:
+    raise errors.DataError(
+      f'{name}: expected one label per example ({num_examples} examples in '
+      f'{images_name}), found {found}.',
+    )
+  if labels.ndim == 2 and labels.dtype.kind in 'uif':
+    return _check_one_hot(labels, num_classes, name)
+  if labels.ndim != 1 or labels.dtype.kind not in 'ui':
+    raise errors.DataError(
+      f'{name}: expected integer class ids [N] or one-hot rows '
+      f'[N, classes], found dtype {labels.dtype} shape '
+      f'{list(labels.shape)}.',
+    )
+  if labels.dtype.kind == 'i':
+    bad = np.flatnonzero(labels < 0)
+    if bad.size:
+      raise errors.DataError(
+        f'{name}: class ids must be >= 0; found {labels[bad[0]]} at index '
+        f'{bad[0]} ({bad.size} negative labels).',
+      )
+  if num_classes is None:
+    num_classes = int(labels.max()) + 1 if labels.size else 0
+  bad = np.flatnonzero(labels >= num_classes)
+  if bad.size:
+    raise errors.DataError(
+      f'{name}: expected class ids in 0..{num_classes - 1} '
+      f'(num_classes={num_classes}), found {labels[bad[0]]} at index '
+      f'{bad[0]} ({bad.size} labels out of range).',
+    )
+  return np.ascontiguousarray(labels), num_classes
+
+
+def _check_one_hot(labels, num_classes, name):
+  """_check_labels for one-hot labels [N, C]."""
+  if num_classes is not None and labels.shape[1] != num_classes:
+    raise errors.DataError(
+      f'{name}: expected one-hot rows of num_classes={num_classes} '
+      f'columns, found {labels.shape[1]}.',
+    )
+  if labels.dtype.kind == 'f' and not np.isfinite(labels).all():
+    raise errors.DataError(
+      f'{name}: one-hot labels must be finite; found NaN or Inf.'
+    )
+  return np.ascontiguousarray(labels), labels.shape[1]
+
+
+def dense_to_one_hot(labels_dense, num_classes):
+  """Converts class ids to one-hot rows, as TF1's function did.
+
+  Args:
+    labels_dense: integer array [N] of class ids in 0..num_classes-1.
+    num_classes: int >= 1, the width of each row.
+
+  Returns:
+    float64 array [N, num_classes] with a single 1.0 per row.
+
+  Raises:
+    DataError: `labels_dense` is not integer [N], or an id is negative or
+      >= `num_classes` (TF1 wrote out of place or raised IndexError).
+  """
+  check_num_classes(num_classes)
+  if num_classes is None:
+    raise errors.DataError('num_classes: expected an int >= 1, found None.')
+  labels = np.asarray(labels_dense)
+  if labels.ndim != 1:
+    raise errors.DataError(
+      f'labels_dense: expected integer class ids [N], found shape '
+      f'{list(labels.shape)}.'
+    )
+  n = labels.shape[0]
+  labels, _ = _check_labels(labels, n, num_classes, 'labels_dense', '')
+  one_hot = np.zeros((n, num_classes), dtype=np.float64)
+  one_hot[np.arange(n), labels] = 1.0
+  return one_hot
+
+
+class DataSet:
+  """Features and labels in memory, handed out in shuffled mini-batches.
+
+  `images` and `labels` are plain C-contiguous numpy arrays (the full data,
+  in the order given), ready to load into graph variables. Batches follow
+  the current epoch's order, `permutation`, from position `index_in_epoch`.
+  """
+
+  def __init__(
+    self,
+    images,
+    labels,
+    fake_data=False,
+    one_hot=False,
+    dtype=np.float32,
+    reshape=True,
+    seed=None,
+    *,
+    num_classes=None,
+    names=('images', 'labels'),
+  ):
+    """Builds a data set; TF1's positional signature, plus keywords.
+
+    Args:
+      images: array [N, features...] of uint8 pixels 0..255 or of float
+        features, e.g. MNIST's [N, 28, 28, 1] or [N, 784], or [N, 8, 8],
+        [N, 30], [N, 32, 32, 3]. Ignored when `fake_data` is true.
+      labels: integer class ids [N] (any integer dtype, kept as given:
+        MNIST's files give uint8), or one-hot rows [N, num_classes] (kept
+        as given, as in TF1). Ignored when `fake_data` is true.
+      fake_data: build TF1's fake data set instead: NUM_FAKE_EXAMPLES
+        copies of an all-white 28x28 image (1.0 in float32, 255 in uint8)
+        with label 0; `images` and `labels` are read-only broadcast views.
+      one_hot: turn class ids into float64 one-hot rows [N, num_classes],
+        as TF1's `dense_to_one_hot` did (TF1's DataSet applied it to fake
+        data only).
+      dtype: tf.float32 / np.float32 / 'float32': uint8 pixels are scaled
+        to [0, 1] (x / 255) and float features are kept as given (not
+        divided by 255 again as in TF1, so a DataSet of another DataSet's
+        `images` holds the same values); tf.uint8 / np.uint8 / 'uint8'
+        keeps raw uint8 pixels (float features are then refused).
+      reshape: if true `images` are flattened to [N, prod(features)]
+        (MNIST: [N, 784]); else kept in the shape given.
+      seed: None (nondeterministic), a non-negative int or a numpy
+        SeedSequence; the same seed gives the same batch sequence.
+      num_classes: the class count; None reads it from the labels (the
+        largest id + 1, or the one-hot width). Labels must be below it.
+      names: how error messages name `images` and `labels`, e.g.
+        ('x_train', 'y_train') for arrays read from a file.
+
+    Raises:
+      DataError: an argument has the wrong dtype, shape or values (NaN or
+        infinite features, negative or out-of-range labels), or images and
+        labels differ in number.
+    """
+    self._dtype = as_dtype(dtype)
+    check_seed(seed)
+    check_num_classes(num_classes)
+    self._reshape = bool(reshape)
+    self._one_hot = bool(one_hot)
+    self._fake_data = bool(fake_data)
+    self._rng = np.random.default_rng(seed)
+    if self._fake_data:
+      self._build_fake()
+    else:
+      self._build_real(images, labels, num_classes, names)
+    self._epochs_completed = 0
+    self._index_in_epoch = 0
+    # Batches gather through this index instead of permuting the (up to
+    # 172 MB) image array itself every epoch.
+    self._perm = np.arange(self._num_examples)
+
+  def _build_fake(self):
+    n = NUM_FAKE_EXAMPLES
+    self._num_classes = NUM_CLASSES
+    self._fake_image, self._fake_label = self._make_fake_example()
+    self._images = np.broadcast_to(
+      self._fake_image, (n,) + self._fake_image.shape
+    )
+    self._pixels = np.broadcast_to(
+      np.full(IMAGE_PIXELS, 255, np.uint8), (n, IMAGE_PIXELS)
+    )
+    self._labels = np.broadcast_to(
+      self._fake_label, (n,) + self._fake_label.shape
+    )
+    self._num_examples = n
+
+  def _build_real(self, images, labels, num_classes, names):
+    images_name, labels_name = names
+    images = _check_images(images, images_name)
+    n = images.shape[0]
+    labels, self._num_classes = _check_labels(
+      labels, n, num_classes, labels_name, images_name
+    )
+    if self._one_hot and labels.ndim == 1 and labels.size:
+      labels = dense_to_one_hot(labels, self._num_classes)
+    elif self._one_hot and labels.ndim == 1:
+      labels = np.zeros((0, self._num_classes), np.float64)
+    self._labels = labels
+    width = math.prod(images.shape[1:])
+    if self._reshape:
+      images = images.reshape(n, width)
+    if images.dtype == np.uint8:
+      # A view of the caller's bytes: what `images` is scaled from.
+      self._pixels = images.reshape(n, width)
+      if self._dtype == np.float32:
+        images = np.divide(images, np.float32(255.0), dtype=np.float32)
+    elif self._dtype == np.uint8:
+      raise errors.DataError(
+        f'dtype: uint8 keeps raw pixels, but {images_name} holds float '
+        f'features ({images.dtype}); pass dtype=float32, or uint8 images.',
+      )
+    else:
+      # Derived from the floats on first use (see `pixels`).
+      self._pixels = None
+      images = images.astype(np.float32, copy=False)
+    self._images = np.ascontiguousarray(images)
+    self._num_examples = n
+    self._fake_image, self._fake_label = self._make_fake_example()
+
+  def _make_fake_example(self):
+    """Returns (image, label) of the fake data set, in this set's format.
+
+    TF1's fake example: an all-white MNIST image labelled 0 (one-hot
+    float64 like `dense_to_one_hot`, else uint8 like MNIST's files).
+    """
+    shape = (IMAGE_PIXELS,) if self._reshape else (IMAGE_SIZE, IMAGE_SIZE, 1)
+    white = 1.0 if self._dtype == np.float32 else 255
+    image = np.full(shape, white, dtype=self._dtype)
+    if self._one_hot:
+      label = np.zeros(NUM_CLASSES, dtype=np.float64)
+      label[0] = 1.0
+    else:
+      label = np.zeros((), dtype=np.uint8)
+    image.flags.writeable = False
+    label.flags.writeable = False
+    return image, label
+
+  @property
+  def images(self):
+    """All examples in the order given: float32 or uint8 [N, features...].
+
+    MNIST: [N, 784], or [N, 28, 28, 1] with reshape=False.
+    """
+    return self._images
+
+  @property
+  def pixels(self):
+    """All examples as raw uint8 pixels [N, prod(feature_shape)].
+
+    Whatever `dtype` was asked for; float32 `images` are `pixels / 255`.
+    Four times smaller than float32 images, for copies such as the
+    graph-resident input pipeline's. A set built from float features has
+    pixels only if every feature is exactly a byte / 255 (as the `images`
+    of a float32 MNIST DataSet are).
+
+    Raises:
+      DataError: the features are floats that are not bytes / 255.
+    """
+    if self._pixels is None:
+      self._pixels = self._pixels_from_floats()
+    return self._pixels
+
+  def _pixels_from_floats(self):
+    flat = self._images.reshape(self._num_examples, -1)
+    pixels = np.rint(np.clip(flat, 0.0, 1.0) * np.float32(255.0))
+    pixels = pixels.astype(np.uint8)
+    scaled = np.divide(pixels, np.float32(255.0), dtype=np.float32)
+    if not np.array_equal(scaled, flat):
+      raise errors.DataError(
+        'pixels: this data set holds float features that are not raw '
+        'bytes / 255, so it has no uint8 pixels (the resident input '
+        'pipeline needs them); feed its `images` instead, or build it from '
+        'uint8 images.'
+      )
+    return pixels
+
+  @property
+  def labels(self):
+    """All labels in the order given: integer [N] or one-hot [N, C]."""
+    return self._labels
+
+  @property
+  def feature_shape(self):
+    """Shape of one example in `images` (tuple), e.g. (784,) or (8, 8)."""
+    return self._images.shape[1:]
+
+  @property
+  def num_classes(self):
+    """Number of classes (int): labels are in 0..num_classes-1."""
+    return self._num_classes
+
+  @property
+  def num_examples(self):
+    """Number of examples (int)."""
+    return self._num_examples
+
+  @property
+  def epochs_completed(self):
+    """Epochs finished by `next_batch` (int)."""
+    return self._epochs_completed
+
+  @property
+  def index_in_epoch(self):
+    """Position in `permutation` where the next batch starts (int)."""
+    return self._index_in_epoch
+
+  @property
+  def permutation(self):
+    """The current epoch's example order: read-only int64 [N] indices."""
+    view = self._perm.view()
+    view.flags.writeable = False
+    return view
+
+  def _check_batch_size(self, batch_size):
+    if not _is_int(batch_size) or not 1 <= batch_size <= self._num_examples:
+      raise errors.DataError(
+        f'batch_size: expected an int in [1, {self._num_examples}] (the '
+        f'data set has {self._num_examples} examples), found '
+        f'{batch_size!r}.'
+      )
+
+  def next_batch(self, batch_size, fake_data=False, shuffle=True):
+    """Returns the next `batch_size` examples.
+
+    As in TF1: the order is shuffled at the start of every epoch, the first
+    included (unless `shuffle` is false, which keeps the current order); a
+    batch that crosses the end of an epoch is the old epoch's tail followed
+    by the new epoch's head, and `epochs_completed` then increments.
+
+    Args:
+      batch_size: int in [1, num_examples].
+      fake_data: return copies of the fake example instead (as does any
+        call on a data set built with `fake_data=True`); the epoch does not
+        advance.
+      shuffle: whether to reshuffle at epoch starts.
+
+    Returns:
+      (images, labels): new arrays, images [batch_size, features...] of
+      this set's dtype; labels [batch_size] or [batch_size, num_classes]
+      of the labels' dtype.
+
+    Raises:
+      DataError: `batch_size` is not an int in [1, num_examples].
+    """
+    self._check_batch_size(batch_size)
+    if fake_data or self._fake_data:
+      images = np.repeat(self._fake_image[np.newaxis], batch_size, axis=0)
+      labels = np.repeat(self._fake_label[np.newaxis], batch_size, axis=0)
+      return images, labels
+    start = self._index_in_epoch
+    if self._epochs_completed == 0 and start == 0 and shuffle:
+      self._perm = self._rng.permutation(self._num_examples)
+    end = start + batch_size
+    if end <= self._num_examples:
+      indices = self._perm[start:end]
+    else:
+      self._epochs_completed += 1
+      tail = self._perm[start:]
+      if shuffle:
+        self._perm = self._rng.permutation(self._num_examples)
+      end = batch_size - tail.size
+      indices = np.concatenate([tail, self._perm[:end]])
+    self._index_in_epoch = end
+    return (
+      np.take(self._images, indices, axis=0),
+      np.take(self._labels, indices, axis=0),
+    )
+
+
+def check_batch_size(data_sets, batch_size, splits=('train',)):
+  """Checks that each split in `splits` holds at least one batch.
+
+  Call it before building a graph, so a too-small data set fails before
+  anything is written.
+
+  Args:
+    data_sets: a `Datasets`.
+    batch_size: examples per training step.
+    splits: names of the splits that are drawn in batches of `batch_size`.
+
+  Raises:
+    DataError: `batch_size` is not a positive int, or a split holds fewer
+      examples; the message names `batch_size` and the split.
+  """
+  if not _is_int(batch_size) or batch_size < 1:
+    raise errors.DataError(
+      f'batch_size: expected a positive int, found {batch_size!r}.'
+    )
+  for split in splits:
+    count = getattr(data_sets, split).num_examples
+    if count < batch_size:
+      raise errors.DataError(
+        f'batch_size: {batch_size} is more than the {count} examples of the '
+        f'{split} split; use a batch_size of at most {count}, or more data.'
+      )
