@@ -48,6 +48,8 @@ _EXTRA = {
     (['--lr_boundaries', '5,5', '--lr_values', '1,2,3'], 'lr_boundaries'),
     (['--hidden1', '0', '--hidden2', '3'], 'hidden2'),
     (['--steps_per_run', '10'], 'steps_per_run'),
+    # Refused by the config, after the flags passed absl's checks.
+    (['--preset', 'softmax', '--hidden2', '3'], 'hidden2'),
     (['unexpected_positional'], 'Unexpected'),
   ],
   'mnist_eval': [
