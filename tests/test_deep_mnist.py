@@ -322,8 +322,9 @@ class TestTrainingConv:
     assert losses[0][0] == 0 and len(losses) >= 3
     assert losses[-1][1] < 0.5 * losses[0][1]
     assert result.global_step == 150
-    # Far above the 10% of chance after 150 steps.
-    assert result.evaluations['test'].precision > 0.8
+    # Far above the 10% of chance after 150 steps; seeded: 0.951 measured
+    # (TF 2.21, CPU).
+    assert result.evaluations['test'].precision > 0.94
 
   def test_restored_graph_predicts_without_keep_prob_feed(
     self, real_run, small_mnist

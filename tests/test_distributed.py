@@ -47,9 +47,13 @@ def make_cluster(tmp_path):
   """Makes LocalClusters; stops all their processes at the end."""
   made = []
 
-  def make(num_ps, num_workers, trainer_args):
+  def make(num_ps, num_workers, trainer_args, **kwargs):
     local = launcher.LocalCluster(
-      num_ps, num_workers, trainer_args, logs_dir=str(tmp_path / 'logs')
+      num_ps,
+      num_workers,
+      trainer_args,
+      logs_dir=str(tmp_path / 'logs'),
+      **kwargs,
     )
     made.append(local)
     return local
@@ -183,6 +187,83 @@ class TestSync:
     assert step == 300
     names = {name for name, _ in tf.train.list_variables(prefix)}
     assert 'hidden1/weights/ExponentialMovingAverage' in names
+
+
+# The trainer with a count of its training runs: each
+# MonitoredSession.run of a worker is one local step (--steps_per_run 1).
+# Worker 1 waits before each step, so that it is the slow one.
+_COUNTING_TRAINER = """
+import atexit
+import sys
+import time
+import tensorflow.compat.v1 as tf
+from graphnet import fully_connected_feed
+
+runs = 0
+run = tf.train.MonitoredSession.run
+slow = '--task_index=1' in sys.argv and '--job_name=worker' in sys.argv
+
+
+def counted(self, *args, **kwargs):
+  global runs
+  if slow:
+    time.sleep(0.03)
+  result = run(self, *args, **kwargs)
+  runs += 1
+  return result
+
+
+tf.train.MonitoredSession.run = counted
+atexit.register(lambda: print(f'LOCAL STEPS {runs}', flush=True))
+fully_connected_feed.run()
+"""
+
+
+def _local_steps(task):
+  line = _wait_for_line(task, r'^LOCAL STEPS \d+$', 5)
+  assert line, _tail(task)
+  return int(line.split()[-1])
+
+
+class TestSyncAggregation:
+  @pytest.mark.timeout(150)
+  def test_global_step_advances_once_per_two_worker_steps(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    (tmp_path / 'counting_trainer.py').write_text(_COUNTING_TRAINER)
+    python_path = os.pathsep.join(
+      p for p in (str(tmp_path), str(_REPO), os.environ.get('PYTHONPATH')) if p
+    )
+    max_steps = 200
+    local = make_cluster(
+      1,
+      2,
+      args
+      + [
+        '--fake_data',
+        '--max_steps',
+        str(max_steps),
+        '--sync_replicas',
+        '--replicas_to_aggregate',
+        '2',
+      ],
+      module='counting_trainer',
+      env={'PYTHONPATH': python_path},
+    )
+    local.start()
+    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    local.wait_all(timeout=20)
+    assert local.tasks['worker1'].returncode == 0, _report(local)
+    assert _step(log_dir)[1] == max_steps
+    steps = [_local_steps(local.tasks[f'worker{i}']) for i in (0, 1)]
+    # Every update waited for a gradient of each worker, also of the slow
+    # one: 2 worker steps per global step (a few more at the end, when the
+    # chief releases the blocked worker). Aggregating 1 of 2 would let the
+    # chief run ahead while most of the slow worker's gradients go stale;
+    # async training would make one global step per worker step.
+    assert min(steps) >= max_steps - 2, (steps, _report(local))
+    assert sum(steps) <= 2 * max_steps + 6, (steps, _report(local))
 
 
 class TestFailures:

@@ -135,7 +135,8 @@ class TestHooksWithStepsPerRun:
       schedule=config_lib.schedules.Schedule('constant', 0.1),
     )
     result, _ = _train(config)
-    assert result.evaluations['test'].precision > 0.85
+    # Seeded: 0.9158 measured (TF 2.21, CPU).
+    assert result.evaluations['test'].precision > 0.90
 
 
 class TestResume:

@@ -1,7 +1,9 @@
 """Fault injection: SIGKILL the trainer at random moments and restart it.
 
 Some kills land at random steps, some the moment a checkpoint starts being
-written (a `*_temp*` / `*.tempstate*` file appears in log_dir). After every
+written (a new `*_temp*` / `*.tempstate*` file appears in log_dir); at least
+one must land inside a save (its temporary file outlives the process: TF
+renames it only when the save completes). After every
 kill: every checkpoint listed in the `checkpoint` file reads completely,
 the latest step never goes backwards, and the restarted run resumes from
 the latest checkpoint. The run finally reaches --max_steps with the
@@ -54,13 +56,13 @@ def _command(log_dir, data_dir, pipeline, max_steps):
   return [sys.executable, '-m', 'graphnet.fully_connected_feed', *flags]
 
 
-def _saving(log_dir):
-  """Whether a checkpoint is being written right now."""
+def _temp_files(log_dir):
+  """Names of the temporary files of unfinished checkpoint saves."""
   try:
     names = os.listdir(log_dir)
   except FileNotFoundError:
-    return False
-  return any('_temp' in n or 'tempstate' in n or '.tmp' in n for n in names)
+    return set()
+  return {n for n in names if '_temp' in n or 'tempstate' in n or '.tmp' in n}
 
 
 def _listed_checkpoints(log_dir):
@@ -84,7 +86,9 @@ def _check_all_readable(log_dir):
 
 
 def _kill_once(command, log_dir, rng, during_save):
-  """Starts training, SIGKILLs it; returns (first step, hit a save)."""
+  """Starts training, SIGKILLs it; returns (first step, landed in a save)."""
+  # Killed saves leave their temporary files behind: only new ones count.
+  left_over = _temp_files(log_dir)
   proc = subprocess.Popen(
     command,
     stdout=subprocess.PIPE,
@@ -93,7 +97,6 @@ def _kill_once(command, log_dir, rng, during_save):
     env=dict(os.environ, PYTHONUNBUFFERED='1'),
   )
   first = None
-  hit_save = False
   try:
     for line in proc.stdout:
       match = _STEP.match(line)
@@ -103,8 +106,7 @@ def _kill_once(command, log_dir, rng, during_save):
     if during_save:
       deadline = time.monotonic() + 20
       while time.monotonic() < deadline and proc.poll() is None:
-        if _saving(log_dir):
-          hit_save = True
+        if _temp_files(log_dir) - left_over:
           break
         # Saves take milliseconds; a busy loop would starve the trainer.
         time.sleep(0.0005)
@@ -117,7 +119,7 @@ def _kill_once(command, log_dir, rng, during_save):
     if proc.poll() is None:
       proc.kill()
       proc.wait()
-  return first, hit_save
+  return first, bool(_temp_files(log_dir) - left_over)
 
 
 @pytest.mark.parametrize(
@@ -132,8 +134,13 @@ def test_sigkill_and_restart_resumes_and_converges(tmp_path, pipeline, kills):
   command = _command(log_dir, data_dir, pipeline, max_steps)
   latest = None
   survived = hits = 0
-  for i in range(kills):
-    first, hit = _kill_once(command, log_dir, rng, during_save=i % 2 == 1)
+  # Up to 3 more kills aimed at saves when none of the planned ones landed
+  # inside a save (it takes milliseconds).
+  for i in range(kills + 3):
+    if i >= kills and hits:
+      break
+    during_save = i % 2 == 0 or i >= kills
+    first, hit = _kill_once(command, log_dir, rng, during_save)
     hits += hit
     if first is not None:
       # The restarted run resumed from the latest complete checkpoint.
@@ -156,4 +163,5 @@ def test_sigkill_and_restart_resumes_and_converges(tmp_path, pipeline, kills):
   # Tutorial settings reach about 0.90 uninterrupted.
   assert test_precision >= 0.89, done.stdout[-1000:]
   assert survived >= min(kills, 2)  # The kills did land before the end.
+  assert hits >= 1  # A kill landed inside a save.
   _record(tried=survived, survived=survived, during_save=hits)

@@ -5,8 +5,10 @@ type for every number, values past every declared bound, unknown enum
 choices, non-boolean booleans, an unknown flag) plus the values its custom
 validators refuse. One subprocess per entry point parses them all the way
 absl does under `app.run` and reads the config; each must be refused with
-a message naming the flag, with no graph op built and no file written. Two
-real command lines check the exit code end to end.
+absl's flag error or usage error (anything else is a crash, not a refusal)
+naming the flag, with no graph op built and no file written. Two real
+command lines check the exit code, the message and the absence of a
+traceback end to end.
 """
 
 import json
@@ -46,6 +48,8 @@ _EXTRA = {
     (['--lr_boundaries', '5,5', '--lr_values', '1,2,3'], 'lr_boundaries'),
     (['--hidden1', '0', '--hidden2', '3'], 'hidden2'),
     (['--steps_per_run', '10'], 'steps_per_run'),
+    # Refused by the config, after the flags passed absl's checks.
+    (['--preset', 'softmax', '--hidden2', '3'], 'hidden2'),
     (['unexpected_positional'], 'Unexpected'),
   ],
   'mnist_eval': [
@@ -67,7 +71,8 @@ _EXTRA = {
 # Runs in a fresh interpreter: builds the cases from the module's flags,
 # parses each like app.run, then reads the config; prints one JSON line.
 _SCRIPT = r"""
-import importlib, json, math, os, sys
+import importlib, json, math, os, sys, traceback
+from absl import app
 from absl import flags
 module_name, base, extra, config_call, tmp = json.loads(sys.argv[1])
 module = importlib.import_module('graphnet.' + module_name)
@@ -102,11 +107,13 @@ for argv, named in cases:
   try:
     rest = FLAGS(['prog'] + base + argv)
     if len(rest) > 1:
-      raise ValueError('Unexpected arguments: %s' % rest[1:])
+      raise app.UsageError('Unexpected arguments: %s' % rest[1:])
     eval('module.' + config_call)
     results.append([argv, named, 'ACCEPTED'])
-  except Exception as e:
+  except (flags.Error, app.UsageError) as e:
     results.append([argv, named, type(e).__name__ + ': ' + str(e)])
+  except Exception:
+    results.append([argv, named, 'CRASH ' + traceback.format_exc()])
 tf = sys.modules.get('tensorflow.compat.v1')
 ops = len(tf.get_default_graph().get_operations()) if tf else 0
 print(json.dumps({'results': results, 'ops': ops,
@@ -147,7 +154,9 @@ def test_every_bad_flag_value_is_refused_before_any_work(tmp_path, entry_point):
   _record(len(results), len(refused))
   for argv, named, outcome in results:
     assert outcome != 'ACCEPTED', argv
+    assert not outcome.startswith('CRASH'), (argv, outcome)
     assert named in outcome, (argv, outcome)
+  assert 'Traceback' not in done.stderr, done.stderr[-3000:]
   assert report['ops'] == 0
   assert report['files_same']
   assert not (tmp_path / 'root').exists()
@@ -173,7 +182,9 @@ def test_cli_bad_flag_exits_nonzero_and_writes_nothing(
     cwd=tmp_path,
     env=env,
   )
-  assert done.returncode not in (0, None)
+  # absl's app.run: a flag error or usage error exits 1 with its message.
+  assert done.returncode == 1, done.stderr[-3000:]
+  assert 'Flags parsing error' in done.stderr, done.stderr[-3000:]
   assert named in done.stderr
   assert 'Traceback' not in done.stderr
   assert sorted(os.listdir(tmp_path)) == []

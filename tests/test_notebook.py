@@ -91,7 +91,8 @@ class TestExecution:
     assert int(match['n']) == expected.num_examples == 10000
     assert int(match['correct']) == expected.num_correct
     assert float(match['acc']) == expected.precision
-    assert float(match['acc']) > 0.8
+    # Seeded: 0.8924 measured (TF 2.21, CPU).
+    assert float(match['acc']) > 0.88
     assert f'Checkpoint: {result.checkpoint}' in text
 
     images = [

@@ -95,7 +95,8 @@ def _numpy_probabilities(prefix, images, suffix):
 class TestPredictions:
   def test_accuracy_on_test_set(self, model, test_set):
     images, labels = test_set
-    assert np.mean(model.predict(images) == labels) > 0.8
+    # Seeded: 0.9413 measured (TF 2.21, CPU).
+    assert np.mean(model.predict(images) == labels) > 0.93
 
   def test_moving_average_weights_are_used(self, model, mnist_ckpt, test_set):
     images = test_set[0][:500]
