@@ -9,6 +9,9 @@ checkpoints 1000) and measures, without changing graphnet:
      machine's other load hits them alike:
        tf1 loop          tf.Session, sess.run([train_op, loss], feed_dict)
        plain train_op    tf.Session, sess.run(train_op, feed_dict)
+       (+ run_metadata)  the same with RunOptions/RunMetadata, as
+                         MonitoredSession passes them to every run
+       make_callable     the tf1 loop through Session.make_callable
        MTS bare          MonitoredTrainingSession, no hooks at all
        MTS + <hook>      the bare session plus one of graphnet's hooks
        graphnet          MonitoredTrainingSession with run_training's hooks
@@ -96,10 +99,15 @@ class _Variant:
       hook_filter: for kind 'mts': None (graphnet's full set, as
         run_training), 'none', 'summaries' (only TF's summary saver) or a
         hook class name to keep alone.
-      kind: 'mts', 'tf1' (fetch train_op and loss) or 'plain' (train_op).
+      kind: 'mts'; 'tf1' (fetch train_op and loss), 'plain' (train_op),
+        'metadata' (train_op with RunOptions and RunMetadata, as
+        MonitoredSession passes them) or 'callable' (train_op and loss
+        through `Session.make_callable`): a tf.Session without hooks.
     """
     self.name = name
     self.times = []
+    # Per round of the interleaving: this variant's step times.
+    self.blocks = []
     self._kind = kind
     self._filter = hook_filter
     self._log_dir = tempfile.mkdtemp(prefix='profile-steps-')
@@ -119,6 +127,10 @@ class _Variant:
         self._fetch = tg.train_op
         if self._kind == 'tf1':
           self._fetch = [tg.train_op, tg.loss]
+        if self._kind == 'callable':
+          self._callable = self.sess.make_callable(
+            [tg.train_op, tg.loss], feed_list=[tg.images, tg.labels]
+          )
         return
       hooks, chief_only, session = _graphnet_hooks(
         self.config, tg, self._data_sets
@@ -163,13 +175,29 @@ class _Variant:
     sess, fetch, inputs = self.sess, self._fetch, self.tg.inputs
     clock = time.perf_counter
     mts = self._kind == 'mts'
+    if self._kind == 'callable':
+      self._run_callable(steps)
+      return
+    run_args = {}
+    if self._kind == 'metadata':
+      # What MonitoredSession's _HookedSession passes to every run.
+      run_args = dict(options=tf.RunOptions(), run_metadata=tf.RunMetadata())
     with self.tg.graph.as_default():
       for _ in range(steps):
         start = clock()
         if mts and sess.should_stop():
           break
-        sess.run(fetch, feed_dict=inputs.feed_dict())
+        sess.run(fetch, feed_dict=inputs.feed_dict(), **run_args)
         self.times.append(clock() - start)
+
+  def _run_callable(self, steps):
+    """The tf1 loop through Session.make_callable: no per-run feed parsing."""
+    run, data_set = self._callable, self._data_sets.train
+    batch_size, clock = self.config.batch_size, time.perf_counter
+    for _ in range(steps):
+      start = clock()
+      run(*data_set.next_batch(batch_size))
+      self.times.append(clock() - start)
 
   def close(self):
     shutil.rmtree(self._log_dir, ignore_errors=True)
@@ -196,6 +224,20 @@ def _interleaved(data_sets, data_dir, steps, block):
     _Variant(
       'plain Session: run(train_op)', data_sets, data_dir, None, 'plain'
     ),
+    _Variant(
+      'plain Session: run(train_op, options, run_metadata)',
+      data_sets,
+      data_dir,
+      None,
+      'metadata',
+    ),
+    _Variant(
+      'tf1 loop via Session.make_callable',
+      data_sets,
+      data_dir,
+      None,
+      'callable',
+    ),
     _Variant('MTS bare (no hooks)', data_sets, data_dir, 'none'),
   ]
   variants += [
@@ -214,7 +256,9 @@ def _interleaved(data_sets, data_dir, steps, block):
       v.times.clear()
     for _ in range(-(-steps // block)):
       for v in variants:
+        start = len(v.times)
         v.run(block)
+        v.blocks.append(v.times[start:])
   for v in variants:
     v.close()
   return variants, installed
@@ -337,31 +381,39 @@ def _op_type(node):
 
 
 def _trace(sess, fetch, feed_fn, runs, steps_per_run=1):
-  """(per op type kernel µs per step, kernel total per step, span per step).
+  """Kernel time per op type of traced runs, per training step.
 
-  Kernel time of a node is op_end_rel_micros - op_start_rel_micros; the
-  span is the first start to the last end in the run.
+  A node's kernel time is op_end_rel_micros - op_start_rel_micros. Each
+  op type's figure is its median over the runs (a run the machine's other
+  load preempted does not skew it), so the table adds up to its total.
+
+  Returns:
+    ({op type: µs per step}, median span per step in µs: first start to
+    last end of a run).
   """
-  by_type, totals, spans = {}, [], []
+  by_run, spans = [], []
   options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
   for _ in range(runs):
     metadata = tf.RunMetadata()
     sess.run(fetch, feed_dict=feed_fn(), options=options, run_metadata=metadata)
-    total, first, last = 0, None, None
+    micros, first, last = {}, None, None
     for device in metadata.step_stats.dev_stats:
       for node in device.node_stats:
-        micros = node.op_end_rel_micros - node.op_start_rel_micros
         op = _op_type(node)
-        by_type[op] = by_type.get(op, 0) + micros
-        total += micros
+        kernel = node.op_end_rel_micros - node.op_start_rel_micros
+        micros[op] = micros.get(op, 0) + kernel
         start = node.all_start_micros
         end = start + node.all_end_rel_micros
         first = start if first is None else min(first, start)
         last = end if last is None else max(last, end)
-    totals.append(total / steps_per_run)
+    by_run.append(micros)
     spans.append((last - first) / steps_per_run)
-  per_step = {k: v / runs / steps_per_run for k, v in by_type.items()}
-  return per_step, statistics.median(totals), statistics.median(spans)
+  types = set().union(*by_run)
+  per_step = {
+    op: statistics.median(m.get(op, 0) for m in by_run) / steps_per_run
+    for op in types
+  }
+  return per_step, statistics.median(spans)
 
 
 def _trace_feed(data_sets, data_dir, runs):
@@ -398,12 +450,13 @@ def _trace_fast(data_sets, data_dir, runs, steps_per_run=100):
       feed_dict=tg.inputs.local_init_feed_dict,
     )
     times = []
-    for _ in range(12):
+    for _ in range(22):
       start = time.perf_counter()
       sess.run(tg.train_op)
       times.append((time.perf_counter() - start) / steps_per_run)
     traced = _trace(sess, tg.train_op, lambda: None, runs, steps_per_run)
   shutil.rmtree(log_dir, ignore_errors=True)
+  # The first runs allocate.
   return traced, statistics.median(times[2:])
 
 
@@ -415,14 +468,15 @@ def _load():
   return out.strip().split('load average:')[-1].strip()
 
 
-def _kernel_table(title, per_type, total, span, step_us):
+def _kernel_table(title, per_type, span, step_us):
   lines = [
     '',
     title,
     '',
-    '| op type | kernel µs per step | share |',
+    '| op type | kernel µs per step (median of traced runs) | share |',
     '|---|---:|---:|',
   ]
+  total = sum(per_type.values())
   for op, micros in sorted(per_type.items(), key=lambda kv: -kv[1])[:15]:
     lines.append(f'| {op} | {micros:.1f} | {micros / total:.0%} |')
   lines.append(
@@ -433,13 +487,40 @@ def _kernel_table(title, per_type, total, span, step_us):
   return lines
 
 
+def _paired(a, b):
+  """Median over rounds of (median step of a - median step of b), µs.
+
+  Both ran in the same round, moments apart, so load that changes from
+  round to round cancels out.
+  """
+  return 1e6 * statistics.median(
+    statistics.median(x) - statistics.median(y)
+    for x, y in zip(a.blocks, b.blocks, strict=True)
+  )
+
+
 def _report(args, variants, installed, next_batch, profile, feed, fast, load):
+  by_name = {v.name: v for v in variants}
   med = {v.name: statistics.median(v.times) * 1e6 for v in variants}
   mean = {v.name: statistics.fmean(v.times) * 1e6 for v in variants}
   tf1 = med[variants[0].name]
-  bare = med['MTS bare (no hooks)']
-  plain = med['plain Session: run(train_op)']
-  graphnet = med['graphnet (run_training hooks)']
+  bare_v = by_name['MTS bare (no hooks)']
+  plain_v = by_name['plain Session: run(train_op)']
+
+  def vs_bare(name):
+    return _paired(by_name[name], bare_v)
+
+  def vs_tf1(name):
+    return _paired(by_name[name], variants[0])
+
+  plain_delta = _paired(variants[0], plain_v)
+  metadata = _paired(
+    by_name['plain Session: run(train_op, options, run_metadata)'], plain_v
+  )
+  callable_ = -vs_tf1('tf1 loop via Session.make_callable')
+  wrappers = -_paired(plain_v, bare_v)
+  graphnet_delta = vs_tf1('graphnet (run_training hooks)')
+  graphnet = tf1 + graphnet_delta
   lines = [
     f'## Per-step profile, feed path ({args.steps} steps per variant, '
     f'blocks of {args.block}, interleaved)',
@@ -447,19 +528,22 @@ def _report(args, variants, installed, next_batch, profile, feed, fast, load):
     f'- Load (uptime) before / after: {load[0]} / {load[1]}',
     f'- graphnet installs: {", ".join(installed)}',
     '',
+    "Paired figures: per round, the difference of two variants' median "
+    'steps; the median of those over the rounds.',
+    '',
     '| variant | median µs/step | mean µs/step (with periodic work) | '
-    'median vs MTS bare | steps/s (median) | vs tf1 loop |',
+    'paired vs MTS bare | paired vs tf1 loop | tf1 loop speed ratio |',
     '|---|---:|---:|---:|---:|---:|',
   ]
   for v in variants:
-    m = med[v.name]
+    delta = vs_tf1(v.name)
     lines.append(
-      f'| {v.name} | {m:.0f} | {mean[v.name]:.0f} | {m - bare:+.0f} | '
-      f'{1e6 / m:.0f} | {tf1 / m:.2f}x |'
+      f'| {v.name} | {med[v.name]:.0f} | {mean[v.name]:.0f} | '
+      f'{vs_bare(v.name):+.0f} | {delta:+.0f} | {tf1 / (tf1 + delta):.2f}x |'
     )
-  kernels = feed[1]
+  kernels = sum(feed[0].values())
   singles = [
-    (v.name[len('MTS + ') :], med[v.name] - bare)
+    (v.name[len('MTS + ') :], vs_bare(v.name))
     for v in variants
     if v.name.startswith('MTS + ')
   ]
@@ -476,15 +560,19 @@ def _report(args, variants, installed, next_batch, profile, feed, fast, load):
     f'conversion (tf1 loop - kernels - feed) | {tf1 - kernels - nb:.0f} |',
     f'| = tf1 loop step | {tf1:.0f} |',
     '| fetching the loss too (tf1 loop - plain train_op) | '
-    f'{tf1 - plain:+.0f} |',
+    f'{plain_delta:+.0f} |',
     f'| MonitoredSession wrappers (MTS bare - plain train_op) | '
-    f'{bare - plain:+.0f} |',
+    f'{wrappers:+.0f} |',
+    '| of which passing RunOptions + RunMetadata (plain with them - '
+    f'plain) | {metadata:+.0f} |',
+    '| saved by Session.make_callable (tf1 loop - tf1 via make_callable) | '
+    f'{callable_:+.0f} |',
   ]
   lines += [f'| hook {name} alone | {delta:+.0f} |' for name, delta in singles]
   lines += [
     f'| sum of single hooks | {sum(d for _, d in singles):+.0f} |',
     f'| all graphnet hooks together (graphnet - MTS bare) | '
-    f'{graphnet - bare:+.0f} |',
+    f'{vs_bare("graphnet (run_training hooks)"):+.0f} |',
     f'| = graphnet step | {graphnet:.0f} ({tf1 / graphnet:.2f}x the tf1 '
     'loop) |',
     '',
@@ -498,16 +586,14 @@ def _report(args, variants, installed, next_batch, profile, feed, fast, load):
     '### RunMetadata trace of the tf1 loop step (FULL_TRACE), feed path',
     feed[0],
     feed[1],
-    feed[2],
     tf1,
   )
   if fast is not None:
-    (per_type, total, span), step = fast
+    (per_type, span), step = fast
     lines += _kernel_table(
       '### RunMetadata trace of the fast path (resident, 100 steps per '
       'run), per step',
       per_type,
-      total,
       span,
       step * 1e6,
     )
@@ -536,7 +622,7 @@ def main():
   feed = _trace_feed(data_sets, args.data_dir, args.trace_steps)
   fast = None
   if not args.no_fast:
-    fast = _trace_fast(data_sets, args.data_dir, max(3, args.trace_steps // 10))
+    fast = _trace_fast(data_sets, args.data_dir, max(5, args.trace_steps // 3))
   load.append(_load())
   report = _report(
     args, variants, installed, next_batch, profile, feed, fast, load
