@@ -141,6 +141,8 @@ class _Variant:
         keep = [
           h for h in hooks + chief_only if type(h).__name__ == self._filter
         ]
+        if self._filter in _PROBES:
+          keep = [_PROBES[self._filter](tg)]
         hooks, chief_only = keep, []
         session = dict(session, checkpoint_dir=None)
         if self._filter == 'summaries':
@@ -204,6 +206,32 @@ class _Variant:
 
 
 # Hooks measured one at a time (plus TF's own summary saver).
+class _EveryNFetchHook(tf.train.SessionRunHook):
+  """Probe: fetches the global step only every `n`-th run, counting runs.
+
+  What a hook costs when it asks for nothing on the runs where it does
+  nothing (the design issue 15 proposes).
+  """
+
+  def __init__(self, tensor, n):
+    self._tensor, self._n, self._runs = tensor, n, 0
+
+  def before_run(self, run_context):
+    self._runs += 1
+    if self._runs % self._n:
+      return None
+    return tf.train.SessionRunArgs(self._tensor)
+
+
+# Probe hooks measured like graphnet's: name -> function(train graph).
+_PROBES = {
+  'probe: fetch loss every run': lambda tg: _EveryNFetchHook(tg.loss, 1),
+  'probe: fetch global step every 100th run': lambda tg: _EveryNFetchHook(
+    tg.global_step, 100
+  ),
+}
+
+# Hooks measured one at a time (plus TF's own summary saver and probes).
 _SINGLE_HOOKS = (
   'StopAtStepHook',
   'SignalStopHook',
@@ -212,6 +240,7 @@ _SINGLE_HOOKS = (
   'EvaluationHook',
   'LoopCheckpointSaverHook',
   'summaries',
+  *_PROBES,
 )
 
 
