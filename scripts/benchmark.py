@@ -543,6 +543,31 @@ def _import_times(module):
   }
 
 
+# Imports TensorFlow and prints the CPU seconds it took. With an argument,
+# first makes TF's eager `import keras.src.optimizers` (tensorflow/__init__
+# catches its ImportError) fail, so Keras 3 and what it pulls in (sklearn,
+# scipy.stats, matplotlib when installed) stay unloaded; graphnet uses none.
+_IMPORT_CPU = """
+import resource, sys
+if len(sys.argv) > 1:
+  sys.modules['keras.src.optimizers'] = None
+import tensorflow.compat.v1
+sys.modules.pop('keras.src.optimizers', None)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(usage.ru_utime + usage.ru_stime, 'keras.src' in sys.modules)
+"""
+
+
+def _import_cpu(block_keras):
+  """(CPU seconds of `import tensorflow.compat.v1`, whether Keras loaded)."""
+  cmd = [sys.executable, '-c', _IMPORT_CPU] + (['block'] if block_keras else [])
+  proc = subprocess.run(
+    cmd, capture_output=True, text=True, env=_job_env(), timeout=600
+  )
+  seconds, keras = proc.stdout.split()
+  return float(seconds), keras == 'True'
+
+
 def _since_spawn():
   return time.time() - float(os.environ[_SPAWN_TIME_ENV])
 
@@ -716,10 +741,14 @@ def _whole_job(args):
     module: _import_times(module)
     for module in ('graphnet.fully_connected_feed', 'tensorflow.compat.v1')
   }
-  return _whole_job_table(args, results, startups, imports)
+  keras_cost = {
+    blocked: [_import_cpu(blocked) for _ in range(args.repeats)]
+    for blocked in (False, True)
+  }
+  return _whole_job_table(args, results, startups, imports, keras_cost)
 
 
-def _whole_job_table(args, results, startups, imports):
+def _whole_job_table(args, results, startups, imports, keras_cost):
   lines = [
     f'## Whole job, {args.steps} steps ({datetime.date.today().isoformat()})',
     '',
@@ -789,6 +818,16 @@ def _whole_job_table(args, results, startups, imports):
       f'{_fmt(found["total"], ".2f")} s (of which, where first imported: '
       f"{parts}; graphnet modules' own code {found['graphnet_self']:.3f} s)."
     )
+  normal, blocked = (
+    statistics.median(cpu for cpu, _ in keras_cost[b]) for b in (False, True)
+  )
+  loaded = keras_cost[True][0][1]
+  lines.append(
+    f'\nCPU seconds of `import tensorflow.compat.v1` (median of '
+    f"{args.repeats}): {normal:.2f} as is; {blocked:.2f} with TF's eager "
+    '`import keras.src.optimizers` made to fail (Keras then '
+    f'{"still" if loaded else "not"} loaded).'
+  )
   return '\n'.join(lines)
 
 
