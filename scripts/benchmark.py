@@ -25,8 +25,20 @@ precision checked every 500 steps) until test precision >= 0.97, and
 reports the wall time from the start of model building (graphnet: from
 the call of run_training, data loading included).
 
+"Whole job" (`--whole_job`) times whole processes instead, alternating
+A B A B with a fresh log dir each time: `python -m
+graphnet.fully_connected_feed --max_steps N` against
+`scripts/tf1_fully_connected_feed.py` (TF1's Mechanics 101 program: Session,
+feed_dict, summaries every 100 steps, a checkpoint and an evaluation of all
+three sets in batches of 100 every 1000 steps). It reports wall and CPU
+seconds (getrusage of the children), the time from process start to the
+first `Step 0` line, the last test precision, and where graphnet's start-up
+goes (`python -X importtime`, and a harness timing data loading, graph
+building and session creation inside `run_training`).
+
 Usage:
   python scripts/benchmark.py [--quick] [--out FILE] [--threads N]
+  python scripts/benchmark.py --whole_job [--steps 10000] [--repeats 3]
 """
 
 import argparse
@@ -351,6 +363,10 @@ def _worker(args):
     result = _run_torch(args, lr, args.target)
   elif name == 'eval':
     result = _run_eval(args)
+  elif name == 'startup_graphnet':
+    result = _run_startup_graphnet(args)
+  elif name == 'startup_tf1':
+    result = _run_startup_tf1(args)
   elif name == 'flops':
     result = dict(
       zip(
@@ -387,6 +403,432 @@ def _run_eval(args):
         tg.eval_tower.run(s, data_set)
       passes.append(time.perf_counter() - start)
   return {'eval_pass_seconds': statistics.median(passes[1:])}
+
+
+# --------------------------------------------------------------- whole job
+
+_TF1_SCRIPT = os.path.join(_REPO, 'scripts', 'tf1_fully_connected_feed.py')
+_JOB_TITLES = {
+  'graphnet': 'python -m graphnet.fully_connected_feed',
+  'tf1': 'scripts/tf1_fully_connected_feed.py (TF1 Mechanics 101)',
+}
+# The parent's time.time() just before it starts a start-up worker.
+_SPAWN_TIME_ENV = 'GRAPHNET_BENCH_SPAWN_TIME'
+
+
+class _FirstStepReachedError(Exception):
+  """Raised by the start-up harness's printer at the first `Step` line."""
+
+
+def _job_command(name, steps, log_dir, data_dir):
+  """The command line of one whole-job contender."""
+  if name == 'tf1':
+    program = [_TF1_SCRIPT]
+  else:
+    program = ['-m', 'graphnet.fully_connected_feed']
+  return [
+    sys.executable,
+    *program,
+    '--max_steps',
+    str(steps),
+    '--log_dir',
+    log_dir,
+    '--input_data_dir',
+    data_dir,
+  ]
+
+
+def _job_env():
+  env = dict(os.environ, PYTHONUNBUFFERED='1')
+  env['PYTHONPATH'] = _REPO + os.pathsep + env.get('PYTHONPATH', '')
+  return env
+
+
+def parse_job_output(lines):
+  """Reads a TF1-format training log.
+
+  Args:
+    lines: the stdout lines of either whole-job contender.
+
+  Returns:
+    dict: 'steps' (the `Step N` numbers printed), 'evaluations' (list of
+    dicts title -> precision, one per evaluation block) and
+    'test_precision' (the last test precision, or None).
+  """
+  steps, evaluations, title = [], [], None
+  for line in lines:
+    if line.startswith('Step '):
+      steps.append(int(line.split()[1].rstrip(':')))
+    elif line.endswith(' Data Eval:'):
+      title = line[: -len(' Data Eval:')]
+      if title == 'Training' or not evaluations:
+        evaluations.append({})
+    elif title and line.startswith('Num examples:'):
+      evaluations[-1][title] = float(line.rsplit(' ', 1)[1])
+      title = None
+  tests = [e['Test'] for e in evaluations if 'Test' in e]
+  return {
+    'steps': steps,
+    'evaluations': evaluations,
+    'test_precision': tests[-1] if tests else None,
+  }
+
+
+def _run_job(name, args):
+  """Runs one whole-job contender as its own process; times it."""
+  log_dir = tempfile.mkdtemp(prefix=f'bench-job-{name}-')
+  cmd = _job_command(name, args.steps, log_dir, args.data_dir)
+  load = _load()
+  with tempfile.TemporaryFile('w+') as err:
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    first_step = None
+    lines = []
+    proc = subprocess.Popen(
+      cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=_job_env()
+    )
+    for line in proc.stdout:
+      if first_step is None and line.startswith('Step '):
+        first_step = time.perf_counter() - start
+      lines.append(line.rstrip('\n'))
+    code = proc.wait()
+    wall = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    err.seek(0)
+    tail = err.read().strip().splitlines()[-3:]
+  checkpoints = [f for f in os.listdir(log_dir) if f.endswith('.index')]
+  shutil.rmtree(log_dir, ignore_errors=True)
+  if code:
+    return {'error': f'exit {code}: ' + ' / '.join(tail), 'load': load}
+  parsed = parse_job_output(lines)
+  return {
+    'wall': wall,
+    'cpu': (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    'first_step': first_step,
+    'test_precision': parsed['test_precision'],
+    'evaluations': len(parsed['evaluations']),
+    'checkpoints': len(checkpoints),
+    'load': load,
+  }
+
+
+def _import_times(module):
+  """Seconds `import module` takes, and its heaviest parts (-X importtime)."""
+  proc = subprocess.run(
+    [sys.executable, '-X', 'importtime', '-c', f'import {module}'],
+    capture_output=True,
+    text=True,
+    env=_job_env(),
+    timeout=600,
+  )
+  cumulative, graphnet_self = {}, 0.0
+  for line in proc.stderr.splitlines():
+    if not line.startswith('import time:') or 'imported package' in line:
+      continue
+    # 'import time: <self us> | <cumulative us> | <2 spaces per depth><name>'
+    self_us, cumulative_us, name = line.split(':', 1)[1].split('|')
+    name = name.strip()
+    if name.startswith('graphnet'):
+      graphnet_self += int(self_us) / 1e6
+    # Each module is listed once, where it was first imported.
+    cumulative[name] = int(cumulative_us) / 1e6
+  return {
+    'total': cumulative.get(module),
+    'parts': {
+      name: cumulative[name]
+      for name in ('tensorflow', 'numpy', 'absl.flags', 'absl.app')
+      if name in cumulative
+    },
+    'graphnet_self': graphnet_self,
+  }
+
+
+# Imports TensorFlow and prints the CPU seconds it took. With an argument,
+# first makes TF's eager `import keras.src.optimizers` (tensorflow/__init__
+# catches its ImportError) fail, so Keras 3 and what it pulls in (sklearn,
+# scipy.stats, matplotlib when installed) stay unloaded; graphnet uses none.
+_IMPORT_CPU = """
+import resource, sys
+if len(sys.argv) > 1:
+  sys.modules['keras.src.optimizers'] = None
+import tensorflow.compat.v1
+sys.modules.pop('keras.src.optimizers', None)
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(usage.ru_utime + usage.ru_stime, 'keras.src' in sys.modules)
+"""
+
+
+def _import_cpu(block_keras):
+  """(CPU seconds of `import tensorflow.compat.v1`, whether Keras loaded)."""
+  cmd = [sys.executable, '-c', _IMPORT_CPU] + (['block'] if block_keras else [])
+  proc = subprocess.run(
+    cmd, capture_output=True, text=True, env=_job_env(), timeout=600
+  )
+  seconds, keras = proc.stdout.split()
+  return float(seconds), keras == 'True'
+
+
+def _since_spawn():
+  return time.time() - float(os.environ[_SPAWN_TIME_ENV])
+
+
+class _StageClock:
+  """Wall and CPU seconds of consecutive start-up stages.
+
+  Wall time counts from the parent's spawn (so the first stage holds the
+  interpreter's own start); CPU time is this process's.
+  """
+
+  def __init__(self):
+    self.stages = []
+    self._wall = 0.0
+    self._cpu = 0.0
+    self.mark('python start, benchmark.py imports (numpy)')
+
+  def mark(self, name):
+    """Closes the stage `name`, which began at the previous mark."""
+    wall, cpu = _since_spawn(), time.process_time()
+    self.stages.append((name, wall - self._wall, cpu - self._cpu))
+    self._wall, self._cpu = wall, cpu
+
+  def timed(self, fn, before, during):
+    """`fn`, marking stage `before` when called and `during` on return."""
+
+    def _wrapper(*args, **kwargs):
+      self.mark(before)
+      try:
+        return fn(*args, **kwargs)
+      finally:
+        self.mark(during)
+
+    return _wrapper
+
+
+def _run_startup_graphnet(args):
+  """Stages of `run_training` up to the first `Step` line, as the CLI."""
+  clock = _StageClock()
+  import tensorflow.compat.v1 as tf
+
+  clock.mark('import tensorflow.compat.v1')
+  from graphnet import fully_connected_feed
+  from graphnet import input_data
+  from graphnet import trainer
+
+  clock.mark('import graphnet.fully_connected_feed (absl, graphnet)')
+  log_dir = tempfile.mkdtemp(prefix='bench-startup-')
+  argv = ['graphnet', '--max_steps', str(10**6), '--log_dir', log_dir]
+  fully_connected_feed.FLAGS(argv + ['--input_data_dir', args.data_dir])
+  config = fully_connected_feed.config_from_flags()
+  clock.mark('parse flags, TrainConfig')
+  input_data.read_data_sets = clock.timed(
+    input_data.read_data_sets, 'make log_dir', 'read_data_sets'
+  )
+  trainer.build_train_graph = clock.timed(
+    trainer.build_train_graph, '-', 'build_train_graph'
+  )
+  saver_hook = tf.train.CheckpointSaverHook
+  saver_hook.after_create_session = clock.timed(
+    saver_hook.after_create_session,
+    'MTS: hooks begin(), finalize, create session, init variables',
+    'MTS: CheckpointSaverHook.after_create_session (graph.pbtxt, events '
+    'graph + meta graph, step-0 checkpoint with .meta)',
+  )
+  tf.train.MonitoredTrainingSession = clock.timed(
+    tf.train.MonitoredTrainingSession,
+    'checkpoint checks, make hooks',
+    'MTS: other hooks after_create_session',
+  )
+
+  def printer(line):
+    if line.startswith('Step '):
+      clock.mark('first run, first Step line')
+      raise _FirstStepReachedError
+
+  try:
+    trainer.run_training(config, printer=printer)
+  except _FirstStepReachedError:
+    pass
+  shutil.rmtree(log_dir, ignore_errors=True)
+  return {'stages': [st for st in clock.stages if st[0] != '-']}
+
+
+def _run_startup_tf1(args):
+  """Stages of the TF1 program up to its first `Step` line."""
+  import importlib.util
+
+  clock = _StageClock()
+  import tensorflow.compat.v1 as tf
+
+  clock.mark('import tensorflow.compat.v1')
+  spec = importlib.util.spec_from_file_location('tf1_feed', _TF1_SCRIPT)
+  tf1 = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(tf1)
+  clock.mark('import the TF1 program (graphnet.input_data)')
+  tf1.input_data.read_data_sets = clock.timed(
+    tf1.input_data.read_data_sets, 'parse args, make log_dir', 'read_data_sets'
+  )
+  tf.Session = clock.timed(tf.Session, 'build the graph', 'tf.Session()')
+
+  def printer(line):
+    if line.startswith('Step '):
+      clock.mark('FileWriter (graph), init, first run, first Step line')
+      raise _FirstStepReachedError
+
+  # The program's own print, as graphnet's printer above.
+  tf1.print = printer
+  log_dir = tempfile.mkdtemp(prefix='bench-startup-')
+  argv = ['--max_steps', '10', '--log_dir', log_dir]
+  try:
+    tf1.main(argv + ['--input_data_dir', args.data_dir])
+  except _FirstStepReachedError:
+    pass
+  shutil.rmtree(log_dir, ignore_errors=True)
+  return {'stages': clock.stages}
+
+
+def _spawn_startup(name, args):
+  env = dict(_job_env(), TF_CPP_MIN_LOG_LEVEL='1')
+  env[_SPAWN_TIME_ENV] = repr(time.time())
+  cmd = [
+    sys.executable,
+    os.path.abspath(__file__),
+    '--worker',
+    name,
+    '--data_dir',
+    args.data_dir,
+  ]
+  proc = subprocess.run(
+    cmd, capture_output=True, text=True, env=env, timeout=600
+  )
+  for line in proc.stdout.splitlines():
+    if line.startswith('RESULT '):
+      return json.loads(line[len('RESULT ') :])
+  tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+  return {'error': ' / '.join(tail)}
+
+
+def _median_stages(runs):
+  """[(stage, median wall s, median CPU s)] over runs of one stage list."""
+  runs = [r['stages'] for r in runs if 'stages' in r]
+  if not runs:
+    return []
+  return [
+    (
+      stage[0],
+      statistics.median(run[i][1] for run in runs),
+      statistics.median(run[i][2] for run in runs),
+    )
+    for i, stage in enumerate(runs[0])
+  ]
+
+
+def _whole_job(args):
+  """Alternates the two whole-job contenders; returns the report."""
+  results = {'graphnet': [], 'tf1': []}
+  for repeat in range(args.repeats):
+    for name in ('graphnet', 'tf1'):
+      print(
+        f'[benchmark] whole job {name} {repeat + 1}/{args.repeats} ...',
+        file=sys.stderr,
+        flush=True,
+      )
+      results[name].append(_run_job(name, args))
+  startups = {'graphnet': [], 'tf1': []}
+  for _ in range(args.repeats):
+    for name in ('graphnet', 'tf1'):
+      startups[name].append(_spawn_startup(f'startup_{name}', args))
+  imports = {
+    module: _import_times(module)
+    for module in ('graphnet.fully_connected_feed', 'tensorflow.compat.v1')
+  }
+  keras_cost = {
+    blocked: [_import_cpu(blocked) for _ in range(args.repeats)]
+    for blocked in (False, True)
+  }
+  return _whole_job_table(args, results, startups, imports, keras_cost)
+
+
+def _whole_job_table(args, results, startups, imports, keras_cost):
+  lines = [
+    f'## Whole job, {args.steps} steps ({datetime.date.today().isoformat()})',
+    '',
+    f'- CPU: {_cpu_model()}, {os.cpu_count()} cores; {args.repeats} runs '
+    'each, alternating graphnet, TF1, graphnet, TF1, ...; fresh log dirs.',
+    '',
+    '| contender | wall s (median) | min-max | CPU s (median) | to Step 0 s '
+    '| test precision | load (1/5/15 min) per run |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ]
+  medians = {}
+  for name, runs in results.items():
+    good = [r for r in runs if 'wall' in r]
+    if not good:
+      errors = '; '.join(r.get('error', '?') for r in runs)
+      lines.append(f'| {_JOB_TITLES[name]} | {errors} | | | | | |')
+      continue
+    walls = [r['wall'] for r in good]
+    medians[name] = {
+      key: statistics.median(r[key] for r in good)
+      for key in ('wall', 'cpu', 'first_step')
+    }
+    precisions = ', '.join(_fmt(r['test_precision'], '.4f') for r in good)
+    loads = '; '.join(r['load'] for r in good)
+    m = medians[name]
+    lines.append(
+      f'| {_JOB_TITLES[name]} | {m["wall"]:.2f} | {min(walls):.2f}-'
+      f'{max(walls):.2f} | {m["cpu"]:.2f} | {m["first_step"]:.2f} | '
+      f'{precisions} | {loads} |'
+    )
+  if len(medians) == 2:
+    g, t = medians['graphnet'], medians['tf1']
+    pairs = [
+      a['wall'] / b['wall']
+      for a, b in zip(results['graphnet'], results['tf1'], strict=True)
+      if 'wall' in a and 'wall' in b
+    ]
+    lines += [
+      '',
+      f'graphnet / TF1: wall {g["wall"] / t["wall"]:.2f}x (median of the '
+      f'run-pair ratios {statistics.median(pairs):.2f}x), CPU '
+      f'{g["cpu"] / t["cpu"]:.2f}x, start-up to Step 0 '
+      f'{g["first_step"] / t["first_step"]:.2f}x.',
+    ]
+  for name in ('graphnet', 'tf1'):
+    stages = _median_stages(startups[name])
+    lines += [
+      '',
+      f'Start-up of {_JOB_TITLES[name]} to its first Step line (median of '
+      f'{args.repeats} runs; wall from spawn, CPU of the process):',
+      '',
+      '| stage | wall s | CPU s |',
+      '|---|---:|---:|',
+    ]
+    lines += [f'| {st} | {wall:.3f} | {cpu:.3f} |' for st, wall, cpu in stages]
+    lines.append(
+      f'| total | {sum(st[1] for st in stages):.3f} | '
+      f'{sum(st[2] for st in stages):.3f} |'
+    )
+    errors = [r['error'] for r in startups[name] if 'error' in r]
+    if errors:
+      lines.append(f'\nerrors: {errors[0]}')
+  for module, found in imports.items():
+    parts = ', '.join(f'{k} {v:.2f} s' for k, v in found['parts'].items())
+    lines.append(
+      f'\n`python -X importtime -c "import {module}"`: '
+      f'{_fmt(found["total"], ".2f")} s (of which, where first imported: '
+      f"{parts}; graphnet modules' own code {found['graphnet_self']:.3f} s)."
+    )
+  normal, blocked = (
+    statistics.median(cpu for cpu, _ in keras_cost[b]) for b in (False, True)
+  )
+  loaded = keras_cost[True][0][1]
+  lines.append(
+    f'\nCPU seconds of `import tensorflow.compat.v1` (median of '
+    f"{args.repeats}): {normal:.2f} as is; {blocked:.2f} with TF's eager "
+    '`import keras.src.optimizers` made to fail (Keras then '
+    f'{"still" if loaded else "not"} loaded).'
+  )
+  return '\n'.join(lines)
 
 
 # ------------------------------------------------------------------ driver
@@ -599,9 +1041,19 @@ def main():
   parser.add_argument('--cap', type=float, default=120.0)
   parser.add_argument('--only', default=','.join(CONTENDERS))
   parser.add_argument('--data_dir', default=None)
+  parser.add_argument(
+    '--whole_job',
+    action='store_true',
+    help='Time whole processes: graphnet CLI vs the TF1 program.',
+  )
+  parser.add_argument(
+    '--repeats', type=int, default=3, help='--whole_job runs of each.'
+  )
   parser.add_argument('--worker', help=argparse.SUPPRESS)
   parser.add_argument('--target', action='store_true', help=argparse.SUPPRESS)
   args = parser.parse_args()
+  if args.steps is None and args.whole_job:
+    args.steps = 3000 if args.quick else 10000
   if args.steps is None:
     args.steps = 1000 if args.quick else 10000
   if args.warmup is None:
@@ -616,6 +1068,15 @@ def main():
     tmp = tempfile.mkdtemp(prefix='bench-mnist-')
     args.data_dir = tmp
   _data(args.data_dir)  # Copy the bundled files once.
+  if args.whole_job:
+    table = _whole_job(args)
+    print(table)
+    if args.out:
+      with open(args.out, 'w') as f:
+        f.write(table + '\n')
+    if tmp:
+      shutil.rmtree(tmp, ignore_errors=True)
+    return
   load = [_load()]
   r = _spawn('flops', args)
   bound = (r['by_lib'], r['best'], r['rate'], r['flops'])
