@@ -92,3 +92,14 @@ class DivergenceError(GraphnetError, RuntimeError):
 
 class ClusterError(GraphnetError, ValueError):
   """A distributed-training setting (hosts, job name, task) is invalid."""
+
+
+class PredictorClosedError(GraphnetError, RuntimeError):
+  """A closed `Predictor` was asked to predict."""
+
+
+class PredictionTimeoutError(GraphnetError, RuntimeError):
+  """A prediction run exceeded its deadline."""
+
+
+__all__ += ['PredictorClosedError', 'PredictionTimeoutError']
