@@ -274,17 +274,14 @@ def _declared_bytes(node):
   return size
 
 
-def _check_nodes(nodes, where, functions, allowed):
-  """Op types, calls and sizes of `nodes`; returns their declared bytes."""
-  total = 0
+def _check_ops(nodes, where, functions, allowed):
+  """Refuses op types off the allowlist and calls outside the library."""
   for node in nodes:
     if node.op in DANGEROUS_OPS:
       raise _refuse(node.op, node.name, where, 'is not allowed in inference')
     if node.op not in allowed and node.op not in functions:
       raise _refuse(node.op, node.name, where, 'is not an inference op')
     _check_calls(node, where, functions)
-    total += _declared_bytes(node)
-  return total
 
 
 def _reachable_functions(graph_def):
@@ -316,10 +313,13 @@ def check_graph_def(graph_def, allow=()):
   """
   allowed = ALLOWED_OPS | frozenset(allow)
   functions = {f.signature.name for f in graph_def.library.function}
-  total = _check_nodes(graph_def.node, '', functions, allowed)
-  for function in _reachable_functions(graph_def):
-    where = f' of function {function.signature.name!r}'
-    total += _check_nodes(function.node_def, where, functions, allowed)
+  places = [('', graph_def.node)] + [
+    (f' of function {f.signature.name!r}', f.node_def)
+    for f in _reachable_functions(graph_def)
+  ]
+  for where, nodes in places:
+    _check_ops(nodes, where, functions, allowed)
+  total = sum(_declared_bytes(n) for _, nodes in places for n in nodes)
   if total > MAX_TOTAL_BYTES:
     raise errors.UnsafeGraphError(
       f'the constants and variables of the inference graph hold {total} '
