@@ -284,11 +284,12 @@ def _check_ops(nodes, where, functions, allowed):
     _check_calls(node, where, functions)
 
 
-def _reachable_functions(graph_def):
-  """Library functions the nodes of `graph_def` call, transitively."""
-  library = {f.signature.name: f for f in graph_def.library.function}
+def _reachable_functions(graph_def, library=None):
+  """Functions of `library` (default: `graph_def`'s) its nodes call."""
+  library = library if library is not None else graph_def.library
+  library = {f.signature.name: f for f in library.function}
   seen = set()
-  stack = [n for n in graph_def.node]
+  stack = list(graph_def.node)
   while stack:
     node = stack.pop()
     for name in _called_functions(node) + [node.op]:
@@ -358,7 +359,7 @@ def _pruned(graph_def, roots):
       copy.device = ''
       # Colocation names may point at pruned nodes (the saver's, ...).
       copy.attr.pop('_class', None)
-  for function in _reachable_functions(out):
+  for function in _reachable_functions(out, graph_def.library):
     out.library.function.add().CopyFrom(function)
   return out
 
