@@ -19,7 +19,8 @@ imports the whole file. It keeps only what prediction needs and checks it:
 * `check_static_sizes` imports the subgraph (which runs nothing) with a
   batch of 1 and of 2 images: every tensor's shape must then be known,
   within the caps, and grow at most linearly with the batch (no `Fill`
-  bomb, no outer product of the input with itself);
+  bomb, no outer product of the input with itself); function calls are
+  refused there, since their insides have no static shapes;
 * anywhere in the file, ops that only a hostile graph needs (`WriteFile`,
   `PyFunc`, ...; not the checkpoint ops every saver writes, nor training
   loops) are refused outright, even where they would never run.
@@ -172,7 +173,6 @@ MAX_TENSOR_BYTES = 64 * 2**20
 MAX_TOTAL_BYTES = 512 * 2**20
 
 _ANYWHERE = frozenset(DANGEROUS_OPS) - CHECKPOINT_OPS - LOOP_OPS
-# Attributes holding the function a node calls.
 _TRUSTED = (
   ' Load only graphs you trust; if you trust this one, pass '
   'allow_unsafe=True (the --allow_unsafe flag) to load it without checks.'
@@ -449,14 +449,24 @@ def _static_bytes(graph_def, batch):
 def check_static_sizes(graph_def):
   """Imports an inference graph (nothing runs) and bounds its tensors.
 
-  With a batch of 1 image every tensor must have a known shape, hold at
-  most `MAX_TENSOR_BYTES`, and all together at most `MAX_TOTAL_BYTES`;
+  No node may call a library function (its tensors have no static
+  shapes). With a batch of 1 image every tensor must have a known shape,
+  hold at most `MAX_TENSOR_BYTES`, and all together at most `MAX_TOTAL_BYTES`;
   with a batch of 2 none may be more than twice as large, so memory grows
   at most linearly with the batch.
 
   Raises:
     UnsafeGraphError: naming the first tensor that breaks a bound.
   """
+  functions = {f.signature.name for f in graph_def.library.function}
+  for node in graph_def.node:
+    if node.op in functions or _called_functions(node):
+      # The tensors inside a function have no static shapes to bound.
+      raise errors.UnsafeGraphError(
+        f'node {node.name!r} (op {node.op}) calls a function of the graph '
+        'library; the sizes of its tensors are not known before running, '
+        f'so graphnet does not run functions in an inference graph.{_TRUSTED}'
+      )
   one = _static_bytes(graph_def, 1)
   two = _static_bytes(graph_def, 2)
   for name, size in one.items():

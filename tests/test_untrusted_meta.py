@@ -372,6 +372,11 @@ def _save_file(target):
   _save_v2(target, 'inner_save')
 
 
+def _harmless(target):
+  del target  # A function that touches nothing still hides its sizes.
+  tf.fill(tf.constant([2, 2]), 1.0)
+
+
 def _write_file_on(on):
   def attack(meta, s):
     def build():
@@ -441,6 +446,10 @@ _ATTACKS = {
   'function_calling_save_v2': (
     _function_calling(_save_file),
     'SaveV2.*function',
+  ),
+  'function_calling_fill': (
+    _function_calling(_harmless),
+    'calls a function',
   ),
   'write_file_on_restore': (_write_file_on(_RESTORE), 'WriteFile'),
   'write_file_on_predictions': (
