@@ -413,6 +413,8 @@ class Predictor:
       config: optional `tf.ConfigProto` of the session.
       batch_size: images per `session.run` (bounds memory for big inputs).
       timeout_secs: deadline of each `session.run` in seconds, or None.
+        A run waiting past it ends with `PredictionTimeoutError`; TF cannot
+        stop an op that is busy, which is why loops are refused.
 
     Returns:
       a `Predictor`.
@@ -512,6 +514,8 @@ class Predictor:
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
     """
     parts, n = self._run(self._predictions, images)
     return np.concatenate(parts) if n else np.zeros([0], np.int64)
@@ -527,6 +531,8 @@ class Predictor:
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
     """
     parts, n = self._run(self._probabilities, images)
     if not n:
