@@ -28,6 +28,8 @@ __all__ = [
   'DivergenceError',
   'ClusterError',
   'ClusterRuntimeError',
+  'PredictorClosedError',
+  'PredictionTimeoutError',
 ]
 
 
@@ -100,3 +102,11 @@ class ClusterRuntimeError(GraphnetError, RuntimeError):
 
   Also raised when a cluster piece is used out of order.
   """
+
+
+class PredictorClosedError(GraphnetError, RuntimeError):
+  """A closed `Predictor` was asked to predict."""
+
+
+class PredictionTimeoutError(GraphnetError, RuntimeError):
+  """A prediction run exceeded its deadline."""

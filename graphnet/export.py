@@ -24,8 +24,8 @@ FLAGS = flags.FLAGS
 
 cli.define_checkpoint_flags(
   'Directory whose latest checkpoint is exported.',
-  'Export even if the .meta graph holds ops unfit for inference. Only for '
-  'checkpoints you trust.',
+  'Trust the .meta file: restore it with its own saver and export its '
+  'graph unchecked. Only for checkpoints you trust.',
 )
 flags.DEFINE_string('frozen_graph', None, 'Write a frozen GraphDef here.')
 flags.DEFINE_string(

@@ -12,7 +12,10 @@ the model was trained with them) turned into constants:
   `[None]`. It loads with `tf.saved_model.load` in TF 2 and is listed by
   `saved_model_cli show --dir DIR --all`.
 
-The checkpoint's `.meta` graph is checked by `graph_safety` first.
+Nothing of the checkpoint's `.meta` file runs: both exports are built from
+`predictor.frozen_graph_def` (the pruned, checked inference subgraph with
+the checkpoint's weights as constants), and each checks what it wrote with
+the same `graph_safety` checks before it is put in place.
 
 Example:
     exporter.export_frozen_graph('/tmp/logs', '/tmp/mnist.pb')
@@ -25,9 +28,11 @@ import os
 import shutil
 
 import tensorflow.compat.v1 as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import graph_safety
 from graphnet import predictor
 
 __all__ = [
@@ -46,7 +51,8 @@ def frozen_graph_def(checkpoint, allow_unsafe=False):
 
   Args:
     checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
-    allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+    allow_unsafe: trust the `.meta` file: restore it with its own saver
+      and freeze that, unchecked (trusted files only).
 
   Returns:
     a `tf.GraphDef` pruned to `images` -> `logits`, `probabilities`,
@@ -54,15 +60,45 @@ def frozen_graph_def(checkpoint, allow_unsafe=False):
 
   Raises:
     CheckpointError: no checkpoint, or damaged checkpoint files.
-    UnsafeGraphError: the `.meta` graph holds refused ops.
+    UnsafeGraphError: the `.meta` graph holds refused ops or tensors.
   """
+  if not allow_unsafe:
+    return predictor.frozen_graph_def(checkpoint)[1]
   with predictor.Predictor.from_checkpoint(
-    checkpoint, allow_unsafe=allow_unsafe
+    checkpoint, allow_unsafe=True
   ) as model:
     graph_def = model.graph.as_graph_def()
     return tf.graph_util.convert_variables_to_constants(
       model.session, graph_def, list(contract.OUTPUTS)
     )
+
+
+def _saved_graph_def(export_dir):
+  """The `GraphDef` of the one MetaGraph of a SavedModel directory."""
+  saved = saved_model_pb2.SavedModel()
+  with open(os.path.join(export_dir, 'saved_model.pb'), 'rb') as f:
+    saved.ParseFromString(f.read())
+  (meta_graph,) = saved.meta_graphs
+  return meta_graph.graph_def
+
+
+def _check_written(path, graph_def):
+  """Checks an export's own output; removes it and raises if refused.
+
+  Raises:
+    UnsafeGraphError: the written graph holds an op or tensor the
+      `graph_safety` checks refuse (then `path` is deleted).
+  """
+  try:
+    graph_safety.check_file_graph_def(graph_def)
+    graph_safety.check_graph_def(graph_def)
+    graph_safety.check_static_sizes(graph_def)
+  except errors.UnsafeGraphError:
+    if os.path.isdir(path):
+      shutil.rmtree(path, ignore_errors=True)
+    else:
+      os.remove(path)
+    raise
 
 
 def _check_destination(path, what):
@@ -95,6 +131,11 @@ def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
   tmp = out_path + '.tmp'
   with open(tmp, 'wb') as f:
     f.write(graph_def.SerializeToString())
+  if not allow_unsafe:
+    written = tf.GraphDef()
+    with open(tmp, 'rb') as f:
+      written.ParseFromString(f.read())
+    _check_written(tmp, written)
   os.replace(tmp, out_path)
   return graph_def
 
@@ -143,4 +184,6 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
         strip_default_attrs=True,
       )
     builder.save()
+  if not allow_unsafe:
+    _check_written(tmp_dir, _saved_graph_def(tmp_dir))
   os.replace(tmp_dir, export_dir)

@@ -1,115 +1,132 @@
-"""Refuses `.meta` graphs that could do more than compute predictions.
+"""Cuts a `.meta` graph down to its checked inference subgraph.
 
 A `.meta` file is a program: `tf.train.import_meta_graph` followed by
-`saver.restore` runs whatever ops the file wires into the restore op, and
-a graph may hold ops that write or delete files, read secrets, call back
-into Python or open sockets. The checks here read the `GraphDef` protocol
-buffer only, before anything is imported into a graph or run:
+`saver.restore` runs whatever ops the file wires into its restore op, and
+any op hung on a fetched tensor by a control edge runs with it. graphnet
+therefore never runs the file's saver (`saver_def` is ignored) and never
+imports the whole file. It keeps only what prediction needs and checks it:
 
-* every node's op type, in the graph and in every function of its
-  library, must be on an allowlist of the ops graphnet's own graphs and
-  common inference graphs use (`ALLOWED_OPS`), or be a call of a function
-  in the library (whose body is checked too);
-* every function named by a node attribute (the branches of `If`, the
-  body of `While`, the callee of `PartitionedCall`) must be in the library,
-  since TF would otherwise instantiate an op of that name;
-* checkpoint ops (`SaveV2`, `RestoreV2`, ...) are accepted only inside the
-  name scope of the saver the `MetaGraphDef` declares (`save/` for
-  `tf.train.Saver`), only reading or writing the file the caller feeds
-  through the saver's filename tensor, and the restore op must not reach
-  any op that writes.
+* `inference_graph_def` prunes the `GraphDef` to the nodes `logits`,
+  `probabilities` and `predictions` depend on (data and control inputs),
+  with the variables they read and the library functions they call;
+* every op of that subgraph, and of every function it calls, must be on
+  the inference allowlist `ALLOWED_OPS` (or a variable op, before the
+  variables are frozen into constants); ops of `DANGEROUS_OPS` (file,
+  checkpoint, Python, network, loop ops) are refused with the reason,
+  whatever their name or scope;
+* constants and variables are refused above `MAX_TENSOR_BYTES` each and
+  `MAX_TOTAL_BYTES` in all, from their declared shape and dtype;
+* `check_static_sizes` imports the subgraph (which runs nothing) with a
+  batch of 1 and of 2 images: every tensor's shape must then be known,
+  within the caps, and grow at most linearly with the batch (no `Fill`
+  bomb, no outer product of the input with itself); function calls are
+  refused there, since their insides have no static shapes;
+* anywhere in the file, ops that only a hostile graph needs (`WriteFile`,
+  `PyFunc`, ...; not the checkpoint ops every saver writes, nor training
+  loops) are refused outright, even where they would never run.
 
 Anything else raises `errors.UnsafeGraphError` naming the op type and node.
+The caller then replaces the variables by constants read from the
+checkpoint it named (see `predictor.frozen_graph_def`).
 
 Example:
-    meta = tf.MetaGraphDef()
-    meta.ParseFromString(open(prefix + '.meta', 'rb').read())
-    graph_safety.check_meta_graph_def(meta)  # raises UnsafeGraphError
-    saver = tf.train.import_meta_graph(meta, clear_devices=True)
+    meta = predictor.read_meta_graph(prefix)
+    graph_def = graph_safety.inference_graph_def(meta)  # UnsafeGraphError
 """
 
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from graphnet import contract
 from graphnet import errors
 
 __all__ = [
   'ALLOWED_OPS',
-  'SAVER_OPS',
+  'VARIABLE_OPS',
+  'CHECKPOINT_OPS',
+  'LOOP_OPS',
   'DANGEROUS_OPS',
+  'MAX_TENSOR_BYTES',
+  'MAX_TOTAL_BYTES',
   'check_graph_def',
+  'check_static_sizes',
+  'check_file_graph_def',
+  'inference_graph_def',
   'check_meta_graph_def',
 ]
 
-# Op types of graphnet's graphs (every optimizer, schedule, moving
-# averages, summaries, evaluation), of a small conv net, of in-memory
-# tf.data input pipelines, and of common inference graphs. None of them
-# touches files, processes, the network or Python.
+# Pure tensor math on the inputs, constants and variables: what the
+# inference paths of graphnet's models (MLP, conv net, dropout with a
+# `keep_prob` default, moving averages) and common classifiers use. None
+# touches files, processes, the network or Python, and none loops.
 ALLOWED_OPS = frozenset(
   """
-  Abs Add AddN AddV2 All Any ApproximateEqual ArgMax ArgMin Assert Assign
-  AssignAdd AssignAddVariableOp AssignSub AssignSubVariableOp
-  AssignVariableOp AvgPool AvgPoolGrad BatchMatMul BatchMatMulV2
-  BatchMatMulV3 BiasAdd BiasAddGrad BiasAddV1 BroadcastArgs
-  BroadcastGradientArgs
-  BroadcastTo Cast Ceil CheckNumerics ClipByValue Concat ConcatOffset
-  ConcatV2 Const Conv2D Conv2DBackpropFilter Conv2DBackpropInput
-  DepthwiseConv2dNative DepthwiseConv2dNativeBackpropFilter
-  DepthwiseConv2dNativeBackpropInput DivNoNan Elu EluGrad Enter Equal Erf
-  Exit Exp ExpandDims Fill Floor FloorDiv FloorMod FusedBatchNorm
-  FusedBatchNormGrad FusedBatchNormGradV3 FusedBatchNormV3 GatherNd
-  GatherV2 Greater GreaterEqual Identity IdentityN If InTopK InTopKV2
-  IsFinite IsInf IsNan IsVariableInitialized L2Loss LeakyRelu
-  LeakyReluGrad Less LessEqual Log Log1p LogSoftmax LogicalAnd LogicalNot
-  LogicalOr LoopCond MatMul Max MaxPool MaxPoolGrad MaxPoolV2 Maximum Mean
-  Merge MergeSummary Min Minimum Mod Mul Neg NextIteration NoOp NotEqual
-  OneHot OnesLike Pack Pad PadV2 PartitionedCall Placeholder
-  PlaceholderWithDefault Pow
-  PreventGradient Prod RandomShuffle RandomStandardNormal RandomUniform
-  RandomUniformInt Range Rank ReadVariableOp RealDiv Reciprocal Relu Relu6
-  Relu6Grad ReluGrad Reshape ResourceApplyAdadelta ResourceApplyAdagrad
-  ResourceApplyAdagradV2 ResourceApplyAdam ResourceApplyFtrl
-  ResourceApplyGradientDescent ResourceApplyMomentum ResourceApplyRMSProp
-  ResourceApplyCenteredRMSProp ResourceGather ResourceScatterAdd Round
-  Rsqrt RsqrtGrad ScalarSummary Select SelectV2 Selu SeluGrad Shape ShapeN
-  Sigmoid SigmoidGrad Sign Size Slice Snapshot Softmax
-  SoftmaxCrossEntropyWithLogits Softplus SoftplusGrad
-  SparseSoftmaxCrossEntropyWithLogits Split SplitV Sqrt SqrtGrad Square
+  Abs Add AddN AddV2 All Any ArgMax ArgMin Assert AvgPool BatchMatMul
+  BatchMatMulV2 BatchMatMulV3 BiasAdd BiasAddV1 BroadcastArgs BroadcastTo
+  Cast Ceil CheckNumerics ClipByValue Concat ConcatV2 Const Conv2D
+  DepthwiseConv2dNative DivNoNan Elu Equal Erf Exp ExpandDims Fill Floor
+  FloorDiv FloorMod FusedBatchNorm FusedBatchNormV3 GatherNd GatherV2
+  Greater GreaterEqual Identity IdentityN If IsFinite IsInf IsNan
+  LeakyRelu Less LessEqual Log Log1p LogSoftmax LogicalAnd LogicalNot
+  LogicalOr MatMul Max MaxPool MaxPoolV2 Maximum Mean Merge Min Minimum
+  Mod Mul Neg NoOp NotEqual OneHot OnesLike Pack Pad PadV2
+  PartitionedCall Placeholder PlaceholderWithDefault Pow PreventGradient
+  Prod RandomStandardNormal RandomUniform Range Rank RealDiv Reciprocal
+  Relu Relu6 Reshape Round Rsqrt Select SelectV2 Selu Shape ShapeN Sigmoid
+  Sign Size Slice Snapshot Softmax Softplus Split SplitV Sqrt Square
   SquaredDifference Squeeze StatefulPartitionedCall StatelessIf
-  StatelessRandomNormal
-  StatelessRandomUniform StatelessWhile StopGradient StridedSlice
-  StridedSliceGrad Sub Sum Switch Tanh TanhGrad Tile TopKV2 Transpose
-  TruncatedNormal Unpack VarHandleOp VarIsInitializedOp Variable
-  VariableV2 Where While ZerosLike
-  HistogramSummary ImageSummary TensorSummary TensorSummaryV2
-  ApplyAdagrad ApplyAdam ApplyGradientDescent ApplyMomentum ApplyRMSProp
-  TensorSliceDataset TensorDataset ShuffleDataset ShuffleDatasetV2
-  ShuffleDatasetV3 RepeatDataset BatchDataset BatchDatasetV2 MapDataset
-  ParallelMapDataset ParallelMapDatasetV2 PrefetchDataset TakeDataset
-  SkipDataset RangeDataset ModelDataset OptimizeDataset OptimizeDatasetV2
-  AnonymousIteratorV2 AnonymousIteratorV3 DeleteIterator Iterator
-  IteratorV2 IteratorGetNext IteratorToStringHandle MakeIterator
-  OneShotIterator
+  StatelessRandomNormal StatelessRandomUniform StopGradient StridedSlice
+  Sub Sum Switch Tanh Tile TopKV2 Transpose TruncatedNormal Unpack Where
+  ZerosLike
   """.split()
 )
 
-# Checkpoint ops: legitimate only as the saver's own save/restore ops.
-SAVER_OPS = frozenset(
+# Ops that read a variable. Accepted in the pruned subgraph only until the
+# variables are replaced by constants read from the named checkpoint.
+VARIABLE_OPS = frozenset(['VarHandleOp', 'ReadVariableOp', 'VariableV2'])
+
+# Ops every `tf.train.Saver` writes into a `.meta` file. graphnet never
+# runs the saver, so they are tolerated outside the inference subgraph
+# (and refused inside it, as every op of `DANGEROUS_OPS`).
+CHECKPOINT_OPS = frozenset(
   """
   Save SaveSlices SaveV2 Restore RestoreSlice RestoreV2 MergeV2Checkpoints
   ShardedFilename ShardedFilespec StringJoin
   """.split()
 )
-# The saver ops that write or delete files.
-_WRITING_SAVER_OPS = frozenset(
-  ['Save', 'SaveSlices', 'SaveV2', 'MergeV2Checkpoints']
-)
-# Checkpoint ops whose first input is the path they read or write.
-_PATH_SAVER_OPS = frozenset(
-  ['Save', 'SaveSlices', 'SaveV2', 'Restore', 'RestoreSlice', 'RestoreV2']
+
+# Control-flow loops: a loop need not end. graphnet's inference graphs have
+# none (the resident input pipeline's training loop lies outside them).
+LOOP_OPS = frozenset(
+  """
+  While StatelessWhile Enter RefEnter Exit RefExit NextIteration
+  RefNextIteration LoopCond
+  """.split()
 )
 
-# Ops a hostile graph would use, with why they are refused. Not needed for
-# the check itself (the allowlist already refuses them) but they make the
-# message say what the op could do.
+# Ops a hostile graph would use, with what they could do. Refused in the
+# inference subgraph; those outside CHECKPOINT_OPS and LOOP_OPS are refused
+# anywhere in the file.
 DANGEROUS_OPS = {
+  'Save': 'writes a checkpoint file to any path',
+  'SaveSlices': 'writes a checkpoint file to any path',
+  'SaveV2': 'writes checkpoint files to any path',
+  'MergeV2Checkpoints': 'moves and deletes checkpoint files',
+  'Restore': 'reads a checkpoint file from any path',
+  'RestoreSlice': 'reads a checkpoint file from any path',
+  'RestoreV2': 'reads checkpoint files from any path',
+  'ShardedFilename': 'builds checkpoint file paths',
+  'ShardedFilespec': 'builds checkpoint file paths',
+  'StringJoin': 'builds file paths from strings',
+  'While': 'loops, possibly forever',
+  'StatelessWhile': 'loops, possibly forever',
+  'Enter': 'enters a loop that may never end',
+  'RefEnter': 'enters a loop that may never end',
+  'Exit': 'leaves a loop that may never end',
+  'RefExit': 'leaves a loop that may never end',
+  'NextIteration': 'loops, possibly forever',
+  'RefNextIteration': 'loops, possibly forever',
+  'LoopCond': 'loops, possibly forever',
   'WriteFile': 'writes a file',
   'ReadFile': 'reads a file',
   'MatchingFiles': 'lists files',
@@ -120,187 +137,348 @@ DANGEROUS_OPS = {
   'EagerPyFunc': 'runs Python code',
   'DebugIdentity': 'sends tensors to a debug URL',
   'DebugIdentityV2': 'writes tensors to a debug directory',
+  'DebugIdentityV3': 'sends tensors to a debug URL',
   'PrintV2': 'writes to a file or stream',
   'Print': 'writes to the log',
   'WriteSummary': 'writes an events file',
+  'WriteScalarSummary': 'writes an events file',
+  'WriteRawProtoSummary': 'writes an events file',
   'CreateSummaryFileWriter': 'opens an events file',
+  'SummaryWriter': 'opens an events file',
+  'FlushSummaryWriter': 'writes an events file',
   'TFRecordDataset': 'reads files',
+  'TFRecordDatasetV2': 'reads files',
   'TextLineDataset': 'reads files',
   'FixedLengthRecordDataset': 'reads files',
   'SaveDataset': 'writes files',
+  'SaveDatasetV2': 'writes files',
+  'LoadDataset': 'reads files',
   'SnapshotDataset': 'writes files',
+  'SnapshotDatasetV2': 'writes files',
+  'ReaderReadV2': 'reads files',
+  'WholeFileReaderV2': 'reads files',
+  'LoadAndRemapMatrix': 'reads a checkpoint file',
   'Recv': 'receives tensors from another device or process',
   'Send': 'sends tensors to another device or process',
   '_Recv': 'receives tensors from another device or process',
   '_Send': 'sends tensors to another device or process',
   'CollectiveReduce': 'talks to other processes',
+  'CollectiveReduceV2': 'talks to other processes',
   'RemoteCall': 'runs a function on another process',
-  'ReaderReadV2': 'reads files',
-  'WholeFileReaderV2': 'reads files',
-  'LoadAndRemapMatrix': 'reads a checkpoint file',
-  'Save': 'writes a file',
-  'SaveV2': 'writes a file',
-  'MergeV2Checkpoints': 'writes and deletes files',
-  'RestoreV2': 'reads a file',
 }
 
+# Largest constant, variable or statically known tensor (per image), and
+# the sum of them all, in bytes.
+MAX_TENSOR_BYTES = 64 * 2**20
+MAX_TOTAL_BYTES = 512 * 2**20
 
-def _node_name(tensor_or_op_name):
+_ANYWHERE = frozenset(DANGEROUS_OPS) - CHECKPOINT_OPS - LOOP_OPS
+_TRUSTED = (
+  ' Load only graphs you trust; if you trust this one, pass '
+  'allow_unsafe=True (the --allow_unsafe flag) to load it without checks.'
+)
+
+
+def _node_name(input_name):
   """'scope/op:0' or '^scope/op' -> 'scope/op'."""
-  return tensor_or_op_name.lstrip('^').split(':')[0]
-
-
-def _scope_of(name):
-  """'save/restore_all' -> 'save/'; a name without a scope -> None."""
-  name = _node_name(name)
-  if '/' not in name:
-    return None
-  return name.rsplit('/', 1)[0] + '/'
+  return input_name.lstrip('^').split(':')[0]
 
 
 def _refuse(op_type, node, where, why):
   reason = f' ({DANGEROUS_OPS[op_type]})' if op_type in DANGEROUS_OPS else ''
-  raise _unsafe(
-    f'op {op_type}{reason} in node {node!r}{where} {why}. Load only graphs '
-    'you trust; if you trust this one, pass allow_unsafe=True (the '
-    '--allow_unsafe flag) to load it without this check.'
+  return errors.UnsafeGraphError(
+    f'op {op_type}{reason} in node {node!r}{where} {why}.{_TRUSTED}'
   )
 
 
-def _unsafe(message):
-  return errors.UnsafeGraphError(message)
-
-
-def _check_func_attrs(node, where, functions):
-  """Refuses attributes naming a function that is not in the library."""
-  for key, value in node.attr.items():
-    names = []
+def _called_functions(node):
+  """Names of the functions a node's attributes call (If, While, calls)."""
+  names = []
+  for value in node.attr.values():
     if value.HasField('func'):
       names.append(value.func.name)
     if value.HasField('list'):
       names.extend(f.name for f in value.list.func)
-    for name in names:
-      if name and name not in functions:
-        raise _unsafe(
-          f'node {node.name!r}{where} (op {node.op}) attribute {key!r} calls '
-          f'{name!r}, which is not a function of the graph library; TF '
-          'would run the op of that name. Load only graphs you trust; if '
-          'you trust this one, pass allow_unsafe=True.'
-        )
+  return [name for name in names if name]
 
 
-def _check_nodes(nodes, where, functions, allowed, saver_scope):
-  """Checks op types and function attributes of `nodes`."""
-  for node in nodes:
-    op = node.op
-    if op in SAVER_OPS:
-      if saver_scope is None or not node.name.startswith(saver_scope):
-        scope = f'{saver_scope!r}' if saver_scope else 'none declared'
-        _refuse(
-          op,
-          node.name,
-          where,
-          f'is a checkpoint op outside the saver scope ({scope})',
-        )
-    elif op not in allowed and op not in functions:
-      _refuse(op, node.name, where, 'is not allowed in an inference graph')
-    _check_func_attrs(node, where, functions)
-
-
-def check_graph_def(graph_def, allow=(), saver_scope=None):
-  """Checks every op of `graph_def` and of its function library.
-
-  Args:
-    graph_def: a `tf.GraphDef` protocol buffer (nothing is imported).
-    allow: extra op types to accept besides `ALLOWED_OPS`.
-    saver_scope: name scope (ending in '/') whose nodes may be checkpoint
-      ops (`SAVER_OPS`); None accepts checkpoint ops nowhere.
-
-  Raises:
-    UnsafeGraphError: naming the first refused op type and node.
-  """
-  allowed = ALLOWED_OPS | frozenset(allow)
-  functions = {f.signature.name for f in graph_def.library.function}
-  _check_nodes(graph_def.node, '', functions, allowed, saver_scope)
-  for function in graph_def.library.function:
-    where = f' of function {function.signature.name!r}'
-    # Checkpoint ops have no business inside a function.
-    _check_nodes(function.node_def, where, functions, allowed, None)
-
-
-def _closure(by_name, roots, data_only=False):
-  """Names of the nodes `roots` depend on (data and control inputs)."""
-  seen = set()
-  stack = [_node_name(r) for r in roots]
-  while stack:
-    name = stack.pop()
-    if name in seen or name not in by_name:
-      continue
-    seen.add(name)
-    for inp in by_name[name].input:
-      if data_only and inp.startswith('^'):
-        continue
-      stack.append(_node_name(inp))
-  return seen
-
-
-def _check_saver(graph_def, saver_def):
-  """Checks that the saver's ops only use the file fed at run time."""
-  by_name = {node.name: node for node in graph_def.node}
-  filename = _node_name(saver_def.filename_tensor_name)
-  if filename not in by_name:
-    raise _unsafe(
-      f'the saver declares filename tensor {saver_def.filename_tensor_name!r}'
-      ', which is not in the graph; the .meta file is damaged or crafted.'
-    )
-  for node in graph_def.node:
-    if node.op in _PATH_SAVER_OPS:
-      # The path must come from the filename the caller feeds, not from a
-      # constant chosen by whoever wrote the file.
-      path_inputs = _closure(by_name, node.input[:1], data_only=True)
-      if filename not in path_inputs:
-        _refuse(
-          node.op,
-          node.name,
-          '',
-          f'uses a path that does not come from the saver filename tensor '
-          f'{saver_def.filename_tensor_name!r}',
-        )
-  restore = _node_name(saver_def.restore_op_name)
-  if restore not in by_name:
-    raise _unsafe(
-      f'the saver declares restore op {saver_def.restore_op_name!r}, which '
-      'is not in the graph; the .meta file is damaged or crafted.'
-    )
-  for name in sorted(_closure(by_name, [restore])):
-    if by_name[name].op in _WRITING_SAVER_OPS:
-      _refuse(
-        by_name[name].op,
-        name,
-        '',
-        f'would run when the checkpoint is restored (restore op {restore!r})',
+def _check_calls(node, where, functions):
+  for name in _called_functions(node):
+    if name not in functions:
+      raise errors.UnsafeGraphError(
+        f'node {node.name!r}{where} (op {node.op}) calls {name!r}, which is '
+        'not a function of the graph library; TF would run the op of that '
+        f'name.{_TRUSTED}'
       )
 
 
-def check_meta_graph_def(meta_graph_def, allow=()):
-  """Checks a `MetaGraphDef` before it is imported or restored.
+def check_file_graph_def(graph_def):
+  """Refuses a file holding an op only a hostile graph needs, anywhere.
 
-  Checkpoint ops are accepted only under the name scope of the declared
-  saver (`saver_def.restore_op_name`, e.g. `save/`), only with paths
-  derived from the saver's filename tensor, and the restore op must not
-  depend on an op that writes files.
-
-  Args:
-    meta_graph_def: a `tf.MetaGraphDef` protocol buffer.
-    allow: extra op types to accept besides `ALLOWED_OPS`.
+  Checkpoint ops and training loops are tolerated here (every saver and
+  the resident input pipeline make them; graphnet never runs them).
 
   Raises:
-    UnsafeGraphError: naming the refused op type and node.
+    UnsafeGraphError: naming the first refused op and node.
   """
-  saver_def = meta_graph_def.saver_def
-  has_saver = meta_graph_def.HasField('saver_def')
-  saver_scope = _scope_of(saver_def.restore_op_name) if has_saver else None
-  graph_def = meta_graph_def.graph_def
-  check_graph_def(graph_def, allow=allow, saver_scope=saver_scope)
-  if has_saver:
-    _check_saver(graph_def, saver_def)
+  functions = {f.signature.name: f for f in graph_def.library.function}
+  places = [('', graph_def.node)] + [
+    (f' of function {name!r}', f.node_def) for name, f in functions.items()
+  ]
+  for where, nodes in places:
+    for node in nodes:
+      if node.op in _ANYWHERE:
+        raise _refuse(node.op, node.name, where, 'is never needed by a model')
+      _check_calls(node, where, functions)
+
+
+def _dtype_size(dtype_enum, what):
+  dtype = tf.as_dtype(dtype_enum)
+  if dtype in (tf.string, tf.resource, tf.variant) or dtype.is_quantized:
+    raise errors.UnsafeGraphError(
+      f'{what} has dtype {dtype.name}; an inference graph computes on '
+      f'numbers only.{_TRUSTED}'
+    )
+  return dtype.size
+
+
+def _declared_bytes(node):
+  """Bytes of a Const's value or a variable's declared shape, else 0."""
+  if node.op == 'Const':
+    proto = node.attr['value'].tensor
+    dims = [d.size for d in proto.tensor_shape.dim]
+    dtype = proto.dtype
+  elif node.op in ('VarHandleOp', 'VariableV2'):
+    shape = node.attr['shape'].shape
+    if shape.unknown_rank or any(d.size < 0 for d in shape.dim):
+      raise errors.UnsafeGraphError(
+        f'variable {node.name!r} has no fully known shape; graphnet '
+        f'restores only variables of a declared shape.{_TRUSTED}'
+      )
+    dims = [d.size for d in shape.dim]
+    dtype = node.attr['dtype'].type
+  else:
+    return 0
+  if any(d < 0 for d in dims):
+    raise errors.UnsafeGraphError(
+      f'constant {node.name!r} has a negative dimension {dims}.{_TRUSTED}'
+    )
+  count = int(np.prod(dims, dtype=object))
+  size = count * _dtype_size(dtype, f'{node.op} {node.name!r}')
+  if size > MAX_TENSOR_BYTES:
+    raise errors.UnsafeGraphError(
+      f'{node.op} {node.name!r} of shape {dims} holds {size} bytes, more '
+      f'than the {MAX_TENSOR_BYTES} bytes graphnet accepts per tensor; a '
+      f'file can declare it in a few bytes to exhaust memory.{_TRUSTED}'
+    )
+  return size
+
+
+def _check_ops(nodes, where, functions, allowed):
+  """Refuses op types off the allowlist and calls outside the library."""
+  for node in nodes:
+    if node.op in DANGEROUS_OPS:
+      raise _refuse(node.op, node.name, where, 'is not allowed in inference')
+    if node.op not in allowed and node.op not in functions:
+      raise _refuse(node.op, node.name, where, 'is not an inference op')
+    _check_calls(node, where, functions)
+
+
+def _reachable_functions(graph_def, library=None):
+  """Functions of `library` (default: `graph_def`'s) its nodes call."""
+  library = library if library is not None else graph_def.library
+  library = {f.signature.name: f for f in library.function}
+  seen = set()
+  stack = list(graph_def.node)
+  while stack:
+    node = stack.pop()
+    for name in _called_functions(node) + [node.op]:
+      if name in library and name not in seen:
+        seen.add(name)
+        stack.extend(library[name].node_def)
+  return [library[name] for name in sorted(seen)]
+
+
+def check_graph_def(graph_def, allow=()):
+  """Checks every node of an inference `graph_def` and what it calls.
+
+  Args:
+    graph_def: a `tf.GraphDef` holding only what prediction runs (nothing
+      is imported).
+    allow: extra op types to accept besides `ALLOWED_OPS` (never those of
+      `DANGEROUS_OPS`).
+
+  Raises:
+    UnsafeGraphError: naming the first refused op type and node, or a
+      constant above `MAX_TENSOR_BYTES` (or all above `MAX_TOTAL_BYTES`).
+  """
+  allowed = ALLOWED_OPS | frozenset(allow)
+  functions = {f.signature.name for f in graph_def.library.function}
+  places = [('', graph_def.node)] + [
+    (f' of function {f.signature.name!r}', f.node_def)
+    for f in _reachable_functions(graph_def)
+  ]
+  for where, nodes in places:
+    _check_ops(nodes, where, functions, allowed)
+  total = sum(_declared_bytes(n) for _, nodes in places for n in nodes)
+  if total > MAX_TOTAL_BYTES:
+    raise errors.UnsafeGraphError(
+      f'the constants and variables of the inference graph hold {total} '
+      f'bytes, more than the {MAX_TOTAL_BYTES} graphnet accepts.{_TRUSTED}'
+    )
+
+
+def _closure(graph_def, roots):
+  """Names of the nodes `roots` depend on through data or control inputs."""
+  by_name = {node.name: node for node in graph_def.node}
+  seen = set()
+  stack = list(roots)
+  while stack:
+    name = _node_name(stack.pop())
+    if name in seen:
+      continue
+    if name not in by_name:
+      raise errors.UnsafeGraphError(
+        f'node {name!r} is an input in the graph but is not defined; the '
+        f'.meta file is damaged or crafted.{_TRUSTED}'
+      )
+    seen.add(name)
+    stack.extend(by_name[name].input)
+  return seen
+
+
+def _pruned(graph_def, roots):
+  """`graph_def` cut to the closure of `roots`, without devices."""
+  keep = _closure(graph_def, roots)
+  out = tf.GraphDef()
+  out.versions.CopyFrom(graph_def.versions)
+  for node in graph_def.node:
+    if node.name in keep:
+      copy = out.node.add()
+      copy.CopyFrom(node)
+      copy.device = ''
+      # Colocation names may point at pruned nodes (the saver's, ...).
+      copy.attr.pop('_class', None)
+  for function in _reachable_functions(out, graph_def.library):
+    out.library.function.add().CopyFrom(function)
+  return out
+
+
+def inference_graph_def(meta_graph_def, allow=()):
+  """The checked subgraph computing the contract's outputs from `images`.
+
+  Args:
+    meta_graph_def: a `tf.MetaGraphDef` (its `saver_def` is ignored) or a
+      `tf.GraphDef`.
+    allow: extra op types to accept besides `ALLOWED_OPS`.
+
+  Returns:
+    a new `tf.GraphDef`: the nodes `logits`, `probabilities`, `predictions`
+    depend on (variables still as `VARIABLE_OPS`) and the functions they
+    call.
+
+  Raises:
+    UnsafeGraphError: the file holds a refused op anywhere, or the
+      subgraph holds an op, constant or variable refused by
+      `check_graph_def`.
+  """
+  graph_def = getattr(meta_graph_def, 'graph_def', meta_graph_def)
+  check_file_graph_def(graph_def)
+  pruned = _pruned(graph_def, contract.OUTPUTS)
+  check_graph_def(pruned, allow=VARIABLE_OPS | frozenset(allow))
+  return pruned
+
+
+def check_meta_graph_def(meta_graph_def, allow=()):
+  """Checks a `MetaGraphDef` before any of it is imported or run.
+
+  Same as `inference_graph_def`; kept for callers of earlier versions.
+
+  Returns:
+    the pruned inference `tf.GraphDef`.
+  """
+  return inference_graph_def(meta_graph_def, allow=allow)
+
+
+def _with_batch(graph_def, batch):
+  """A copy of `graph_def` whose `images` placeholder holds `batch` rows."""
+  out = tf.GraphDef()
+  out.CopyFrom(graph_def)
+  (images,) = [n for n in out.node if n.name == contract.IMAGES]
+  if images.op != 'Placeholder' or images.attr['dtype'].type != tf.float32:
+    raise errors.UnsafeGraphError(
+      f'node {contract.IMAGES!r} is a {images.op} of '
+      f'{tf.as_dtype(images.attr["dtype"].type).name}; the graphnet '
+      f'contract expects a float32 Placeholder.{_TRUSTED}'
+    )
+  shape = images.attr['shape'].shape
+  shape.unknown_rank = False
+  del shape.dim[:]
+  shape.dim.add(size=batch)
+  shape.dim.add(size=contract.IMAGE_PIXELS)
+  return out
+
+
+def _static_bytes(graph_def, batch):
+  """{tensor name: bytes} of every output once imported with `batch`."""
+  graph = tf.Graph()
+  with graph.as_default():
+    try:
+      tf.import_graph_def(_with_batch(graph_def, batch), name='')
+    except ValueError as e:
+      raise errors.UnsafeGraphError(
+        f'the inference graph does not import: {str(e).splitlines()[0]}'
+      ) from e
+  sizes = {}
+  for op in graph.get_operations():
+    for out in op.outputs:
+      if out.dtype in (tf.resource, tf.variant):
+        continue
+      if not out.shape.is_fully_defined():
+        raise errors.UnsafeGraphError(
+          f'tensor {out.name} (op {op.type}) has shape {out.shape} for a '
+          f'batch of {batch} images; its size would only be known while '
+          f'running, so it could exhaust memory.{_TRUSTED}'
+        )
+      what = f'tensor {out.name} (op {op.type})'
+      count = int(np.prod(out.shape.as_list(), dtype=object))
+      sizes[out.name] = count * _dtype_size(out.dtype.as_datatype_enum, what)
+  return sizes
+
+
+def check_static_sizes(graph_def):
+  """Imports an inference graph (nothing runs) and bounds its tensors.
+
+  No node may call a library function (its tensors have no static
+  shapes). With a batch of 1 image every tensor must have a known shape,
+  hold at most `MAX_TENSOR_BYTES`, and all together at most `MAX_TOTAL_BYTES`;
+  with a batch of 2 none may be more than twice as large, so memory grows
+  at most linearly with the batch.
+
+  Raises:
+    UnsafeGraphError: naming the first tensor that breaks a bound.
+  """
+  functions = {f.signature.name for f in graph_def.library.function}
+  for node in graph_def.node:
+    if node.op in functions or _called_functions(node):
+      # The tensors inside a function have no static shapes to bound.
+      raise errors.UnsafeGraphError(
+        f'node {node.name!r} (op {node.op}) calls a function of the graph '
+        'library; the sizes of its tensors are not known before running, '
+        f'so graphnet does not run functions in an inference graph.{_TRUSTED}'
+      )
+  one = _static_bytes(graph_def, 1)
+  two = _static_bytes(graph_def, 2)
+  for name, size in one.items():
+    if size > MAX_TENSOR_BYTES or two[name] > 2 * max(size, 1):
+      raise errors.UnsafeGraphError(
+        f'tensor {name} holds {size} bytes for one image and {two[name]} '
+        f'for two; graphnet accepts at most {MAX_TENSOR_BYTES} bytes per '
+        f'image, growing linearly with the batch.{_TRUSTED}'
+      )
+  if sum(one.values()) > MAX_TOTAL_BYTES:
+    raise errors.UnsafeGraphError(
+      f'the tensors of the inference graph hold {sum(one.values())} bytes '
+      f'for one image, more than the {MAX_TOTAL_BYTES} graphnet '
+      f'accepts.{_TRUSTED}'
+    )

@@ -1,13 +1,16 @@
 """Restores a trained graphnet checkpoint and classifies images with it.
 
 `Predictor.from_checkpoint(log_dir)` reads the latest checkpoint's `.meta`
-graph, refuses it if it holds ops unfit for inference
-(`graph_safety.check_meta_graph_def`), imports it into a graph and session
-of its own (never the caller's default graph, so several predictors live
-side by side in one process, in eager or graph mode) and restores the
-weights. Predictions use the graph's `probabilities` and `predictions`
-tensors, i.e. the moving averages of the weights when the model was
-trained with them.
+graph without running any of it: `frozen_graph_def` prunes it to the
+inference subgraph, refuses it if it holds ops or tensors unfit for
+inference (`graph_safety`), and replaces the variables by constants read
+from exactly the named checkpoint (the file's own saver never runs). The
+result is imported into a graph and session of its own (never the
+caller's default graph, so several predictors live side by side in one
+process, in eager or graph mode), and every run has a deadline.
+Predictions use the graph's `probabilities` and `predictions` tensors,
+i.e. the moving averages of the weights when the model was trained with
+them.
 
 Example:
     with predictor.Predictor.from_checkpoint('/tmp/logs') as p:
@@ -34,9 +37,11 @@ __all__ = [
   'NUM_CLASSES',
   'INPUT_NAME',
   'OUTPUT_NAMES',
+  'DEFAULT_TIMEOUT_SECS',
   'Predictor',
   'resolve_checkpoint',
   'read_meta_graph',
+  'frozen_graph_def',
   'to_batch',
   'load_images',
 ]
@@ -47,6 +52,10 @@ IMAGE_PIXELS = contract.IMAGE_PIXELS
 NUM_CLASSES = contract.NUM_CLASSES
 INPUT_NAME = contract.IMAGES
 OUTPUT_NAMES = contract.OUTPUTS
+
+# Deadline of one `session.run` of a Predictor: a graph that hangs becomes
+# an error instead of a process that must be killed.
+DEFAULT_TIMEOUT_SECS = 300.0
 
 _FORMATS = (
   'uint8 pixels 0..255 or floats in [0, 1], shaped [N, 28, 28], '
@@ -174,6 +183,186 @@ def to_batch(images):
   return batch
 
 
+def _node_name(input_name):
+  """'scope/op:0' or '^scope/op' -> 'scope/op'."""
+  return input_name.lstrip('^').split(':')[0]
+
+
+def _checkpoint_reader(prefix):
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    return reader, reader.get_variable_to_shape_map()
+  except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
+    raise _restore_error(prefix, e) from e
+
+
+def _restore_error(prefix, e):
+  detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
+  return errors.CheckpointError(
+    f'checkpoint {prefix} cannot be restored: {type(e).__name__}: '
+    f'{detail}. Its files are damaged, truncated or of another model; use '
+    'another checkpoint.',
+    path=prefix,
+  )
+
+
+def _variable_value(reader, shapes, prefix, node):
+  """The checkpoint's value of variable node `node`, checked against it."""
+  key = node.name if node.name in shapes else node.attr['shared_name'].s
+  key = key.decode() if isinstance(key, bytes) else key
+  want = [d.size for d in node.attr['shape'].shape.dim]
+  dtype = tf.as_dtype(node.attr['dtype'].type)
+  if key not in shapes:
+    raise errors.CheckpointMismatchError(
+      f'{prefix}.meta reads variable {node.name} {want}, which checkpoint '
+      f'{prefix} does not hold; the checkpoint is of a different model. '
+      'Use the checkpoint written with this .meta file.',
+      path=prefix,
+    )
+  if list(shapes[key]) != want:
+    raise errors.CheckpointMismatchError(
+      f'checkpoint {prefix} holds variable {key} of shape '
+      f'{list(shapes[key])}, the .meta graph needs {want}; the checkpoint '
+      'is of a different model. Use the checkpoint written with this .meta '
+      'file.',
+      path=prefix,
+    )
+  try:
+    value = reader.get_tensor(key)
+  except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
+    raise _restore_error(prefix, e) from e
+  if value.dtype != dtype.as_numpy_dtype:
+    raise errors.CheckpointMismatchError(
+      f'checkpoint {prefix} holds variable {key} as {value.dtype}, the '
+      f'.meta graph needs {dtype.name}; use the checkpoint written with '
+      'this .meta file.',
+      path=prefix,
+    )
+  return value
+
+
+def _const_node(name, value):
+  node = tf.NodeDef(name=name, op='Const')
+  node.attr['dtype'].type = tf.as_dtype(value.dtype).as_datatype_enum
+  node.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
+  return node
+
+
+def _freeze(graph_def, prefix):
+  """`graph_def` with its variables replaced by the values of `prefix`.
+
+  A `VariableV2` becomes a constant of the same name; a `VarHandleOp`
+  disappears and each `ReadVariableOp` of it becomes a constant.
+  """
+  reader, shapes = _checkpoint_reader(prefix)
+  by_name = {node.name: node for node in graph_def.node}
+  out = tf.GraphDef()
+  out.versions.CopyFrom(graph_def.versions)
+  out.library.CopyFrom(graph_def.library)
+  for node in graph_def.node:
+    if node.op == 'VarHandleOp':
+      continue
+    if node.op == 'VariableV2':
+      value = _variable_value(reader, shapes, prefix, node)
+      out.node.add().CopyFrom(_const_node(node.name, value))
+    elif node.op == 'ReadVariableOp':
+      handle = by_name[_node_name(node.input[0])]
+      if handle.op != 'VarHandleOp':
+        raise errors.UnsafeGraphError(
+          f'ReadVariableOp {node.name!r} reads {handle.name!r}, a '
+          f'{handle.op}, not a variable; the .meta file is crafted.'
+        )
+      value = _variable_value(reader, shapes, prefix, handle)
+      const = out.node.add()
+      const.CopyFrom(_const_node(node.name, value))
+      const.input.extend(i for i in node.input[1:] if i.startswith('^'))
+    else:
+      if any(
+        by_name[_node_name(i)].op == 'VarHandleOp'
+        for i in node.input
+        if not i.startswith('^')
+      ):
+        raise errors.UnsafeGraphError(
+          f'node {node.name!r} (op {node.op}) uses a variable handle; only '
+          'ReadVariableOp may read variables in an inference graph.'
+        )
+      out.node.add().CopyFrom(node)
+  # Control edges on a removed handle are dropped with it.
+  for node in out.node:
+    kept = [
+      i
+      for i in node.input
+      if by_name.get(_node_name(i)) is None
+      or by_name[_node_name(i)].op != 'VarHandleOp'
+    ]
+    del node.input[:]
+    node.input.extend(kept)
+  return out
+
+
+def frozen_graph_def(path):
+  """The checked inference graph of a checkpoint, weights as constants.
+
+  Nothing of the `.meta` file runs: its graph is pruned to what computes
+  `logits`, `probabilities` and `predictions` from `images` and checked
+  (`graph_safety`); each variable it reads becomes a constant holding the
+  value stored in exactly the checkpoint `path` names; the result is
+  checked again, including the size of every tensor.
+
+  Args:
+    path: a checkpoint prefix or a directory (its latest checkpoint).
+
+  Returns:
+    (prefix, `tf.GraphDef`): the checkpoint used and its frozen inference
+    graph; `images` is its only placeholder.
+
+  Raises:
+    CheckpointError: no checkpoint, or damaged checkpoint files.
+    CheckpointMismatchError: the checkpoint lacks a variable the graph
+      reads, or holds it with another shape or dtype.
+    UnsafeGraphError: the `.meta` graph holds a refused op or tensor.
+  """
+  prefix = resolve_checkpoint(path)
+  pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
+  frozen = _freeze(pruned, prefix)
+  graph_safety.check_graph_def(frozen)
+  graph_safety.check_static_sizes(frozen)
+  return prefix, frozen
+
+
+def _import_unchecked(prefix, config):
+  """Imports the whole `.meta` and runs its saver (trusted files only)."""
+  meta_graph_def = read_meta_graph(prefix)
+  graph = tf.Graph()
+  with graph.as_default():
+    saver = tf.train.import_meta_graph(meta_graph_def, clear_devices=True)
+    if saver is None:
+      raise errors.CheckpointError(
+        f'{prefix}.meta declares no saver and holds no variables; it was '
+        'not written by a graphnet training run.',
+        path=prefix,
+      )
+    # Resource variables take any shape on restore, so weights of another
+    # model would load silently and fail (or mislead) later.
+    checkpoints.check_compatible(
+      prefix, tf.global_variables(), flag=f'{prefix}.meta'
+    )
+    session = tf.Session(graph=graph, config=config)
+    try:
+      saver.restore(session, prefix)
+    except BaseException:
+      session.close()
+      raise
+  return graph, session
+
+
+def _import_frozen(graph_def, config):
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.import_graph_def(graph_def, name='')
+  return graph, tf.Session(graph=graph, config=config)
+
+
 class Predictor:
   """A restored graphnet model in its own graph and session.
 
@@ -181,12 +370,18 @@ class Predictor:
   session. Not thread-safe to close while predicting.
   """
 
-  def __init__(self, graph, session, prefix, batch_size):
+  def __init__(self, graph, session, prefix, batch_size, timeout_secs=None):
     """Use `Predictor.from_checkpoint` instead."""
     self._graph = graph
     self._session = session
     self._prefix = prefix
     self._batch_size = batch_size
+    self._timeout_secs = timeout_secs
+    self._run_options = None
+    if timeout_secs is not None:
+      self._run_options = tf.RunOptions(
+        timeout_in_ms=max(1, int(timeout_secs * 1000))
+      )
     self._images = graph.get_tensor_by_name(contract.tensor(INPUT_NAME))
     self._probabilities = graph.get_tensor_by_name(
       contract.tensor(contract.PROBABILITIES)
@@ -197,16 +392,30 @@ class Predictor:
 
   @classmethod
   def from_checkpoint(
-    cls, path, allow_unsafe=False, config=None, batch_size=10000
+    cls,
+    path,
+    allow_unsafe=False,
+    config=None,
+    batch_size=10000,
+    timeout_secs=DEFAULT_TIMEOUT_SECS,
   ):
     """Restores the checkpoint at `path` (a prefix or a directory).
 
+    Only the checked inference subgraph of the `.meta` file is imported,
+    with the weights of exactly this checkpoint as constants
+    (`frozen_graph_def`); none of the file's own ops for saving or
+    restoring ever runs.
+
     Args:
       path: a checkpoint prefix or a directory (its latest checkpoint).
-      allow_unsafe: skip the `graph_safety` check of the `.meta` graph.
-        Only for graphs you trust: restoring runs ops of the file.
+      allow_unsafe: trust the file: import its whole graph and restore
+        with its own saver, unchecked. Restoring then runs ops of the
+        file, which may write, read or delete files.
       config: optional `tf.ConfigProto` of the session.
       batch_size: images per `session.run` (bounds memory for big inputs).
+      timeout_secs: deadline of each `session.run` in seconds, or None.
+        A run waiting past it ends with `PredictionTimeoutError`; TF cannot
+        stop an op that is busy, which is why loops are refused.
 
     Returns:
       a `Predictor`.
@@ -214,46 +423,34 @@ class Predictor:
     Raises:
       CheckpointError: no checkpoint, or a missing, truncated or damaged
         `.meta`, `.index` or data file.
-      UnsafeGraphError: the graph holds an op refused by `graph_safety`.
-      ValueError: `batch_size` < 1.
+      CheckpointMismatchError: the checkpoint holds another model.
+      UnsafeGraphError: the graph holds an op or tensor refused by
+        `graph_safety`.
+      ConfigError: `batch_size` < 1 or `timeout_secs` <= 0.
     """
     if batch_size < 1:
-      raise ValueError(f'batch_size must be >= 1, got {batch_size}.')
-    prefix = resolve_checkpoint(path)
-    meta_graph_def = read_meta_graph(prefix)
-    if not allow_unsafe:
-      graph_safety.check_meta_graph_def(meta_graph_def)
-    graph = tf.Graph()
-    session = None
+      raise errors.ConfigError(
+        f'batch_size: expected an integer >= 1, found {batch_size}.'
+      )
+    if timeout_secs is not None and timeout_secs <= 0:
+      raise errors.ConfigError(
+        f'timeout_secs: expected seconds > 0 or None, found {timeout_secs}.'
+      )
+    if allow_unsafe:
+      prefix = resolve_checkpoint(path)
+    else:
+      prefix, frozen = frozen_graph_def(path)
     try:
-      with graph.as_default():
-        saver = tf.train.import_meta_graph(meta_graph_def, clear_devices=True)
-        if saver is None:
-          raise errors.CheckpointError(
-            f'{prefix}.meta declares no saver and holds no variables; it '
-            'was not written by a graphnet training run.',
-            path=prefix,
-          )
-        # Resource variables take any shape on restore, so weights of
-        # another model would load silently and fail (or mislead) later.
-        checkpoints.check_compatible(
-          prefix, tf.global_variables(), flag=f'{prefix}.meta'
-        )
-        session = tf.Session(graph=graph, config=config)
-        saver.restore(session, prefix)
+      if allow_unsafe:
+        graph, session = _import_unchecked(prefix, config)
+      else:
+        graph, session = _import_frozen(frozen, config)
       graph.finalize()
     except (tf.errors.OpError, ValueError, KeyError) as e:
-      if session is not None:
-        session.close()
       if isinstance(e, errors.GraphnetError):
         raise
-      raise errors.CheckpointError(
-        f'checkpoint {prefix} cannot be restored: '
-        f'{type(e).__name__}: {str(e).splitlines()[0]}. Its files are '
-        'damaged, truncated or of another model; use another checkpoint.',
-        path=prefix,
-      ) from e
-    return cls(graph, session, prefix, batch_size)
+      raise _restore_error(prefix, e) from e
+    return cls(graph, session, prefix, batch_size, timeout_secs)
 
   @property
   def checkpoint(self):
@@ -273,13 +470,23 @@ class Predictor:
   def _run(self, fetches, images):
     batch = to_batch(images)
     if self._session is None:
-      raise RuntimeError('Predictor is closed; restore it again.')
-    parts = [
-      self._session.run(
-        fetches, {self._images: batch[i : i + self._batch_size]}
+      raise errors.PredictorClosedError(
+        f'Predictor of {self._prefix} is closed; restore it again with '
+        'Predictor.from_checkpoint.'
       )
-      for i in range(0, len(batch), self._batch_size)
-    ]
+    parts = []
+    for i in range(0, len(batch), self._batch_size):
+      feed = {self._images: batch[i : i + self._batch_size]}
+      try:
+        parts.append(
+          self._session.run(fetches, feed, options=self._run_options)
+        )
+      except tf.errors.DeadlineExceededError as e:
+        raise errors.PredictionTimeoutError(
+          f'predicting with {self._prefix} took longer than '
+          f'{self._timeout_secs} s per run; pass a larger timeout_secs or '
+          'a smaller batch_size.'
+        ) from e
     return parts, len(batch)
 
   def classify(self, images):
@@ -308,6 +515,8 @@ class Predictor:
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
     """
     parts, n = self._run(self._predictions, images)
     return np.concatenate(parts) if n else np.zeros([0], np.int64)
@@ -323,6 +532,8 @@ class Predictor:
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
     """
     parts, n = self._run(self._probabilities, images)
     if not n:
@@ -330,7 +541,7 @@ class Predictor:
     return np.concatenate(parts)
 
   def close(self):
-    """Frees the session; later calls raise RuntimeError."""
+    """Frees the session; later calls raise `PredictorClosedError`."""
     if self._session is not None:
       self._session.close()
       self._session = None

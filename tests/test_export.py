@@ -17,6 +17,7 @@ from graphnet import checkpoints
 from graphnet import config
 from graphnet import errors
 from graphnet import exporter
+from graphnet import graph_safety
 from graphnet import idx
 from graphnet import input_data
 from graphnet import predictor
@@ -96,6 +97,14 @@ class TestFrozenGraph:
       )
     np.testing.assert_array_equal(predictions, expected[0])
     np.testing.assert_allclose(probabilities, expected[1], atol=1e-6)
+
+  def test_holds_only_allowlisted_inference_ops(self, ckpt, tmp_path):
+    graph_def = exporter.export_frozen_graph(ckpt, str(tmp_path / 'f.pb'))
+    ops = {node.op for node in graph_def.node}
+    assert ops <= graph_safety.ALLOWED_OPS
+    assert not ops & set(graph_safety.DANGEROUS_OPS)
+    graph_safety.check_graph_def(graph_def)
+    graph_safety.check_static_sizes(graph_def)
 
   def test_unsafe_checkpoint_refused(self, tmp_path):
     graph = tf.Graph()

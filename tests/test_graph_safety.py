@@ -183,41 +183,66 @@ class TestRefusals:
     with pytest.raises(errors.UnsafeGraphError, match="calls 'WriteFile'"):
       graph_safety.check_meta_graph_def(meta)
 
-  def test_save_op_outside_saver_scope_refused(self, tmp_path):
+  # The four tests below replace ones asserting that the file's saver was
+  # vetted: graphnet now never runs the file's saver at all, so checkpoint
+  # ops outside the inference subgraph are inert and refused inside it.
+  def test_save_op_outside_inference_never_runs(self, tmp_path):
+    target = tmp_path / 'x'
+
     def extra():
       with tf.name_scope('evil'):
         tf.raw_ops.SaveV2(
-          prefix=str(tmp_path / 'x'),
+          prefix=str(target),
           tensor_names=['a'],
           shape_and_slices=[''],
           tensors=[tf.constant(1.0)],
+          name='save_it',
         )
 
-    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
-    with pytest.raises(errors.UnsafeGraphError, match='SaveV2.*saver scope'):
+    prefix = _save_contract_graph(str(tmp_path), extra)
+    graph_safety.check_meta_graph_def(_read_meta(prefix))
+    with predictor.Predictor.from_checkpoint(prefix) as p:
+      assert p.predict(np.zeros([2, 784], np.float32)).shape == (2,)
+    assert not list(tmp_path.glob('x*'))
+    meta = _read_meta(prefix)
+    _node(meta, 'predictions').input.append('^evil/save_it')
+    with pytest.raises(errors.UnsafeGraphError, match='SaveV2.*any path'):
       graph_safety.check_meta_graph_def(meta)
 
-  def test_restore_reaching_save_refused(self, tmp_path):
-    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+  def test_restore_reaching_save_never_runs(self, tmp_path):
+    prefix = _save_contract_graph(str(tmp_path))
+    meta = _read_meta(prefix)
     save = next(n.name for n in meta.graph_def.node if n.op == 'SaveV2')
     _node(meta, 'save/restore_all').input.append('^' + save)
-    with pytest.raises(errors.UnsafeGraphError, match='when the checkpoint'):
-      graph_safety.check_meta_graph_def(meta)
+    _write_meta(prefix, meta)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with predictor.Predictor.from_checkpoint(prefix) as p:
+      p.predict(np.zeros([2, 784], np.float32))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
-  def test_restore_from_constant_path_refused(self, tmp_path):
-    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+  def test_restore_from_constant_path_never_runs(self, tmp_path):
+    prefix = _save_contract_graph(str(tmp_path))
+    expected = tf.train.load_variable(prefix, 'w')
+    meta = _read_meta(prefix)
     path = meta.graph_def.node.add(name='save/evil_path', op='Const')
     path.attr['dtype'].type = tf.string.as_datatype_enum
+    path.attr['value'].tensor.dtype = tf.string.as_datatype_enum
+    path.attr['value'].tensor.string_val.append(b'/nonexistent/other')
     restore = next(n for n in meta.graph_def.node if n.op == 'RestoreV2')
     restore.input[0] = 'save/evil_path'
-    with pytest.raises(errors.UnsafeGraphError, match='filename tensor'):
-      graph_safety.check_meta_graph_def(meta)
+    _write_meta(prefix, meta)
+    images = np.eye(784, dtype=np.float32)[:10]
+    with predictor.Predictor.from_checkpoint(prefix) as p:
+      np.testing.assert_array_equal(p.predict(images), expected[:10].argmax(1))
 
-  def test_saver_ops_without_saver_refused(self, tmp_path):
-    meta = _read_meta(_save_contract_graph(str(tmp_path)))
+  def test_saver_def_is_ignored(self, tmp_path):
+    prefix = _save_contract_graph(str(tmp_path))
+    meta = _read_meta(prefix)
     meta.ClearField('saver_def')
-    with pytest.raises(errors.UnsafeGraphError, match='none declared'):
-      graph_safety.check_meta_graph_def(meta)
+    _write_meta(prefix, meta)
+    graph_safety.check_meta_graph_def(meta)
+    with predictor.Predictor.from_checkpoint(prefix) as p:
+      assert p.predict(np.zeros([1, 784], np.float32)).shape == (1,)
 
   def test_unknown_op_refused_unless_allowed(self):
     graph_def = tf.GraphDef()
@@ -225,6 +250,33 @@ class TestRefusals:
     with pytest.raises(errors.UnsafeGraphError, match='SomeCustomOp'):
       graph_safety.check_graph_def(graph_def)
     graph_safety.check_graph_def(graph_def, allow=['SomeCustomOp'])
+
+
+class TestLists:
+  def test_allowlist_and_dangerous_list_never_overlap(self):
+    dangerous = set(graph_safety.DANGEROUS_OPS)
+    assert not graph_safety.ALLOWED_OPS & dangerous
+    assert not graph_safety.VARIABLE_OPS & dangerous
+    assert graph_safety.CHECKPOINT_OPS <= dangerous
+    assert graph_safety.LOOP_OPS <= dangerous
+
+  @pytest.mark.parametrize('op', sorted(graph_safety.DANGEROUS_OPS))
+  def test_every_dangerous_op_is_refused(self, op):
+    graph_def = tf.GraphDef()
+    graph_def.node.add(name='attack', op=op)
+    reason = graph_safety.DANGEROUS_OPS[op]
+    # Even when a caller allows it by mistake.
+    for allow in ((), (op,)):
+      with pytest.raises(errors.UnsafeGraphError) as info:
+        graph_safety.check_graph_def(graph_def, allow=allow)
+      assert f'op {op} ({reason})' in str(info.value)
+
+  def test_every_trainer_inference_op_is_allowed(self, trained):
+    for prefix in trained.values():
+      graph_def = graph_safety.inference_graph_def(_read_meta(prefix))
+      ops = {n.op for n in graph_def.node}
+      assert ops <= graph_safety.ALLOWED_OPS | graph_safety.VARIABLE_OPS
+      assert 'VarHandleOp' in ops and 'SaveV2' not in ops
 
 
 class TestCommandLine:

@@ -12,6 +12,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import checkpoints
 from graphnet import config
 from graphnet import errors
+from graphnet import graph_safety
 from graphnet import idx
 from graphnet import input_data
 from graphnet import predictor
@@ -207,6 +208,20 @@ class TestRestore:
     assert p.session is None
     with pytest.raises(RuntimeError, match='closed'):
       p.predict(np.zeros([1, 784], np.uint8))
+
+  def test_graph_holds_only_frozen_inference_ops(self, model):
+    ops = {op.type for op in model.graph.get_operations()}
+    assert ops <= graph_safety.ALLOWED_OPS
+    assert not ops & set(graph_safety.DANGEROUS_OPS)
+    assert 'Const' in ops and 'VarHandleOp' not in ops
+
+  @pytest.mark.parametrize(
+    'kwargs', [{'batch_size': 0}, {'timeout_secs': 0}], ids=['batch', 'time']
+  )
+  def test_bad_arguments(self, fake_ckpt, kwargs):
+    (name,) = kwargs
+    with pytest.raises(errors.ConfigError, match=name):
+      predictor.Predictor.from_checkpoint(fake_ckpt, **kwargs)
 
   def test_directory_without_checkpoint(self, tmp_path):
     with pytest.raises(errors.CheckpointError, match=str(tmp_path)):
