@@ -15,6 +15,7 @@ Example:
       check_readable(prefix, flag='--log_dir')
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -24,13 +25,51 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 
 __all__ = [
+  'prepare_log_dir',
+  'remove_empty',
   'latest_checkpoint',
   'checkpoint_step',
   'check_compatible',
   'check_readable',
+  'check_resumable',
   'localize_state',
   'discard_from',
 ]
+
+
+def prepare_log_dir(log_dir):
+  """Creates `log_dir` for checkpoints; returns the directories made.
+
+  Returns:
+    the directories created, deepest first (for `remove_empty`).
+
+  Raises:
+    ConfigError: `log_dir` cannot be created or is not writable.
+  """
+  made = []
+  path = os.path.abspath(log_dir)
+  while path and not os.path.lexists(path) and path != os.path.dirname(path):
+    made.append(path)
+    path = os.path.dirname(path)
+  try:
+    os.makedirs(log_dir, exist_ok=True)
+  except OSError as e:
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} cannot be created: {e.strerror}. Expected a '
+      'writable directory (or a path where one can be made).'
+    ) from e
+  if not os.access(log_dir, os.W_OK | os.X_OK):
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} is not writable; choose another --log_dir.'
+    )
+  return made
+
+
+def remove_empty(directories):
+  """Removes the directories `prepare_log_dir` made, if still empty."""
+  for path in directories:
+    with contextlib.suppress(OSError):
+      os.rmdir(path)
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -228,6 +267,34 @@ def check_readable(prefix, flag='the checkpoint directory'):
       f'probably cut short by a crash or a full disk. {fix}',
       path=prefix,
     ) from e
+
+
+def check_resumable(log_dir, variables):
+  """Checks the latest checkpoint of `log_dir` before a session resumes it.
+
+  Does nothing when there is none. Otherwise refuses another model's or a
+  damaged checkpoint, and makes a copied log_dir's `checkpoint` file name
+  its own files (see `localize_state`).
+
+  Args:
+    log_dir: the directory a training session will restore from.
+    variables: the graph variables the session will restore.
+
+  Raises:
+    CheckpointMismatchError: the checkpoint holds another model.
+    CheckpointError: the checkpoint is damaged or unreadable.
+  """
+  prefix = latest_checkpoint(log_dir)
+  if not prefix:
+    return
+  flag = f'--log_dir {log_dir}'
+  check_compatible(prefix, variables, flag=flag)
+  # A damaged file would otherwise surface as a raw DataLossError from
+  # inside session creation, after the events file was started.
+  check_readable(prefix, flag=flag)
+  # Else the session restores from, and keep_checkpoint_max deletes in,
+  # the directory this one was copied from.
+  localize_state(log_dir)
 
 
 def discard_from(checkpoint_dir, step):

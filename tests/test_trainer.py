@@ -15,6 +15,7 @@ from graphnet import config as config_lib
 from graphnet import errors
 from graphnet import input_data
 from graphnet import schedules
+from graphnet import train_flags
 from graphnet import trainer
 
 tf.disable_eager_execution()
@@ -218,7 +219,7 @@ class TestRealMnist:
     )
 
   def test_softmax_preset_reaches_091(self, tmp_path, data_dir):
-    preset = config_lib.PRESETS['softmax']
+    preset = train_flags.PRESETS['softmax']
     result, _ = _train(
       tmp_path / 'logs',
       data_dir,
