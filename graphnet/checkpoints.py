@@ -29,6 +29,9 @@ __all__ = [
   'remove_empty',
   'latest_checkpoint',
   'checkpoint_step',
+  'step_from_name',
+  'files_present',
+  'state_prefix',
   'check_compatible',
   'check_readable',
   'check_resumable',
@@ -156,14 +159,22 @@ def localize_state(checkpoint_dir):
   latest = os.path.basename(state.model_checkpoint_path)
   if latest not in local:
     return False
-  lines = [f'model_checkpoint_path: "{latest}"']
-  lines += [f'all_model_checkpoint_paths: "{p}"' for p in local]
-  path = os.path.join(checkpoint_dir, 'checkpoint')
-  # Written beside and renamed over, as TF does: never half a state file.
-  with open(path + '.localize.tmp', 'w') as f:
-    f.write('\n'.join(lines) + '\n')
-  os.replace(path + '.localize.tmp', path)
+  _write_state(checkpoint_dir, latest, local)
   return True
+
+
+def _write_state(checkpoint_dir, latest, names):
+  """Replaces `checkpoint_dir`'s `checkpoint` file: `latest` and `names`.
+
+  Names are relative to the directory. Written beside and renamed over,
+  as TF does: a crash never leaves half a state file.
+  """
+  lines = [f'model_checkpoint_path: "{latest}"']
+  lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
+  path = os.path.join(checkpoint_dir, 'checkpoint')
+  with open(path + '.tmp', 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  os.replace(path + '.tmp', path)
 
 
 def _variable_shapes(prefix):
@@ -176,11 +187,62 @@ def _variable_shapes(prefix):
 
 
 def checkpoint_step(prefix):
-  """The global step stored in checkpoint `prefix`, or None."""
+  """The global step stored in checkpoint `prefix`, or None.
+
+  Raises:
+    CheckpointError: the checkpoint cannot be read.
+  """
   shapes = _variable_shapes(prefix)
   if 'global_step' not in shapes:
     return None
-  return int(tf.train.load_variable(prefix, 'global_step'))
+  try:
+    return int(tf.train.load_variable(prefix, 'global_step'))
+  # The reader reports a .data file cut short as IndexError.
+  except (tf.errors.OpError, ValueError, IndexError) as e:
+    raise errors.CheckpointError(
+      f'Checkpoint {prefix} cannot be read: its data file is damaged or '
+      f'truncated ({e}).',
+      path=prefix,
+    ) from e
+
+
+def step_from_name(prefix):
+  """The step a checkpoint's name ends in (`model.ckpt-2000`), or None."""
+  match = re.search(r'-(\d+)$', prefix)
+  return int(match.group(1)) if match else None
+
+
+def files_present(prefix):
+  """Whether the `.index` and every `.data` shard of `prefix` exist."""
+  if not os.path.isfile(prefix + '.index'):
+    return False
+  shards = glob.glob(glob.escape(prefix) + '.data-*-of-*')
+  match = shards and re.search(r'-of-(\d+)$', shards[0])
+  return bool(match) and len(shards) == int(match.group(1))
+
+
+def state_prefix(checkpoint_dir):
+  """The newest prefix `checkpoint_dir`'s state file names, or None.
+
+  Unlike `latest_checkpoint`, the prefix is returned even when its files
+  are missing (an evaluator reports and retries it).
+
+  Raises:
+    CheckpointError: the `checkpoint` file cannot be read.
+  """
+  try:
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}).",
+      path=checkpoint_dir,
+    ) from e
+  if state is None or not state.model_checkpoint_path:
+    return None
+  prefix = state.model_checkpoint_path
+  if not os.path.isabs(prefix):
+    prefix = os.path.join(checkpoint_dir, prefix)
+  return prefix
 
 
 def check_compatible(prefix, variables, flag='the checkpoint directory'):
@@ -321,17 +383,13 @@ def discard_from(checkpoint_dir, step):
   keep, drop = [], []
   for path in state.all_model_checkpoint_paths:
     name = os.path.basename(path)
-    match = re.search(r'-(\d+)$', name)
-    (drop if match and int(match.group(1)) >= step else keep).append(name)
+    named_step = step_from_name(name)
+    bad = named_step is not None and named_step >= step
+    (drop if bad else keep).append(name)
   if not drop:
     return []
   if keep:
-    lines = [f'model_checkpoint_path: "{keep[-1]}"']
-    lines += [f'all_model_checkpoint_paths: "{n}"' for n in keep]
-    path = os.path.join(checkpoint_dir, 'checkpoint')
-    with open(path + '.discard.tmp', 'w') as f:
-      f.write('\n'.join(lines) + '\n')
-    os.replace(path + '.discard.tmp', path)
+    _write_state(checkpoint_dir, keep[-1], keep)
   else:
     os.remove(os.path.join(checkpoint_dir, 'checkpoint'))
   deleted = []

@@ -22,7 +22,6 @@ from graphnet import errors
 __all__ = [
   'DEFAULT_DATA_DIR',
   'DEFAULT_LOG_DIR',
-  'define_data_dir_flag',
   'define_checkpoint_flags',
   'checkpoint_from_flags',
   'no_arguments',
@@ -38,15 +37,6 @@ DEFAULT_DATA_DIR = os.path.join(_ROOT, 'tensorflow/mnist/input_data')
 DEFAULT_LOG_DIR = os.path.join(
   _ROOT, 'tensorflow/mnist/logs/fully_connected_feed'
 )
-
-
-def define_data_dir_flag():
-  """Defines --input_data_dir, where the MNIST IDX files are read."""
-  flags.DEFINE_string(
-    'input_data_dir',
-    DEFAULT_DATA_DIR,
-    'Directory of the MNIST IDX files (the bundled copy lands here).',
-  )
 
 
 def define_checkpoint_flags(dir_help, unsafe_help):

@@ -65,6 +65,17 @@ def _global_step_tensor(hook_name):
   return step
 
 
+def _check_positive(hook_name, **counts):
+  """Raises ConfigError naming the arguments unless each count is >= 1."""
+  bad = [name for name, value in counts.items() if value < 1]
+  if bad:
+    got = ', '.join(f'{name}={value}' for name, value in counts.items())
+    raise errors.ConfigError(
+      f'{hook_name}: {" and ".join(counts)} must be >= 1, got {got}.',
+      field=bad[0],
+    )
+
+
 def _as_graph_element(tensor):
   """Accepts a tensor or its name, resolved in the default graph."""
   if isinstance(tensor, str):
@@ -108,12 +119,7 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
       ConfigError: if boundaries and values do not fit together.
     """
     piecewise.check(boundaries, values, 'LearningRateSetterHook')
-    if steps_per_run < 1:
-      raise errors.ConfigError(
-        f'LearningRateSetterHook: steps_per_run must be >= 1, got '
-        f'{steps_per_run}.',
-        field='steps_per_run',
-      )
+    _check_positive('LearningRateSetterHook', steps_per_run=steps_per_run)
     boundaries, values = list(boundaries), [float(v) for v in values]
     self._learning_rate = learning_rate
     self._boundaries = boundaries
@@ -170,10 +176,7 @@ class StopAtStepHook(tf.train.StopAtStepHook):
     Raises:
       ConfigError: if `steps_per_run` < 1.
     """
-    if steps_per_run < 1:
-      raise errors.ConfigError(
-        f'StopAtStepHook: steps_per_run must be >= 1, got {steps_per_run}.'
-      )
+    _check_positive('StopAtStepHook', steps_per_run=steps_per_run)
     super().__init__(num_steps=num_steps, last_step=last_step)
     self._steps_per_run = steps_per_run
 
@@ -351,10 +354,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
     Raises:
       ConfigError: if `every_n_steps` < 1.
     """
-    if every_n_steps < 1:
-      raise errors.ConfigError(
-        f'StepLoggingHook: every_n_steps must be >= 1, got {every_n_steps}.'
-      )
+    _check_positive('StepLoggingHook', every_n_steps=every_n_steps)
     self._loss = loss
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
@@ -421,15 +421,13 @@ class EvaluationHook(tf.train.SessionRunHook):
     Raises:
       ConfigError: if `every_n_steps` or `steps_per_run` < 1.
     """
-    if every_n_steps < 1 or steps_per_run < 1:
-      raise errors.ConfigError(
-        'EvaluationHook: every_n_steps and steps_per_run must be >= 1, got '
-        f'{every_n_steps} and {steps_per_run}.'
-      )
+    _check_positive(
+      'EvaluationHook', every_n_steps=every_n_steps, steps_per_run=steps_per_run
+    )
     self._tower = eval_tower
     self._data_sets = list(data_sets)
-    self._every = every_n_steps
-    self._last_step = last_step
+    # Evaluate at multiples of `every`, and at `last_step`.
+    self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
     self._steps_per_run = steps_per_run
     self._printer = printer

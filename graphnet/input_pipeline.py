@@ -80,10 +80,10 @@ def _reuse_only_getter(variables):
     del getter, args, kwargs  # Never create: only look up.
     if name not in by_name:
       raise errors.ConfigError(
-        f'The in-graph training loop (--steps_per_run > 1 or --input_pipeline '
+        f'The in-graph training loop (steps_per_run > 1 or input_pipeline '
         f'resident) would create variable {name!r} inside the loop body; '
         'every variable must exist before the loop. Build the step once on '
-        'the placeholders first, or train with --input_pipeline feed.'
+        'the placeholders first, or train with input_pipeline feed.'
       )
     return by_name[name]
 
@@ -130,7 +130,7 @@ class ResidentInputs:
     num = data_set.num_examples
     if not 1 <= batch_size <= num:
       raise errors.DataError(
-        f'--batch_size {batch_size}: the resident input pipeline needs a '
+        f'batch_size {batch_size}: the resident input pipeline needs a '
         f'batch size in [1, {num}] (the training set has {num} examples).'
       )
     data_labels = np.asarray(data_set.labels)
@@ -286,7 +286,7 @@ class ResidentInputs:
       raise errors.ConfigError(
         'The in-graph training loop created variables inside its body: '
         f'{[v.op.name for v in created]}. Build the step once before the '
-        'loop so they exist, or train with --input_pipeline feed.'
+        'loop so they exist, or train with input_pipeline feed.'
       )
     save = tf.group(
       self._order.assign(order),

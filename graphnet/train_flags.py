@@ -73,10 +73,10 @@ _FLAG_OF_FIELD = {
   'values': 'lr_values',
 }
 
-flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
 flags.DEFINE_integer(
   'max_steps', 2000, 'Global step to train to.', lower_bound=0
 )
+flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
 flags.DEFINE_integer(
   'batch_size', 100, 'Examples per training step.', lower_bound=1
 )
@@ -102,7 +102,11 @@ flags.DEFINE_float(
 flags.DEFINE_boolean(
   'batch_norm', False, 'conv: batch-normalise conv1, conv2 and fc1.'
 )
-cli.define_data_dir_flag()
+flags.DEFINE_string(
+  'input_data_dir',
+  cli.DEFAULT_DATA_DIR,
+  'Directory of the MNIST IDX files (the bundled copy lands here).',
+)
 # absl.logging defines --log_dir for log files it never writes unless asked;
 # TF1's trainer used the name for checkpoints and events, so it is ours.
 if 'log_dir' in FLAGS:

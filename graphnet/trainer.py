@@ -131,7 +131,8 @@ def _make_hooks(config, tg, data_sets, stop, printer):
     printer=printer,
     steps_per_run=n,
   )
-  return _Hooks(all_tasks, [divergence, *savers, logger, evaluator], evaluator)
+  chief_only = [divergence, *savers, logger, evaluator]
+  return _Hooks([*all_tasks, stop.hook()], chief_only, evaluator)
 
 
 def _round_intervals(config, printer):
