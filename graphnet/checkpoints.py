@@ -28,6 +28,7 @@ __all__ = [
   'prepare_log_dir',
   'remove_empty',
   'latest_checkpoint',
+  'variable_shapes',
   'checkpoint_step',
   'step_from_name',
   'files_present',
@@ -177,9 +178,16 @@ def _write_state(checkpoint_dir, latest, names):
   os.replace(path + '.tmp', path)
 
 
-def _variable_shapes(prefix):
+def variable_shapes(prefix):
+  """{variable name: shape (list of int)} of checkpoint `prefix`.
+
+  Raises:
+    CheckpointError: the checkpoint cannot be read.
+  """
   try:
-    return dict(tf.train.list_variables(prefix))
+    return {
+      name: list(shape) for name, shape in tf.train.list_variables(prefix)
+    }
   except (tf.errors.OpError, ValueError) as e:
     raise errors.CheckpointError(
       f'Checkpoint {prefix} cannot be read: {e}', path=prefix
@@ -192,7 +200,7 @@ def checkpoint_step(prefix):
   Raises:
     CheckpointError: the checkpoint cannot be read.
   """
-  shapes = _variable_shapes(prefix)
+  shapes = variable_shapes(prefix)
   if 'global_step' not in shapes:
     return None
   try:
@@ -257,7 +265,7 @@ def check_compatible(prefix, variables, flag='the checkpoint directory'):
     CheckpointMismatchError: a variable is missing or has another shape.
     CheckpointError: the checkpoint cannot be read.
   """
-  stored = _variable_shapes(prefix)
+  stored = variable_shapes(prefix)
   problems = []
   for var in variables:
     name = var.op.name

@@ -93,15 +93,6 @@ class EvalRecord:
   accuracy: float
 
 
-def _variable_shapes(prefix):
-  try:
-    return {n: list(s) for n, s in tf.train.list_variables(prefix)}
-  except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f'Checkpoint {prefix} cannot be read: {e}', path=prefix
-    ) from e
-
-
 def _network(prefix, shapes):
   """The ModelConfig of the registered network `shapes` holds."""
   found = models.read_config(shapes)
@@ -141,7 +132,7 @@ def read_checkpoint_model(prefix):
     CheckpointError: the checkpoint cannot be read.
     CheckpointMismatchError: no registered network has its variables.
   """
-  shapes = _variable_shapes(prefix)
+  shapes = checkpoints.variable_shapes(prefix)
   network = _network(prefix, shapes)
   return CheckpointModel(network, _build_eval_graph(network, shapes)[-1])
 
@@ -209,7 +200,7 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
       "trainer's keep_checkpoint_max.",
       path=prefix,
     )
-  shapes = _variable_shapes(prefix)
+  shapes = checkpoints.variable_shapes(prefix)
   network = _network(prefix, shapes)
   step = _read_step(prefix)
   graph, images, labels, logits, averaged = _build_eval_graph(network, shapes)

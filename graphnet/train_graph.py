@@ -7,7 +7,7 @@ reads its batches through an `InputPath`:
 
 * `FeedInputs` (`input_pipeline='feed'`): TF1's feed_dict of each batch
   into the `images` / `labels` placeholders;
-* `ResidentInputs` (`'resident'`): the training set in graph variables and
+* `ResidentLoopInputs` (`'resident'`): the training set in graph variables and
   `steps_per_run` steps per `session.run` in an in-graph loop.
 
 The saved graph is a contract for notebooks and services (names from
@@ -39,7 +39,7 @@ from graphnet import session_config
 __all__ = [
   'InputPath',
   'FeedInputs',
-  'ResidentInputs',
+  'ResidentLoopInputs',
   'TrainGraph',
   'fill_feed_dict',
   'build_train_graph',
@@ -111,7 +111,7 @@ class FeedInputs:
     )
 
 
-class ResidentInputs(input_pipeline.ResidentInputs):
+class ResidentLoopInputs(input_pipeline.ResidentInputs):
   """The training set in the graph; up to `steps_per_run` steps per run."""
 
   def __init__(self, config, data_set, images, labels):
@@ -246,7 +246,7 @@ def _build_towers(config, inputs, sync):
 def _input_path(config, data_sets, images, labels):
   """The `InputPath` of `config.input_pipeline`."""
   if config.input_pipeline == 'resident':
-    return ResidentInputs(config, data_sets.train, images, labels)
+    return ResidentLoopInputs(config, data_sets.train, images, labels)
   return FeedInputs(data_sets.train, images, labels, config.batch_size)
 
 
