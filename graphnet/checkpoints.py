@@ -15,6 +15,7 @@ Example:
       check_readable(prefix, flag='--log_dir')
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -24,13 +25,55 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 
 __all__ = [
+  'prepare_log_dir',
+  'remove_empty',
   'latest_checkpoint',
+  'variable_shapes',
   'checkpoint_step',
+  'step_from_name',
+  'files_present',
+  'state_prefix',
   'check_compatible',
   'check_readable',
+  'check_resumable',
   'localize_state',
   'discard_from',
 ]
+
+
+def prepare_log_dir(log_dir):
+  """Creates `log_dir` for checkpoints; returns the directories made.
+
+  Returns:
+    the directories created, deepest first (for `remove_empty`).
+
+  Raises:
+    ConfigError: `log_dir` cannot be created or is not writable.
+  """
+  made = []
+  path = os.path.abspath(log_dir)
+  while path and not os.path.lexists(path) and path != os.path.dirname(path):
+    made.append(path)
+    path = os.path.dirname(path)
+  try:
+    os.makedirs(log_dir, exist_ok=True)
+  except OSError as e:
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} cannot be created: {e.strerror}. Expected a '
+      'writable directory (or a path where one can be made).'
+    ) from e
+  if not os.access(log_dir, os.W_OK | os.X_OK):
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} is not writable; choose another --log_dir.'
+    )
+  return made
+
+
+def remove_empty(directories):
+  """Removes the directories `prepare_log_dir` made, if still empty."""
+  for path in directories:
+    with contextlib.suppress(OSError):
+      os.rmdir(path)
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -117,19 +160,34 @@ def localize_state(checkpoint_dir):
   latest = os.path.basename(state.model_checkpoint_path)
   if latest not in local:
     return False
-  lines = [f'model_checkpoint_path: "{latest}"']
-  lines += [f'all_model_checkpoint_paths: "{p}"' for p in local]
-  path = os.path.join(checkpoint_dir, 'checkpoint')
-  # Written beside and renamed over, as TF does: never half a state file.
-  with open(path + '.localize.tmp', 'w') as f:
-    f.write('\n'.join(lines) + '\n')
-  os.replace(path + '.localize.tmp', path)
+  _write_state(checkpoint_dir, latest, local)
   return True
 
 
-def _variable_shapes(prefix):
+def _write_state(checkpoint_dir, latest, names):
+  """Replaces `checkpoint_dir`'s `checkpoint` file: `latest` and `names`.
+
+  Names are relative to the directory. Written beside and renamed over,
+  as TF does: a crash never leaves half a state file.
+  """
+  lines = [f'model_checkpoint_path: "{latest}"']
+  lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
+  path = os.path.join(checkpoint_dir, 'checkpoint')
+  with open(path + '.tmp', 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+  os.replace(path + '.tmp', path)
+
+
+def variable_shapes(prefix):
+  """{variable name: shape (list of int)} of checkpoint `prefix`.
+
+  Raises:
+    CheckpointError: the checkpoint cannot be read.
+  """
   try:
-    return dict(tf.train.list_variables(prefix))
+    return {
+      name: list(shape) for name, shape in tf.train.list_variables(prefix)
+    }
   except (tf.errors.OpError, ValueError) as e:
     raise errors.CheckpointError(
       f'Checkpoint {prefix} cannot be read: {e}', path=prefix
@@ -137,11 +195,62 @@ def _variable_shapes(prefix):
 
 
 def checkpoint_step(prefix):
-  """The global step stored in checkpoint `prefix`, or None."""
-  shapes = _variable_shapes(prefix)
+  """The global step stored in checkpoint `prefix`, or None.
+
+  Raises:
+    CheckpointError: the checkpoint cannot be read.
+  """
+  shapes = variable_shapes(prefix)
   if 'global_step' not in shapes:
     return None
-  return int(tf.train.load_variable(prefix, 'global_step'))
+  try:
+    return int(tf.train.load_variable(prefix, 'global_step'))
+  # The reader reports a .data file cut short as IndexError.
+  except (tf.errors.OpError, ValueError, IndexError) as e:
+    raise errors.CheckpointError(
+      f'Checkpoint {prefix} cannot be read: its data file is damaged or '
+      f'truncated ({e}).',
+      path=prefix,
+    ) from e
+
+
+def step_from_name(prefix):
+  """The step a checkpoint's name ends in (`model.ckpt-2000`), or None."""
+  match = re.search(r'-(\d+)$', prefix)
+  return int(match.group(1)) if match else None
+
+
+def files_present(prefix):
+  """Whether the `.index` and every `.data` shard of `prefix` exist."""
+  if not os.path.isfile(prefix + '.index'):
+    return False
+  shards = glob.glob(glob.escape(prefix) + '.data-*-of-*')
+  match = shards and re.search(r'-of-(\d+)$', shards[0])
+  return bool(match) and len(shards) == int(match.group(1))
+
+
+def state_prefix(checkpoint_dir):
+  """The newest prefix `checkpoint_dir`'s state file names, or None.
+
+  Unlike `latest_checkpoint`, the prefix is returned even when its files
+  are missing (an evaluator reports and retries it).
+
+  Raises:
+    CheckpointError: the `checkpoint` file cannot be read.
+  """
+  try:
+    state = tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}).",
+      path=checkpoint_dir,
+    ) from e
+  if state is None or not state.model_checkpoint_path:
+    return None
+  prefix = state.model_checkpoint_path
+  if not os.path.isabs(prefix):
+    prefix = os.path.join(checkpoint_dir, prefix)
+  return prefix
 
 
 def check_compatible(prefix, variables, flag='the checkpoint directory'):
@@ -156,7 +265,7 @@ def check_compatible(prefix, variables, flag='the checkpoint directory'):
     CheckpointMismatchError: a variable is missing or has another shape.
     CheckpointError: the checkpoint cannot be read.
   """
-  stored = _variable_shapes(prefix)
+  stored = variable_shapes(prefix)
   problems = []
   for var in variables:
     name = var.op.name
@@ -230,6 +339,34 @@ def check_readable(prefix, flag='the checkpoint directory'):
     ) from e
 
 
+def check_resumable(log_dir, variables):
+  """Checks the latest checkpoint of `log_dir` before a session resumes it.
+
+  Does nothing when there is none. Otherwise refuses another model's or a
+  damaged checkpoint, and makes a copied log_dir's `checkpoint` file name
+  its own files (see `localize_state`).
+
+  Args:
+    log_dir: the directory a training session will restore from.
+    variables: the graph variables the session will restore.
+
+  Raises:
+    CheckpointMismatchError: the checkpoint holds another model.
+    CheckpointError: the checkpoint is damaged or unreadable.
+  """
+  prefix = latest_checkpoint(log_dir)
+  if not prefix:
+    return
+  flag = f'--log_dir {log_dir}'
+  check_compatible(prefix, variables, flag=flag)
+  # A damaged file would otherwise surface as a raw DataLossError from
+  # inside session creation, after the events file was started.
+  check_readable(prefix, flag=flag)
+  # Else the session restores from, and keep_checkpoint_max deletes in,
+  # the directory this one was copied from.
+  localize_state(log_dir)
+
+
 def discard_from(checkpoint_dir, step):
   """Deletes the checkpoints of `checkpoint_dir` at global step >= `step`.
 
@@ -254,17 +391,13 @@ def discard_from(checkpoint_dir, step):
   keep, drop = [], []
   for path in state.all_model_checkpoint_paths:
     name = os.path.basename(path)
-    match = re.search(r'-(\d+)$', name)
-    (drop if match and int(match.group(1)) >= step else keep).append(name)
+    named_step = step_from_name(name)
+    bad = named_step is not None and named_step >= step
+    (drop if bad else keep).append(name)
   if not drop:
     return []
   if keep:
-    lines = [f'model_checkpoint_path: "{keep[-1]}"']
-    lines += [f'all_model_checkpoint_paths: "{n}"' for n in keep]
-    path = os.path.join(checkpoint_dir, 'checkpoint')
-    with open(path + '.discard.tmp', 'w') as f:
-      f.write('\n'.join(lines) + '\n')
-    os.replace(path + '.discard.tmp', path)
+    _write_state(checkpoint_dir, keep[-1], keep)
   else:
     os.remove(os.path.join(checkpoint_dir, 'checkpoint'))
   deleted = []

@@ -20,6 +20,8 @@ from absl import flags
 from graphnet import errors
 
 __all__ = [
+  'DEFAULT_DATA_DIR',
+  'DEFAULT_LOG_DIR',
   'define_checkpoint_flags',
   'checkpoint_from_flags',
   'no_arguments',
@@ -27,6 +29,14 @@ __all__ = [
 ]
 
 FLAGS = flags.FLAGS
+
+# TF1's tutorial paths; tests move them with TEST_TMPDIR.
+_ROOT = os.getenv('TEST_TMPDIR', '/tmp')
+DEFAULT_DATA_DIR = os.path.join(_ROOT, 'tensorflow/mnist/input_data')
+# The trainer's --log_dir, where the evaluator looks by default.
+DEFAULT_LOG_DIR = os.path.join(
+  _ROOT, 'tensorflow/mnist/logs/fully_connected_feed'
+)
 
 
 def define_checkpoint_flags(dir_help, unsafe_help):

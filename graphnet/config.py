@@ -1,11 +1,14 @@
-"""The trainer's configuration: small immutable dataclasses and presets.
+"""The trainer's configuration: small immutable dataclasses.
 
 Entry points read their flags once into a `TrainConfig`; the library never
-sees a flag. `PRESETS` hold the named recipes of `--preset`; explicit flags
-override them.
+sees a flag. Each rule is checked once, in the `__post_init__` of the
+dataclass that holds the value (a network's own fields in its config class
+in `models`); a bad value raises `errors.ConfigError` whose `field` names
+the field, which entry points translate to the flag that sets it.
 
 Example:
     config = TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data',
+                         model=ModelConfig('conv', keep_prob=0.7),
                          max_steps=500)
     trainer.run_training(config)
 """
@@ -15,95 +18,75 @@ import dataclasses
 from graphnet import cluster as cluster_lib
 from graphnet import errors
 from graphnet import mnist
+from graphnet import models
 from graphnet import schedules
 from graphnet import session_config
 
 __all__ = [
   'INPUT_PIPELINES',
-  'MODELS',
-  'PRESETS',
   'ModelConfig',
   'TrainConfig',
 ]
 
-MODELS = ('mlp', 'conv')
 # 'feed': TF1's feed_dict of each batch; 'resident': the training set in
 # graph variables, batches drawn in the graph (graphnet.input_pipeline).
 INPUT_PIPELINES = ('feed', 'resident')
 
-# Flag values of each --preset; flags given explicitly win.
-PRESETS = {
-  'tutorial': {},
-  'softmax': {
-    'hidden1': 0,
-    'hidden2': 0,
-    'learning_rate': 0.5,
-    'max_steps': 1000,
-  },
-  # TF's "Deep MNIST for experts" recipe.
-  'deep_mnist': {
-    'model': 'conv',
-    'optimizer': 'adam',
-    'learning_rate': 1e-4,
-    'batch_size': 50,
-    'max_steps': 20000,
-    'eval_every': 5000,
-  },
-  'book': {
-    'hidden1': 500,
-    'hidden2': 0,
-    'learning_rate': 0.8,
-    'lr_schedule': 'exponential',
-    'decay_rate': 0.99,
-    'decay_steps': 550,
-    'staircase': True,
-    'moving_average_decay': 0.99,
-    'regularization_rate': 1e-4,
-    'max_steps': 30000,
-  },
-}
 
-
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, init=False)
 class ModelConfig:
-  """Which network to build."""
+  """Which network to build, with its own hyperparameters.
 
-  # Network family: one of MODELS.
-  model: str = 'mlp'
-  # Units of the first hidden layer; 0 = softmax regression.
-  hidden1: int = 128
-  # Units of the second hidden layer; 0 = one hidden layer.
-  hidden2: int = 32
+  `ModelConfig('mlp', hidden1=64)` makes the network's config from the
+  keyword fields (`models.MlpConfig(hidden1=64)`); or pass `params=`.
+  """
+
+  # Network name: one of models.names().
+  model: str
+  # The network's hyperparameters: a models.get(model).config_class.
+  params: object
   # L2 penalty on the weights; 0 = off.
-  regularization_rate: float = 0.0
-  # conv: probability of keeping each fc1 unit while training, in (0, 1].
-  keep_prob: float = 0.5
-  # conv: batch-normalise the conv1, conv2 and fc1 pre-activations.
-  batch_norm: bool = False
+  regularization_rate: float
 
-  def __post_init__(self):
-    if not 0.0 < self.keep_prob <= 1.0:
+  def __init__(
+    self, model='mlp', regularization_rate=0.0, params=None, **fields
+  ):
+    spec = models.get(model)
+    if params is None:
+      params = _network_config(spec, fields)
+    elif fields or not isinstance(params, spec.config_class):
       raise errors.ConfigError(
-        f'ModelConfig: keep_prob must be in (0, 1], got {self.keep_prob}.'
+        f'ModelConfig: params must be one {spec.config_class.__name__} '
+        f'(and no other fields), got {params!r} and {sorted(fields)}.',
+        field='model',
       )
-    if self.model not in MODELS:
-      raise errors.ConfigError(
-        f'ModelConfig: model must be one of {MODELS}, got {self.model!r}.'
-      )
-    if self.hidden1 < 0 or self.hidden2 < 0:
-      raise errors.ConfigError(
-        'ModelConfig: hidden units must be >= 0, got '
-        f'hidden1={self.hidden1}, hidden2={self.hidden2}.'
-      )
-    if self.hidden1 == 0 and self.hidden2 > 0:
-      raise errors.ConfigError(
-        f'ModelConfig: hidden2={self.hidden2} needs hidden1 > 0.'
-      )
-    if self.regularization_rate < 0:
+    if not regularization_rate >= 0:
       raise errors.ConfigError(
         'ModelConfig: regularization_rate must be >= 0, got '
-        f'{self.regularization_rate}.'
+        f'{regularization_rate}.',
+        field='regularization_rate',
       )
+    object.__setattr__(self, 'model', model)
+    object.__setattr__(self, 'params', params)
+    object.__setattr__(self, 'regularization_rate', regularization_rate)
+
+  @property
+  def spec(self):
+    """The network's `models.ModelSpec`."""
+    return models.get(self.model)
+
+
+def _network_config(spec, fields):
+  """`spec`'s config made from `fields`, naming any unknown one."""
+  known = {f.name for f in dataclasses.fields(spec.config_class)}
+  unknown = sorted(set(fields) - known)
+  if unknown:
+    raise errors.ConfigError(
+      f'ModelConfig: model {spec.name!r} has no field {unknown[0]!r}; its '
+      f'fields are {sorted(known)}.',
+      field=unknown[0],
+    )
+  return spec.config_class(**fields)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,13 +160,15 @@ class TrainConfig:
       if not ok:
         raise errors.ConfigError(
           f'TrainConfig: {name} must be {expected}, got '
-          f'{getattr(self, name)!r}.'
+          f'{getattr(self, name)!r}.',
+          field=name,
         )
     if self.steps_per_run > 1 and self.input_pipeline != 'resident':
       raise errors.ConfigError(
-        f'TrainConfig: --steps_per_run {self.steps_per_run} needs '
-        f'--input_pipeline resident (got {self.input_pipeline!r}): the '
-        'in-graph loop draws its batches from the graph-resident data.'
+        f'TrainConfig: steps_per_run {self.steps_per_run} needs '
+        f'input_pipeline resident (got {self.input_pipeline!r}): the '
+        'in-graph loop draws its batches from the graph-resident data.',
+        field='steps_per_run',
       )
     self._check_cluster()
 
@@ -194,12 +179,14 @@ class TrainConfig:
     # its own, which nobody feeds and which must be one step.
     if self.schedule.kind == 'piecewise_hook':
       raise errors.ConfigError(
-        'TrainConfig: --sync_replicas cannot use --lr_schedule '
-        'piecewise_hook (a fed learning rate); use --lr_schedule piecewise.'
+        'TrainConfig: cluster.sync_replicas cannot use the schedule kind '
+        "piecewise_hook (a fed learning rate); use kind 'piecewise'.",
+        field='sync_replicas',
       )
     if self.steps_per_run != 1 or self.input_pipeline != 'feed':
       raise errors.ConfigError(
-        'TrainConfig: --sync_replicas needs --steps_per_run 1 and '
-        f'--input_pipeline feed, got {self.steps_per_run} and '
-        f'{self.input_pipeline!r}.'
+        'TrainConfig: cluster.sync_replicas needs steps_per_run 1 and '
+        f'input_pipeline feed, got {self.steps_per_run} and '
+        f'{self.input_pipeline!r}.',
+        field='sync_replicas',
       )

@@ -2,10 +2,11 @@
 
 The evaluator runs beside the trainer: every `interval_secs` it asks the
 trainer's `checkpoint` state file for the newest checkpoint, and evaluates
-each new one once, in a graph built fresh from `mnist.inference`. The model
-sizes are read from the checkpoint's variable shapes, and when the
-checkpoint holds moving averages (`.../ExponentialMovingAverage`) they are
-restored into the plain variables, so the evaluator scores the weights the
+each new one once, in a graph built fresh by the network's `ModelSpec`
+(`models`), which also reads the network's hyperparameters back from the
+checkpoint's variable shapes. When the checkpoint holds moving averages
+(`.../ExponentialMovingAverage`) they are restored into the plain
+variables (`variables_to_restore`), so the evaluator scores the weights the
 trainer evaluates with.
 
 The trainer's `Saver` writes the checkpoint files first and replaces the
@@ -21,23 +22,24 @@ Example:
 """
 
 import dataclasses
-import glob
-import os
-import re
 import time
 
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from graphnet import deep_mnist
+from graphnet import checkpoints
+from graphnet import config
 from graphnet import errors
 from graphnet import evaluation
 from graphnet import mnist
+from graphnet import models
 
 __all__ = [
   'EMA_SUFFIX',
+  'CheckpointModel',
   'ModelShape',
   'EvalRecord',
+  'read_checkpoint_model',
   'read_model_shape',
   'evaluate_checkpoint',
   'evaluation_loop',
@@ -47,50 +49,33 @@ __all__ = [
 # `hidden1/weights/ExponentialMovingAverage`.
 EMA_SUFFIX = 'ExponentialMovingAverage'
 
-_LAYERS = ('hidden1', 'hidden2', 'softmax_linear')
-_CONV_LAYERS = ('conv1', 'conv2', 'fc1', 'fc2')
-# Trainable variables end so; the moving averages cover exactly these.
-_TRAINABLE_NAMES = ('/weights', '/biases', '/beta', '/gamma')
 
+@dataclasses.dataclass(frozen=True)
+class CheckpointModel:
+  """The network a checkpoint holds, as its `ModelSpec` reads it back."""
 
-def _averaged(names):
-  trainable = [
-    n
-    for n in names
-    if n.endswith(_TRAINABLE_NAMES) and not n.endswith('/' + EMA_SUFFIX)
-  ]
-  return bool(trainable) and all(
-    f'{n}/{EMA_SUFFIX}' in names for n in trainable
-  )
-
-
-def _conv_shape(prefix, stored):
-  """The `ModelShape` of a `--model conv` checkpoint."""
-  names = [n for n in stored if n.split('/')[0] in _CONV_LAYERS]
-  expected = {
-    'conv1/weights': [5, 5, 1, deep_mnist.CONV1_FILTERS],
-    'fc2/weights': [deep_mnist.FC1_UNITS, mnist.NUM_CLASSES],
-  }
-  for name, shape in expected.items():
-    if list(stored.get(name, [])) != shape:
-      raise _mismatch(
-        prefix, stored, f'{name} is {stored.get(name)}, expected {shape}'
-      )
-  batch_norm = 'conv1/batch_norm/gamma' in stored
-  return ModelShape(0, 0, _averaged(names), 'conv', batch_norm)
+  # The network and its hyperparameters.
+  network: config.ModelConfig
+  # Whether the checkpoint holds moving averages of every trainable
+  # variable (the weights the trainer evaluates with).
+  moving_averages: bool
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelShape:
-  """The network a checkpoint holds, as read from its variable shapes."""
+  """`read_model_shape`'s summary of the built-in networks' checkpoints.
 
-  # Units of the first hidden layer; 0 = softmax regression.
+  Kept for callers of earlier versions; `CheckpointModel` describes any
+  registered network.
+  """
+
+  # Units of the first hidden layer; 0 = softmax regression (or conv).
   hidden1: int
-  # Units of the second hidden layer; 0 = one hidden layer.
+  # Units of the second hidden layer; 0 = one hidden layer (or conv).
   hidden2: int
   # Whether the checkpoint holds moving averages of every model variable.
   moving_averages: bool
-  # 'mlp' (hidden1/hidden2/softmax_linear) or 'conv' (deep_mnist).
+  # The registered network name ('mlp', 'conv').
   model: str = 'mlp'
   # For 'conv': whether its layers use batch normalisation.
   batch_norm: bool = False
@@ -108,126 +93,97 @@ class EvalRecord:
   accuracy: float
 
 
-def _mismatch(prefix, found, detail):
-  names = ', '.join(f'{n} {s}' for n, s in sorted(found.items())[:8]) or (
-    'no variables'
-  )
-  return errors.CheckpointMismatchError(
-    f'Checkpoint {prefix} is not a graphnet model (MLP or conv): {detail}. '
-    f'Found: {names}. '
-    'Point --checkpoint_dir at the log_dir of graphnet.fully_connected_feed.',
-    path=prefix,
-  )
+def _network(prefix, shapes):
+  """The ModelConfig of the registered network `shapes` holds."""
+  found = models.read_config(shapes)
+  if found is None:
+    names = ', '.join(f'{n} {s}' for n, s in sorted(shapes.items())[:8])
+    raise errors.CheckpointMismatchError(
+      f'Checkpoint {prefix} is not a graphnet model: no registered network '
+      f'({", ".join(models.names())}) has its variables. Found: '
+      f'{names or "no variables"}. Point --checkpoint_dir at the log_dir '
+      'of graphnet.fully_connected_feed.',
+      path=prefix,
+    )
+  name, params = found
+  return config.ModelConfig(name, params=params)
+
+
+def _build_eval_graph(network, shapes):
+  """Builds `network`'s evaluation tower in a new graph.
+
+  Returns:
+    (graph, images, labels, logits, moving_averages).
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    images, labels = mnist.placeholder_inputs()
+    logits = network.spec.build(network.params, images, False)
+    averaged = all(
+      f'{v.op.name}/{EMA_SUFFIX}' in shapes for v in tf.trainable_variables()
+    )
+  return graph, images, labels, logits, averaged
+
+
+def read_checkpoint_model(prefix):
+  """Reads which registered network checkpoint `prefix` holds.
+
+  Raises:
+    CheckpointError: the checkpoint cannot be read.
+    CheckpointMismatchError: no registered network has its variables.
+  """
+  shapes = checkpoints.variable_shapes(prefix)
+  network = _network(prefix, shapes)
+  return CheckpointModel(network, _build_eval_graph(network, shapes)[-1])
 
 
 def read_model_shape(prefix):
-  """Reads the layer sizes of the graphnet MLP stored at `prefix`.
-
-  Args:
-    prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
-
-  Returns:
-    a `ModelShape`.
+  """The `ModelShape` of the graphnet MLP or conv net stored at `prefix`.
 
   Raises:
     CheckpointError: the checkpoint cannot be read.
     CheckpointMismatchError: the checkpoint holds another model.
   """
-  try:
-    stored = dict(tf.train.list_variables(prefix))
-  except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f'Checkpoint {prefix} cannot be read: {e}', path=prefix
-    ) from e
-  if 'conv1/weights' in stored:
-    return _conv_shape(prefix, stored)
-  model = {n: list(s) for n, s in stored.items() if n.split('/')[0] in _LAYERS}
-  weights = {
-    layer: model.get(f'{layer}/weights')
-    for layer in _LAYERS
-    if f'{layer}/weights' in model
-  }
-  if 'softmax_linear' not in weights:
-    raise _mismatch(prefix, stored, 'softmax_linear/weights is missing')
-  if 'hidden2' in weights and 'hidden1' not in weights:
-    raise _mismatch(prefix, stored, 'hidden2 without hidden1')
-  # Each layer's fan-in must be the previous layer's width.
-  width = mnist.IMAGE_PIXELS
-  units = {}
-  for layer in _LAYERS:
-    shape = weights.get(layer)
-    if shape is None:
-      units[layer] = 0
-      continue
-    if len(shape) != 2 or shape[0] != width:
-      raise _mismatch(
-        prefix,
-        stored,
-        f'{layer}/weights is {shape}, expected [{width}, units]',
-      )
-    if model.get(f'{layer}/biases') != [shape[1]]:
-      raise _mismatch(
-        prefix,
-        stored,
-        f'{layer}/biases is {model.get(f"{layer}/biases")}, '
-        f'expected [{shape[1]}]',
-      )
-    units[layer] = width = shape[1]
-  if units['softmax_linear'] != mnist.NUM_CLASSES:
-    raise _mismatch(
-      prefix,
-      stored,
-      f'softmax_linear has {units["softmax_linear"]} outputs, expected '
-      f'{mnist.NUM_CLASSES}',
-    )
-  return ModelShape(units['hidden1'], units['hidden2'], _averaged(list(model)))
-
-
-def _checkpoint_files_present(prefix):
-  """Whether the .index and every .data shard of `prefix` exist."""
-  if not os.path.isfile(prefix + '.index'):
-    return False
-  shards = glob.glob(glob.escape(prefix) + '.data-*-of-*')
-  match = shards and re.search(r'-of-(\d+)$', shards[0])
-  return bool(match) and len(shards) == int(match.group(1))
+  found = read_checkpoint_model(prefix)
+  params = found.network.params
+  return ModelShape(
+    getattr(params, 'hidden1', 0),
+    getattr(params, 'hidden2', 0),
+    found.moving_averages,
+    found.network.model,
+    getattr(params, 'batch_norm', False),
+  )
 
 
 def _read_step(prefix):
   """The checkpoint's global step (or the `-<step>` suffix of its name)."""
-  try:
-    return int(tf.train.load_variable(prefix, 'global_step'))
-  except (tf.errors.OpError, ValueError, IndexError) as e:
-    # The reader reports a .data file cut short as IndexError.
-    if isinstance(e, IndexError):
-      raise errors.CheckpointError(
-        f'Checkpoint {prefix} cannot be read: its data file is truncated '
-        f'({e}).',
-        path=prefix,
-      ) from e
-    match = re.search(r'-(\d+)$', prefix)
-    if match is None:
-      raise errors.CheckpointMismatchError(
-        f'Checkpoint {prefix} holds no global_step and its name does not '
-        "end in '-<step>'; expected a checkpoint of "
-        'graphnet.fully_connected_feed.',
-        path=prefix,
-      ) from None
-    return int(match.group(1))
+  step = checkpoints.checkpoint_step(prefix)
+  if step is None:
+    step = checkpoints.step_from_name(prefix)
+  if step is None:
+    raise errors.CheckpointMismatchError(
+      f'Checkpoint {prefix} holds no global_step and its name does not '
+      "end in '-<step>'; expected a checkpoint of "
+      'graphnet.fully_connected_feed.',
+      path=prefix,
+    )
+  return step
 
 
 def evaluate_checkpoint(prefix, data_set, batch_size=None):
   """Restores checkpoint `prefix` into a fresh graph and scores `data_set`.
 
-  Builds `mnist.placeholder_inputs` and `mnist.inference` with the sizes
-  read from the checkpoint in a new `tf.Graph` (variables `hidden1/`,
-  `hidden2/`, `softmax_linear/`), restores them - from their moving
-  averages when the checkpoint has them - and counts correct predictions
-  with an `evaluation.EvalTower`.
+  Builds `mnist.placeholder_inputs` and the evaluation tower of the
+  registered network the checkpoint holds (`models.read_config`) in a new
+  `tf.Graph`, restores its variables - from their moving averages when
+  the checkpoint has them - and counts correct predictions with an
+  `evaluation.EvalTower`.
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
     data_set: an `input_data.DataSet` (images float32 `[N, 784]`).
-    batch_size: examples per `session.run`; default EvalTower's (10000).
+    batch_size: examples per `session.run`; default the network's
+      `ModelSpec.eval_batch_size`.
 
   Returns:
     (step, accuracy): int global step of the checkpoint, float fraction
@@ -237,29 +193,25 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
     CheckpointError: the checkpoint's files are missing or unreadable.
     CheckpointMismatchError: the checkpoint holds another model.
   """
-  if not _checkpoint_files_present(prefix):
+  if not checkpoints.files_present(prefix):
     raise errors.CheckpointError(
       f'Checkpoint {prefix} is incomplete: expected {prefix}.index and all '
       f'{prefix}.data-*-of-* shards. It may have been deleted by the '
       "trainer's keep_checkpoint_max.",
       path=prefix,
     )
-  shape = read_model_shape(prefix)
+  shapes = checkpoints.variable_shapes(prefix)
+  network = _network(prefix, shapes)
   step = _read_step(prefix)
-  graph = tf.Graph()
+  graph, images, labels, logits, averaged = _build_eval_graph(network, shapes)
   with graph.as_default():
-    images, labels = mnist.placeholder_inputs()
-    if shape.model == 'conv':
-      # No dropout, and batch norm on its moving statistics.
-      logits = deep_mnist.inference_conv(
-        images, 1.0, batch_norm=shape.batch_norm, is_training=False
-      )
-    else:
-      logits = mnist.inference(images, shape.hidden1, shape.hidden2)
     tower = evaluation.EvalTower(
-      images, labels, mnist.evaluation(logits, labels), batch_size
+      images,
+      labels,
+      mnist.evaluation(logits, labels),
+      batch_size or network.spec.eval_batch_size,
     )
-    if shape.moving_averages:
+    if averaged:
       # Only the shadow names matter for restoring; the decay is unused.
       var_list = tf.train.ExponentialMovingAverage(0.0).variables_to_restore()
     else:
@@ -279,18 +231,10 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
 def _latest(checkpoint_dir):
   """The newest prefix listed in `checkpoint_dir`'s state file, or None."""
   try:
-    state = tf.train.get_checkpoint_state(checkpoint_dir)
-  except (tf.errors.OpError, ValueError) as e:
-    logging.warning(
-      'Cannot read the checkpoint state in %s: %s', checkpoint_dir, e
-    )
+    return checkpoints.state_prefix(checkpoint_dir)
+  except errors.CheckpointError as e:
+    logging.warning('%s', e)
     return None
-  if state is None or not state.model_checkpoint_path:
-    return None
-  prefix = state.model_checkpoint_path
-  if not os.path.isabs(prefix):
-    prefix = os.path.join(checkpoint_dir, prefix)
-  return prefix
 
 
 def _make_writer(eval_dir):

@@ -12,9 +12,9 @@ swap in their moving averages. Optional batch normalisation adds
 `batch_norm/{beta,gamma,moving_mean,moving_variance}` to `conv1`, `conv2`
 and `fc1` (replacing their `biases`, which `beta` makes redundant).
 
-`model_fn` is the trainer's `--model conv`: the first (training) call drops
-units with `config.model.keep_prob`, the reused (evaluation) call reads a
-`keep_prob` placeholder that defaults to 1.0, so the restored graph's
+`model_fn` is the network `models.py` registers as `conv`: the training
+tower drops units with the configured keep rate, the evaluation tower reads
+a `keep_prob` placeholder that defaults to 1.0, so the restored graph's
 `predictions:0` needs only `images:0`.
 
 Example:
@@ -35,6 +35,8 @@ __all__ = [
   'CONV2_FILTERS',
   'FC1_UNITS',
   'BATCH_NORM_DECAY',
+  'CONV1_WEIGHTS_SHAPE',
+  'check_keep_prob',
   'keep_prob_input',
   'inference_conv',
   'model_fn',
@@ -47,8 +49,27 @@ FC1_UNITS = 1024
 BATCH_NORM_DECAY = 0.99
 _BATCH_NORM_EPSILON = 1e-3
 _KERNEL = 5
+# conv1/weights: 5x5 kernels over the one grayscale channel.
+CONV1_WEIGHTS_SHAPE = [_KERNEL, _KERNEL, 1, CONV1_FILTERS]
 # Two 2x2 poolings halve 28 twice.
 _POOLED = contract.IMAGE_SIZE // 4
+
+
+def check_keep_prob(value, where, name='keep_prob'):
+  """The one rule of a dropout keep rate: in (0, 1].
+
+  Args:
+    value: the keep rate.
+    where: the function or class checking, for the message.
+    name: how `where` calls the value (also the error's `field`).
+
+  Raises:
+    ConfigError: `value` is not in (0, 1] (NaN included).
+  """
+  if not 0.0 < value <= 1.0:
+    raise errors.ConfigError(
+      f'{where}: {name} must be in (0, 1], got {value}.', field=name
+    )
 
 
 def keep_prob_input(default=1.0, name=contract.KEEP_PROB):
@@ -67,10 +88,7 @@ def keep_prob_input(default=1.0, name=contract.KEEP_PROB):
   Raises:
     ConfigError: `default` is not in (0, 1].
   """
-  if not 0.0 < default <= 1.0:
-    raise errors.ConfigError(
-      f'keep_prob_input: default must be in (0, 1], got {default}.'
-    )
+  check_keep_prob(default, 'keep_prob_input', 'default')
   # None resets to the root scope: restored graphs find it by a short name.
   with tf.get_default_graph().name_scope(None):
     return tf.placeholder_with_default(
@@ -222,28 +240,28 @@ def inference_conv(
     return tf.nn.xw_plus_b(net, weights, biases)  # [batch, 10]
 
 
-def model_fn(config, images, regularizer=None):
-  """The trainer's `--model conv` (see `trainer._MODEL_FNS`).
+def model_fn(
+  images, keep_prob, batch_norm=False, is_training=False, regularizer=None
+):
+  """The network `models.py` registers as `conv`, one tower of it.
 
-  The first call (a scope without reuse) is the training tower: dropout
-  with `config.model.keep_prob`, fed through `train_keep_prob`, and batch
-  norm on batch statistics. A call under `reuse=True` is the evaluation
-  tower: no dropout unless `keep_prob:0` is fed, moving statistics.
+  The training tower (`is_training`) drops fc1 units with `keep_prob`, fed
+  through the placeholder `train_keep_prob`, and batch-normalises with the
+  batch statistics. The evaluation tower reads the `keep_prob` placeholder
+  (default 1.0: no dropout unless fed) and the moving statistics.
 
   Args:
-    config: a `config.TrainConfig`.
     images: float32 tensor `[batch, 784]`.
-    regularizer: optional weight penalty (training tower only).
+    keep_prob: python float in (0, 1], the training tower's keep rate.
+    batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
+    is_training: python bool, which tower this is.
+    regularizer: optional weight penalty (give it to one tower only).
 
   Returns:
     float32 logits `[batch, 10]`.
   """
-  model = config.model
-  is_training = not tf.get_variable_scope().reuse
   if is_training:
-    keep_prob = keep_prob_input(model.keep_prob, name='train_keep_prob')
+    rate = keep_prob_input(keep_prob, name='train_keep_prob')
   else:
-    keep_prob = keep_prob_input(1.0, name=contract.KEEP_PROB)
-  return inference_conv(
-    images, keep_prob, model.batch_norm, is_training, regularizer
-  )
+    rate = keep_prob_input(1.0, name=contract.KEEP_PROB)
+  return inference_conv(images, rate, batch_norm, is_training, regularizer)

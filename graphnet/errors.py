@@ -14,6 +14,8 @@ Example:
       print('bad data file:', e.path, e)
 """
 
+import signal
+
 __all__ = [
   'GraphnetError',
   'DataError',
@@ -30,6 +32,8 @@ __all__ = [
   'ClusterRuntimeError',
   'PredictorClosedError',
   'PredictionTimeoutError',
+  'GraphError',
+  'TrainingInterruptedError',
 ]
 
 
@@ -62,7 +66,16 @@ class DownloadError(DataError):
 
 
 class ConfigError(GraphnetError, ValueError):
-  """A configuration value (flag or argument) is invalid."""
+  """A configuration value (flag or argument) is invalid.
+
+  Attributes:
+    field: the config field (or argument) at fault, e.g. 'keep_prob', or
+      None; entry points translate it to the flag that sets it.
+  """
+
+  def __init__(self, message, field=None):
+    super().__init__(message)
+    self.field = field
 
 
 class CheckpointError(GraphnetError, ValueError):
@@ -110,3 +123,34 @@ class PredictorClosedError(GraphnetError, RuntimeError):
 
 class PredictionTimeoutError(GraphnetError, RuntimeError):
   """A prediction run exceeded its deadline."""
+
+
+class GraphError(GraphnetError, RuntimeError):
+  """The graph lacks an element a hook or builder needs (the global step)."""
+
+
+class TrainingInterruptedError(GraphnetError, RuntimeError):
+  """Training stopped early because the process received a signal.
+
+  Attributes:
+    signum: the signal number (`signal.SIGINT`, `signal.SIGTERM`).
+    step: the global step saved, or None if no checkpoint exists.
+    checkpoint: the checkpoint prefix saved at that step, or None.
+    exit_code: the shell's convention for death by that signal, 128 +
+      signum (130 for SIGINT, 143 for SIGTERM).
+  """
+
+  def __init__(self, signum, step, checkpoint):
+    name = signal.Signals(signum).name
+    if checkpoint:
+      where = (
+        f'checkpoint saved to {checkpoint}; run the same command again to '
+        'resume from it.'
+      )
+    else:
+      where = 'no checkpoint could be saved.'
+    super().__init__(f'Interrupted by {name} at step {step}; {where}')
+    self.signum = signum
+    self.step = step
+    self.checkpoint = checkpoint
+    self.exit_code = 128 + signum

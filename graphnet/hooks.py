@@ -14,6 +14,13 @@ final state.
   ETA, in TF1's format.
 * `EvaluationHook` prints TF1's `Training/Validation/Test Data Eval:` blocks
   every N steps and at the last step, and writes `precision/*` summaries.
+* `LoopCheckpointSaverHook` / `LoopSummarySaverHook`: TF's checkpoint and
+  summary savers for runs of several global steps (an in-graph loop).
+* `SignalStopHook` requests a stop once `signals.StopOnSignals` caught a
+  signal.
+
+`FiniteWeightsListener` (a `CheckpointSaverListener`) refuses to save
+NaN or infinite weights.
 
 Example:
     hooks = [StopAtStepHook(2000), DivergenceHook(loss),
@@ -33,6 +40,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
 from graphnet import errors
+from graphnet import piecewise
 
 __all__ = [
   'LearningRateSetterHook',
@@ -41,17 +49,31 @@ __all__ = [
   'FiniteWeightsListener',
   'StepLoggingHook',
   'EvaluationHook',
+  'LoopCheckpointSaverHook',
+  'LoopSummarySaverHook',
+  'SignalStopHook',
 ]
 
 
 def _global_step_tensor(hook_name):
   step = tf.train.get_global_step()
   if step is None:
-    raise RuntimeError(
+    raise errors.GraphError(
       f'{hook_name} needs a global step in the graph; create one with '
       'tf.train.get_or_create_global_step() before the session.'
     )
   return step
+
+
+def _check_positive(hook_name, **counts):
+  """Raises ConfigError naming the arguments unless each count is >= 1."""
+  bad = [name for name, value in counts.items() if value < 1]
+  if bad:
+    got = ', '.join(f'{name}={value}' for name, value in counts.items())
+    raise errors.ConfigError(
+      f'{hook_name}: {" and ".join(counts)} must be >= 1, got {got}.',
+      field=bad[0],
+    )
 
 
 def _as_graph_element(tensor):
@@ -59,6 +81,22 @@ def _as_graph_element(tensor):
   if isinstance(tensor, str):
     return tf.get_default_graph().as_graph_element(tensor)
   return tensor
+
+
+def _all_weights_finite(scope):
+  """A bool scalar: no trainable float variable holds a NaN or Inf; or None.
+
+  Built in name scope `scope`; None when there is no such variable.
+  """
+  variables = [
+    v for v in tf.trainable_variables() if v.dtype.base_dtype.is_floating
+  ]
+  if not variables:
+    return None
+  with tf.name_scope(scope):
+    return tf.reduce_all(
+      tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
+    )
 
 
 class LearningRateSetterHook(tf.train.SessionRunHook):
@@ -80,22 +118,9 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     Raises:
       ConfigError: if boundaries and values do not fit together.
     """
+    piecewise.check(boundaries, values, 'LearningRateSetterHook')
+    _check_positive('LearningRateSetterHook', steps_per_run=steps_per_run)
     boundaries, values = list(boundaries), [float(v) for v in values]
-    if len(values) != len(boundaries) + 1:
-      raise errors.ConfigError(
-        'LearningRateSetterHook: expected one more value than boundaries, '
-        f'got {len(boundaries)} boundaries and {len(values)} values.'
-      )
-    if boundaries != sorted(set(boundaries)):
-      raise errors.ConfigError(
-        'LearningRateSetterHook: boundaries must be strictly increasing, '
-        f'got {boundaries}.'
-      )
-    if steps_per_run < 1:
-      raise errors.ConfigError(
-        f'LearningRateSetterHook: steps_per_run must be >= 1, got '
-        f'{steps_per_run}.'
-      )
     self._learning_rate = learning_rate
     self._boundaries = boundaries
     self._values = values
@@ -104,10 +129,7 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
 
   def rate_at(self, step):
     """The rate in force for a run starting at global step `step`."""
-    for boundary, value in zip(self._boundaries, self._values, strict=False):
-      if step < boundary:
-        return value
-    return self._values[-1]
+    return piecewise.value_at(self._boundaries, self._values, step)
 
   def begin(self):
     self._global_step = _global_step_tensor('LearningRateSetterHook')
@@ -154,10 +176,7 @@ class StopAtStepHook(tf.train.StopAtStepHook):
     Raises:
       ConfigError: if `steps_per_run` < 1.
     """
-    if steps_per_run < 1:
-      raise errors.ConfigError(
-        f'StopAtStepHook: steps_per_run must be >= 1, got {steps_per_run}.'
-      )
+    _check_positive('StopAtStepHook', steps_per_run=steps_per_run)
     super().__init__(num_steps=num_steps, last_step=last_step)
     self._steps_per_run = steps_per_run
 
@@ -243,14 +262,8 @@ class DivergenceHook(tf.train.SessionRunHook):
     self._global_step = _global_step_tensor('DivergenceHook')
     self._loss_tensor = _as_graph_element(self._loss)
     self._finite = None
-    variables = [
-      v for v in tf.trainable_variables() if v.dtype.base_dtype.is_floating
-    ]
-    if self._check_variables and variables:
-      with tf.name_scope('divergence_check'):
-        self._finite = tf.reduce_all(
-          tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
-        )
+    if self._check_variables:
+      self._finite = _all_weights_finite('divergence_check')
 
   def after_create_session(self, session, coord):
     self._steps.reset(int(session.run(self._global_step)))
@@ -295,15 +308,7 @@ class FiniteWeightsListener(tf.train.CheckpointSaverListener):
   """
 
   def begin(self):
-    variables = [
-      v for v in tf.trainable_variables() if v.dtype.base_dtype.is_floating
-    ]
-    self._finite = None
-    if variables:
-      with tf.name_scope('finite_weights_check'):
-        self._finite = tf.reduce_all(
-          tf.stack([tf.reduce_all(tf.is_finite(v)) for v in variables])
-        )
+    self._finite = _all_weights_finite('finite_weights_check')
 
   def before_save(self, session, global_step_value):
     if self._finite is not None and not session.run(self._finite):
@@ -349,10 +354,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
     Raises:
       ConfigError: if `every_n_steps` < 1.
     """
-    if every_n_steps < 1:
-      raise errors.ConfigError(
-        f'StepLoggingHook: every_n_steps must be >= 1, got {every_n_steps}.'
-      )
+    _check_positive('StepLoggingHook', every_n_steps=every_n_steps)
     self._loss = loss
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
@@ -419,15 +421,13 @@ class EvaluationHook(tf.train.SessionRunHook):
     Raises:
       ConfigError: if `every_n_steps` or `steps_per_run` < 1.
     """
-    if every_n_steps < 1 or steps_per_run < 1:
-      raise errors.ConfigError(
-        'EvaluationHook: every_n_steps and steps_per_run must be >= 1, got '
-        f'{every_n_steps} and {steps_per_run}.'
-      )
+    _check_positive(
+      'EvaluationHook', every_n_steps=every_n_steps, steps_per_run=steps_per_run
+    )
     self._tower = eval_tower
     self._data_sets = list(data_sets)
-    self._every = every_n_steps
-    self._last_step = last_step
+    # Evaluate at multiples of `every`, and at `last_step`.
+    self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
     self._steps_per_run = steps_per_run
     self._printer = printer
@@ -493,3 +493,106 @@ class EvaluationHook(tf.train.SessionRunHook):
     if self._writer is not None and values:
       self._writer.add_summary(tf.Summary(value=values), step)
       self._writer.flush()
+
+
+def _set_steps_per_run(hook, steps_per_run):
+  """Tells TF's `CheckpointSaverHook` how many global steps one run goes.
+
+  TF has no public way to; Estimator calls the private method used here.
+  It is the only private TF API graphnet uses: test_hooks checks that it
+  still exists and still has this effect.
+
+  Raises:
+    GraphError: this TF no longer has the method.
+  """
+  setter = getattr(hook, '_set_steps_per_run', None)
+  if setter is None:
+    raise errors.GraphError(
+      f'tf.train.CheckpointSaverHook of TensorFlow {tf.__version__} has no '
+      '_set_steps_per_run: graphnet.hooks.LoopCheckpointSaverHook needs '
+      'updating for it.'
+    )
+  setter(steps_per_run)
+
+
+class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
+  """TF's `CheckpointSaverHook` told how far one run goes.
+
+  Left alone, TF's hook re-reads the global step after every run (one extra
+  `session.run` per run) because it does not know the run length; told a
+  wrong length it would save one run late.
+  """
+
+  def __init__(
+    self, checkpoint_dir, save_steps, saver, steps_per_run, listeners=None
+  ):
+    """Creates the hook: saves `saver`'s checkpoints every `save_steps`."""
+    super().__init__(
+      checkpoint_dir, save_steps=save_steps, saver=saver, listeners=listeners
+    )
+    _set_steps_per_run(self, steps_per_run)
+
+
+class LoopSummarySaverHook(tf.train.SummarySaverHook):
+  """TF's `SummarySaverHook` for runs of `steps_per_run` global steps.
+
+  TF's hook predicts the next run's step as this one's + 1, so with longer
+  runs it would write `steps_per_run` times too rarely. This one writes the
+  merged summaries at the end of each run that reaches a multiple of
+  `save_steps` (itself a multiple of `steps_per_run`).
+  """
+
+  def __init__(self, save_steps, output_dir, steps_per_run):
+    """Creates the hook: writes the merged summaries every `save_steps`."""
+    # The summary op is looked up in begin(), once the graph is complete.
+    super().__init__(
+      save_steps=save_steps,
+      output_dir=output_dir,
+      scaffold=tf.train.Scaffold(),
+    )
+    self._save_steps = save_steps
+    self._steps_per_run = steps_per_run
+
+  def begin(self):
+    super().begin()
+    self._summary_op = tf.train.Scaffold.get_or_default(
+      'summary_op', tf.GraphKeys.SUMMARY_OP, tf.summary.merge_all
+    )
+
+  def after_create_session(self, session, coord):
+    step = int(session.run(self._global_step_tensor))
+    if self._summary_writer:
+      self._summary_writer.add_session_log(
+        tf.SessionLog(status=tf.SessionLog.START), step
+      )
+    # Due at the next multiple of save_steps, not at the first run.
+    self._timer.update_last_triggered_step(step - step % self._save_steps)
+    self._next_step = step + self._steps_per_run
+
+  def after_run(self, run_context, run_values):
+    super().after_run(run_context, run_values)
+    # The step at the end of the next run: this run's start + 2 runs.
+    start = int(run_values.results['global_step'])
+    self._next_step = start + 2 * self._steps_per_run
+
+
+class SignalStopHook(tf.train.SessionRunHook):
+  """Requests a stop after the run during which a signal arrived."""
+
+  def __init__(self, stopper):
+    """Creates the hook.
+
+    Args:
+      stopper: the `signals.StopOnSignals` whose `signum` it watches.
+    """
+    self._stopper = stopper
+
+  def after_create_session(self, session, coord):
+    # A signal during session creation (restore, init) stops before the
+    # first step.
+    if self._stopper.signum is not None:
+      coord.request_stop()
+
+  def after_run(self, run_context, run_values):
+    if self._stopper.signum is not None:
+      run_context.request_stop()

@@ -35,7 +35,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
-__all__ = ['ResidentInputs']
+__all__ = ['ResidentInputs', 'isolated_collections']
 
 # Collections a training step both appends to and reads back (penalties,
 # batch-norm updates, summaries). The loop body starts them empty so it
@@ -58,7 +58,7 @@ def _local_variable(initial_value, name):
 
 
 @contextlib.contextmanager
-def _isolated_collections(keys):
+def isolated_collections(keys):
   """Empties the collections `keys` inside the block, restores them after."""
   saved = {}
   for key in keys:
@@ -80,10 +80,10 @@ def _reuse_only_getter(variables):
     del getter, args, kwargs  # Never create: only look up.
     if name not in by_name:
       raise errors.ConfigError(
-        f'The in-graph training loop (--steps_per_run > 1 or --input_pipeline '
+        f'The in-graph training loop (steps_per_run > 1 or input_pipeline '
         f'resident) would create variable {name!r} inside the loop body; '
         'every variable must exist before the loop. Build the step once on '
-        'the placeholders first, or train with --input_pipeline feed.'
+        'the placeholders first, or train with input_pipeline feed.'
       )
     return by_name[name]
 
@@ -130,7 +130,7 @@ class ResidentInputs:
     num = data_set.num_examples
     if not 1 <= batch_size <= num:
       raise errors.DataError(
-        f'--batch_size {batch_size}: the resident input pipeline needs a '
+        f'batch_size {batch_size}: the resident input pipeline needs a '
         f'batch size in [1, {num}] (the training set has {num} examples).'
       )
     data_labels = np.asarray(data_set.labels)
@@ -253,7 +253,7 @@ class ResidentInputs:
       images, labels, order, index, epoch = self._draw(order, index, epoch)
       with (
         tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
-        _isolated_collections(_STEP_COLLECTIONS),
+        isolated_collections(_STEP_COLLECTIONS),
       ):
         loss, step_op = step_fn(images, labels)
       # The next iteration must read the weights this one wrote.
@@ -286,7 +286,7 @@ class ResidentInputs:
       raise errors.ConfigError(
         'The in-graph training loop created variables inside its body: '
         f'{[v.op.name for v in created]}. Build the step once before the '
-        'loop so they exist, or train with --input_pipeline feed.'
+        'loop so they exist, or train with input_pipeline feed.'
       )
     save = tf.group(
       self._order.assign(order),
@@ -297,65 +297,3 @@ class ResidentInputs:
     with tf.control_dependencies([save]):
       loss = tf.identity(loss, name='train_loop_loss')
     return loss, tf.group(loss, name='train_loop_op')
-
-
-class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
-  """TF's `CheckpointSaverHook` told how far one run goes.
-
-  Left alone, TF's hook re-reads the global step after every run (one extra
-  `session.run` per run) because it does not know the run length; told a
-  wrong length it would save one run late.
-  """
-
-  def __init__(
-    self, checkpoint_dir, save_steps, saver, steps_per_run, listeners=None
-  ):
-    """Creates the hook: saves `saver`'s checkpoints every `save_steps`."""
-    super().__init__(
-      checkpoint_dir, save_steps=save_steps, saver=saver, listeners=listeners
-    )
-    # Estimator's own way of telling the hook how far one run goes.
-    self._set_steps_per_run(steps_per_run)
-
-
-class LoopSummarySaverHook(tf.train.SummarySaverHook):
-  """TF's `SummarySaverHook` for runs of `steps_per_run` global steps.
-
-  TF's hook predicts the next run's step as this one's + 1, so with longer
-  runs it would write `steps_per_run` times too rarely. This one writes the
-  merged summaries at the end of each run that reaches a multiple of
-  `save_steps` (itself a multiple of `steps_per_run`).
-  """
-
-  def __init__(self, save_steps, output_dir, steps_per_run):
-    """Creates the hook: writes the merged summaries every `save_steps`."""
-    # The summary op is looked up in begin(), once the graph is complete.
-    super().__init__(
-      save_steps=save_steps,
-      output_dir=output_dir,
-      scaffold=tf.train.Scaffold(),
-    )
-    self._save_steps = save_steps
-    self._steps_per_run = steps_per_run
-
-  def begin(self):
-    super().begin()
-    self._summary_op = tf.train.Scaffold.get_or_default(
-      'summary_op', tf.GraphKeys.SUMMARY_OP, tf.summary.merge_all
-    )
-
-  def after_create_session(self, session, coord):
-    step = int(session.run(self._global_step_tensor))
-    if self._summary_writer:
-      self._summary_writer.add_session_log(
-        tf.SessionLog(status=tf.SessionLog.START), step
-      )
-    # Due at the next multiple of save_steps, not at the first run.
-    self._timer.update_last_triggered_step(step - step % self._save_steps)
-    self._next_step = step + self._steps_per_run
-
-  def after_run(self, run_context, run_values):
-    super().after_run(run_context, run_values)
-    # The step at the end of the next run: this run's start + 2 runs.
-    start = int(run_values.results['global_step'])
-    self._next_step = start + 2 * self._steps_per_run

@@ -44,6 +44,7 @@ __all__ = [
   'moving_average_getter',
   'make_optimizer',
   'l2_regularizer',
+  'check_hidden_units',
 ]
 
 OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
@@ -80,6 +81,35 @@ def l2_regularizer(scale):
     return tf.multiply(scale, tf.nn.l2_loss(weights), name='l2_penalty')
 
   return _penalty
+
+
+def check_hidden_units(
+  hidden1, hidden2, where, names=('hidden1_units', 'hidden2_units')
+):
+  """The one rule of the MLP's sizes: both >= 0, hidden2 only after hidden1.
+
+  Args:
+    hidden1: units of the first hidden layer.
+    hidden2: units of the second hidden layer.
+    where: the function or class checking, for the message.
+    names: how `where` calls the two sizes.
+
+  Raises:
+    ConfigError: for a negative count, or hidden2 without hidden1; its
+      `field` is the name of the offending size.
+  """
+  if hidden1 < 0 or hidden2 < 0:
+    raise errors.ConfigError(
+      f'{where}: hidden units must be >= 0, got '
+      f'{names[0]}={hidden1}, {names[1]}={hidden2}.',
+      field=names[0] if hidden1 < 0 else names[1],
+    )
+  if hidden1 == 0 and hidden2 > 0:
+    raise errors.ConfigError(
+      f'{where}: {names[1]}={hidden2} needs {names[0]} > 0; '
+      f'set {names[1]}=0 for softmax regression.',
+      field=names[1],
+    )
 
 
 def _layer(name, inputs, fan_in, units, activation, regularizer):
@@ -139,16 +169,7 @@ def inference(images, hidden1_units, hidden2_units, regularizer=None):
   Raises:
     ConfigError: for negative unit counts, or hidden2 without hidden1.
   """
-  if hidden1_units < 0 or hidden2_units < 0:
-    raise errors.ConfigError(
-      'inference: hidden units must be >= 0, got '
-      f'hidden1_units={hidden1_units}, hidden2_units={hidden2_units}.'
-    )
-  if hidden1_units == 0 and hidden2_units > 0:
-    raise errors.ConfigError(
-      f'inference: hidden2_units={hidden2_units} needs hidden1_units > 0; '
-      'set hidden2_units=0 for softmax regression.'
-    )
+  check_hidden_units(hidden1_units, hidden2_units, 'inference')
   net, width = images, IMAGE_PIXELS
   for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units)):
     if units:

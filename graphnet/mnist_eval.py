@@ -13,9 +13,9 @@ if there was nothing to evaluate).
 """
 
 import dataclasses
+import functools
 import os
 import signal
-import sys
 
 # TF's C++ start-up chatter hides the evaluator's lines; must be set before
 # TF is imported.
@@ -25,24 +25,22 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from graphnet import cli  # noqa: E402
-from graphnet import errors  # noqa: E402
 from graphnet import input_data  # noqa: E402
 
 __all__ = ['EvalFlags', 'main', 'run', 'read_flags']
 
-_ROOT = os.getenv('TEST_TMPDIR', '/tmp')
 _SUBSETS = ('validation', 'test')
 
 FLAGS = flags.FLAGS
 
 flags.DEFINE_string(
   'checkpoint_dir',
-  os.path.join(_ROOT, 'tensorflow/mnist/logs/fully_connected_feed'),
+  cli.DEFAULT_LOG_DIR,
   "The trainer's --log_dir, where its checkpoints appear.",
 )
 flags.DEFINE_string(
   'input_data_dir',
-  os.path.join(_ROOT, 'tensorflow/mnist/input_data'),
+  cli.DEFAULT_DATA_DIR,
   'Directory of the MNIST IDX files (the bundled copy lands here).',
 )
 flags.DEFINE_float(
@@ -91,29 +89,46 @@ class EvalFlags:
   eval_dir: str
 
 
+# The flag of each EvalFlags field whose name differs from it.
+_FLAG_OF_FIELD = {'interval_secs': 'eval_interval_secs'}
+
+
 def read_flags():
   """Reads the parsed flags once into an `EvalFlags`."""
   eval_dir = FLAGS.eval_dir or os.path.join(
     FLAGS.checkpoint_dir, f'eval_{FLAGS.subset}'
   )
-  return EvalFlags(
-    checkpoint_dir=FLAGS.checkpoint_dir,
-    input_data_dir=FLAGS.input_data_dir,
-    interval_secs=FLAGS.eval_interval_secs,
-    run_once=FLAGS.run_once,
-    subset=FLAGS.subset,
-    timeout_secs=FLAGS.timeout_secs,
-    eval_dir=eval_dir,
-  )
+  read = {
+    f.name: FLAGS[_FLAG_OF_FIELD.get(f.name, f.name)].value
+    for f in dataclasses.fields(EvalFlags)
+    if f.name != 'eval_dir'
+  }
+  return EvalFlags(**read, eval_dir=eval_dir)
 
 
-def _print_flush(line):
-  print(line, flush=True)
+# Lines appear as they happen, also when piped to a file.
+_print_flush = functools.partial(print, flush=True)
 
 
 def _interrupt(signum, frame):
   del frame  # Unused.
   raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _evaluate(options, continuous_eval):
+  """Runs the evaluation loop; 1 when --run_once found nothing to score."""
+  data_sets = input_data.read_data_sets(options.input_data_dir)
+  records = continuous_eval.evaluation_loop(
+    options.checkpoint_dir,
+    getattr(data_sets, options.subset),
+    subset=options.subset,
+    interval_secs=options.interval_secs,
+    run_once=options.run_once,
+    timeout_secs=options.timeout_secs,
+    eval_dir=options.eval_dir,
+    printer=_print_flush,
+  )
+  return 1 if options.run_once and not records else 0
 
 
 def main(argv):
@@ -127,27 +142,11 @@ def main(argv):
   # A service manager stops the evaluator with SIGTERM: end as on Ctrl-C.
   signal.signal(signal.SIGTERM, _interrupt)
   try:
-    data_sets = input_data.read_data_sets(options.input_data_dir)
-    records = continuous_eval.evaluation_loop(
-      options.checkpoint_dir,
-      getattr(data_sets, options.subset),
-      subset=options.subset,
-      interval_secs=options.interval_secs,
-      run_once=options.run_once,
-      timeout_secs=options.timeout_secs,
-      eval_dir=options.eval_dir,
-      printer=_print_flush,
-    )
-  except errors.GraphnetError as e:
-    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
-    return 1
+    return cli.exit_code(_evaluate, options, continuous_eval)
   except KeyboardInterrupt as e:
     reason = str(e) or 'SIGINT'
     _print_flush(f'Evaluator stopped ({reason}).')
     return 0
-  if options.run_once and not records:
-    return 1
-  return 0
 
 
 def run():

@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet import hooks as hooks_lib
+from graphnet import piecewise
 
 __all__ = [
   'SCHEDULES',
@@ -68,41 +69,29 @@ class Schedule:
   values: tuple = DEFAULT_VALUES
 
   def __post_init__(self):
+    # Every field is checked whatever the kind, so a bad value never waits
+    # for the day the kind changes.
     if self.kind not in SCHEDULES:
       raise errors.ConfigError(
-        f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.'
+        f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.',
+        field='kind',
       )
-    if self.kind.startswith('piecewise'):
-      _check_piecewise(self.boundaries, self.values)
-    elif self.base_rate <= 0:
-      raise errors.ConfigError(
-        f'Schedule: base_rate must be > 0, got {self.base_rate}.'
-      )
-    if self.decay_steps < 1:
-      raise errors.ConfigError(
-        f'Schedule: decay_steps must be >= 1, got {self.decay_steps}.'
-      )
+    checks = [
+      ('base_rate', self.base_rate > 0, '> 0'),
+      ('decay_steps', self.decay_steps >= 1, '>= 1'),
+      ('decay_rate', 0 < self.decay_rate <= 1, 'in (0, 1]'),
+    ]
+    for name, ok, expected in checks:
+      if not ok:
+        raise errors.ConfigError(
+          f'Schedule: {name} must be {expected}, got {getattr(self, name)!r}.',
+          field=name,
+        )
+    piecewise.check(self.boundaries, self.values, 'Schedule')
 
   def value_at(self, step):
     """The piecewise value in force at `step` (a python int)."""
-    for boundary, value in zip(self.boundaries, self.values, strict=False):
-      if step < boundary:
-        return value
-    return self.values[-1]
-
-
-def _check_piecewise(boundaries, values):
-  if len(values) != len(boundaries) + 1:
-    raise errors.ConfigError(
-      'Schedule: piecewise needs one more value than boundaries, got '
-      f'{len(boundaries)} boundaries {list(boundaries)} and {len(values)} '
-      f'values {list(values)}.'
-    )
-  if list(boundaries) != sorted(set(boundaries)):
-    raise errors.ConfigError(
-      'Schedule: boundaries must be strictly increasing, got '
-      f'{list(boundaries)}.'
-    )
+    return piecewise.value_at(self.boundaries, self.values, step)
 
 
 def learning_rate(schedule, global_step, steps_per_run=1):

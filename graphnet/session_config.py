@@ -52,12 +52,15 @@ class SessionOptions:
   def __post_init__(self):
     if self.device not in DEVICES:
       raise errors.ConfigError(
-        f'SessionOptions: device must be one of {DEVICES}, got {self.device!r}.'
+        f'SessionOptions: device must be one of {DEVICES}, got '
+        f'{self.device!r}.',
+        field='device',
       )
     if not 0.0 <= self.gpu_memory_fraction <= 1.0:
       raise errors.ConfigError(
         'SessionOptions: gpu_memory_fraction must be in [0, 1], got '
-        f'{self.gpu_memory_fraction}.'
+        f'{self.gpu_memory_fraction}.',
+        field='gpu_memory_fraction',
       )
     if (
       self.intra_op_parallelism_threads < 0
@@ -66,7 +69,10 @@ class SessionOptions:
       raise errors.ConfigError(
         'SessionOptions: thread counts must be >= 0, got '
         f'intra={self.intra_op_parallelism_threads}, '
-        f'inter={self.inter_op_parallelism_threads}.'
+        f'inter={self.inter_op_parallelism_threads}.',
+        field='intra_op_parallelism_threads'
+        if self.intra_op_parallelism_threads < 0
+        else 'inter_op_parallelism_threads',
       )
 
 

@@ -4,10 +4,11 @@ Without this, Ctrl-C raises `KeyboardInterrupt` wherever the main thread
 happens to be (possibly inside the checkpoint saver), and SIGTERM from a
 job scheduler kills the process outright: the steps since the last
 checkpoint are lost. `StopOnSignals` turns the first signal into a stop
-request that `SignalStopHook` hands to the `MonitoredTrainingSession` after
-the current run; the session then closes normally and its
-`CheckpointSaverHook.end()` saves the final step. A second signal while
-stopping raises `KeyboardInterrupt` at once, for a user who cannot wait.
+request that `hooks.SignalStopHook` hands to the
+`MonitoredTrainingSession` after the current run; the session then closes
+normally and its `CheckpointSaverHook.end()` saves the final step. A second
+signal while stopping raises `KeyboardInterrupt` at once, for a user who
+cannot wait.
 
 Example:
     with signals.StopOnSignals() as stop:
@@ -16,73 +17,27 @@ Example:
         while not sess.should_stop():
           sess.run(train_op)
     if stop.signum is not None:
-      raise signals.TrainingInterruptedError(stop.signum, step, checkpoint)
+      raise errors.TrainingInterruptedError(stop.signum, step, checkpoint)
 """
 
 import signal
 import threading
 
-import tensorflow.compat.v1 as tf
-
 from graphnet import errors
+from graphnet import hooks
 
 __all__ = [
   'HANDLED_SIGNALS',
   'StopOnSignals',
-  'SignalStopHook',
   'TrainingInterruptedError',
 ]
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class TrainingInterruptedError(errors.GraphnetError, RuntimeError):
-  """Training stopped early because the process received a signal.
-
-  Attributes:
-    signum: the signal number (`signal.SIGINT`, `signal.SIGTERM`).
-    step: the global step saved, or None if no checkpoint exists.
-    checkpoint: the checkpoint prefix saved at that step, or None.
-    exit_code: the shell's convention for death by that signal, 128 +
-      signum (130 for SIGINT, 143 for SIGTERM).
-  """
-
-  def __init__(self, signum, step, checkpoint):
-    name = signal.Signals(signum).name
-    if checkpoint:
-      where = (
-        f'checkpoint saved to {checkpoint}; run the same command again to '
-        'resume from it.'
-      )
-    else:
-      where = 'no checkpoint could be saved.'
-    super().__init__(f'Interrupted by {name} at step {step}; {where}')
-    self.signum = signum
-    self.step = step
-    self.checkpoint = checkpoint
-    self.exit_code = 128 + signum
-
-
-class SignalStopHook(tf.train.SessionRunHook):
-  """Requests a stop after the run during which a signal arrived."""
-
-  def __init__(self, stopper):
-    """Creates the hook.
-
-    Args:
-      stopper: the `StopOnSignals` whose `signum` it watches.
-    """
-    self._stopper = stopper
-
-  def after_create_session(self, session, coord):
-    # A signal during session creation (restore, init) stops before the
-    # first step.
-    if self._stopper.signum is not None:
-      coord.request_stop()
-
-  def after_run(self, run_context, run_values):
-    if self._stopper.signum is not None:
-      run_context.request_stop()
+# Defined in errors.py with graphnet's other errors; kept here for callers
+# that caught it as signals.TrainingInterruptedError.
+TrainingInterruptedError = errors.TrainingInterruptedError
 
 
 class StopOnSignals:
@@ -120,7 +75,7 @@ class StopOnSignals:
 
   def hook(self):
     """A `SignalStopHook` for the training session's hooks."""
-    return SignalStopHook(self)
+    return hooks.SignalStopHook(self)
 
   def __enter__(self):
     self.signum = None

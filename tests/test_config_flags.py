@@ -18,8 +18,18 @@ from absl import app
 from absl import flags
 
 from graphnet import fully_connected_feed
+from graphnet import models
+from graphnet import train_flags
 
 FLAGS = flags.FLAGS
+
+
+def _param(model, name):
+  """`model.params.<name>`, or its default if the network has no such field."""
+  for params in (model.params, models.MlpConfig(), models.ConvConfig()):
+    if hasattr(params, name):
+      return getattr(params, name)
+  raise AssertionError(f'no network has the field {name}')
 
 
 def _flat(config):
@@ -42,11 +52,13 @@ def _flat(config):
     'input_data_dir': config.input_data_dir,
     'fake_data': config.fake_data,
     'model': model.model,
-    'hidden1': model.hidden1,
-    'hidden2': model.hidden2,
+    # A network's config holds only its own fields; the others keep their
+    # defaults (the flags of another network do not reach the config).
+    'hidden1': _param(model, 'hidden1'),
+    'hidden2': _param(model, 'hidden2'),
     'regularization_rate': model.regularization_rate,
-    'keep_prob': model.keep_prob,
-    'batch_norm': model.batch_norm,
+    'keep_prob': _param(model, 'keep_prob'),
+    'batch_norm': _param(model, 'batch_norm'),
     'lr_schedule': schedule.kind,
     'learning_rate': schedule.base_rate,
     'decay_steps': schedule.decay_steps,
@@ -83,6 +95,7 @@ def _flat(config):
       task_index=cluster.task_index,
       sync_replicas=cluster.sync_replicas,
       replicas_to_aggregate=cluster.replicas_to_aggregate,
+      ps_timeout_secs=cluster.ps_timeout_secs,
     )
   return flat
 
@@ -95,6 +108,7 @@ _NO_CLUSTER = {
   'task_index': 0,
   'sync_replicas': False,
   'replicas_to_aggregate': None,
+  'ps_timeout_secs': 60.0,
 }
 
 _ROOT = os.getenv('TEST_TMPDIR', '/tmp')
@@ -174,8 +188,15 @@ _CASES = [
   (['--hidden1', '0', '--hidden2', '0'], {'hidden1': 0, 'hidden2': 0}),
   (['--batch_size', '50'], {'batch_size': 50}),
   (['--model', 'conv'], {'model': 'conv'}),
-  (['--keep_prob', '0.75'], {'keep_prob': 0.75}),
-  (['--batch_norm'], {'batch_norm': True}),
+  # keep_prob and batch_norm belong to the conv network's config.
+  (
+    ['--model', 'conv', '--keep_prob', '0.75'],
+    {'model': 'conv', 'keep_prob': 0.75},
+  ),
+  (
+    ['--model', 'conv', '--batch_norm'],
+    {'model': 'conv', 'batch_norm': True},
+  ),
   (['--input_data_dir', '/x/data'], {'input_data_dir': '/x/data'}),
   (['--log_dir', '/x/logs'], {'log_dir': '/x/logs'}),
   (['--fake_data'], {'fake_data': True}),
@@ -256,6 +277,10 @@ _CASES = [
   (
     _CLUSTER_ARGV + ['--sync_replicas', '--replicas_to_aggregate', '1'],
     {**_CLUSTER, 'sync_replicas': True, 'replicas_to_aggregate': 1},
+  ),
+  (
+    _CLUSTER_ARGV + ['--ps_timeout_secs', '7.5'],
+    {**_CLUSTER, 'ps_timeout_secs': 7.5},
   ),
   # A repeated flag: the last value wins, as in absl.
   (['--batch_size', '10', '--batch_size', '20'], {'batch_size': 20}),
@@ -374,7 +399,7 @@ def _fresh_flags():
 
 def _our_flags():
   """Names of the flags fully_connected_feed defines (not absl's)."""
-  defined = FLAGS.flags_by_module_dict()[fully_connected_feed.__name__]
+  defined = FLAGS.flags_by_module_dict()[train_flags.__name__]
   return {flag.name for flag in defined}
 
 

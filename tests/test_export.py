@@ -29,13 +29,6 @@ _ENV = dict(os.environ, PYTHONPATH=_REPO, TF_CPP_MIN_LOG_LEVEL='2')
 
 
 @pytest.fixture(scope='module')
-def data_dir(tmp_path_factory):
-  path = tmp_path_factory.mktemp('mnist')
-  input_data.read_data_sets(str(path))
-  return path
-
-
-@pytest.fixture(scope='module')
 def ckpt(tmp_path_factory, data_dir):
   """The tutorial MLP trained 300 steps on MNIST, with moving averages."""
   log_dir = str(tmp_path_factory.mktemp('logs'))

@@ -507,3 +507,39 @@ class TestEvaluationHook:
       hooks.EvaluationHook(
         None, [], every_n_steps, last_step=10, steps_per_run=steps_per_run
       )
+
+
+class TestLoopCheckpointSaverHook:
+  """Pins the one private TF API graphnet uses (`_set_steps_per_run`)."""
+
+  def test_tf_still_has_the_private_setter(self):
+    # If this fails, TF changed CheckpointSaverHook: LoopCheckpointSaverHook
+    # (hooks._set_steps_per_run) must be rewritten for it.
+    assert callable(
+      getattr(tf.train.CheckpointSaverHook, '_set_steps_per_run', None)
+    )
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      hook = hooks.LoopCheckpointSaverHook('unused', 10, tf.train.Saver(), 5)
+    # The attribute TF's after_run reads to skip re-reading the step.
+    assert hook._steps_per_run == 5
+
+  def test_saves_at_multiples_of_save_steps_with_long_runs(self, tmp_path):
+    with tf.Graph().as_default():
+      step = tf.train.get_or_create_global_step()
+      train_op = tf.assign_add(step, 5)  # One run = 5 global steps.
+      saver = tf.train.Saver(max_to_keep=10)
+      hook = hooks.LoopCheckpointSaverHook(str(tmp_path), 10, saver, 5)
+      with tf.train.MonitoredTrainingSession(
+        hooks=[hook, hooks.StopAtStepHook(last_step=20, steps_per_run=5)],
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+      ) as sess:
+        runs = 0
+        while not sess.should_stop():
+          sess.run(train_op)
+          runs += 1
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    saved = [int(p.rsplit('-', 1)[1]) for p in state.all_model_checkpoint_paths]
+    assert runs == 4
+    assert saved == [0, 10, 20]

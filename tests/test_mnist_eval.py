@@ -82,11 +82,6 @@ def _raw_accuracy(prefix, data_set):
 
 
 @pytest.fixture(scope='module')
-def data_dir(tmp_path_factory):
-  return tmp_path_factory.mktemp('data')
-
-
-@pytest.fixture(scope='module')
 def data_sets(data_dir):
   return input_data.read_data_sets(str(data_dir))
 

@@ -38,13 +38,6 @@ def _train(log_dir, data_dir, **kwargs):
 
 
 @pytest.fixture(scope='module')
-def data_dir(tmp_path_factory):
-  path = tmp_path_factory.mktemp('mnist')
-  input_data.read_data_sets(str(path))
-  return path
-
-
-@pytest.fixture(scope='module')
 def test_set(data_dir):
   images = idx.read_idx_images(str(data_dir / input_data.TEST_IMAGES))
   labels = idx.read_idx_labels(str(data_dir / input_data.TEST_LABELS))

@@ -13,8 +13,8 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from graphnet import config as config_lib
 from graphnet import errors
-from graphnet import input_data
 from graphnet import schedules
+from graphnet import train_flags
 from graphnet import trainer
 
 tf.disable_eager_execution()
@@ -26,13 +26,6 @@ _STEP_LINE = re.compile(
 _EVAL_LINE = re.compile(
   r'^Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: (\d\.\d{4})$'
 )
-
-
-@pytest.fixture(scope='module')
-def data_dir(tmp_path_factory):
-  path = str(tmp_path_factory.mktemp('mnist_data'))
-  input_data.read_data_sets(path)  # Copies the bundled files once.
-  return path
 
 
 def _train(log_dir, data_dir, fake=True, **overrides):
@@ -218,7 +211,7 @@ class TestRealMnist:
     )
 
   def test_softmax_preset_reaches_091(self, tmp_path, data_dir):
-    preset = config_lib.PRESETS['softmax']
+    preset = train_flags.PRESETS['softmax']
     result, _ = _train(
       tmp_path / 'logs',
       data_dir,

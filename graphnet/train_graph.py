@@ -1,0 +1,310 @@
+"""Builds the training graph: model towers, optimizer, input path, outputs.
+
+`build_train_graph(config, data_sets)` assembles, in a new `tf.Graph`, what
+`trainer.run_training` runs; it knows nothing of sessions or hooks' timing.
+The network comes from `models` (by `config.model.model`); the train tower
+reads its batches through an `InputPath`:
+
+* `FeedInputs` (`input_pipeline='feed'`): TF1's feed_dict of each batch
+  into the `images` / `labels` placeholders;
+* `ResidentLoopInputs` (`'resident'`): the training set in graph variables and
+  `steps_per_run` steps per `session.run` in an in-graph loop.
+
+The saved graph is a contract for notebooks and services (names from
+`contract`): `images:0` (float32 `[None, 784]`), `labels:0` (int32
+`[None]`), `logits:0`, `probabilities:0` and `predictions:0` (int64), the
+last three computed with the weights the model evaluates with (the moving
+averages when enabled).
+
+Example:
+    tg = build_train_graph(config, data_sets)
+    with tg.graph.as_default(), tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      sess.run(tg.train_op, tg.inputs.feed_dict())
+"""
+
+import dataclasses
+from typing import Protocol
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import cluster as cluster_lib
+from graphnet import contract
+from graphnet import evaluation
+from graphnet import input_pipeline
+from graphnet import mnist
+from graphnet import schedules
+from graphnet import session_config
+
+__all__ = [
+  'InputPath',
+  'FeedInputs',
+  'ResidentLoopInputs',
+  'TrainGraph',
+  'fill_feed_dict',
+  'build_train_graph',
+]
+
+
+class InputPath(Protocol):
+  """How the train tower gets its batches.
+
+  Attributes:
+    images: float32 `[None, 784]` placeholder the step is first built on
+      (also the evaluation tower's input and the contract's `images`).
+    labels: int32 `[None]` placeholder.
+    local_init_feed_dict: feed of the local-variable initializer (for
+      `tf.train.Scaffold(local_init_feed_dict=...)`), or None.
+  """
+
+  images: tf.Tensor
+  labels: tf.Tensor
+  local_init_feed_dict: dict | None
+
+  def build(self, step_fn, rate):
+    """Builds the training op of one `session.run`.
+
+    Args:
+      step_fn: function (images, labels) -> (float32 scalar loss, train op),
+        building one training step; it makes the variables on first call.
+      rate: float32 scalar learning rate (for the summaries).
+
+    Returns:
+      (loss, train_op) of one run.
+    """
+
+  def feed_dict(self):
+    """The feed of the next training run, or None."""
+
+
+def fill_feed_dict(data_set, images_pl, labels_pl, batch_size):
+  """Feeds the next `batch_size` examples of `data_set` (TF1's helper).
+
+  Returns:
+    {images_pl: float32 [batch_size, 784], labels_pl: int [batch_size]}.
+  """
+  images, labels = data_set.next_batch(batch_size)
+  return {images_pl: images, labels_pl: labels}
+
+
+class FeedInputs:
+  """TF1's input path: batches fed into the placeholders by feed_dict."""
+
+  # Nothing to feed when the local variables are initialised.
+  local_init_feed_dict = None
+
+  def __init__(self, data_set, images, labels, batch_size):
+    """Feeds `batch_size` examples of `data_set` per run to the placeholders."""
+    self.images, self.labels = images, labels
+    self._data_set = data_set
+    self._batch_size = batch_size
+
+  def build(self, step_fn, rate):
+    """(loss, train_op) of one step on the placeholders."""
+    del rate  # mnist.training already summarises it.
+    return step_fn(self.images, self.labels)
+
+  def feed_dict(self):
+    """The feed of the next training run."""
+    return fill_feed_dict(
+      self._data_set, self.images, self.labels, self._batch_size
+    )
+
+
+class ResidentLoopInputs(input_pipeline.ResidentInputs):
+  """The training set in the graph; up to `steps_per_run` steps per run."""
+
+  def __init__(self, config, data_set, images, labels):
+    """Puts `data_set` in the graph for `config` (batch size, seed, steps)."""
+    super().__init__(
+      data_set, images, labels, config.batch_size, seed=config.seed
+    )
+    self._steps_per_run = config.steps_per_run
+    self._max_steps = config.max_steps
+
+  def build(self, step_fn, rate):
+    """(last step's loss, train_op) of one loop of up to N steps."""
+    # The step built on the placeholders makes the variables, slots and
+    # moving averages; its summaries would need a feed, so they are dropped
+    # and remade on the loop's loss.
+    with input_pipeline.isolated_collections([tf.GraphKeys.SUMMARIES]):
+      step_fn(self.images, self.labels)
+    global_step = tf.train.get_global_step()
+    # The very tensor hooks fetch as the global step, so they read it
+    # before the loop starts (the step the run started at).
+    start = tf.get_default_graph().as_graph_element(global_step)
+    remaining = tf.cast(self._max_steps - start, tf.int32)
+    num_steps = tf.clip_by_value(remaining, 0, self._steps_per_run)
+    loss, train_op = self.train_loop(step_fn, num_steps)
+    for tag, value in (('loss', loss), ('learning_rate', rate)):
+      tf.add_to_collection(
+        tf.GraphKeys.SUMMARIES,
+        tf.raw_ops.ScalarSummary(tags=tag, values=value, name=f'{tag}_loop'),
+      )
+    return loss, train_op
+
+
+@dataclasses.dataclass
+class TrainGraph:
+  """The parts of the training graph the loop and hooks need."""
+
+  graph: tf.Graph
+  global_step: tf.Variable
+  images: tf.Tensor
+  labels: tf.Tensor
+  loss: tf.Tensor
+  train_op: tf.Operation
+  eval_tower: evaluation.EvalTower
+  saver: tf.train.Saver
+  # Hooks the graph needs to run: the learning-rate setter of a fed
+  # schedule, the sync-replicas hook.
+  hooks: list
+  # The train tower's input path; its feed_dict() feeds each training run.
+  inputs: InputPath
+
+
+def _eval_note(config):
+  if not config.moving_average_decay:
+    return ''
+  return (
+    'Evaluating with the moving averages of the weights '
+    f'(decay {config.moving_average_decay}).'
+  )
+
+
+def _rate_fn(schedule, rate, global_step):
+  """The optimizer's learning rate, built in the graph that asks for it.
+
+  In-graph schedules are rebuilt inside a training loop's body so each step
+  reads the global step it is at; a fed rate (`piecewise_hook`) stays the
+  placeholder, fed once per run.
+  """
+  outer = tf.get_default_graph()
+
+  def _rate():
+    if tf.get_default_graph() is outer or schedule.kind == 'piecewise_hook':
+      return rate
+    return schedules.learning_rate(schedule, global_step)[0]
+
+  return _rate
+
+
+def _build_towers(config, inputs, sync):
+  """Builds the train tower (through `inputs`) and the evaluation tower.
+
+  Args:
+    config: the `TrainConfig`.
+    inputs: the train tower's `InputPath`.
+    sync: a `cluster.SyncReplicas` to wrap the optimizer in, or None.
+
+  Returns:
+    (loss, train_op, eval_logits, lr_hook or None).
+  """
+  spec, params = config.model.spec, config.model.params
+  rate_l2 = config.model.regularization_rate
+  regularizer = mnist.l2_regularizer(rate_l2) if rate_l2 else None
+  global_step = tf.train.get_or_create_global_step()
+  rate, lr_hook = schedules.learning_rate(
+    config.schedule, global_step, steps_per_run=config.steps_per_run
+  )
+  ema = None
+  if config.moving_average_decay:
+    ema = tf.train.ExponentialMovingAverage(
+      config.moving_average_decay, num_updates=global_step
+    )
+  # One optimizer object: a second step built with it (an in-graph loop's
+  # body) reuses its slots instead of making new ones.
+  optimizer = mnist.make_optimizer(
+    config.optimizer,
+    _rate_fn(config.schedule, rate, global_step),
+    config.momentum,
+  )
+  train_ema = ema
+  if sync is not None:
+    # The chief applies the averages once per aggregated update instead.
+    optimizer, train_ema = sync(optimizer, ema), None
+
+  def step_fn(images, labels):
+    logits = spec.build(params, images, True, regularizer)
+    step_loss = mnist.loss(logits, labels)
+    return step_loss, mnist.training(
+      step_loss, rate, optimizer, config.momentum, train_ema, global_step
+    )
+
+  total_loss, train_op = inputs.build(step_fn, rate)
+  getter = mnist.moving_average_getter(ema) if ema else None
+  with (
+    tf.variable_scope(
+      tf.get_variable_scope(), reuse=True, custom_getter=getter
+    ),
+    tf.name_scope('eval'),
+  ):
+    eval_logits = spec.build(params, inputs.images, False)
+  return total_loss, train_op, eval_logits, lr_hook
+
+
+def _input_path(config, data_sets, images, labels):
+  """The `InputPath` of `config.input_pipeline`."""
+  if config.input_pipeline == 'resident':
+    return ResidentLoopInputs(config, data_sets.train, images, labels)
+  return FeedInputs(data_sets.train, images, labels, config.batch_size)
+
+
+def build_train_graph(config, data_sets):
+  """Builds the whole training graph of `config` in a new `tf.Graph`.
+
+  Creates the global step, the placeholders `images` and `labels`, the
+  network's variables (e.g. `hidden1/`, `hidden2/`, `softmax_linear/`),
+  optimizer slots, moving averages when enabled, and the named outputs
+  `logits`, `probabilities`, `predictions` of the evaluation tower.
+
+  Args:
+    config: a `config.TrainConfig`.
+    data_sets: the `input_data.Datasets` to train on.
+
+  Returns:
+    a `TrainGraph`.
+  """
+  graph = tf.Graph()
+  device = session_config.resolve_device(config.session.device)
+  sync = cluster_lib.SyncReplicas.for_config(config.cluster)
+  if config.cluster is not None:
+    # Variables on the ps tasks, compute on this worker.
+    device = cluster_lib.device_setter(config.cluster, device)
+  with graph.as_default(), tf.device(device):
+    if config.seed is not None:
+      tf.set_random_seed(config.seed)
+    global_step = tf.train.get_or_create_global_step()
+    images, labels = mnist.placeholder_inputs()
+    inputs = _input_path(config, data_sets, images, labels)
+    total_loss, train_op, eval_logits, lr_hook = _build_towers(
+      config, inputs, sync
+    )
+    # The restore contract: names at the root of the graph.
+    logits = tf.identity(eval_logits, name=contract.LOGITS)
+    tf.nn.softmax(logits, name=contract.PROBABILITIES)
+    tf.argmax(logits, 1, name=contract.PREDICTIONS)
+    tower = evaluation.EvalTower(
+      images,
+      labels,
+      mnist.evaluation(logits, labels),
+      batch_size=config.model.spec.eval_batch_size,
+      note=_eval_note(config),
+    )
+    # Relative paths in the `checkpoint` file keep a copied log_dir
+    # self-contained (see checkpoints.localize_state).
+    saver = tf.train.Saver(
+      max_to_keep=config.keep_checkpoint_max, save_relative_paths=True
+    )
+  return TrainGraph(
+    graph=graph,
+    global_step=global_step,
+    images=images,
+    labels=labels,
+    loss=total_loss,
+    train_op=train_op,
+    eval_tower=tower,
+    saver=saver,
+    hooks=[h for h in (lr_hook, sync) if h is not None],
+    inputs=inputs,
+  )
