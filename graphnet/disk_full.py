@@ -112,6 +112,7 @@ def full_disk_cause(error):
   """
   reason = None
   path = None
+  wrapper_path = None
   for link in _chain(error):
     if isinstance(link, OSError) and link.errno in _FULL_ERRNOS:
       reason = reason or os.strerror(link.errno)
@@ -121,11 +122,12 @@ def full_disk_cause(error):
       if match:
         reason = reason or match['why']
         path = path or _final_name(match['path'])
-    # The wrapping graphnet error (e.g. DataError of a data copy) knows the
-    # destination when the OSError of a failed write.write() does not.
-    path = path or getattr(link, 'path', None)
+    # A graphnet error wrapping the failed write (e.g. the DataError of a
+    # data copy) knows the destination when the OSError of write() does not.
+    wrapper_path = wrapper_path or getattr(link, 'path', None)
   if reason is None:
     return None
+  path = path or wrapper_path
   return reason, path
 
 
