@@ -14,6 +14,7 @@ Two kinds of tests:
 
 import errno
 import glob
+import json
 import os
 import re
 import subprocess
@@ -114,6 +115,14 @@ def _unlisted_checkpoint_files(directory):
   ]
 
 
+def _record(**counts):
+  """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
+  path = os.environ.get('GRAPHNET_FAULTS_STATS')
+  if path:
+    with open(path, 'a') as f:
+      f.write(json.dumps({'disk_full': counts}) + '\n')
+
+
 def _one_line(log_dir, path, prefix, step):
   return (
     f'{_FULL} writing {path}; the last good checkpoint is {prefix} '
@@ -152,11 +161,13 @@ class TestSaverOnFullTmpfs:
           continue
         except tf.errors.ResourceExhaustedError as e:
           failures[pages] = e
+          _record(tried=1)
           self._check_failure(e, directory, started_at)
         os.remove(os.path.join(directory, 'filler'))
         saver.save(sess, prefix, global_step=2)
         assert tf.train.latest_checkpoint(directory) == prefix + '-2'
         assert _unlisted_checkpoint_files(directory) == []
+        _record(clean=1)
     return failures
 
   def _check_failure(self, error, directory, started_at):

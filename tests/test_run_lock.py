@@ -1,6 +1,7 @@
 """run_lock: one trainer per log_dir, checked with real processes."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -63,6 +64,14 @@ def _holder(log_dir):
       stream.close()
 
 
+def _record(**counts):
+  """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
+  path = os.environ.get('GRAPHNET_FAULTS_STATS')
+  if path:
+    with open(path, 'a') as f:
+      f.write(json.dumps({'lock': counts}) + '\n')
+
+
 def _expected_refusal(log_dir, pid):
   return (
     f'--log_dir {log_dir} is in use by pid {pid} on host '
@@ -89,11 +98,13 @@ class TestTwoProcesses:
     with _holder(log_dir) as holder:
       trier = _child(_TRIER, log_dir)
       out, err = trier.communicate(timeout=_TIMEOUT)
+    _record(tried=1)
     assert trier.returncode == 1
     assert out == ''
     lines = err.splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(_expected_refusal(log_dir, holder.pid))
+    _record(refused=1)
 
   def test_lock_is_free_again_after_the_holder_exits(self, tmp_path):
     log_dir = str(tmp_path)
@@ -117,12 +128,14 @@ class TestTwoProcesses:
     # dropped its flock.
     assert run_lock.read_holder(log_dir)['pid'] == holder.pid
     lines = []
+    _record(stale_tried=1)
     with run_lock.LogDirLock(log_dir, printer=lines.append):
       assert run_lock.read_holder(log_dir)['pid'] == os.getpid()
     assert lines == [
       f'--log_dir {log_dir}: taking over the stale lock of pid {holder.pid} '
       f'on host {socket.gethostname()} (no longer running).'
     ]
+    _record(stale_taken=1)
     assert not os.path.exists(os.path.join(log_dir, run_lock.LOCK_NAME))
 
   def test_readers_need_no_lock(self, tmp_path):
