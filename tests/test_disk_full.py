@@ -60,7 +60,8 @@ def tmpfs(tmp_path):
       text=True,
     )
     if done.returncode:
-      pytest.skip(f'root, but mount -t tmpfs failed: {done.stderr.strip()}')
+      why = (done.stderr.strip().splitlines() or ['?'])[0]
+      pytest.skip(f'root, but mount -t tmpfs failed: {why}')
     mounted.append(path)
     return str(path)
 

@@ -222,29 +222,41 @@ class TestOneProcess:
     assert caught.value.pid is None
 
 
+def _can_create_in(path):
+  try:
+    open(os.path.join(path, 'probe'), 'w').close()
+  except OSError:
+    return False
+  os.remove(os.path.join(path, 'probe'))
+  return True
+
+
 @contextlib.contextmanager
 def _read_only_dir(tmp_path):
   """A directory this process cannot write to.
 
-  root ignores permission bits, so as root it is a read-only tmpfs mount;
-  otherwise a directory with mode 0555.
+  Mode 0555 for an ordinary user; root ignores permission bits, so for
+  root a read-only tmpfs mount.
   """
   path = tmp_path / 'ro'
   path.mkdir()
-  if os.geteuid() != 0:
-    path.chmod(0o555)
-    try:
+  path.chmod(0o555)
+  try:
+    if not _can_create_in(path):
       yield str(path)
-    finally:
-      path.chmod(0o755)
-    return
+      return
+  finally:
+    path.chmod(0o755)
   done = subprocess.run(
     ['mount', '-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', str(path)],
     capture_output=True,
     text=True,
   )
   if done.returncode:
-    pytest.skip(f'root, but mounting a read-only tmpfs failed: {done.stderr}')
+    pytest.skip(
+      'mode 0555 does not stop this user (root) and mounting a read-only '
+      f'tmpfs failed: {done.stderr.strip()}'
+    )
   try:
     yield str(path)
   finally:
