@@ -11,9 +11,12 @@ depending on which writer hit it (observed with TF 2.21 on a full tmpfs):
 - `.meta`, `graph.pbtxt`, the `checkpoint` state file (`tf.io.gfile`
   atomic writes): `ResourceExhaustedError('<file>.tmp<32 hex>; No space
   left on device')`, the temp file left behind.
-- The events writer (`tf.summary.FileWriter`): a builtin `RuntimeError`
-  `<events file>; No space left on device`, then `Failed to flush 1 events ...`
-  from its writer thread, raised again on the next `add_event`/`flush`.
+- The events writer (`tf.summary.FileWriter`): when the disk is full as
+  the events file starts, the first event is dropped (a C++ log line only)
+  and the next `flush` raises a builtin `RuntimeError('<events file>; No
+  space left on device ... Failed to flush 1 events ...')`, which its
+  writer thread also prints as a traceback. Once the file has started,
+  events that no longer fit are dropped without any error.
 - Python writers (the bundled data copy): `OSError` with errno ENOSPC,
   which `input_data` wraps in an `errors.DataError`.
 
@@ -151,17 +154,21 @@ def _state_names(log_dir):
   return [p if os.path.isabs(p) else os.path.join(log_dir, p) for p in names]
 
 
+def _is_nonempty_file(path):
+  try:
+    info = os.stat(path)
+  except OSError:
+    return False
+  return stat.S_ISREG(info.st_mode) and info.st_size > 0
+
+
 def _is_complete(prefix):
   """True if `prefix`'s `.index`, every data shard and `.meta` exist."""
-  directory = os.path.dirname(prefix) or '.'
+  if not all(_is_nonempty_file(prefix + s) for s in ('.index', '.meta')):
+    return False
   name = os.path.basename(prefix)
-  for suffix in ('.index', '.meta'):
-    if not os.path.isfile(prefix + suffix) or not os.path.getsize(
-      prefix + suffix
-    ):
-      return False
   try:
-    files = os.listdir(directory)
+    files = os.listdir(os.path.dirname(prefix) or '.')
   except OSError:
     return False
   shards = set()
