@@ -247,6 +247,7 @@ def test_events_writer_on_full_tmpfs(tmpfs):
       text=True,
       timeout=300,
       env=dict(os.environ, PYTHONPATH=_REPO),
+      cwd=_REPO,
     )
     assert done.returncode == 0, done.stderr
     # The writer thread's traceback, hidden only under quiet_writer_threads.
@@ -284,13 +285,21 @@ def _train_config(log_dir, tmp_path, **overrides):
 
 
 def test_training_run_fills_tmpfs(tmpfs, tmp_path):
-  """Today's trainer on a 2 MB log_dir: the real errors and leftovers."""
+  """The trainer on a 2 MB log_dir: the real errors and leftovers.
+
+  Today's trainer raises TF's ResourceExhaustedError; once the lead has
+  integrated disk_full, it raises the DiskFullError built here.
+  """
   log_dir = os.path.join(tmpfs('2m'), 'logs')
   started_at = time.time()
   lines = []
-  with pytest.raises(tf.errors.ResourceExhaustedError) as caught:
+  with pytest.raises(
+    (tf.errors.ResourceExhaustedError, errors.DiskFullError)
+  ) as caught:
     trainer.run_training(_train_config(log_dir, tmp_path), printer=lines.append)
-  full = disk_full.disk_full_error(caught.value, log_dir)
+  full = caught.value
+  if not isinstance(full, errors.DiskFullError):
+    full = disk_full.disk_full_error(caught.value, log_dir)
   last, step = disk_full.last_good_checkpoint(log_dir)
   match = re.fullmatch(
     re.escape(f'{_FULL} writing {log_dir}/model.ckpt-')
@@ -335,7 +344,13 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   ]
   env = dict(os.environ, PYTHONPATH=_REPO)
   done = subprocess.run(
-    command, capture_output=True, text=True, timeout=600, env=env
+    command,
+    capture_output=True,
+    text=True,
+    timeout=600,
+    env=env,
+    # `python -m` looks in the working directory first.
+    cwd=_REPO,
   )
   assert done.returncode == 1, done.stderr
   assert 'Traceback' not in done.stderr
@@ -357,7 +372,13 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   checkpoints.check_readable(match[1])
   subprocess.run(['mount', '-o', 'remount,size=32m', mount], check=True)
   again = subprocess.run(
-    command, capture_output=True, text=True, timeout=600, env=env
+    command,
+    capture_output=True,
+    text=True,
+    timeout=600,
+    env=env,
+    # `python -m` looks in the working directory first.
+    cwd=_REPO,
   )
   assert again.returncode == 0, again.stderr
   assert f'Restoring parameters from {log_dir}/model.ckpt-' in again.stderr
