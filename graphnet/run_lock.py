@@ -35,6 +35,13 @@ _RECORD_WAIT_SECONDS = 0.2
 _RECORD_POLL_SECONDS = 0.02
 
 
+def _remove_quietly(path):
+  try:
+    os.remove(path)
+  except OSError:
+    pass  # Gone already or not removable; the lock is dropped regardless.
+
+
 def _print_flush(line):
   print(line, flush=True)
 
@@ -177,8 +184,10 @@ class LogDirLock:
     try:
       self._take_over(fd)
     except BaseException:
-      self._fd = fd
-      self.release()
+      # Our record may be half written: remove the file while we hold it.
+      if self._is_current(fd):
+        _remove_quietly(self._path)
+      os.close(fd)
       raise
     self._fd = fd
 
@@ -193,9 +202,7 @@ class LogDirLock:
       return
     try:
       if self._is_current(fd) and _read_fd(fd).get('pid') == os.getpid():
-        os.remove(self._path)
-    except OSError:
-      pass  # Gone already or not removable: the lock still goes below.
+        _remove_quietly(self._path)
     finally:
       os.close(fd)  # Drops the flock.
 

@@ -1,6 +1,7 @@
 """run_lock: one trainer per log_dir, checked with real processes."""
 
 import contextlib
+import glob
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -36,6 +38,7 @@ _TRIER = textwrap.dedent("""
     sys.exit(1)
 """)
 _TIMEOUT = 60
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _child(script, log_dir):
@@ -275,3 +278,86 @@ def test_read_only_log_dir_is_a_one_line_config_error(tmp_path):
   )
   assert message.endswith('); choose another --log_dir.')
   assert '\n' not in message
+
+
+def test_full_disk_is_a_one_line_config_error_leaving_no_file(tmp_path):
+  if os.geteuid() != 0:
+    pytest.skip('a real full disk needs a tmpfs mount, which needs root')
+  log_dir = tmp_path / 'full'
+  log_dir.mkdir()
+  done = subprocess.run(
+    ['mount', '-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', str(log_dir)],
+    capture_output=True,
+    text=True,
+  )
+  if done.returncode:
+    why = (done.stderr.strip().splitlines() or ['?'])[0]
+    pytest.skip(f'root, but mount -t tmpfs failed: {why}')
+  try:
+    with open(log_dir / 'filler', 'wb') as f:
+      with pytest.raises(OSError):
+        f.write(b'\0' * (1 << 20))
+        f.flush()
+    with pytest.raises(errors.ConfigError) as caught:
+      run_lock.LogDirLock(str(log_dir)).acquire()
+    assert os.listdir(log_dir) == ['filler']
+  finally:
+    subprocess.run(['umount', str(log_dir)], check=True)
+  assert str(caught.value) == (
+    f'--log_dir {log_dir}: cannot write its lock file {run_lock.LOCK_NAME} '
+    '(No space left on device); free space or choose another --log_dir.'
+  )
+
+
+@pytest.mark.xfail(strict=True, reason='integrated by the lead')
+def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
+  """The goal: the trainer takes the lock; a second one exits 1 at once."""
+  log_dir = str(tmp_path / 'logs')
+  command = [
+    sys.executable,
+    '-m',
+    'graphnet.fully_connected_feed',
+    '--fake_data',
+    f'--log_dir={log_dir}',
+    '--max_steps=10000000',
+    '--save_checkpoint_steps=100000',
+    '--eval_every=100000',
+  ]
+  env = dict(os.environ, PYTHONPATH=_REPO)
+  first = subprocess.Popen(
+    command,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+    env=env,
+    cwd=_REPO,
+  )
+  try:
+    # Training has started once it wrote its events file (the lock comes
+    # before any file).
+    deadline = time.monotonic() + 120
+    while not glob.glob(os.path.join(log_dir, 'events.out.tfevents.*')):
+      assert first.poll() is None and time.monotonic() < deadline
+      time.sleep(0.2)
+    assert run_lock.read_holder(log_dir).get('pid') == first.pid
+    second = subprocess.run(
+      command[:-3] + ['--max_steps=10'],
+      capture_output=True,
+      text=True,
+      timeout=300,
+      env=env,
+      cwd=_REPO,
+    )
+  finally:
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=120)
+  assert second.returncode == 1
+  assert 'Traceback' not in second.stderr
+  printed = [
+    line
+    for line in second.stderr.splitlines()
+    if line.startswith('graphnet: error:')
+  ]
+  assert len(printed) == 1, second.stderr
+  assert printed[0].startswith(
+    'graphnet: error: ' + _expected_refusal(log_dir, first.pid)
+  )
