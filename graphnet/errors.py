@@ -32,6 +32,8 @@ __all__ = [
   'ClusterRuntimeError',
   'PredictorClosedError',
   'PredictionTimeoutError',
+  'LogDirLockedError',
+  'DiskFullError',
   'GraphError',
   'TrainingInterruptedError',
 ]
@@ -154,3 +156,33 @@ class TrainingInterruptedError(GraphnetError, RuntimeError):
     self.step = step
     self.checkpoint = checkpoint
     self.exit_code = 128 + signum
+
+
+class LogDirLockedError(GraphnetError, RuntimeError):
+  """Another live process holds the lock on a log_dir (see `run_lock`).
+
+  Attributes:
+    path: the log_dir.
+    pid: the holder's process id, or None if it is not recorded yet.
+    host: the holder's host name, or None.
+  """
+
+  def __init__(self, message, path=None, pid=None, host=None):
+    super().__init__(message)
+    self.path = path
+    self.pid = pid
+    self.host = host
+
+
+class DiskFullError(GraphnetError, RuntimeError):
+  """A write failed because the disk (or the user's quota) is full.
+
+  Attributes:
+    path: the file that could not be written, or None if TF did not say.
+    last_checkpoint: the newest complete checkpoint prefix, or None.
+  """
+
+  def __init__(self, message, path=None, last_checkpoint=None):
+    super().__init__(message)
+    self.path = path
+    self.last_checkpoint = last_checkpoint

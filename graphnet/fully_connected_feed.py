@@ -28,7 +28,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from graphnet import cli  # noqa: E402
-from graphnet import cluster as cluster_lib  # noqa: E402
+from graphnet import cluster_tasks  # noqa: E402
 from graphnet import errors  # noqa: E402
 from graphnet import train_flags  # noqa: E402
 from graphnet import trainer  # noqa: E402
@@ -47,7 +47,7 @@ def _train(train_config):
   try:
     if cluster is not None and cluster.job_name == 'ps':
       # A ps task serves the variables until the workers report done.
-      cluster_lib.serve_ps(
+      cluster_tasks.serve_ps(
         cluster, printer=lambda line: print(line, flush=True)
       )
     else:

@@ -18,14 +18,18 @@ Example:
 import contextlib
 import dataclasses
 import functools
+import time
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
 from graphnet import cluster as cluster_lib
+from graphnet import cluster_tasks
+from graphnet import disk_full
 from graphnet import errors
 from graphnet import hooks as hooks_lib
 from graphnet import input_data
+from graphnet import run_lock
 from graphnet import session_config
 from graphnet import signals
 from graphnet import train_graph
@@ -188,27 +192,6 @@ def _session_args(config, server):
   }
 
 
-@contextlib.contextmanager
-def _cluster_task(cluster, server, session_args, printer):
-  """A worker's life around its session: wait for the chief, report done."""
-  if cluster is None:
-    yield
-    return
-  # A lost ps would otherwise hang the session (and signal_done) for ever.
-  watchdog = cluster_lib.PsWatchdog(cluster, session_args['checkpoint_dir'])
-  try:
-    watchdog.start()
-    if not cluster.is_chief:
-      cluster_lib.wait_for_model(
-        server.target, session_args['config'], printer=printer
-      )
-    printer(f'{cluster.task}: the model is ready; training.')
-    yield
-  finally:
-    cluster_lib.signal_done(cluster, server.target)
-    watchdog.stop()
-
-
 def run_training(config, printer=_print_flush):
   """Trains the model of `config` to `config.max_steps`.
 
@@ -231,23 +214,50 @@ def run_training(config, printer=_print_flush):
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
     CheckpointError: the latest checkpoint in `log_dir` is damaged.
+    LogDirLockedError: another live trainer holds `log_dir`.
+    DiskFullError: a write failed for lack of space (what it left
+      half-written is removed; the last good checkpoint stays).
     TrainingInterruptedError: SIGINT or SIGTERM stopped training early
       (the final checkpoint is saved first).
   """
   made = checkpoints.prepare_log_dir(config.log_dir)
   config = _round_intervals(config, printer)
-  try:
-    # A taken port fails here, before the data and the graph cost time.
-    server = (
-      cluster_lib.start_server(config.cluster) if config.cluster else None
-    )
-    data_sets = input_data.read_data_sets(
-      config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
-    )
-  except errors.GraphnetError:
-    # Bad data or a taken port: leave no empty log_dir behind.
-    checkpoints.remove_empty(made)
-    raise
+  started_at = time.time()
+  with contextlib.ExitStack() as held:
+    try:
+      # Only one process (a cluster's chief) writes into log_dir at a time.
+      if config.cluster is None or config.cluster.is_chief:
+        held.enter_context(run_lock.LogDirLock(config.log_dir, printer))
+      # A taken port fails here, before the data and the graph cost time.
+      server = (
+        cluster_lib.start_server(config.cluster) if config.cluster else None
+      )
+      data_sets = input_data.read_data_sets(
+        config.input_data_dir,
+        fake_data=config.fake_data,
+        seed=_data_seed(config),
+      )
+    except errors.GraphnetError as e:
+      # Bad data or a taken port: leave no empty log_dir behind.
+      held.close()
+      checkpoints.remove_empty(made)
+      full = disk_full.disk_full_error(e, config.log_dir)
+      if full is None:
+        raise
+      raise full from None
+    held.enter_context(disk_full.quiet_writer_threads())
+    try:
+      return _train(config, server, data_sets, printer)
+    except (tf.errors.OpError, OSError, RuntimeError) as e:
+      full = disk_full.disk_full_error(e, config.log_dir)
+      if full is None:
+        raise
+      disk_full.remove_partial_save(config.log_dir, started_at)
+      raise full from None
+
+
+def _train(config, server, data_sets, printer):
+  """Builds the graph and runs the session loop; returns a `TrainResult`."""
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     checkpoints.check_resumable(config.log_dir, tf.global_variables())
@@ -256,7 +266,7 @@ def run_training(config, printer=_print_flush):
       # SIGINT/SIGTERM stop after the current run; the session's end()
       # then saves the final checkpoint.
       signals.StopOnSignals() as stop,
-      _cluster_task(config.cluster, server, session_args, printer),
+      cluster_tasks.worker_life(config.cluster, server, session_args, printer),
     ):
       hooks = _make_hooks(config, tg, data_sets, stop, printer)
       with tf.train.MonitoredTrainingSession(

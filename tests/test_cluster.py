@@ -16,6 +16,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import cluster
+from graphnet import cluster_tasks
 from graphnet import config
 from graphnet import errors
 from graphnet import schedules
@@ -221,13 +222,13 @@ class TestServers:
     ps = cluster.ClusterConfig(ps_hosts, workers, 'ps', 0, done_grace_secs=60)
     result, lines = [], []
     thread = threading.Thread(
-      target=lambda: result.append(cluster.serve_ps(ps, lines.append)),
+      target=lambda: result.append(cluster_tasks.serve_ps(ps, lines.append)),
       daemon=True,
     )
     thread.start()
     for index in (1, 0):
       worker = cluster.ClusterConfig(ps_hosts, workers, 'worker', index)
-      cluster.signal_done(worker, cluster.start_server(worker).target)
+      cluster_tasks.signal_done(worker, cluster.start_server(worker).target)
     thread.join(30)
     assert not thread.is_alive()
     assert result == [[0, 1]]
@@ -241,12 +242,12 @@ class TestServers:
     ps = cluster.ClusterConfig(ps_hosts, workers, 'ps', 0, done_grace_secs=1)
     result, lines = [], []
     thread = threading.Thread(
-      target=lambda: result.append(cluster.serve_ps(ps, lines.append)),
+      target=lambda: result.append(cluster_tasks.serve_ps(ps, lines.append)),
       daemon=True,
     )
     thread.start()
     chief = cluster.ClusterConfig(ps_hosts, workers, 'worker', 0)
-    cluster.signal_done(chief, cluster.start_server(chief).target)
+    cluster_tasks.signal_done(chief, cluster.start_server(chief).target)
     thread.join(30)
     assert not thread.is_alive()
     assert result == [[0]]
@@ -254,7 +255,7 @@ class TestServers:
 
   def test_serve_ps_refuses_a_worker(self):
     with pytest.raises(errors.ClusterError, match='--job_name ps'):
-      cluster.serve_ps(_worker())
+      cluster_tasks.serve_ps(_worker())
 
 
 class TestLauncherArgs:
@@ -312,13 +313,13 @@ class _Recorder:
     self.ended.set()
 
   def probe(self, address, timeout):
-    answered = cluster._answers(address, timeout)
+    answered = cluster_tasks._answers(address, timeout)
     if answered:
       self.answered.set()
     return answered
 
   def watchdog(self, config, checkpoint_dir=None):
-    return cluster.PsWatchdog(
+    return cluster_tasks.PsWatchdog(
       config,
       checkpoint_dir,
       stream=self.stream,
@@ -419,7 +420,7 @@ class TestPsLosesWorkers:
 
     def serve():
       try:
-        outcome.append(cluster.serve_ps(ps, lines.append))
+        outcome.append(cluster_tasks.serve_ps(ps, lines.append))
       except errors.GraphnetError as e:
         outcome.append(e)
 
@@ -456,7 +457,7 @@ class TestPsLosesWorkers:
     servers = [cluster.start_server(c) for c in configs]
     time.sleep(1)
     for worker, server in zip(configs, servers, strict=True):
-      cluster.signal_done(worker, server.target)
+      cluster_tasks.signal_done(worker, server.target)
     thread.join(30)
     assert outcome == [[0, 1]]
 
@@ -468,7 +469,7 @@ class TestPsLosesWorkers:
       (chief_address, a1), ps_timeout_secs=1, done_grace_secs=600
     )
     chief = cluster.ClusterConfig(ps_hosts, (chief_address, a1), 'worker', 0)
-    cluster.signal_done(chief, cluster.start_server(chief).target)
+    cluster_tasks.signal_done(chief, cluster.start_server(chief).target)
     w1.close()
     thread.join(30)
     assert not thread.is_alive()

@@ -1,0 +1,463 @@
+"""The life of a cluster task around its training session.
+
+`cluster` says what a cluster is (hosts, roles, devices, the sync
+optimizer); this module runs a task through it:
+
+* `wait_for_model()` - a non-chief worker polls (every half second, not
+  TF's fixed 30 s) until the chief has initialised or restored the model.
+* `PsWatchdog` - ends a worker that has lost a ps task (see below).
+
+How a ps task ends (`serve_ps()` / `signal_done()`): each ps task hosts a
+FIFO queue (shared name `graphnet_done_ps<i>`). Every worker, when its
+training ends (normally or with an error), enqueues its task index on every
+ps. A ps serves until it has heard from all workers, or - once the chief
+has reported - for at most `done_grace_secs` more, so a worker killed
+without a word cannot keep the ps alive. The local launcher also stops
+every process it started, as a second line of defence.
+
+How a lost ps ends the workers (`PsWatchdog`): when a ps task dies, TF's
+`MonitoredSession` takes the `UnavailableError` for a preemption and makes
+a new session, and making a session waits for every ps device for ever
+(neither `RunOptions.timeout_in_ms` nor `operation_timeout_in_ms` bounds
+that wait on TF 2.21). So every worker probes the tasks holding its
+variables (a TCP connect each second) in a thread; after `ps_timeout_secs`
+without an answer it prints one line naming itself, the lost task and the
+chief's last checkpoint, and exits with code 1 - nothing can be saved, the
+variables lived on the lost task. Likewise a ps stops once every worker
+that has not reported done has stopped answering for `ps_timeout_secs`.
+
+Example:
+    with cluster_tasks.worker_life(cluster, server, session_args):
+      with tf.train.MonitoredTrainingSession(**session_args) as sess:
+        ...
+"""
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+
+import tensorflow.compat.v1 as tf
+from absl import logging
+
+from graphnet import checkpoints
+from graphnet import cluster as cluster_lib
+from graphnet import errors
+
+__all__ = [
+  'wait_for_model',
+  'PsWatchdog',
+  'signal_done',
+  'serve_ps',
+  'worker_life',
+]
+
+_POLL_SECS = 0.5
+_SIGNAL_TIMEOUT_MS = 10_000
+# How often a task probes the tasks it needs, and how long one probe may
+# take (a connect to a dead host never answers; a killed task's port
+# refuses at once).
+_PROBE_SECS = 1.0
+_CONNECT_SECS = 2.0
+
+
+def _done_queue(ps_index):
+  """The done queue of ps task `ps_index` (same attributes on both ends)."""
+  with tf.device(f'/job:ps/task:{ps_index}'):
+    return tf.FIFOQueue(
+      -1, tf.int32, shapes=[[]], shared_name=f'graphnet_done_ps{ps_index}'
+    )
+
+
+def wait_for_model(target, config, timeout_secs=600.0, printer=print):
+  """Blocks until every global variable of the default graph is set.
+
+  A non-chief worker calls it before opening its MonitoredTrainingSession:
+  TF's session manager would re-check only every 30 s. Adds one
+  `report_uninitialized_variables` op to the default graph, so call it
+  before the graph is finalized.
+
+  Args:
+    target: this worker's `server.target`.
+    config: its session `tf.ConfigProto` (with device filters).
+    timeout_secs: give up after this long.
+    printer: function taking one line.
+
+  Raises:
+    ClusterError: the chief did not initialise the model in time.
+  """
+  graph = tf.get_default_graph()
+  report = tf.report_uninitialized_variables(tf.global_variables())
+  deadline = time.time() + timeout_secs
+  said = False
+  with tf.Session(target, graph=graph, config=config) as session:
+    while True:
+      missing = session.run(report)
+      if not len(missing):
+        return
+      if time.time() > deadline:
+        raise errors.ClusterError(
+          f'The chief (worker 0) did not initialise the model within '
+          f'{timeout_secs:.0f} s ({len(missing)} variables unset); start '
+          'the --task_index 0 worker.'
+        )
+      if not said:
+        printer('Waiting for the chief to initialise the model...')
+        said = True
+      time.sleep(_POLL_SECS)
+
+
+def _answers(address, timeout):
+  """Whether a TCP connection to `address` ('host:port') opens in time.
+
+  A frozen process still counts as alive: its kernel accepts for it.
+  """
+  host, port = address.rsplit(':', 1)
+  try:
+    with socket.create_connection((host.strip('[]'), int(port)), timeout):
+      return True
+  except OSError:
+    return False
+
+
+class _Silence:
+  """How long each of some tasks has gone without answering a probe."""
+
+  def __init__(self, peers, timeout_secs, probe=_answers, clock=time.monotonic):
+    """Starts the clock.
+
+    Args:
+      peers: {(job, index): 'host:port'} of the tasks to probe.
+      timeout_secs: silence after which a task counts as lost.
+      probe: function(address, timeout) -> whether the task answered.
+      clock: function() -> seconds.
+    """
+    self._peers = dict(peers)
+    self._timeout = timeout_secs
+    self._probe = probe
+    self._clock = clock
+    self._start = clock()
+    # (job, index) -> when it last answered, or None.
+    self._answered = dict.fromkeys(self._peers)
+    self._due = self._start
+    self.interval = min(_PROBE_SECS, timeout_secs / 4)
+
+  def address(self, peer):
+    return self._peers[peer]
+
+  def poll(self):
+    """Probes every task, if a probe is due."""
+    if self._clock() < self._due:
+      return
+    self._due = self._clock() + self.interval
+    for peer, address in self._peers.items():
+      if self._probe(address, min(_CONNECT_SECS, self._timeout / 2)):
+        self._answered[peer] = self._clock()
+
+  def seen(self, peer):
+    """Whether `peer` ever answered."""
+    return self._answered[peer] is not None
+
+  def lost(self, peers=None):
+    """Those of `peers` (default: all) silent for the timeout, in order."""
+    now = self._clock()
+    return [
+      peer
+      for peer in (self._peers if peers is None else peers)
+      if now - (self._answered[peer] or self._start) >= self._timeout
+    ]
+
+
+def _name(peer):
+  return f'{peer[0]} {peer[1]}'
+
+
+class PsWatchdog:
+  """Ends a worker that has lost a task holding its variables.
+
+  A thread probes every ps task (worker 0 when there is none) each second;
+  after `cluster.ps_timeout_secs` without an answer from one of them it
+  writes one line to stderr, naming this worker, the lost task and the
+  chief's last checkpoint, and ends the process with exit code 1 (see the
+  module docstring for why TF would wait for ever instead). A ps restarted
+  on the same port in time answers again: TF's session recovery then
+  carries on from the chief's checkpoint, and the watchdog lets it.
+
+  Example:
+      watchdog = PsWatchdog(cluster, checkpoint_dir=log_dir).start()
+      try:
+        ...train...
+      finally:
+        watchdog.stop()
+  """
+
+  def __init__(
+    self,
+    cluster,
+    checkpoint_dir=None,
+    stream=None,
+    exit_fn=os._exit,
+    probe=_answers,
+  ):
+    """Creates the watchdog; `start()` starts its thread.
+
+    Args:
+      cluster: this worker's `ClusterConfig`.
+      checkpoint_dir: where the chief saves (named in the message), or
+        None on a worker that does not know it.
+      stream: where the line goes (default: sys.stderr at that time).
+      exit_fn: called with 1 to end the process; `os._exit`, because the
+        main thread is stuck inside TF and cannot be interrupted.
+      probe: function(address, timeout) -> whether the task answered.
+    """
+    self._cluster = cluster
+    self._checkpoint_dir = checkpoint_dir
+    self._stream = stream
+    self._exit = exit_fn
+    if cluster.ps_hosts:
+      peers = {('ps', i): h for i, h in enumerate(cluster.ps_hosts)}
+    elif not cluster.is_chief:
+      peers = {('worker', 0): cluster.worker_hosts[0]}
+    else:
+      peers = {}
+    self._silence = _Silence(peers, cluster.ps_timeout_secs, probe=probe)
+    self._watching = bool(peers) and cluster.job_name == 'worker'
+    self._stopped = threading.Event()
+    self._thread = None
+
+  def start(self):
+    """Starts probing (nothing to do on a ps, or a chief without ps tasks).
+
+    Returns:
+      self.
+    """
+    if self._watching and self._thread is None:
+      self._thread = threading.Thread(
+        target=self._run, name='graphnet-ps-watchdog', daemon=True
+      )
+      self._thread.start()
+    return self
+
+  def stop(self):
+    """Stops probing; the process goes on."""
+    self._stopped.set()
+    if self._thread is not None:
+      self._thread.join()
+
+  def __enter__(self):
+    return self.start()
+
+  def __exit__(self, *exc_info):
+    self.stop()
+
+  def _run(self):
+    silence = self._silence
+    while not self._stopped.is_set():
+      silence.poll()
+      lost = silence.lost()
+      if lost:
+        self._end(self.message(lost[0]))
+        return
+      self._stopped.wait(silence.interval)
+
+  def _end(self, line):
+    stream = self._stream or sys.stderr
+    for out in (sys.stdout, stream):
+      try:
+        out.flush()
+      except (OSError, ValueError):
+        pass
+    stream.write(line + '\n')
+    stream.flush()
+    self._exit(1)
+
+  def message(self, peer):
+    """The line printed when `peer` ((job, index)) is lost."""
+    cluster = self._cluster
+    me = f'worker {cluster.task_index}'
+    if cluster.is_chief:
+      me += ' (the chief)'
+    secs = f'{cluster.ps_timeout_secs:g}'
+    where = f'{_name(peer)} ({self._silence.address(peer)})'
+    if self._silence.seen(peer):
+      what = f'{me} lost {where}: no answer for {secs} s'
+    else:
+      what = (
+        f'{me} cannot reach {where}: no answer for {secs} s since it '
+        f'started (is that task running, and --{peer[0]}_hosts right?)'
+      )
+    return f'graphnet: error: {what}; {self._resume()}'
+
+  def _resume(self):
+    """Where a restarted cluster resumes from, as the message's end."""
+    anywhere = "restart the cluster to resume from the chief's last checkpoint."
+    if self._checkpoint_dir is None:
+      return anywhere
+    try:
+      prefix = checkpoints.latest_checkpoint(self._checkpoint_dir)
+    except errors.GraphnetError:
+      return anywhere
+    if prefix is None:
+      return (
+        f'there is no checkpoint in {self._checkpoint_dir} yet, so a '
+        'restarted cluster starts over.'
+      )
+    return (
+      f"the chief's last checkpoint is {prefix}; restart the cluster to "
+      'resume from it.'
+    )
+
+
+def signal_done(cluster, target):
+  """Tells every ps task that this worker has finished (best effort).
+
+  Builds its own small graph; never raises (a ps that is already gone is
+  logged and skipped).
+  """
+  if cluster.job_name != 'worker' or not cluster.ps_hosts:
+    return
+  with tf.Graph().as_default() as graph:
+    enqueues = [
+      _done_queue(i).enqueue(cluster.task_index)
+      for i in range(len(cluster.ps_hosts))
+    ]
+  options = tf.RunOptions(timeout_in_ms=_SIGNAL_TIMEOUT_MS)
+  try:
+    with tf.Session(
+      target, graph=graph, config=cluster_lib.session_config(cluster)
+    ) as session:
+      for i, enqueue in enumerate(enqueues):
+        try:
+          session.run(enqueue, options=options)
+        except tf.errors.OpError as e:
+          logging.warning(
+            'Could not tell /job:ps/task:%d we are done: %s', i, e
+          )
+  except tf.errors.OpError as e:
+    logging.warning('Could not tell the ps tasks we are done: %s', e)
+
+
+def serve_ps(cluster, printer=print):
+  """Runs a ps task: serves variables until the workers are done.
+
+  Returns when every worker has reported done, `done_grace_secs` after the
+  chief has, or once every worker still training has stopped answering for
+  `ps_timeout_secs` (see the module docstring).
+
+  Args:
+    cluster: a `ClusterConfig` with job_name 'ps'.
+    printer: function taking one line.
+
+  Returns:
+    the sorted worker task indices that reported done.
+
+  Raises:
+    ClusterError: this task's server cannot start.
+    ClusterRuntimeError: the workers stopped answering before the chief
+      reported done.
+  """
+  if cluster.job_name != 'ps':
+    raise errors.ClusterError(
+      f'serve_ps needs --job_name ps, got {cluster.job_name!r}.'
+    )
+  server = cluster_lib.start_server(cluster)
+  printer(
+    f'{cluster.task} serving on {cluster.address} for '
+    f'{cluster.num_workers} worker(s).'
+  )
+  with tf.Graph().as_default() as graph:
+    dequeue = _done_queue(cluster.task_index).dequeue()
+  # Short polls keep the process responsive to Ctrl-C.
+  options = tf.RunOptions(timeout_in_ms=int(_POLL_SECS * 1000))
+  silence = _Silence(
+    {('worker', i): h for i, h in enumerate(cluster.worker_hosts)},
+    cluster.ps_timeout_secs,
+  )
+  done, chief_done_at = set(), None
+  with tf.Session(
+    server.target, graph=graph, config=cluster_lib.session_config(cluster)
+  ) as session:
+    while len(done) < cluster.num_workers:
+      if chief_done_at is not None and (
+        time.time() - chief_done_at > cluster.done_grace_secs
+      ):
+        missing = sorted(set(range(cluster.num_workers)) - done)
+        printer(
+          f'{cluster.task}: the chief is done; no word from worker(s) '
+          f'{missing} after {cluster.done_grace_secs:.0f} s, stopping.'
+        )
+        break
+      if _workers_gone(cluster, silence, done, printer):
+        break
+      try:
+        task = int(session.run(dequeue, options=options))
+      except tf.errors.DeadlineExceededError:
+        continue
+      done.add(task)
+      printer(f'{cluster.task}: worker {task} is done.')
+      if task == 0 and chief_done_at is None:
+        chief_done_at = time.time()
+  printer(f'{cluster.task} stopping.')
+  return sorted(done)
+
+
+def _workers_gone(cluster, silence, done, printer):
+  """Whether every worker not done is lost (a ps's reason to stop).
+
+  A ps started before its workers waits for them: the clock only counts
+  once some worker has answered.
+
+  Raises:
+    ClusterRuntimeError: they are, and the chief has not reported done.
+  """
+  silence.poll()
+  pending = [('worker', i) for i in range(cluster.num_workers) if i not in done]
+  started = any(silence.seen(('worker', i)) for i in range(cluster.num_workers))
+  if not started or silence.lost(pending) != pending:
+    return False
+  names = ', '.join(f'{_name(p)} ({silence.address(p)})' for p in pending)
+  secs = f'{cluster.ps_timeout_secs:g}'
+  if 0 in done:
+    printer(
+      f'{cluster.task}: the chief is done; no answer from {names} for '
+      f'{secs} s, stopping.'
+    )
+    return True
+  raise errors.ClusterRuntimeError(
+    f'ps {cluster.task_index} lost its workers: no answer from {names} for '
+    f'{secs} s, and the chief never reported done; stopping. Restart the '
+    "cluster to resume from the chief's last checkpoint."
+  )
+
+
+@contextlib.contextmanager
+def worker_life(cluster, server, session_args, printer=print):
+  """A worker's life around its training session.
+
+  Starts the `PsWatchdog`, makes a non-chief worker wait for the chief's
+  model, and reports the worker done to every ps when the session ends.
+  Does nothing for `cluster` None (one process).
+
+  Args:
+    cluster: a `ClusterConfig`, or None.
+    server: this task's `tf.train.Server` (None without a cluster).
+    session_args: MonitoredTrainingSession's arguments (`config`,
+      `checkpoint_dir`).
+    printer: function taking one output line.
+  """
+  if cluster is None:
+    yield
+    return
+  # A lost ps would otherwise hang the session (and signal_done) for ever.
+  watchdog = PsWatchdog(cluster, session_args['checkpoint_dir'])
+  try:
+    watchdog.start()
+    if not cluster.is_chief:
+      wait_for_model(server.target, session_args['config'], printer=printer)
+    printer(f'{cluster.task}: the model is ready; training.')
+    yield
+  finally:
+    signal_done(cluster, server.target)
+    watchdog.stop()
