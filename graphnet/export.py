@@ -10,7 +10,11 @@ This module only handles flags; the work is done by `graphnet.exporter`.
 import dataclasses
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+from graphnet import quiet
+
+# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
+# asks for them (-v 1); must run before anything imports TF.
+quiet.setup()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

@@ -20,9 +20,11 @@ import logging
 import os
 import sys
 
-# TF's C++ start-up chatter (CPU features, missing CUDA) hides the training
-# log; warnings and errors still show. Must be set before TF is imported.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+from graphnet import quiet
+
+# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
+# asks for them (-v 1); must run before anything imports TF.
+quiet.setup()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

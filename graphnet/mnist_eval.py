@@ -17,9 +17,11 @@ import functools
 import os
 import signal
 
-# TF's C++ start-up chatter hides the evaluator's lines; must be set before
-# TF is imported.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+from graphnet import quiet
+
+# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
+# asks for them (-v 1); must run before anything imports TF.
+quiet.setup()
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

@@ -24,7 +24,11 @@ import os
 import sys
 import typing
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+from graphnet import quiet
+
+# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
+# asks for them (-v 1); must run before anything imports TF.
+quiet.setup()
 
 import numpy as np  # noqa: E402
 from absl import app  # noqa: E402

@@ -20,6 +20,12 @@ import matplotlib
 # No display is needed (or wanted) to write a PNG.
 matplotlib.use('Agg')
 
+from graphnet import quiet  # noqa: E402
+
+# TensorBoard's event reader imports TF: hide its start-up chatter and the
+# "more than one graph event" warnings unless asked for (-v 1).
+quiet.setup()
+
 import matplotlib.pyplot as plt  # noqa: E402
 from tensorboard.backend.event_processing import event_accumulator  # noqa: E402
 
@@ -127,6 +133,9 @@ def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--log_dir', required=True, help="The trainer's log_dir.")
   parser.add_argument('--out', default='curves.png', help='PNG to write.')
+  parser.add_argument(
+    '-v', '--verbosity', type=int, default=0, help="1: show TF's logs."
+  )
   args = parser.parse_args(argv)
   try:
     curves = read_curves(args.log_dir)
