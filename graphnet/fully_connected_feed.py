@@ -16,8 +16,6 @@ only reads them once into a `config.TrainConfig` and calls
 any graph is built or file written.
 """
 
-import logging
-import os
 import sys
 
 from graphnet import quiet
@@ -66,9 +64,6 @@ def main(argv):
   """Trains (or serves as a ps task); exits 1 on a graphnet error."""
   cli.no_arguments(argv)
   train_config = config_from_flags()
-  # TF's logger has its own handler and also reaches absl's: without this
-  # every TF log line is printed twice.
-  logging.getLogger('tensorflow').propagate = False
   return cli.exit_code(_train, train_config)
 
 
