@@ -350,13 +350,16 @@ def check_resumable(log_dir, variables):
     log_dir: the directory a training session will restore from.
     variables: the graph variables the session will restore.
 
+  Returns:
+    the prefix the session will restore from, or None.
+
   Raises:
     CheckpointMismatchError: the checkpoint holds another model.
     CheckpointError: the checkpoint is damaged or unreadable.
   """
   prefix = latest_checkpoint(log_dir)
   if not prefix:
-    return
+    return None
   flag = f'--log_dir {log_dir}'
   check_compatible(prefix, variables, flag=flag)
   # A damaged file would otherwise surface as a raw DataLossError from
@@ -365,6 +368,7 @@ def check_resumable(log_dir, variables):
   # Else the session restores from, and keep_checkpoint_max deletes in,
   # the directory this one was copied from.
   localize_state(log_dir)
+  return latest_checkpoint(log_dir)
 
 
 def discard_from(checkpoint_dir, step):

@@ -67,6 +67,15 @@ flags.DEFINE_integer(
   'batch_size', 10000, 'Images per session.run.', lower_bound=1
 )
 
+# Named files are checked while the flags are parsed, so a wrong path is
+# absl's usage error naming the flag, before TF or a model is loaded.
+for _name in ('idx', 'labels'):
+  flags.register_validator(
+    _name,
+    lambda path: path is None or os.path.isfile(path),
+    f'--{_name} must name an existing file.',
+  )
+
 
 @flags.multi_flags_validator(['idx', 'labels'], message='--labels needs --idx.')
 def _check_labels(values):
@@ -115,8 +124,6 @@ def config_from_flags(argv):
       'Give image files as arguments or --idx FILE (not both, not neither).'
     )
   _missing('image files', files)
-  _missing('--idx', [FLAGS.idx])
-  _missing('--labels', [FLAGS.labels])
   return PredictConfig(
     checkpoint=cli.checkpoint_from_flags(),
     image_files=files,

@@ -18,6 +18,7 @@ Example:
 import contextlib
 import dataclasses
 import functools
+import sys
 import time
 
 import tensorflow.compat.v1 as tf
@@ -260,7 +261,11 @@ def _train(config, server, data_sets, printer):
   """Builds the graph and runs the session loop; returns a `TrainResult`."""
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
-    checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    if resumed and (config.cluster is None or config.cluster.is_chief):
+      # TF's own line (an INFO log, on stderr) is hidden on a quiet command
+      # line; stdout keeps TF1's training lines only.
+      print(f'Restoring parameters from {resumed}', file=sys.stderr)
     session_args = _session_args(config, server)
     with (
       # SIGINT/SIGTERM stop after the current run; the session's end()

@@ -261,8 +261,10 @@ class TestSyncAggregation:
     # one: 2 worker steps per global step (a few more at the end, when the
     # chief releases the blocked worker). Aggregating 1 of 2 would let the
     # chief run ahead while most of the slow worker's gradients go stale;
-    # async training would make one global step per worker step.
-    assert min(steps) >= max_steps - 2, (steps, _report(local))
+    # async training would make one global step per worker step. On a
+    # loaded machine the fast worker sometimes takes a slow one's token
+    # (measured [228, 174]); aggregating 1 of 2 gives about [358, 42].
+    assert min(steps) >= max_steps * 3 // 4, (steps, _report(local))
     assert sum(steps) <= 2 * max_steps + 6, (steps, _report(local))
 
 
