@@ -253,13 +253,16 @@ def state_prefix(checkpoint_dir):
   return prefix
 
 
-def check_compatible(prefix, variables, flag='the checkpoint directory'):
+def check_compatible(
+  prefix, variables, flag='the checkpoint directory', fix=None
+):
   """Checks that checkpoint `prefix` holds every variable of `variables`.
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
     variables: the graph variables that will be restored.
     flag: how the user named the directory, for the message.
+    fix: the message's advice; default "Use a new <flag> for this model".
 
   Raises:
     CheckpointMismatchError: a variable is missing or has another shape.
@@ -279,8 +282,8 @@ def check_compatible(prefix, variables, flag='the checkpoint directory'):
     more = f' (and {len(problems) - 5} more)' if len(problems) > 5 else ''
     raise errors.CheckpointMismatchError(
       f'{flag} holds checkpoint {prefix} of a different model: {shown}'
-      f'{more}. Use a new {flag} for this model (or the flags that built '
-      'the checkpoint).',
+      f'{more}. {fix or f"Use a new {flag} for this model"} (or the flags '
+      'that built the checkpoint).',
       path=prefix,
     )
 
@@ -339,6 +342,15 @@ def check_readable(prefix, flag='the checkpoint directory'):
     ) from e
 
 
+def _unused(log_dir):
+  """`<log_dir>_2` (or _3, ...): a sibling path that does not exist yet."""
+  base = os.path.normpath(log_dir)
+  number = 2
+  while os.path.lexists(f'{base}_{number}'):
+    number += 1
+  return f'{base}_{number}'
+
+
 def check_resumable(log_dir, variables):
   """Checks the latest checkpoint of `log_dir` before a session resumes it.
 
@@ -358,7 +370,10 @@ def check_resumable(log_dir, variables):
   if not prefix:
     return
   flag = f'--log_dir {log_dir}'
-  check_compatible(prefix, variables, flag=flag)
+  fix = (
+    f'Train this model in a new directory, e.g. --log_dir {_unused(log_dir)}'
+  )
+  check_compatible(prefix, variables, flag=flag, fix=fix)
   # A damaged file would otherwise surface as a raw DataLossError from
   # inside session creation, after the events file was started.
   check_readable(prefix, flag=flag)

@@ -18,6 +18,7 @@ Example:
 import contextlib
 import dataclasses
 import functools
+import os
 
 import tensorflow.compat.v1 as tf
 
@@ -209,11 +210,72 @@ def _cluster_task(cluster, server, session_args, printer):
     watchdog.stop()
 
 
+def _check_batch_fits(config, data_sets):
+  """Refuses a training split smaller than one batch, naming the fix.
+
+  Raises:
+    ConfigError: the training split (what --validation_size leaves of the
+      training file) holds fewer examples than --batch_size.
+  """
+  try:
+    input_data.check_batch_size(data_sets, config.batch_size)
+  except errors.DataError as e:
+    raise errors.ConfigError(
+      _batch_message(config, data_sets.train.num_examples), field='batch_size'
+    ) from e
+
+
+def _batch_message(config, left):
+  """Why `left` training examples are too few for a batch, and the fixes."""
+  fixes = [f'--batch_size {left} or less'] if left else []
+  if config.fake_data:
+    where = 'of the fake data'
+  else:
+    total = left + config.validation_size
+    path = os.path.join(config.input_data_dir, input_data.TRAIN_IMAGES)
+    where = (
+      f'left of the {total} in {path} after --validation_size '
+      f'{config.validation_size}'
+    )
+    if total >= config.batch_size:
+      most = total - config.batch_size
+      fixes.append(f'--validation_size {most}{" or less" if most else ""}')
+    fixes.append('more training images')
+  if len(fixes) > 1:
+    fixes[-1] = f'or {fixes[-1]}'
+  return (
+    f'--batch_size {config.batch_size} is more than the {left} training '
+    f'examples {where}; use {", ".join(fixes)}.'
+  )
+
+
+def _already_trained(config, printer):
+  """A `TrainResult` if log_dir's checkpoint already reached max_steps.
+
+  Says so in one line instead of restoring, re-saving and re-evaluating
+  the old model. A cluster's tasks are left to stop together as usual.
+  """
+  if config.cluster is not None:
+    return None
+  prefix = checkpoints.latest_checkpoint(config.log_dir)
+  step = checkpoints.checkpoint_step(prefix) if prefix else None
+  if step is None or step < config.max_steps:
+    return None
+  printer(
+    f'already trained to step {step} (>= --max_steps {config.max_steps}): '
+    'nothing to train; use a larger --max_steps or a new --log_dir'
+  )
+  return TrainResult(step, prefix, {})
+
+
 def run_training(config, printer=_print_flush):
   """Trains the model of `config` to `config.max_steps`.
 
   Resumes from the latest checkpoint in `config.log_dir` (the global step
-  continues); refuses a checkpoint of a different model. Saves checkpoints
+  continues); refuses a checkpoint of a different model. A checkpoint
+  already at `max_steps` or beyond is left alone: one line says so and
+  nothing is written (one process only; a cluster's tasks stop together).
+  Data and batch size are checked before `log_dir` is created. Saves checkpoints
   `model.ckpt-<step>` (with `.meta`) every `save_checkpoint_steps` and at
   the end, and writes events (graph, `loss`, `learning_rate`,
   `precision/*`) to `config.log_dir`.
@@ -223,10 +285,11 @@ def run_training(config, printer=_print_flush):
     printer: function taking one output line.
 
   Returns:
-    a `TrainResult`.
+    a `TrainResult` (`evaluations` empty when nothing was left to train).
 
   Raises:
-    ConfigError: `log_dir` cannot be created or written.
+    ConfigError: `log_dir` cannot be created or written, or the training
+      split is smaller than one batch.
     DataError: the data files are missing or malformed.
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
@@ -234,23 +297,24 @@ def run_training(config, printer=_print_flush):
     TrainingInterruptedError: SIGINT or SIGTERM stopped training early
       (the final checkpoint is saved first).
   """
-  made = checkpoints.prepare_log_dir(config.log_dir)
   config = _round_intervals(config, printer)
-  try:
-    # A taken port fails here, before the data and the graph cost time.
-    server = (
-      cluster_lib.start_server(config.cluster) if config.cluster else None
-    )
-    data_sets = input_data.read_data_sets(
-      config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
-    )
-  except errors.GraphnetError:
-    # Bad data or a taken port: leave no empty log_dir behind.
-    checkpoints.remove_empty(made)
-    raise
+  # A taken port fails here, before the data and the graph cost time.
+  server = cluster_lib.start_server(config.cluster) if config.cluster else None
+  # Bad data, or too little of it, is refused before log_dir is touched.
+  data_sets = input_data.read_data_sets(
+    config.input_data_dir,
+    fake_data=config.fake_data,
+    validation_size=config.validation_size,
+    seed=_data_seed(config),
+  )
+  _check_batch_fits(config, data_sets)
+  checkpoints.prepare_log_dir(config.log_dir)
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    done = _already_trained(config, printer)
+    if done is not None:
+      return done
     session_args = _session_args(config, server)
     with (
       # SIGINT/SIGTERM stop after the current run; the session's end()
