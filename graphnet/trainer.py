@@ -275,10 +275,10 @@ def run_training(config, printer=_print_flush):
   continues); refuses a checkpoint of a different model. A checkpoint
   already at `max_steps` or beyond is left alone: one line says so and
   nothing is written (one process only; a cluster's tasks stop together).
-  Data and batch size are checked before `log_dir` is created. Saves checkpoints
-  `model.ckpt-<step>` (with `.meta`) every `save_checkpoint_steps` and at
-  the end, and writes events (graph, `loss`, `learning_rate`,
-  `precision/*`) to `config.log_dir`.
+  The data and the batch size are checked before `log_dir` is created.
+  Saves checkpoints `model.ckpt-<step>` (with `.meta`) every
+  `save_checkpoint_steps` and at the end, and writes events (graph,
+  `loss`, `learning_rate`, `precision/*`) to `config.log_dir`.
 
   Args:
     config: a `config.TrainConfig`.
