@@ -16,15 +16,18 @@ Example:
 """
 
 import contextlib
+import errno
 import glob
 import os
 import re
+import tempfile
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
 __all__ = [
+  'check_log_dir',
   'prepare_log_dir',
   'remove_empty',
   'latest_checkpoint',
@@ -39,6 +42,32 @@ __all__ = [
   'localize_state',
   'discard_from',
 ]
+
+
+def check_log_dir(log_dir):
+  """Checks that `prepare_log_dir` can make `log_dir`, creating nothing.
+
+  Probes with a temporary file in `log_dir`, or in its nearest existing
+  ancestor (root ignores permission bits, not a read-only or special file
+  system), so a bad log_dir is refused before any data is read or copied.
+
+  Raises:
+    ConfigError: `log_dir` cannot be created or is not writable.
+  """
+  path = os.path.abspath(log_dir)
+  while not os.path.lexists(path):
+    path = os.path.dirname(path)
+  try:
+    if not os.path.isdir(path):
+      raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    with tempfile.TemporaryFile(dir=path):
+      pass
+  except OSError as e:
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} cannot be created or written: {path}: '
+      f'{e.strerror}. Expected a writable directory (or a path where one '
+      'can be made).'
+    ) from e
 
 
 def prepare_log_dir(log_dir):
@@ -370,9 +399,7 @@ def check_resumable(log_dir, variables):
   if not prefix:
     return
   flag = f'--log_dir {log_dir}'
-  fix = (
-    f'Train this model in a new directory, e.g. --log_dir {_unused(log_dir)}'
-  )
+  fix = f'Use a new --log_dir for this model, e.g. {_unused(log_dir)}'
   check_compatible(prefix, variables, flag=flag, fix=fix)
   # A damaged file would otherwise surface as a raw DataLossError from
   # inside session creation, after the events file was started.

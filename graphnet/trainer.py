@@ -298,9 +298,10 @@ def run_training(config, printer=_print_flush):
       (the final checkpoint is saved first).
   """
   config = _round_intervals(config, printer)
+  checkpoints.check_log_dir(config.log_dir)
   # A taken port fails here, before the data and the graph cost time.
   server = cluster_lib.start_server(config.cluster) if config.cluster else None
-  # Bad data, or too little of it, is refused before log_dir is touched.
+  # Bad data, or too little of it, is refused before log_dir is made.
   data_sets = input_data.read_data_sets(
     config.input_data_dir,
     fake_data=config.fake_data,

@@ -120,7 +120,9 @@ class TestReadmeOrder:
     )
     assert done.returncode == 1
     [line] = _graphnet_lines(done.stderr)
-    match = re.search(r'e\.g\. --log_dir (\S+) ', line)
+    match = re.search(
+      r'Use a new --log_dir for this model, e\.g\. (\S+) ', line
+    )
     assert match, line
     suggested = pathlib.Path(match.group(1))
     assert suggested == tmp_path / 'logs_3'
