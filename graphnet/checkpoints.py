@@ -16,15 +16,18 @@ Example:
 """
 
 import contextlib
+import errno
 import glob
 import os
 import re
+import tempfile
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
 __all__ = [
+  'check_log_dir',
   'prepare_log_dir',
   'remove_empty',
   'latest_checkpoint',
@@ -39,6 +42,32 @@ __all__ = [
   'localize_state',
   'discard_from',
 ]
+
+
+def check_log_dir(log_dir):
+  """Checks that `prepare_log_dir` can make `log_dir`, creating nothing.
+
+  Probes with a temporary file in `log_dir`, or in its nearest existing
+  ancestor (root ignores permission bits, not a read-only or special file
+  system), so a bad log_dir is refused before any data is read or copied.
+
+  Raises:
+    ConfigError: `log_dir` cannot be created or is not writable.
+  """
+  path = os.path.abspath(log_dir)
+  while not os.path.lexists(path):
+    path = os.path.dirname(path)
+  try:
+    if not os.path.isdir(path):
+      raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+    with tempfile.TemporaryFile(dir=path):
+      pass
+  except OSError as e:
+    raise errors.ConfigError(
+      f'--log_dir {log_dir} cannot be created or written: {path}: '
+      f'{e.strerror}. Expected a writable directory (or a path where one '
+      'can be made).'
+    ) from e
 
 
 def prepare_log_dir(log_dir):
@@ -253,13 +282,16 @@ def state_prefix(checkpoint_dir):
   return prefix
 
 
-def check_compatible(prefix, variables, flag='the checkpoint directory'):
+def check_compatible(
+  prefix, variables, flag='the checkpoint directory', fix=None
+):
   """Checks that checkpoint `prefix` holds every variable of `variables`.
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
     variables: the graph variables that will be restored.
     flag: how the user named the directory, for the message.
+    fix: the message's advice; default "Use a new <flag> for this model".
 
   Raises:
     CheckpointMismatchError: a variable is missing or has another shape.
@@ -279,8 +311,8 @@ def check_compatible(prefix, variables, flag='the checkpoint directory'):
     more = f' (and {len(problems) - 5} more)' if len(problems) > 5 else ''
     raise errors.CheckpointMismatchError(
       f'{flag} holds checkpoint {prefix} of a different model: {shown}'
-      f'{more}. Use a new {flag} for this model (or the flags that built '
-      'the checkpoint).',
+      f'{more}. {fix or f"Use a new {flag} for this model"} (or the flags '
+      'that built the checkpoint).',
       path=prefix,
     )
 
@@ -339,6 +371,15 @@ def check_readable(prefix, flag='the checkpoint directory'):
     ) from e
 
 
+def _unused(log_dir):
+  """`<log_dir>_2` (or _3, ...): a sibling path that does not exist yet."""
+  base = os.path.normpath(log_dir)
+  number = 2
+  while os.path.lexists(f'{base}_{number}'):
+    number += 1
+  return f'{base}_{number}'
+
+
 def check_resumable(log_dir, variables):
   """Checks the latest checkpoint of `log_dir` before a session resumes it.
 
@@ -361,7 +402,8 @@ def check_resumable(log_dir, variables):
   if not prefix:
     return None
   flag = f'--log_dir {log_dir}'
-  check_compatible(prefix, variables, flag=flag)
+  fix = f'Use a new --log_dir for this model, e.g. {_unused(log_dir)}'
+  check_compatible(prefix, variables, flag=flag, fix=fix)
   # A damaged file would otherwise surface as a raw DataLossError from
   # inside session creation, after the events file was started.
   check_readable(prefix, flag=flag)

@@ -99,6 +99,8 @@ class TrainConfig:
   input_data_dir: str
   # Use TF1's fake data set instead of MNIST.
   fake_data: bool = False
+  # The first this many training examples form the validation split.
+  validation_size: int = 5000
   # The network.
   model: ModelConfig = ModelConfig()
   # The learning-rate schedule.
@@ -137,6 +139,7 @@ class TrainConfig:
   def __post_init__(self):
     checks = [
       ('batch_size', self.batch_size >= 1, '>= 1'),
+      ('validation_size', self.validation_size >= 0, '>= 0'),
       ('max_steps', self.max_steps >= 0, '>= 0'),
       ('save_checkpoint_steps', self.save_checkpoint_steps >= 1, '>= 1'),
       ('keep_checkpoint_max', self.keep_checkpoint_max >= 1, '>= 1'),

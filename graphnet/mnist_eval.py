@@ -7,15 +7,20 @@ Reads the model sizes (and whether to use moving averages) from each
 checkpoint, prints `After %s training step(s), validation accuracy = %g`
 per new checkpoint and writes `accuracy/<subset>` summaries to `--eval_dir`
 (default `<checkpoint_dir>/eval_<subset>`, so TensorBoard shows them beside
-training). Stops on Ctrl-C or SIGTERM (exit 0), after `--timeout_secs`
-without a new checkpoint, or after one evaluation with `--run_once` (exit 1
-if there was nothing to evaluate).
+training; when that cannot be written, e.g. in a read-only checkpoint
+directory, a note on stderr says so and the accuracy is still printed; an
+explicit `--eval_dir` must be writable). Stops on Ctrl-C or SIGTERM (exit
+0), after `--timeout_secs` without a new checkpoint, or after one
+evaluation with `--run_once` (exit 1 if there was nothing to evaluate).
 """
 
 import dataclasses
+import errno
 import functools
 import os
 import signal
+import sys
+import tempfile
 
 from graphnet import quiet
 
@@ -27,6 +32,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from graphnet import cli  # noqa: E402
+from graphnet import errors  # noqa: E402
 from graphnet import input_data  # noqa: E402
 
 __all__ = ['EvalFlags', 'main', 'run', 'read_flags']
@@ -89,6 +95,9 @@ class EvalFlags:
   timeout_secs: float
   # Directory of the summaries.
   eval_dir: str
+  # Whether eval_dir is the default inside checkpoint_dir (which may be
+  # read-only: then no summaries) rather than one the user asked for.
+  eval_dir_is_default: bool = False
 
 
 # The flag of each EvalFlags field whose name differs from it.
@@ -103,9 +112,11 @@ def read_flags():
   read = {
     f.name: FLAGS[_FLAG_OF_FIELD.get(f.name, f.name)].value
     for f in dataclasses.fields(EvalFlags)
-    if f.name != 'eval_dir'
+    if f.name not in ('eval_dir', 'eval_dir_is_default')
   }
-  return EvalFlags(**read, eval_dir=eval_dir)
+  return EvalFlags(
+    **read, eval_dir=eval_dir, eval_dir_is_default=FLAGS.eval_dir is None
+  )
 
 
 # Lines appear as they happen, also when piped to a file.
@@ -117,8 +128,51 @@ def _interrupt(signum, frame):
   raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _check_writable(directory):
+  """Raises OSError unless `directory` exists writable or can be made.
+
+  Probes with a temporary file (root ignores permission bits, not a
+  read-only file system), in the directory or in its nearest existing
+  ancestor; nothing is created for good.
+  """
+  path = os.path.abspath(directory)
+  while not os.path.lexists(path):
+    path = os.path.dirname(path)
+  if not os.path.isdir(path):
+    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), path)
+  with tempfile.TemporaryFile(dir=path):
+    pass
+
+
+def _summary_dir(options):
+  """The directory to write summaries to, or None for no summaries.
+
+  Raises:
+    ConfigError: an explicit --eval_dir cannot be written.
+  """
+  try:
+    _check_writable(options.eval_dir)
+  except OSError as e:
+    if not options.eval_dir_is_default:
+      raise errors.ConfigError(
+        f'--eval_dir {options.eval_dir} cannot be written ({e.strerror}); '
+        'give a writable directory.',
+        field='eval_dir',
+      ) from e
+    print(
+      f'graphnet: note: accuracy summaries are not written: '
+      f'{options.eval_dir} cannot be made ({e.strerror}); give a writable '
+      '--eval_dir to keep them.',
+      file=sys.stderr,
+      flush=True,
+    )
+    return None
+  return options.eval_dir
+
+
 def _evaluate(options, continuous_eval):
   """Runs the evaluation loop; 1 when --run_once found nothing to score."""
+  eval_dir = _summary_dir(options)
   data_sets = input_data.read_data_sets(options.input_data_dir)
   records = continuous_eval.evaluation_loop(
     options.checkpoint_dir,
@@ -127,7 +181,7 @@ def _evaluate(options, continuous_eval):
     interval_secs=options.interval_secs,
     run_once=options.run_once,
     timeout_secs=options.timeout_secs,
-    eval_dir=options.eval_dir,
+    eval_dir=eval_dir,
     printer=_print_flush,
   )
   return 1 if options.run_once and not records else 0

@@ -33,10 +33,18 @@ __all__ = ['PRESETS', 'config_from_flags']
 
 FLAGS = flags.FLAGS
 
+
+def _log_dir_of(preset):
+  # Each preset trains in a directory of its own, so that README's
+  # commands in turn never find another preset's model in the default.
+  return f'{cli.DEFAULT_LOG_DIR}_{preset}'
+
+
 # Flag values of each --preset; flags given explicitly win.
 PRESETS = {
   'tutorial': {},
   'softmax': {
+    'log_dir': _log_dir_of('softmax'),
     'hidden1': 0,
     'hidden2': 0,
     'learning_rate': 0.5,
@@ -44,6 +52,7 @@ PRESETS = {
   },
   # TF's "Deep MNIST for experts" recipe.
   'deep_mnist': {
+    'log_dir': _log_dir_of('deep_mnist'),
     'model': 'conv',
     'optimizer': 'adam',
     'learning_rate': 1e-4,
@@ -52,6 +61,7 @@ PRESETS = {
     'eval_every': 5000,
   },
   'book': {
+    'log_dir': _log_dir_of('book'),
     'hidden1': 500,
     'hidden2': 0,
     'learning_rate': 0.8,
@@ -72,6 +82,9 @@ _FLAG_OF_FIELD = {
   'boundaries': 'lr_boundaries',
   'values': 'lr_values',
 }
+
+# Flags given under another name: flag -> its alias.
+_ALIASES = {'log_dir': 'train_dir'}
 
 flags.DEFINE_integer(
   'max_steps', 2000, 'Global step to train to.', lower_bound=0
@@ -114,7 +127,20 @@ if 'log_dir' in FLAGS:
 flags.DEFINE_string(
   'log_dir',
   cli.DEFAULT_LOG_DIR,
-  'Directory for checkpoints and events; never wiped, training resumes.',
+  'Directory for checkpoints and events; never wiped, training resumes. '
+  'Each --preset but tutorial has its own default: this one with '
+  '_<preset> appended.',
+)
+flags.DEFINE_string(
+  'train_dir',
+  None,
+  "--log_dir's name in older TF1 versions of the tutorial; either works.",
+)
+flags.DEFINE_integer(
+  'validation_size',
+  5000,
+  'The first N training images form the validation split, not trained on.',
+  lower_bound=0,
 )
 flags.DEFINE_boolean('fake_data', False, 'Use fake data (for unit tests).')
 flags.DEFINE_enum('optimizer', 'sgd', list(mnist.OPTIMIZERS), 'Optimizer.')
@@ -398,20 +424,33 @@ def _train_config(value):
   )
 
 
+def _check_aliases():
+  """Refuses a flag and its alias given with different values."""
+  for name, alias in _ALIASES.items():
+    both = FLAGS[name].present and FLAGS[alias].present
+    if both and FLAGS[name].value != FLAGS[alias].value:
+      raise app.UsageError(
+        f'--{alias} {FLAGS[alias].value} and --{name} {FLAGS[name].value} '
+        f'differ: --{alias} is another name for --{name}; give one of them.'
+      )
+
+
 def config_from_flags():
   """Reads the parsed flags once into a `config.TrainConfig`.
 
   Raises:
-    app.UsageError: the combined values (preset + flags) are invalid; the
-      message names the flag.
+    app.UsageError: the combined values (preset + flags) are invalid, or
+      --train_dir and --log_dir differ; the message names the flag.
   """
   preset = PRESETS[FLAGS.preset]
+  _check_aliases()
 
   def value(name):
-    # The preset's value unless the flag was given.
-    if not FLAGS[name].present and name in preset:
-      return preset[name]
-    return FLAGS[name].value
+    # A flag given (or its alias) beats the preset, which beats the default.
+    for given in (name, _ALIASES.get(name)):
+      if given and FLAGS[given].present:
+        return FLAGS[given].value
+    return preset.get(name, FLAGS[name].value)
 
   try:
     return _train_config(value)

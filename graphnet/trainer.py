@@ -30,6 +30,7 @@ from graphnet import disk_full
 from graphnet import errors
 from graphnet import hooks as hooks_lib
 from graphnet import input_data
+from graphnet import preflight
 from graphnet import run_lock
 from graphnet import session_config
 from graphnet import signals
@@ -140,29 +141,6 @@ def _make_hooks(config, tg, data_sets, stop, printer):
   return _Hooks([*all_tasks, stop.hook()], chief_only, evaluator)
 
 
-def _round_intervals(config, printer):
-  """`config` with its intervals rounded up to multiples of steps_per_run.
-
-  Hooks act between runs, so with N steps per run they can only act at
-  multiples of N; rounding (and saying so once) beats acting late.
-  """
-  n = config.steps_per_run
-  names = ('log_every', 'eval_every', 'save_checkpoint_steps')
-  rounded = {
-    name: -(-getattr(config, name) // n) * n
-    for name in names
-    if getattr(config, name) % n
-  }
-  if not rounded:
-    return config
-  changes = ', '.join(
-    f'--{name} {getattr(config, name)} -> {value}'
-    for name, value in rounded.items()
-  )
-  printer(f'--steps_per_run {n}: intervals rounded to multiples: {changes}.')
-  return dataclasses.replace(config, **rounded)
-
-
 def _summary_steps(config):
   """MonitoredTrainingSession's summary interval: None when N > 1 per run."""
   return config.log_every if config.steps_per_run == 1 else None
@@ -197,20 +175,24 @@ def run_training(config, printer=_print_flush):
   """Trains the model of `config` to `config.max_steps`.
 
   Resumes from the latest checkpoint in `config.log_dir` (the global step
-  continues); refuses a checkpoint of a different model. Saves checkpoints
-  `model.ckpt-<step>` (with `.meta`) every `save_checkpoint_steps` and at
-  the end, and writes events (graph, `loss`, `learning_rate`,
-  `precision/*`) to `config.log_dir`.
+  continues); refuses a checkpoint of a different model. A checkpoint
+  already at `max_steps` or beyond is left alone: one line says so and
+  nothing is written (one process only; a cluster's tasks stop together).
+  The data and the batch size are checked before `log_dir` is created.
+  Saves checkpoints `model.ckpt-<step>` (with `.meta`) every
+  `save_checkpoint_steps` and at the end, and writes events (graph,
+  `loss`, `learning_rate`, `precision/*`) to `config.log_dir`.
 
   Args:
     config: a `config.TrainConfig`.
     printer: function taking one output line.
 
   Returns:
-    a `TrainResult`.
+    a `TrainResult` (`evaluations` empty when nothing was left to train).
 
   Raises:
-    ConfigError: `log_dir` cannot be created or written.
+    ConfigError: `log_dir` cannot be created or written, or the training
+      split is smaller than one batch.
     DataError: the data files are missing or malformed.
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
@@ -221,31 +203,30 @@ def run_training(config, printer=_print_flush):
     TrainingInterruptedError: SIGINT or SIGTERM stopped training early
       (the final checkpoint is saved first).
   """
+  config = preflight.round_intervals(config, printer)
+  config = preflight.round_intervals(config, printer)
+  # Nothing is written before the data, the batch size and log_dir are
+  # known to work.
+  checkpoints.check_log_dir(config.log_dir)
+  # A taken port fails here, before the data and the graph cost time.
+  server = cluster_lib.start_server(config.cluster) if config.cluster else None
+  data_sets = input_data.read_data_sets(
+    config.input_data_dir,
+    fake_data=config.fake_data,
+    validation_size=config.validation_size,
+    seed=_data_seed(config),
+  )
+  preflight.check_batch_fits(config, data_sets)
   made = checkpoints.prepare_log_dir(config.log_dir)
-  config = _round_intervals(config, printer)
   started_at = time.time()
   with contextlib.ExitStack() as held:
-    try:
-      # Only one process (a cluster's chief) writes into log_dir at a time.
-      if config.cluster is None or config.cluster.is_chief:
+    # Only one process (a cluster's chief) writes into log_dir at a time.
+    if config.cluster is None or config.cluster.is_chief:
+      try:
         held.enter_context(run_lock.LogDirLock(config.log_dir, printer))
-      # A taken port fails here, before the data and the graph cost time.
-      server = (
-        cluster_lib.start_server(config.cluster) if config.cluster else None
-      )
-      data_sets = input_data.read_data_sets(
-        config.input_data_dir,
-        fake_data=config.fake_data,
-        seed=_data_seed(config),
-      )
-    except errors.GraphnetError as e:
-      # Bad data or a taken port: leave no empty log_dir behind.
-      held.close()
-      checkpoints.remove_empty(made)
-      full = disk_full.disk_full_error(e, config.log_dir)
-      if full is None:
-        raise
-      raise full from None
+      except errors.GraphnetError as e:
+        checkpoints.remove_empty(made)
+        raise disk_full.disk_full_error(e, config.log_dir) or e from None
     held.enter_context(disk_full.quiet_writer_threads())
     try:
       return _train(config, server, data_sets, printer)
@@ -262,6 +243,9 @@ def _train(config, server, data_sets, printer):
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    done = preflight.already_trained(config, printer)
+    if done is not None:
+      return TrainResult(*done, {})
     if resumed and (config.cluster is None or config.cluster.is_chief):
       # TF's own line (an INFO log, on stderr) is hidden on a quiet command
       # line; stdout keeps TF1's training lines only.

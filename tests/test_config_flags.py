@@ -51,6 +51,7 @@ def _flat(config):
     'log_dir': config.log_dir,
     'input_data_dir': config.input_data_dir,
     'fake_data': config.fake_data,
+    'validation_size': config.validation_size,
     'model': model.model,
     # A network's config holds only its own fields; the others keep their
     # defaults (the flags of another network do not reach the config).
@@ -134,6 +135,8 @@ _TF1_DEFAULTS = {
 
 # graphnet's additions, off (or TF's own default) unless asked for.
 _GRAPHNET_DEFAULTS = {
+  # TF1's read_data_sets default; its trainer had no flag for it.
+  'validation_size': 5000,
   'model': 'mlp',
   'regularization_rate': 0.0,
   'keep_prob': 0.5,
@@ -198,6 +201,10 @@ _CASES = [
     {'model': 'conv', 'batch_norm': True},
   ),
   (['--input_data_dir', '/x/data'], {'input_data_dir': '/x/data'}),
+  (['--validation_size', '1000'], {'validation_size': 1000}),
+  # Older TF1 tutorials' name of --log_dir.
+  (['--train_dir', '/x/train'], {'log_dir': '/x/train'}),
+  (['--train_dir', '/x/t', '--log_dir', '/x/t'], {'log_dir': '/x/t'}),
   (['--log_dir', '/x/logs'], {'log_dir': '/x/logs'}),
   (['--fake_data'], {'fake_data': True}),
   (['--optimizer', 'momentum'], {'optimizer': 'momentum'}),
@@ -286,16 +293,26 @@ _CASES = [
   (['--batch_size', '10', '--batch_size', '20'], {'batch_size': 20}),
 ]
 
-# The presets as README.md and BENCHMARKS.md describe them.
+
+def _preset_log_dir(preset):
+  return os.path.join(
+    _ROOT, f'tensorflow/mnist/logs/fully_connected_feed_{preset}'
+  )
+
+
+# The presets as README.md and BENCHMARKS.md describe them; each but the
+# tutorial trains in a default log_dir of its own.
 _PRESETS = {
   'tutorial': {},
   'softmax': {
+    'log_dir': _preset_log_dir('softmax'),
     'hidden1': 0,
     'hidden2': 0,
     'learning_rate': 0.5,
     'max_steps': 1000,
   },
   'book': {
+    'log_dir': _preset_log_dir('book'),
     'hidden1': 500,
     'hidden2': 0,
     'learning_rate': 0.8,
@@ -308,6 +325,7 @@ _PRESETS = {
     'max_steps': 30000,
   },
   'deep_mnist': {
+    'log_dir': _preset_log_dir('deep_mnist'),
     'model': 'conv',
     'optimizer': 'adam',
     'learning_rate': 1e-4,
@@ -328,6 +346,8 @@ _OVERRIDES = [
     {'hidden1': 128, 'hidden2': 32},
   ),
   ('softmax', ['--hidden1', '20'], {'hidden1': 20}),
+  ('softmax', ['--log_dir', '/x/logs'], {'log_dir': '/x/logs'}),
+  ('book', ['--train_dir', '/x/train'], {'log_dir': '/x/train'}),
   (
     'book',
     ['--hidden1', '300', '--hidden2', '100'],
@@ -375,6 +395,7 @@ _REFUSED = [
   (['--hidden1', '0', '--hidden2', '5'], 'hidden2'),
   (['--preset', 'softmax', '--hidden2', '5'], 'hidden2'),
   (['--lr_boundaries', '10,20', '--lr_values', '0.1,0.01'], 'lr_values'),
+  (['--train_dir', '/x/a', '--log_dir', '/x/b'], 'train_dir'),
 ]
 
 
@@ -455,7 +476,8 @@ class TestFlags:
     assert _our_flags() - {'preset'} <= given
 
   def test_every_flag_has_a_setting(self):
-    assert _our_flags() - {'preset'} <= set(_DEFAULTS)
+    # --train_dir sets log_dir.
+    assert _our_flags() - {'preset', 'train_dir'} <= set(_DEFAULTS)
 
   def test_config_is_read_once_not_kept_in_sync(self):
     config = _config(['--batch_size', '7'])

@@ -159,9 +159,13 @@ def test_sigkill_and_restart_resumes_and_converges(tmp_path, pipeline, kills):
   if first is not None:
     assert first == (latest or 0)
   assert _check_all_readable(log_dir) == max_steps
-  test_precision = float(_PRECISION.findall(done.stdout)[-1])
-  # Tutorial settings reach about 0.90 uninterrupted.
-  assert test_precision >= 0.89, done.stdout[-1000:]
+  if latest == max_steps:
+    # Killed after its final save: the restart has nothing left to train.
+    assert lines[0].startswith(f'already trained to step {max_steps} ')
+  else:
+    test_precision = float(_PRECISION.findall(done.stdout)[-1])
+    # Tutorial settings reach about 0.90 uninterrupted.
+    assert test_precision >= 0.89, done.stdout[-1000:]
   assert survived >= min(kills, 2)  # The kills did land before the end.
   assert hits >= 1  # A kill landed inside a save.
   _record(tried=survived, survived=survived, during_save=hits)

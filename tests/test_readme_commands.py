@@ -60,8 +60,9 @@ def _run(argv, cwd, timeout=120):
   return done
 
 
-def _default_log_dir(cwd):
-  return cwd / 'root/tensorflow/mnist/logs/fully_connected_feed'
+def _default_log_dir(cwd, preset=None):
+  suffix = f'_{preset}' if preset else ''
+  return cwd / f'root/tensorflow/mnist/logs/fully_connected_feed{suffix}'
 
 
 def _variables(log_dir):
@@ -154,12 +155,13 @@ def _check_deep_mnist(log_dir, done):
 _SHORT = ['--fake_data', '--max_steps', '20']
 
 # README command -> (arguments appended to shorten it, the log_dir it
-# writes (None: the default one), the check of its effect).
+# writes (None: the default one; 'preset:' + name: that preset's default),
+# the check of its effect).
 _COMMANDS = {
   ('--max_steps', '30000'): (_SHORT, None, _check_max_steps),
   ('--preset', 'softmax'): (
     _SHORT + ['--log_every', '5'],
-    None,
+    'preset:softmax',
     _check_softmax,
   ),
   ('--preset', 'book', '--log_dir', '/tmp/book'): (
@@ -175,9 +177,11 @@ _COMMANDS = {
     '--decay_rate',
     '0.96',
     '--staircase',
+    '--log_dir',
+    '/tmp/momentum',
   ): (
     _SHORT + ['--decay_steps', '5', '--log_every', '3'],
-    None,
+    'momentum',
     _check_momentum_staircase,
   ),
   (
@@ -187,9 +191,11 @@ _COMMANDS = {
     '1000,1500',
     '--lr_values',
     '0.1,0.01,0.001',
+    '--log_dir',
+    '/tmp/piecewise',
   ): (
     ['--fake_data', '--max_steps', '1700', '--log_every', '100'],
-    None,
+    'piecewise',
     _check_piecewise_hook,
   ),
   ('--flagfile', 'my.flags'): ([], None, _check_flagfile),
@@ -224,9 +230,13 @@ def test_every_readme_command_is_checked():
 def test_readme_command_runs_with_its_effect(tmp_path, command):
   extra, log_name, check = _COMMANDS[command]
   argv = list(command)
-  if log_name is not None:
-    argv[argv.index('--log_dir') + 1] = str(tmp_path / log_name)
-  log_dir = tmp_path / log_name if log_name else _default_log_dir(tmp_path)
+  if log_name is None:
+    log_dir = _default_log_dir(tmp_path)
+  elif log_name.startswith('preset:'):
+    log_dir = _default_log_dir(tmp_path, log_name.split(':')[1])
+  else:
+    log_dir = tmp_path / log_name
+    argv[argv.index('--log_dir') + 1] = str(log_dir)
   # my.flags: the flag file a user would write.
   (tmp_path / 'my.flags').write_text(
     '--fake_data\n--max_steps=5\n--hidden1=10\n'

@@ -90,11 +90,21 @@ class TestFakeData:
 
   def test_resume_at_max_steps_trains_nothing(self, tmp_path):
     _train(tmp_path / 'logs', tmp_path / 'data', max_steps=10)
+    before = {
+      p.name: p.stat().st_mtime_ns for p in (tmp_path / 'logs').iterdir()
+    }
     result, lines = _train(tmp_path / 'logs', tmp_path / 'data', max_steps=10)
     assert result.global_step == 10
-    assert not [x for x in lines if x.startswith('Step')]
-    # The final evaluation is still printed for the finished model.
-    assert len(_eval_blocks(lines)) == 3
+    assert result.evaluations == {}
+    # One line, no old evaluation re-printed, nothing re-saved.
+    assert lines == [
+      'already trained to step 10 (>= --max_steps 10): nothing to train; '
+      'use a larger --max_steps or a new --log_dir'
+    ]
+    after = {
+      p.name: p.stat().st_mtime_ns for p in (tmp_path / 'logs').iterdir()
+    }
+    assert after == before
 
   def test_other_model_in_log_dir_is_refused_and_kept(self, tmp_path):
     log_dir = tmp_path / 'logs'

@@ -1,0 +1,103 @@
+"""Checks that a training run can start, before it writes anything.
+
+`run_training` calls these before it touches `log_dir`: the intervals of
+an in-graph loop are rounded to whole runs (and it says so), a batch
+larger than the training split is refused in one line that names the file
+and the fix, and a log_dir already trained to `max_steps` is left alone
+with one line saying so.
+
+Example:
+    data_sets = input_data.read_data_sets(config.input_data_dir)
+    check_batch_fits(config, data_sets)      # raises ConfigError
+    done = already_trained(config, print)    # (step, prefix) or None
+"""
+
+import dataclasses
+import os
+
+from graphnet import checkpoints
+from graphnet import errors
+from graphnet import input_data
+
+__all__ = ['round_intervals', 'check_batch_fits', 'already_trained']
+
+
+def check_batch_fits(config, data_sets):
+  """Refuses a training split smaller than one batch, naming the fix.
+
+  Raises:
+    ConfigError: the training split (what --validation_size leaves of the
+      training file) holds fewer examples than --batch_size.
+  """
+  try:
+    input_data.check_batch_size(data_sets, config.batch_size)
+  except errors.DataError as e:
+    raise errors.ConfigError(
+      _batch_message(config, data_sets.train.num_examples), field='batch_size'
+    ) from e
+
+
+def _batch_message(config, left):
+  """Why `left` training examples are too few for a batch, and the fixes."""
+  fixes = [f'--batch_size {left} or less'] if left else []
+  if config.fake_data:
+    where = 'of the fake data'
+  else:
+    total = left + config.validation_size
+    path = os.path.join(config.input_data_dir, input_data.TRAIN_IMAGES)
+    where = (
+      f'left of the {total} in {path} after --validation_size '
+      f'{config.validation_size}'
+    )
+    if total >= config.batch_size:
+      most = total - config.batch_size
+      fixes.append(f'--validation_size {most}{" or less" if most else ""}')
+    fixes.append('more training images')
+  if len(fixes) > 1:
+    fixes[-1] = f'or {fixes[-1]}'
+  return (
+    f'--batch_size {config.batch_size} is more than the {left} training '
+    f'examples {where}; use {", ".join(fixes)}.'
+  )
+
+
+def already_trained(config, printer):
+  """(step, prefix) if log_dir's checkpoint already reached max_steps.
+
+  Says so in one line instead of restoring, re-saving and re-evaluating
+  the old model. A cluster's tasks are left to stop together as usual.
+  """
+  if config.cluster is not None:
+    return None
+  prefix = checkpoints.latest_checkpoint(config.log_dir)
+  step = checkpoints.checkpoint_step(prefix) if prefix else None
+  if step is None or step < config.max_steps:
+    return None
+  printer(
+    f'already trained to step {step} (>= --max_steps {config.max_steps}): '
+    'nothing to train; use a larger --max_steps or a new --log_dir'
+  )
+  return step, prefix
+
+
+def round_intervals(config, printer):
+  """`config` with its intervals rounded up to multiples of steps_per_run.
+
+  Hooks act between runs, so with N steps per run they can only act at
+  multiples of N; rounding (and saying so once) beats acting late.
+  """
+  n = config.steps_per_run
+  names = ('log_every', 'eval_every', 'save_checkpoint_steps')
+  rounded = {
+    name: -(-getattr(config, name) // n) * n
+    for name in names
+    if getattr(config, name) % n
+  }
+  if not rounded:
+    return config
+  changes = ', '.join(
+    f'--{name} {getattr(config, name)} -> {value}'
+    for name, value in rounded.items()
+  )
+  printer(f'--steps_per_run {n}: intervals rounded to multiples: {changes}.')
+  return dataclasses.replace(config, **rounded)
