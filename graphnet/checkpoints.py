@@ -8,6 +8,14 @@ crash is reported before the session, not as a DataLossError inside it.
 `localize_state()` makes a copied log_dir's `checkpoint` file name its own
 files, and `discard_from()` removes checkpoints a diverged run saved.
 
+`Saver` publishes a checkpoint in the `checkpoint` state file only once its
+`.index`, data and `.meta` files are complete, and only ever lists or
+deletes files of the directory it saves into. Readers beside a trainer use
+`latest_complete_checkpoint()` and `read_with_retry()`: the trainer's
+`keep_checkpoint_max` may delete a checkpoint between look-up and read.
+`remove_save_leftovers()` clears the temporary files of saves killed
+mid-way.
+
 Example:
     prefix = latest_checkpoint(log_dir)
     if prefix:
@@ -19,15 +27,23 @@ import contextlib
 import glob
 import os
 import re
+import shutil
+import time
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
 __all__ = [
+  'BASENAME',
+  'Saver',
   'prepare_log_dir',
   'remove_empty',
+  'remove_save_leftovers',
   'latest_checkpoint',
+  'latest_complete_checkpoint',
+  'read_with_retry',
+  'complete',
   'variable_shapes',
   'checkpoint_step',
   'step_from_name',
@@ -36,9 +52,125 @@ __all__ = [
   'check_compatible',
   'check_readable',
   'check_resumable',
+  'in_directory',
   'localize_state',
   'discard_from',
 ]
+
+# The checkpoint name TF's CheckpointSaverHook saves under (its default).
+BASENAME = 'model.ckpt'
+
+# TF's `keep_checkpoint_every_n_hours` default: in effect, never.
+_EVERY_N_HOURS_OFF = 10000.0
+
+# Temporary files of a save, by who writes them: the bundle writer
+# (`.index` / `.data-*` + `.tempstate<n>`), a sharded save's `_temp`
+# directory, the atomic writes of `.meta` and of the state file.
+_LEFTOVER = re.compile(
+  rf'({re.escape(BASENAME)}-\d+'
+  r'(\.(index|data-\d+-of-\d+)\.tempstate\d+'
+  r'|_temp(_[0-9a-f]+)?'
+  r'|\.meta\.tmp[0-9a-f]{32})'
+  r'|checkpoint\.tmp([0-9a-f]{32})?)$'
+)
+
+# A temporary file unmodified this long belongs to no running save (a
+# graphnet checkpoint is written in well under a second).
+_LEFTOVER_AGE_SECS = 5.0
+
+
+class Saver(tf.train.Saver):
+  """`tf.train.Saver` that publishes only complete checkpoints of its own.
+
+  TF's saver names a new checkpoint in the `checkpoint` state file before
+  it writes the `.meta` (a reader polling beside the trainer then finds
+  the graph missing), and deletes the checkpoints beyond `max_to_keep`
+  wherever the state it recovered named them, even in another directory.
+  This one writes the `.index`, data and `.meta` first, then replaces the
+  state file at once, then deletes the oldest of its own checkpoints: the
+  state file lists only existing checkpoints of the directory saved into.
+  Checkpoints the session restored from elsewhere are read, never listed
+  nor deleted.
+
+  Takes `tf.train.Saver`'s arguments, except that
+  `keep_checkpoint_every_n_hours` is not supported.
+  """
+
+  def __init__(self, *args, **kwargs):
+    """Creates the saver; see `tf.train.Saver`.
+
+    Raises:
+      ConfigError: `keep_checkpoint_every_n_hours` was given.
+    """
+    super().__init__(*args, **kwargs)
+    if self.saver_def.keep_checkpoint_every_n_hours != _EVERY_N_HOURS_OFF:
+      raise errors.ConfigError(
+        'checkpoints.Saver: keep_checkpoint_every_n_hours is not supported '
+        f'(got {self.saver_def.keep_checkpoint_every_n_hours}); leave it '
+        'unset and raise max_to_keep instead.'
+      )
+
+  def save(
+    self,
+    sess,
+    save_path,
+    global_step=None,
+    latest_filename=None,
+    meta_graph_suffix='meta',
+    write_meta_graph=True,
+    write_state=True,
+    strip_default_attrs=False,
+    save_debug_info=False,
+  ):
+    """Saves like `tf.train.Saver.save`; the state file is written last.
+
+    Returns:
+      the checkpoint prefix saved (str), or None if there are no variables.
+    """
+    prefix = super().save(
+      sess,
+      save_path,
+      global_step=global_step,
+      latest_filename=latest_filename,
+      meta_graph_suffix=meta_graph_suffix,
+      write_meta_graph=write_meta_graph,
+      write_state=False,
+      strip_default_attrs=strip_default_attrs,
+      save_debug_info=save_debug_info,
+    )
+    if write_state and prefix:
+      self._publish(prefix, latest_filename or 'checkpoint', meta_graph_suffix)
+    return prefix
+
+  def _publish(self, prefix, state_name, meta_graph_suffix):
+    """Lists the complete `prefix` in the state file; drops the oldest."""
+    directory = os.path.dirname(os.path.abspath(prefix))
+    name = os.path.basename(prefix)
+    # Paths recovered from a state file that named another directory are
+    # left out here, so they are never listed again nor deleted.
+    listed = [
+      p
+      for p in self.last_checkpoints
+      if os.path.dirname(os.path.abspath(p)) == directory
+      and os.path.basename(p) != name
+      and files_present(p)
+    ]
+    limit = self.saver_def.max_to_keep
+    # As in TF: max_to_keep 0 keeps every checkpoint and lists the newest.
+    kept = [*listed, prefix][-limit:] if limit else [prefix]
+    dropped = listed[: len(listed) + 1 - len(kept)] if limit else []
+    _write_state(
+      directory, name, [os.path.basename(p) for p in kept], state_name
+    )
+    if limit:
+      now = time.time()
+      self.set_last_checkpoints_with_time([(p, now) for p in kept])
+    for old in dropped:
+      try:
+        tf.train.remove_checkpoint(old, meta_graph_suffix=meta_graph_suffix)
+      except tf.errors.OpError as e:
+        # Already gone: whoever removed it also wanted it gone.
+        tf.logging.warning('Ignoring: %s', e)
 
 
 def prepare_log_dir(log_dir):
@@ -76,6 +208,47 @@ def remove_empty(directories):
       os.rmdir(path)
 
 
+def remove_save_leftovers(log_dir, min_age_secs=_LEFTOVER_AGE_SECS):
+  """Removes the temporary files of saves killed before they completed.
+
+  A SIGKILL during a save leaves e.g. `model.ckpt-300.data-00000-of-00001.
+  tempstate123` behind for ever: only a completed save renames it. Only
+  names of TF's (and `Saver`'s) temporary files in `log_dir` itself are
+  considered, and only those unmodified for `min_age_secs`, so a save in
+  progress keeps its files. Call it while holding the log_dir.
+
+  Args:
+    log_dir: the directory about to be trained in.
+    min_age_secs: seconds since a file's last change before it counts as
+      abandoned.
+
+  Returns:
+    the names removed (list of str), sorted.
+  """
+  try:
+    names = os.listdir(log_dir)
+  except OSError:
+    return []
+  removed = []
+  now = time.time()
+  for name in sorted(names):
+    if not _LEFTOVER.match(name):
+      continue
+    path = os.path.join(log_dir, name)
+    try:
+      if now - os.lstat(path).st_mtime < min_age_secs:
+        continue
+      if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+      else:
+        os.remove(path)
+    except OSError:
+      # Gone already, or not ours to remove: leave it.
+      continue
+    removed.append(name)
+  return removed
+
+
 def latest_checkpoint(checkpoint_dir):
   """The newest checkpoint prefix in `checkpoint_dir`, or None.
 
@@ -105,6 +278,113 @@ def latest_checkpoint(checkpoint_dir):
       path=checkpoint_dir,
     )
   return prefix
+
+
+def complete(prefix, require_meta=True):
+  """Whether `.index`, every `.data` shard and (if asked) `.meta` exist."""
+  if require_meta and not os.path.isfile(prefix + '.meta'):
+    return False
+  return files_present(prefix)
+
+
+def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
+  """The newest listed checkpoint of `checkpoint_dir` whose files all exist.
+
+  For readers beside a running trainer: a saver of plain TF names a new
+  checkpoint before its `.meta` is written, and `keep_checkpoint_max`
+  deletes old ones while they are being looked at. The state file's
+  newest entry is taken if complete, else the next newest, and so on.
+
+  Args:
+    checkpoint_dir: a directory with a `checkpoint` state file.
+    require_meta: also require the `.meta` file (readers that import the
+      graph need it; the evaluator rebuilds the graph and does not).
+
+  Returns:
+    the checkpoint prefix (str), or None when there is no state file.
+
+  Raises:
+    CheckpointError: the state file cannot be read, or none of the
+      checkpoints it lists is complete.
+  """
+  if not os.path.isdir(checkpoint_dir):
+    return None
+  state = _read_state(checkpoint_dir)
+  if state is None:
+    return None
+  latest = state.model_checkpoint_path
+  newest_first = [latest]
+  newest_first += [
+    p for p in reversed(state.all_model_checkpoint_paths) if p != latest
+  ]
+  for listed in newest_first:
+    prefix = _local(checkpoint_dir, listed)
+    if complete(prefix, require_meta):
+      return prefix
+  needed = '.index, .data-* and .meta' if require_meta else '.index, .data-*'
+  raise errors.CheckpointError(
+    f"The 'checkpoint' file in {checkpoint_dir} lists {len(newest_first)} "
+    f'checkpoint(s), newest {latest}, but none has all its files '
+    f"({needed}). Restore them, delete the 'checkpoint' file to start "
+    'anew, or use another directory.',
+    path=checkpoint_dir,
+  )
+
+
+def read_with_retry(resolve, read, require_meta=True):
+  """`read(resolve())`, once more if the checkpoint vanished meanwhile.
+
+  A trainer's `keep_checkpoint_max` may delete the checkpoint `resolve`
+  named before `read` is done with it. Then the state is looked up again
+  and the read retried once; an error of a checkpoint whose files are all
+  there is raised at once (damage, another model).
+
+  Args:
+    resolve: function() -> checkpoint prefix (str); raises CheckpointError.
+    read: function(prefix) -> result; raises CheckpointError.
+    require_meta: whether `read` needs the `.meta` file.
+
+  Returns:
+    what `read` returned.
+
+  Raises:
+    CheckpointError: from `resolve` or `read`, or the checkpoint was
+      deleted during both attempts.
+  """
+  prefix = resolve()
+  try:
+    return read(prefix)
+  except errors.CheckpointError:
+    if complete(prefix, require_meta):
+      raise
+  again = resolve()
+  try:
+    return read(again)
+  except errors.CheckpointError as e:
+    if complete(again, require_meta):
+      raise
+    raise errors.CheckpointError(
+      f'Checkpoints {prefix} and {again} were deleted while being read '
+      "(the trainer's keep_checkpoint_max removes old checkpoints). Try "
+      'again, or read from a directory no trainer is pruning.',
+      path=again,
+    ) from e
+
+
+def _read_state(checkpoint_dir):
+  """`checkpoint_dir`'s CheckpointState (paths joined to it), or None.
+
+  Raises:
+    CheckpointError: the `checkpoint` file cannot be read.
+  """
+  try:
+    return tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
+      'Delete it to start anew, or point to another directory.',
+      path=checkpoint_dir,
+    ) from e
 
 
 def _local(checkpoint_dir, prefix):
@@ -164,15 +444,17 @@ def localize_state(checkpoint_dir):
   return True
 
 
-def _write_state(checkpoint_dir, latest, names):
-  """Replaces `checkpoint_dir`'s `checkpoint` file: `latest` and `names`.
+def _write_state(checkpoint_dir, latest, names, state_name='checkpoint'):
+  """Replaces `checkpoint_dir`'s state file: `latest` and `names`.
 
-  Names are relative to the directory. Written beside and renamed over,
-  as TF does: a crash never leaves half a state file.
+  The one writer of graphnet's state files. Names are relative to the
+  directory. Written beside and renamed over, as TF does: a crash never
+  leaves half a state file (at most a `checkpoint.tmp`, removed by
+  `remove_save_leftovers`).
   """
   lines = [f'model_checkpoint_path: "{latest}"']
   lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
-  path = os.path.join(checkpoint_dir, 'checkpoint')
+  path = os.path.join(checkpoint_dir, state_name)
   with open(path + '.tmp', 'w') as f:
     f.write('\n'.join(lines) + '\n')
   os.replace(path + '.tmp', path)
@@ -339,16 +621,29 @@ def check_readable(prefix, flag='the checkpoint directory'):
     ) from e
 
 
+def in_directory(prefix, directory):
+  """Whether checkpoint `prefix` lies in `directory` itself."""
+  return os.path.dirname(os.path.abspath(prefix)) == os.path.abspath(directory)
+
+
 def check_resumable(log_dir, variables):
   """Checks the latest checkpoint of `log_dir` before a session resumes it.
 
   Does nothing when there is none. Otherwise refuses another model's or a
   damaged checkpoint, and makes a copied log_dir's `checkpoint` file name
-  its own files (see `localize_state`).
+  its own files (see `localize_state`). A state file naming checkpoints of
+  another directory (absolute paths, as plain TF savers write) that do not
+  exist here is left as it is: the session starts from the newest of them,
+  which `Saver` never lists nor deletes; its first save, as the session
+  starts, replaces the state file with one listing this directory's own.
 
   Args:
     log_dir: the directory a training session will restore from.
     variables: the graph variables the session will restore.
+
+  Returns:
+    the checkpoint prefix the session will restore (str), or None; see
+    `in_directory` for whether it is another directory's.
 
   Raises:
     CheckpointMismatchError: the checkpoint holds another model.
@@ -356,7 +651,7 @@ def check_resumable(log_dir, variables):
   """
   prefix = latest_checkpoint(log_dir)
   if not prefix:
-    return
+    return None
   flag = f'--log_dir {log_dir}'
   check_compatible(prefix, variables, flag=flag)
   # A damaged file would otherwise surface as a raw DataLossError from
@@ -365,6 +660,7 @@ def check_resumable(log_dir, variables):
   # Else the session restores from, and keep_checkpoint_max deletes in,
   # the directory this one was copied from.
   localize_state(log_dir)
+  return prefix
 
 
 def discard_from(checkpoint_dir, step):

@@ -21,6 +21,7 @@ Example:
     # After 2000 training step(s), validation accuracy = 0.9114
 """
 
+import contextlib
 import dataclasses
 import time
 
@@ -229,7 +230,13 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
 
 
 def _latest(checkpoint_dir):
-  """The newest prefix listed in `checkpoint_dir`'s state file, or None."""
+  """The newest complete checkpoint of `checkpoint_dir`, or None."""
+  with contextlib.suppress(errors.CheckpointError):
+    # The graph is rebuilt from the variables: no .meta needed.
+    return checkpoints.latest_complete_checkpoint(
+      checkpoint_dir, require_meta=False
+    )
+  # None is complete: the newest is named, to be reported and retried.
   try:
     return checkpoints.state_prefix(checkpoint_dir)
   except errors.CheckpointError as e:

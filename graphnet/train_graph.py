@@ -28,6 +28,7 @@ from typing import Protocol
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import checkpoints
 from graphnet import cluster as cluster_lib
 from graphnet import contract
 from graphnet import evaluation
@@ -292,8 +293,9 @@ def build_train_graph(config, data_sets):
       note=_eval_note(config),
     )
     # Relative paths in the `checkpoint` file keep a copied log_dir
-    # self-contained (see checkpoints.localize_state).
-    saver = tf.train.Saver(
+    # self-contained (see checkpoints.localize_state); checkpoints.Saver
+    # lists a checkpoint only once complete, and only its own directory's.
+    saver = checkpoints.Saver(
       max_to_keep=config.keep_checkpoint_max, save_relative_paths=True
     )
   return TrainGraph(

@@ -209,6 +209,18 @@ def _cluster_task(cluster, server, session_args, printer):
     watchdog.stop()
 
 
+def _remove_save_leftovers(config, printer):
+  """Removes the temporary files of saves a killed run left in log_dir."""
+  if config.cluster is not None and not config.cluster.is_chief:
+    return  # Only the chief saves, so only it knows they are abandoned.
+  removed = checkpoints.remove_save_leftovers(config.log_dir)
+  if removed:
+    printer(
+      f'Removed {len(removed)} temporary file(s) of unfinished saves from '
+      f'{config.log_dir}: {", ".join(removed)}'
+    )
+
+
 def run_training(config, printer=_print_flush):
   """Trains the model of `config` to `config.max_steps`.
 
@@ -235,6 +247,7 @@ def run_training(config, printer=_print_flush):
       (the final checkpoint is saved first).
   """
   made = checkpoints.prepare_log_dir(config.log_dir)
+  _remove_save_leftovers(config, printer)
   config = _round_intervals(config, printer)
   try:
     # A taken port fails here, before the data and the graph cost time.
@@ -250,7 +263,11 @@ def run_training(config, printer=_print_flush):
     raise
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
-    checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    start = checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    if start and not checkpoints.in_directory(start, config.log_dir):
+      printer(
+        f'starting from {start} (another directory; it is read, never modified)'
+      )
     session_args = _session_args(config, server)
     with (
       # SIGINT/SIGTERM stop after the current run; the session's end()
