@@ -244,6 +244,28 @@ def _latest(checkpoint_dir):
     return None
 
 
+def _evaluate_newest(checkpoint_dir, prefix, data_set):
+  """(prefix, step, accuracy) of `prefix`, or of the newest after it.
+
+  The trainer's keep_checkpoint_max may delete `prefix` while it is
+  restored; the state is then looked up once more (`read_with_retry`).
+  """
+  found = [prefix]
+
+  def resolve():
+    latest = found.pop() if found else _latest(checkpoint_dir)
+    if latest is None:
+      raise errors.CheckpointError(
+        f'{checkpoint_dir} no longer lists a checkpoint.', path=checkpoint_dir
+      )
+    return latest
+
+  def evaluate(latest):
+    return (latest, *evaluate_checkpoint(latest, data_set))
+
+  return checkpoints.read_with_retry(resolve, evaluate, require_meta=False)
+
+
 def _make_writer(eval_dir):
   # FileWriter refuses eager mode; it only needs a graph while it is made.
   with tf.Graph().as_default():
@@ -308,7 +330,9 @@ def evaluation_loop(
         printer('No checkpoint file found')
       elif prefix not in done:
         try:
-          step, accuracy = evaluate_checkpoint(prefix, data_set)
+          prefix, step, accuracy = _evaluate_newest(
+            checkpoint_dir, prefix, data_set
+          )
         except errors.CheckpointMismatchError:
           raise
         except errors.CheckpointError as e:

@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -295,7 +296,7 @@ def _trainer_command(log_dir, max_steps, save_steps, keep):
     '--log_every',
     str(save_steps),
     '--eval_every',
-    str(max_steps),
+    str(max(max_steps, 1)),
     '--log_dir',
     str(log_dir),
     '--input_data_dir',
@@ -331,6 +332,34 @@ def _stop(proc):
   proc.stdout.close()
 
 
+class _StopPollingError(Exception):
+  """Ends the evaluator's polling loop from its injected sleep."""
+
+
+def _evaluate_in_background(log_dir, test_set, stop, lines, crashes):
+  def sleep(secs):
+    if stop.wait(secs):
+      raise _StopPollingError
+
+  def poll():
+    try:
+      continuous_eval.evaluation_loop(
+        str(log_dir),
+        test_set,
+        interval_secs=0.05,
+        printer=lines.append,
+        sleep=sleep,
+      )
+    except _StopPollingError:
+      pass
+    except Exception as e:  # Any other end is what the test looks for.
+      crashes.append(e)
+
+  thread = threading.Thread(target=poll)
+  thread.start()
+  return thread
+
+
 @pytest.mark.timeout(300)
 def test_readers_beside_a_trainer_never_fail(tmp_path):
   """Predictor and the evaluator poll a trainer that saves every 20 steps."""
@@ -339,31 +368,40 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
   proc = _start(_trainer_command(log_dir, 10**6, 20, keep=2))
   test_set = input_data.read_data_sets('', fake_data=True).test
   attempts, failures, newest = 0, [], set()
+  stop, lines, crashes = threading.Event(), [], []
   try:
     _wait_for_step(proc)
+    evaluator = _evaluate_in_background(log_dir, test_set, stop, lines, crashes)
     deadline = time.monotonic() + (40 if _FULL else 15)
     while time.monotonic() < deadline and proc.poll() is None:
       attempts += 1
       try:
         with predictor.Predictor.from_checkpoint(str(log_dir)) as model:
           newest.add(model.checkpoint)
-        if attempts % 10 == 0:
-          # The evaluator's look-up, then its restore of that checkpoint.
-          records = continuous_eval.evaluation_loop(
-            str(log_dir), test_set, run_once=True, printer=lambda line: None
-          )
-          assert len(records) == 1
       except errors.CheckpointError as e:
         failures.append(str(e))
     alive = proc.poll() is None
   finally:
+    stop.set()
     _stop(proc)
-  _record('readers', attempts=attempts, ok=attempts - len(failures))
+  evaluator.join()
+  evaluated = sum(line.startswith('After ') for line in lines)
+  skipped = sum(line.startswith('Skipping ') for line in lines)
+  _record(
+    'readers',
+    attempts=attempts,
+    ok=attempts - len(failures),
+    evaluated=evaluated,
+    eval_skipped=skipped,
+    eval_crashed=len(crashes),
+  )
   assert alive, 'the trainer ended before the readers did'
   assert failures == [], failures[:3]
+  assert crashes == []
   assert attempts >= 50
   # The readers kept up with a moving target.
   assert len(newest) >= 5
+  assert evaluated >= 3, lines[-5:]
 
 
 def _temp_files(log_dir):
