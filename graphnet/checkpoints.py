@@ -288,12 +288,15 @@ def complete(prefix, require_meta=True):
 
 
 def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
-  """The newest listed checkpoint of `checkpoint_dir` whose files all exist.
+  """The newest listed checkpoint of `checkpoint_dir` that can be read.
 
-  For readers beside a running trainer: a saver of plain TF names a new
-  checkpoint before its `.meta` is written, and `keep_checkpoint_max`
-  deletes old ones while they are being looked at. The state file's
-  newest entry is taken if complete, else the next newest, and so on.
+  For readers beside a running trainer. TF's saver renames the `.index`
+  and data files into place, then names the checkpoint in the state file,
+  and only then writes the `.meta` (`Saver` here writes it first): a
+  listed checkpoint whose `.meta` alone is missing is still being saved,
+  and the next newest is taken. A listed checkpoint whose `.index` or data
+  is missing is damaged, or was deleted since: that is an error, never
+  silently served from an older checkpoint.
 
   Args:
     checkpoint_dir: a directory with a `checkpoint` state file.
@@ -304,8 +307,8 @@ def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
     the checkpoint prefix (str), or None when there is no state file.
 
   Raises:
-    CheckpointError: the state file cannot be read, or none of the
-      checkpoints it lists is complete.
+    CheckpointError: the state file cannot be read; the newest checkpoint
+      it lists lacks its `.index` or data; or none has its `.meta`.
   """
   if not os.path.isdir(checkpoint_dir):
     return None
@@ -319,14 +322,21 @@ def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
   ]
   for listed in newest_first:
     prefix = _local(checkpoint_dir, listed)
+    if not files_present(prefix):
+      raise errors.CheckpointError(
+        f"The 'checkpoint' file in {checkpoint_dir} names checkpoint "
+        f'{prefix}, whose files (.index, .data-*) are missing. Restore '
+        "them, delete the 'checkpoint' file to start anew, or use another "
+        'directory.',
+        path=checkpoint_dir,
+      )
     if complete(prefix, require_meta):
       return prefix
-  needed = '.index, .data-* and .meta' if require_meta else '.index, .data-*'
   raise errors.CheckpointError(
     f"The 'checkpoint' file in {checkpoint_dir} lists {len(newest_first)} "
-    f'checkpoint(s), newest {latest}, but none has all its files '
-    f"({needed}). Restore them, delete the 'checkpoint' file to start "
-    'anew, or use another directory.',
+    f'checkpoint(s), newest {latest}, and none has its .meta file (the '
+    'graph). Wait for the save to finish, or use a checkpoint written '
+    'with its .meta.',
     path=checkpoint_dir,
   )
 

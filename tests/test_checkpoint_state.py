@@ -145,19 +145,23 @@ class TestLatestComplete:
     )
     assert got == new
 
-  def test_missing_data_shard_falls_back(self, tmp_path):
-    old, new = _save_steps(str(tmp_path), [1, 2])
+  def test_missing_data_of_the_newest_is_an_error(self, tmp_path):
+    _, new = _save_steps(str(tmp_path), [1, 2])
     for path in glob.glob(new + '.data-*'):
       os.remove(path)
-    assert checkpoints.latest_complete_checkpoint(str(tmp_path)) == old
-
-  def test_none_complete_is_a_checkpoint_error(self, tmp_path):
-    (prefix,) = _save_steps(str(tmp_path), [1])
-    os.remove(prefix + '.index')
+    # Damage is reported, not served from an older checkpoint.
     with pytest.raises(errors.CheckpointError) as caught:
       checkpoints.latest_complete_checkpoint(str(tmp_path))
     assert str(tmp_path) in str(caught.value)
-    assert 'model.ckpt-1' in str(caught.value)
+    assert 'model.ckpt-2' in str(caught.value)
+
+  def test_no_meta_anywhere_is_a_checkpoint_error(self, tmp_path):
+    prefixes = _save_steps(str(tmp_path), [1, 2])
+    for prefix in prefixes:
+      os.remove(prefix + '.meta')
+    with pytest.raises(errors.CheckpointError, match='.meta') as caught:
+      checkpoints.latest_complete_checkpoint(str(tmp_path))
+    assert str(tmp_path) in str(caught.value)
 
   def test_no_state_file_is_none(self, tmp_path):
     assert checkpoints.latest_complete_checkpoint(str(tmp_path)) is None
