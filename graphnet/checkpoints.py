@@ -64,14 +64,20 @@ BASENAME = 'model.ckpt'
 _EVERY_N_HOURS_OFF = 10000.0
 
 # Temporary files of a save, by who writes them: the bundle writer
-# (`.index` / `.data-*` + `.tempstate<n>`), a sharded save's `_temp`
-# directory, the atomic writes of `.meta` and of the state file.
+# (`.index` / `.data-*` / `.meta` + `.tempstate<n>`), gfile's atomic writes
+# (`.meta`, the state file, `graph.pbtxt` + `.tmp<32 hex>`), `_write_state`
+# (`checkpoint.tmp`), and a sharded save's `<prefix>_temp` directory.
 _LEFTOVER = re.compile(
-  rf'({re.escape(BASENAME)}-\d+'
-  r'(\.(index|data-\d+-of-\d+)\.tempstate\d+'
-  r'|_temp(_[0-9a-f]+)?'
-  r'|\.meta\.tmp[0-9a-f]{32})'
-  r'|checkpoint\.tmp([0-9a-f]{32})?)$'
+  rf'{re.escape(BASENAME)}-\d+'
+  r'(\.(index|meta|data-\d+-of-\d+)\.tempstate\d+'
+  r'|\.meta\.tmp[0-9a-f]{32}'
+  r'|_temp(_[0-9a-f]+)?)'
+  r'|(checkpoint|graph\.pbtxt)\.tmp[0-9a-f]{32}'
+  r'|checkpoint\.tmp'
+)
+# What a sharded save's `_temp` directory holds.
+_SHARD_PART = re.compile(
+  r'part-\d+-of-\d+\.(index|data-\d+-of-\d+)(\.tempstate\d+)?'
 )
 
 # A temporary file unmodified this long belongs to no running save (a
@@ -232,16 +238,18 @@ def remove_save_leftovers(log_dir, min_age_secs=_LEFTOVER_AGE_SECS):
   removed = []
   now = time.time()
   for name in sorted(names):
-    if not _LEFTOVER.match(name):
+    if not _LEFTOVER.fullmatch(name):
       continue
     path = os.path.join(log_dir, name)
     try:
       if now - os.lstat(path).st_mtime < min_age_secs:
         continue
-      if os.path.isdir(path) and not os.path.islink(path):
+      if not os.path.isdir(path) or os.path.islink(path):
+        os.remove(path)
+      elif all(_SHARD_PART.fullmatch(n) for n in os.listdir(path)):
         shutil.rmtree(path)
       else:
-        os.remove(path)
+        continue  # A directory of other files is not a save's.
     except OSError:
       # Gone already, or not ours to remove: leave it.
       continue

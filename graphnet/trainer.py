@@ -247,7 +247,6 @@ def run_training(config, printer=_print_flush):
       (the final checkpoint is saved first).
   """
   made = checkpoints.prepare_log_dir(config.log_dir)
-  _remove_save_leftovers(config, printer)
   config = _round_intervals(config, printer)
   try:
     # A taken port fails here, before the data and the graph cost time.
@@ -263,6 +262,7 @@ def run_training(config, printer=_print_flush):
     raise
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
+    _remove_save_leftovers(config, printer)
     start = checkpoints.check_resumable(config.log_dir, tf.global_variables())
     if start and not checkpoints.in_directory(start, config.log_dir):
       printer(

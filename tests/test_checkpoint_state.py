@@ -484,6 +484,7 @@ class TestSaveLeftovers:
       'model.ckpt-7.data-00000-of-00001.tempstate123',
       'model.ckpt-7.index.tempstate99',
       'model.ckpt-7.meta.tmp' + 'ab' * 16,
+      'graph.pbtxt.tmp' + 'cd' * 16,
       'checkpoint.tmp',
     ]
     fresh = 'model.ckpt-8.data-00000-of-00001.tempstate5'
@@ -493,6 +494,11 @@ class TestSaveLeftovers:
     (tmp_path / 'model.ckpt-9_temp' / 'part-00000-of-00001.index').write_text(
       'x'
     )
+    # Named like a save's directory, but holding something else.
+    (tmp_path / 'model.ckpt-4_temp').mkdir()
+    (tmp_path / 'model.ckpt-4_temp' / 'notes.txt').write_text('x')
+    names.append('model.ckpt-4_temp')
+
     past = time.time() - 60
     for name in [*names, *old, 'model.ckpt-9_temp']:
       os.utime(tmp_path / name, (past, past))
