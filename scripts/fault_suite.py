@@ -54,6 +54,7 @@ _ROWS = (
   ('readers', 'ok', 'attempts', 'Predictor beside a saving trainer: loads'),
   ('readers', 'evaluated', 'evaluated', '  evaluator polling beside it: evals'),
   ('readers', 'eval_skipped', 'eval_skipped', '    skipped (deleted under it)'),
+  ('readers', 'cli_ok', 'cli_runs', '  predict CLI beside it: exit 0'),
   (
     'leftovers',
     'removed',

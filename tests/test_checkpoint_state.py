@@ -364,19 +364,43 @@ def _evaluate_in_background(log_dir, test_set, stop, lines, crashes):
   return thread
 
 
+def _predict_cli(log_dir, tmp_path):
+  """(exit code, stderr) of `python -m graphnet.predict` on one PNG."""
+  image = tmp_path / 'digit.png'
+  if not image.exists():
+    with tf.Graph().as_default(), tf.Session() as session:
+      pixels = tf.zeros([28, 28, 1], tf.uint8)
+      image.write_bytes(session.run(tf.io.encode_png(pixels)))
+  done = subprocess.run(
+    [
+      sys.executable,
+      '-m',
+      'graphnet.predict',
+      '--checkpoint_dir',
+      str(log_dir),
+      str(image),
+    ],
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
+  return done.returncode, done.stderr
+
+
 @pytest.mark.timeout(300)
 def test_readers_beside_a_trainer_never_fail(tmp_path):
   """Predictor and the evaluator poll a trainer that saves every 20 steps."""
   log_dir = tmp_path / 'logs'
-  # keep_checkpoint_max 2: old checkpoints vanish under the readers too.
-  proc = _start(_trainer_command(log_dir, 10**6, 20, keep=2))
+  # keep_checkpoint_max 5 (the default): old checkpoints vanish under the
+  # readers too. With 2, a slow reader can lose both of its attempts.
+  proc = _start(_trainer_command(log_dir, 10**6, 20, keep=5))
   test_set = input_data.read_data_sets('', fake_data=True).test
   attempts, failures, newest = 0, [], set()
   stop, lines, crashes = threading.Event(), [], []
   try:
     _wait_for_step(proc)
     evaluator = _evaluate_in_background(log_dir, test_set, stop, lines, crashes)
-    deadline = time.monotonic() + (40 if _FULL else 15)
+    deadline = time.monotonic() + (60 if _FULL else 20)
     while time.monotonic() < deadline and proc.poll() is None:
       attempts += 1
       try:
@@ -384,11 +408,13 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
           newest.add(model.checkpoint)
       except errors.CheckpointError as e:
         failures.append(str(e))
+    cli = [_predict_cli(log_dir, tmp_path) for _ in range(6 if _FULL else 2)]
     alive = proc.poll() is None
   finally:
     stop.set()
     _stop(proc)
   evaluator.join()
+  cli_failures = [err for code, err in cli if code != 0]
   evaluated = sum(line.startswith('After ') for line in lines)
   skipped = sum(line.startswith('Skipping ') for line in lines)
   _record(
@@ -398,14 +424,17 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
     evaluated=evaluated,
     eval_skipped=skipped,
     eval_crashed=len(crashes),
+    cli_runs=len(cli),
+    cli_ok=len(cli) - len(cli_failures),
   )
   assert alive, 'the trainer ended before the readers did'
   assert failures == [], failures[:3]
   assert crashes == []
-  assert attempts >= 50
+  assert attempts >= 100
   # The readers kept up with a moving target.
   assert len(newest) >= 5
   assert evaluated >= 3, lines[-5:]
+  assert cli_failures == [], cli_failures[0][-2000:]
 
 
 def _temp_files(log_dir):
