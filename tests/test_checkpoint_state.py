@@ -438,7 +438,7 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
 
 
 def _temp_files(log_dir):
-  return {n for n in os.listdir(log_dir) if checkpoints._LEFTOVER.match(n)}
+  return {n for n in os.listdir(log_dir) if checkpoints._LEFTOVER.fullmatch(n)}
 
 
 def _kill_during_save(command, log_dir, tries):
