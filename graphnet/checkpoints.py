@@ -8,6 +8,12 @@ crash is reported before the session, not as a DataLossError inside it.
 `localize_state()` makes a copied log_dir's `checkpoint` file name its own
 files, and `discard_from()` removes checkpoints a diverged run saved.
 
+Readers beside a trainer use `latest_complete_checkpoint()` and
+`read_with_retry()`: the trainer's `keep_checkpoint_max` may delete a
+checkpoint between look-up and read. The trainer's own `saver.Saver` writes
+the state file through `write_state()`; `log_dirs` prepares and cleans the
+directory itself.
+
 Example:
     prefix = latest_checkpoint(log_dir)
     if prefix:
@@ -15,22 +21,20 @@ Example:
       check_readable(prefix, flag='--log_dir')
 """
 
-import contextlib
-import errno
 import glob
 import os
 import re
-import tempfile
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
 __all__ = [
-  'check_log_dir',
-  'prepare_log_dir',
-  'remove_empty',
+  'BASENAME',
   'latest_checkpoint',
+  'latest_complete_checkpoint',
+  'read_with_retry',
+  'complete',
   'variable_shapes',
   'checkpoint_step',
   'step_from_name',
@@ -39,70 +43,14 @@ __all__ = [
   'check_compatible',
   'check_readable',
   'check_resumable',
+  'in_directory',
   'localize_state',
   'discard_from',
+  'write_state',
 ]
 
-
-def check_log_dir(log_dir):
-  """Checks that `prepare_log_dir` can make `log_dir`, creating nothing.
-
-  Probes with a temporary file in `log_dir`, or in its nearest existing
-  ancestor (root ignores permission bits, not a read-only or special file
-  system), so a bad log_dir is refused before any data is read or copied.
-
-  Raises:
-    ConfigError: `log_dir` cannot be created or is not writable.
-  """
-  path = os.path.abspath(log_dir)
-  while not os.path.lexists(path):
-    path = os.path.dirname(path)
-  try:
-    if not os.path.isdir(path):
-      raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-    with tempfile.TemporaryFile(dir=path):
-      pass
-  except OSError as e:
-    raise errors.ConfigError(
-      f'--log_dir {log_dir} cannot be created or written: {path}: '
-      f'{e.strerror}. Expected a writable directory (or a path where one '
-      'can be made).'
-    ) from e
-
-
-def prepare_log_dir(log_dir):
-  """Creates `log_dir` for checkpoints; returns the directories made.
-
-  Returns:
-    the directories created, deepest first (for `remove_empty`).
-
-  Raises:
-    ConfigError: `log_dir` cannot be created or is not writable.
-  """
-  made = []
-  path = os.path.abspath(log_dir)
-  while path and not os.path.lexists(path) and path != os.path.dirname(path):
-    made.append(path)
-    path = os.path.dirname(path)
-  try:
-    os.makedirs(log_dir, exist_ok=True)
-  except OSError as e:
-    raise errors.ConfigError(
-      f'--log_dir {log_dir} cannot be created: {e.strerror}. Expected a '
-      'writable directory (or a path where one can be made).'
-    ) from e
-  if not os.access(log_dir, os.W_OK | os.X_OK):
-    raise errors.ConfigError(
-      f'--log_dir {log_dir} is not writable; choose another --log_dir.'
-    )
-  return made
-
-
-def remove_empty(directories):
-  """Removes the directories `prepare_log_dir` made, if still empty."""
-  for path in directories:
-    with contextlib.suppress(OSError):
-      os.rmdir(path)
+# The checkpoint name TF's CheckpointSaverHook saves under (its default).
+BASENAME = 'model.ckpt'
 
 
 def latest_checkpoint(checkpoint_dir):
@@ -134,6 +82,123 @@ def latest_checkpoint(checkpoint_dir):
       path=checkpoint_dir,
     )
   return prefix
+
+
+def complete(prefix, require_meta=True):
+  """Whether `.index`, every `.data` shard and (if asked) `.meta` exist."""
+  if require_meta and not os.path.isfile(prefix + '.meta'):
+    return False
+  return files_present(prefix)
+
+
+def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
+  """The newest listed checkpoint of `checkpoint_dir` that can be read.
+
+  For readers beside a running trainer. TF's saver renames the `.index`
+  and data files into place, then names the checkpoint in the state file,
+  and only then writes the `.meta` (`Saver` here writes it first): a
+  listed checkpoint whose `.meta` alone is missing is still being saved,
+  and the next newest is taken. A listed checkpoint whose `.index` or data
+  is missing is damaged, or was deleted since: that is an error, never
+  silently served from an older checkpoint.
+
+  Args:
+    checkpoint_dir: a directory with a `checkpoint` state file.
+    require_meta: also require the `.meta` file (readers that import the
+      graph need it; the evaluator rebuilds the graph and does not).
+
+  Returns:
+    the checkpoint prefix (str), or None when there is no state file.
+
+  Raises:
+    CheckpointError: the state file cannot be read; the newest checkpoint
+      it lists lacks its `.index` or data; or none has its `.meta`.
+  """
+  if not os.path.isdir(checkpoint_dir):
+    return None
+  state = _read_state(checkpoint_dir)
+  if state is None:
+    return None
+  latest = state.model_checkpoint_path
+  newest_first = [latest]
+  newest_first += [
+    p for p in reversed(state.all_model_checkpoint_paths) if p != latest
+  ]
+  for listed in newest_first:
+    prefix = _local(checkpoint_dir, listed)
+    if not files_present(prefix):
+      raise errors.CheckpointError(
+        f"The 'checkpoint' file in {checkpoint_dir} names checkpoint "
+        f'{prefix}, whose files (.index, .data-*) are missing. Restore '
+        "them, delete the 'checkpoint' file to start anew, or use another "
+        'directory.',
+        path=checkpoint_dir,
+      )
+    if complete(prefix, require_meta):
+      return prefix
+  raise errors.CheckpointError(
+    f"The 'checkpoint' file in {checkpoint_dir} lists {len(newest_first)} "
+    f'checkpoint(s), newest {latest}, and none has its .meta file (the '
+    'graph). Wait for the save to finish, or use a checkpoint written '
+    'with its .meta.',
+    path=checkpoint_dir,
+  )
+
+
+def read_with_retry(resolve, read, require_meta=True):
+  """`read(resolve())`, once more if the checkpoint vanished meanwhile.
+
+  A trainer's `keep_checkpoint_max` may delete the checkpoint `resolve`
+  named before `read` is done with it. Then the state is looked up again
+  and the read retried once; an error of a checkpoint whose files are all
+  there is raised at once (damage, another model).
+
+  Args:
+    resolve: function() -> checkpoint prefix (str); raises CheckpointError.
+    read: function(prefix) -> result; raises CheckpointError.
+    require_meta: whether `read` needs the `.meta` file.
+
+  Returns:
+    what `read` returned.
+
+  Raises:
+    CheckpointError: from `resolve` or `read`, or the checkpoint was
+      deleted during both attempts.
+  """
+  prefix = resolve()
+  try:
+    return read(prefix)
+  except errors.CheckpointError:
+    if complete(prefix, require_meta):
+      raise
+  again = resolve()
+  try:
+    return read(again)
+  except errors.CheckpointError as e:
+    if complete(again, require_meta):
+      raise
+    raise errors.CheckpointError(
+      f'Checkpoints {prefix} and {again} were deleted while being read '
+      "(the trainer's keep_checkpoint_max removes old checkpoints). Try "
+      'again, or read from a directory no trainer is pruning.',
+      path=again,
+    ) from e
+
+
+def _read_state(checkpoint_dir):
+  """`checkpoint_dir`'s CheckpointState (paths joined to it), or None.
+
+  Raises:
+    CheckpointError: the `checkpoint` file cannot be read.
+  """
+  try:
+    return tf.train.get_checkpoint_state(checkpoint_dir)
+  except (tf.errors.OpError, ValueError) as e:
+    raise errors.CheckpointError(
+      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
+      'Delete it to start anew, or point to another directory.',
+      path=checkpoint_dir,
+    ) from e
 
 
 def _local(checkpoint_dir, prefix):
@@ -189,19 +254,21 @@ def localize_state(checkpoint_dir):
   latest = os.path.basename(state.model_checkpoint_path)
   if latest not in local:
     return False
-  _write_state(checkpoint_dir, latest, local)
+  write_state(checkpoint_dir, latest, local)
   return True
 
 
-def _write_state(checkpoint_dir, latest, names):
-  """Replaces `checkpoint_dir`'s `checkpoint` file: `latest` and `names`.
+def write_state(checkpoint_dir, latest, names, state_name='checkpoint'):
+  """Replaces `checkpoint_dir`'s state file: `latest` and `names`.
 
-  Names are relative to the directory. Written beside and renamed over,
-  as TF does: a crash never leaves half a state file.
+  The one writer of graphnet's state files. Names are relative to the
+  directory. Written beside and renamed over, as TF does: a crash never
+  leaves half a state file (at most a `checkpoint.tmp`, removed by
+  `remove_save_leftovers`).
   """
   lines = [f'model_checkpoint_path: "{latest}"']
   lines += [f'all_model_checkpoint_paths: "{n}"' for n in names]
-  path = os.path.join(checkpoint_dir, 'checkpoint')
+  path = os.path.join(checkpoint_dir, state_name)
   with open(path + '.tmp', 'w') as f:
     f.write('\n'.join(lines) + '\n')
   os.replace(path + '.tmp', path)
@@ -380,19 +447,29 @@ def _unused(log_dir):
   return f'{base}_{number}'
 
 
+def in_directory(prefix, directory):
+  """Whether checkpoint `prefix` lies in `directory` itself."""
+  return os.path.dirname(os.path.abspath(prefix)) == os.path.abspath(directory)
+
+
 def check_resumable(log_dir, variables):
   """Checks the latest checkpoint of `log_dir` before a session resumes it.
 
   Does nothing when there is none. Otherwise refuses another model's or a
   damaged checkpoint, and makes a copied log_dir's `checkpoint` file name
-  its own files (see `localize_state`).
+  its own files (see `localize_state`). A state file naming checkpoints of
+  another directory (absolute paths, as plain TF savers write) that do not
+  exist here is left as it is: the session starts from the newest of them,
+  which `Saver` never lists nor deletes; its first save, as the session
+  starts, replaces the state file with one listing this directory's own.
 
   Args:
     log_dir: the directory a training session will restore from.
     variables: the graph variables the session will restore.
 
   Returns:
-    the prefix the session will restore from, or None.
+    the checkpoint prefix the session will restore (str), or None; see
+    `in_directory` for whether it is another directory's.
 
   Raises:
     CheckpointMismatchError: the checkpoint holds another model.
@@ -410,7 +487,7 @@ def check_resumable(log_dir, variables):
   # Else the session restores from, and keep_checkpoint_max deletes in,
   # the directory this one was copied from.
   localize_state(log_dir)
-  return latest_checkpoint(log_dir)
+  return prefix
 
 
 def discard_from(checkpoint_dir, step):
@@ -443,7 +520,7 @@ def discard_from(checkpoint_dir, step):
   if not drop:
     return []
   if keep:
-    _write_state(checkpoint_dir, keep[-1], keep)
+    write_state(checkpoint_dir, keep[-1], keep)
   else:
     os.remove(os.path.join(checkpoint_dir, 'checkpoint'))
   deleted = []

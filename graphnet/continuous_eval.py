@@ -21,6 +21,7 @@ Example:
     # After 2000 training step(s), validation accuracy = 0.9114
 """
 
+import contextlib
 import dataclasses
 import time
 
@@ -229,12 +230,40 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
 
 
 def _latest(checkpoint_dir):
-  """The newest prefix listed in `checkpoint_dir`'s state file, or None."""
+  """The newest complete checkpoint of `checkpoint_dir`, or None."""
+  with contextlib.suppress(errors.CheckpointError):
+    # The graph is rebuilt from the variables: no .meta needed.
+    return checkpoints.latest_complete_checkpoint(
+      checkpoint_dir, require_meta=False
+    )
+  # None is complete: the newest is named, to be reported and retried.
   try:
     return checkpoints.state_prefix(checkpoint_dir)
   except errors.CheckpointError as e:
     logging.warning('%s', e)
     return None
+
+
+def _evaluate_newest(checkpoint_dir, prefix, data_set):
+  """(prefix, step, accuracy) of `prefix`, or of the newest after it.
+
+  The trainer's keep_checkpoint_max may delete `prefix` while it is
+  restored; the state is then looked up once more (`read_with_retry`).
+  """
+  found = [prefix]
+
+  def resolve():
+    latest = found.pop() if found else _latest(checkpoint_dir)
+    if latest is None:
+      raise errors.CheckpointError(
+        f'{checkpoint_dir} no longer lists a checkpoint.', path=checkpoint_dir
+      )
+    return latest
+
+  def evaluate(latest):
+    return (latest, *evaluate_checkpoint(latest, data_set))
+
+  return checkpoints.read_with_retry(resolve, evaluate, require_meta=False)
 
 
 def _make_writer(eval_dir):
@@ -301,7 +330,9 @@ def evaluation_loop(
         printer('No checkpoint file found')
       elif prefix not in done:
         try:
-          step, accuracy = evaluate_checkpoint(prefix, data_set)
+          prefix, step, accuracy = _evaluate_newest(
+            checkpoint_dir, prefix, data_set
+          )
         except errors.CheckpointMismatchError:
           raise
         except errors.CheckpointError as e:

@@ -45,10 +45,10 @@ import threading
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import checkpoints
 from graphnet import errors
 
 __all__ = [
-  'CHECKPOINT_BASENAME',
   'full_disk_cause',
   'last_good_checkpoint',
   'disk_full_error',
@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 # The prefix MonitoredTrainingSession's checkpoint hook saves under.
-CHECKPOINT_BASENAME = 'model.ckpt'
 _STATE_FILE = 'checkpoint'
 _FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 # What TF's messages say, strerror of ENOSPC and EDQUOT.
@@ -249,7 +248,7 @@ def _temp_patterns(basename):
     # gfile's atomic writes: .meta, the state file, graph.pbtxt.
     rf'|(?:{ckpt}\.meta|{_STATE_FILE}|graph\.pbtxt)\.tmp[0-9a-f]{{32}}'
     # graphnet's own state rewrites (checkpoints.py).
-    rf'|{_STATE_FILE}\.(?:localize|discard)\.tmp'
+    rf'|{_STATE_FILE}\.tmp'
   )
 
 
@@ -275,7 +274,7 @@ def _remove(path, removed):
   removed.append(path)
 
 
-def remove_partial_save(log_dir, started_at, basename=CHECKPOINT_BASENAME):
+def remove_partial_save(log_dir, started_at, basename=checkpoints.BASENAME):
   """Removes what failed checkpoint saves left in `log_dir`.
 
   Removed: TF's temp files of a save (`<basename>-N.*.tempstate*`,

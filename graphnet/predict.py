@@ -196,11 +196,12 @@ def _note_inverted(inputs, notes):
 
 def _predict(config, out, notes):
   # Cheap checks first: the checkpoint's files, then every input; only
-  # then the slow restore.
-  prefix = predictor.resolve_checkpoint(config.checkpoint)
+  # then the slow restore (of a directory's newest checkpoint then: a
+  # trainer beside may have replaced the one checked).
+  predictor.resolve_checkpoint(config.checkpoint)
   inputs = _read_inputs(config)
   with predictor.Predictor.from_checkpoint(
-    prefix,
+    config.checkpoint,
     allow_unsafe=config.allow_unsafe,
     batch_size=config.batch_size,
   ) as model:

@@ -75,14 +75,16 @@ def resolve_checkpoint(path):
       holding a `checkpoint` file.
 
   Returns:
-    the checkpoint prefix (str); its `.meta` and `.index` files exist.
+    the checkpoint prefix (str); its `.meta` and `.index` files exist. Of
+    a directory, the newest checkpoint whose files are all there: a
+    trainer saving beside the reader may not have finished the newest.
 
   Raises:
     CheckpointError: no checkpoint there, or its files are missing.
   """
   path = os.fspath(path)
   if os.path.isdir(path):
-    prefix = checkpoints.latest_checkpoint(path)
+    prefix = checkpoints.latest_complete_checkpoint(path)
     if prefix is None:
       raise errors.CheckpointError(
         f'{path} holds no checkpoint (no usable "checkpoint" file); expected '
@@ -101,6 +103,18 @@ def resolve_checkpoint(path):
         path=prefix,
       )
   return prefix
+
+
+def _read_checkpoint(path, read):
+  """`read(prefix)` of the checkpoint `path` names.
+
+  A directory's newest checkpoint is looked up again and read once more
+  if a trainer's keep_checkpoint_max deletes it meanwhile.
+  """
+  path = os.fspath(path)
+  if not os.path.isdir(path):
+    return read(resolve_checkpoint(path))
+  return checkpoints.read_with_retry(lambda: resolve_checkpoint(path), read)
 
 
 def read_meta_graph(prefix):
@@ -322,7 +336,10 @@ def frozen_graph_def(path):
       reads, or holds it with another shape or dtype.
     UnsafeGraphError: the `.meta` graph holds a refused op or tensor.
   """
-  prefix = resolve_checkpoint(path)
+  return _read_checkpoint(path, _frozen_graph_def_of)
+
+
+def _frozen_graph_def_of(prefix):
   pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
   frozen = _freeze(pruned, prefix)
   graph_safety.check_graph_def(frozen)
@@ -361,6 +378,21 @@ def _import_frozen(graph_def, config):
   with graph.as_default():
     tf.import_graph_def(graph_def, name='')
   return graph, tf.Session(graph=graph, config=config)
+
+
+def _open_session(prefix, frozen, config):
+  """(prefix, graph, session) of `frozen`, or of the whole `.meta` if None."""
+  try:
+    if frozen is None:
+      graph, session = _import_unchecked(prefix, config)
+    else:
+      graph, session = _import_frozen(frozen, config)
+    graph.finalize()
+  except (tf.errors.OpError, ValueError, KeyError) as e:
+    if isinstance(e, errors.GraphnetError):
+      raise
+    raise _restore_error(prefix, e) from e
+  return prefix, graph, session
 
 
 class Predictor:
@@ -437,19 +469,11 @@ class Predictor:
         f'timeout_secs: expected seconds > 0 or None, found {timeout_secs}.'
       )
     if allow_unsafe:
-      prefix = resolve_checkpoint(path)
+      prefix, graph, session = _read_checkpoint(
+        path, lambda prefix: _open_session(prefix, None, config)
+      )
     else:
-      prefix, frozen = frozen_graph_def(path)
-    try:
-      if allow_unsafe:
-        graph, session = _import_unchecked(prefix, config)
-      else:
-        graph, session = _import_frozen(frozen, config)
-      graph.finalize()
-    except (tf.errors.OpError, ValueError, KeyError) as e:
-      if isinstance(e, errors.GraphnetError):
-        raise
-      raise _restore_error(prefix, e) from e
+      prefix, graph, session = _open_session(*frozen_graph_def(path), config)
     return cls(graph, session, prefix, batch_size, timeout_secs)
 
   @property

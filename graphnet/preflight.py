@@ -3,8 +3,8 @@
 `run_training` calls these before it touches `log_dir`: the intervals of
 an in-graph loop are rounded to whole runs (and it says so), a batch
 larger than the training split is refused in one line that names the file
-and the fix, and a log_dir already trained to `max_steps` is left alone
-with one line saying so.
+and the fix, a log_dir already trained to `max_steps` is left alone with
+one line saying so, and what a killed run's saves left behind is removed.
 
 Example:
     data_sets = input_data.read_data_sets(config.input_data_dir)
@@ -18,8 +18,14 @@ import os
 from graphnet import checkpoints
 from graphnet import errors
 from graphnet import input_data
+from graphnet import log_dirs
 
-__all__ = ['round_intervals', 'check_batch_fits', 'already_trained']
+__all__ = [
+  'round_intervals',
+  'check_batch_fits',
+  'already_trained',
+  'remove_save_leftovers',
+]
 
 
 def check_batch_fits(config, data_sets):
@@ -101,3 +107,15 @@ def round_intervals(config, printer):
   )
   printer(f'--steps_per_run {n}: intervals rounded to multiples: {changes}.')
   return dataclasses.replace(config, **rounded)
+
+
+def remove_save_leftovers(config, printer):
+  """Removes the temporary files of saves a killed run left in log_dir."""
+  if config.cluster is not None and not config.cluster.is_chief:
+    return  # Only the chief saves, so only it knows they are abandoned.
+  removed = log_dirs.remove_save_leftovers(config.log_dir)
+  if removed:
+    printer(
+      f'Removed {len(removed)} temporary file(s) of unfinished saves from '
+      f'{config.log_dir}: {", ".join(removed)}'
+    )

@@ -33,6 +33,7 @@ from graphnet import contract
 from graphnet import evaluation
 from graphnet import input_pipeline
 from graphnet import mnist
+from graphnet import saver as saver_lib
 from graphnet import schedules
 from graphnet import session_config
 
@@ -292,8 +293,9 @@ def build_train_graph(config, data_sets):
       note=_eval_note(config),
     )
     # Relative paths in the `checkpoint` file keep a copied log_dir
-    # self-contained (see checkpoints.localize_state).
-    saver = tf.train.Saver(
+    # self-contained (see checkpoints.localize_state); saver_lib.Saver
+    # lists a checkpoint only once complete, and only its own directory's.
+    saver = saver_lib.Saver(
       max_to_keep=config.keep_checkpoint_max, save_relative_paths=True
     )
   return TrainGraph(

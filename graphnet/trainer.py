@@ -30,6 +30,7 @@ from graphnet import disk_full
 from graphnet import errors
 from graphnet import hooks as hooks_lib
 from graphnet import input_data
+from graphnet import log_dirs
 from graphnet import preflight
 from graphnet import run_lock
 from graphnet import session_config
@@ -207,7 +208,7 @@ def run_training(config, printer=_print_flush):
   config = preflight.round_intervals(config, printer)
   # Nothing is written before the data, the batch size and log_dir are
   # known to work.
-  checkpoints.check_log_dir(config.log_dir)
+  log_dirs.check_log_dir(config.log_dir)
   # A taken port fails here, before the data and the graph cost time.
   server = cluster_lib.start_server(config.cluster) if config.cluster else None
   data_sets = input_data.read_data_sets(
@@ -217,7 +218,7 @@ def run_training(config, printer=_print_flush):
     seed=_data_seed(config),
   )
   preflight.check_batch_fits(config, data_sets)
-  made = checkpoints.prepare_log_dir(config.log_dir)
+  made = log_dirs.prepare_log_dir(config.log_dir)
   started_at = time.time()
   with contextlib.ExitStack() as held:
     # Only one process (a cluster's chief) writes into log_dir at a time.
@@ -225,7 +226,7 @@ def run_training(config, printer=_print_flush):
       try:
         held.enter_context(run_lock.LogDirLock(config.log_dir, printer))
       except errors.GraphnetError as e:
-        checkpoints.remove_empty(made)
+        log_dirs.remove_empty(made)
         raise disk_full.disk_full_error(e, config.log_dir) or e from None
     held.enter_context(disk_full.quiet_writer_threads())
     try:
@@ -242,11 +243,17 @@ def _train(config, server, data_sets, printer):
   """Builds the graph and runs the session loop; returns a `TrainResult`."""
   tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
+    preflight.remove_save_leftovers(config, printer)
     resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
     done = preflight.already_trained(config, printer)
     if done is not None:
       return TrainResult(*done, {})
     if resumed and (config.cluster is None or config.cluster.is_chief):
+      if not checkpoints.in_directory(resumed, config.log_dir):
+        printer(
+          f'starting from {resumed} (another directory; it is read, never '
+          'modified)'
+        )
       # TF's own line (an INFO log, on stderr) is hidden on a quiet command
       # line; stdout keeps TF1's training lines only.
       print(f'Restoring parameters from {resumed}', file=sys.stderr)

@@ -563,7 +563,7 @@ class TestRemovePartialSave:
     'model.ckpt-2.meta.tmp36f5f7687226464695d1849efd10e584',
     'graph.pbtxt.tmpeff2af218a054b7688b2290a2a167ce8',
     'checkpoint.tmp0123456789abcdef0123456789abcdef',
-    'checkpoint.localize.tmp',
+    'checkpoint.tmp',
     # A failed MergeV2Checkpoints: data renamed, index empty, temp dir.
     'model.ckpt-3.index',
     'model.ckpt-3.data-00000-of-00001',
