@@ -25,6 +25,8 @@ Example:
       eval_logits = inference_conv(images, keep_prob_input())
 """
 
+import math
+
 import tensorflow.compat.v1 as tf
 
 from graphnet import contract
@@ -51,8 +53,6 @@ _BATCH_NORM_EPSILON = 1e-3
 _KERNEL = 5
 # conv1/weights: 5x5 kernels over the one grayscale channel.
 CONV1_WEIGHTS_SHAPE = [_KERNEL, _KERNEL, 1, CONV1_FILTERS]
-# Two 2x2 poolings halve 28 twice.
-_POOLED = contract.IMAGE_SIZE // 4
 
 
 def check_keep_prob(value, where, name='keep_prob'):
@@ -181,12 +181,39 @@ def _conv_block(name, inputs, filters, batch_norm, is_training, regularizer):
     return tf.nn.max_pool2d(net, 2, 2, 'SAME')  # [batch, h/2, w/2, filters]
 
 
+def _as_image_batch(images):
+  """`images` as `[batch, height, width, channels]`.
+
+  Rank 2 `[batch, side * side]` is a square one-channel image (MNIST's
+  784 = 28 * 28); rank 3 `[batch, h, w]` gets one channel; rank 4 stays.
+
+  Raises:
+    ConfigError: the shape fits none of these.
+  """
+  dims = images.shape.as_list()[1:] if images.shape.ndims else []
+  if len(dims) == 3 and None not in dims:
+    return images
+  if len(dims) == 2 and None not in dims:
+    return tf.expand_dims(images, -1)  # [batch, h, w, 1]
+  width = dims[0] if len(dims) == 1 and dims[0] else contract.IMAGE_PIXELS
+  side = math.isqrt(width)
+  if len(dims) > 1 or side * side != width:
+    raise errors.ConfigError(
+      f'inference_conv: expected images [batch, side * side], [batch, h, '
+      f'w] or [batch, h, w, channels], got shape {images.shape}; the conv '
+      'network needs image-shaped inputs.',
+      field='model',
+    )
+  return tf.reshape(images, [-1, side, side, 1])
+
+
 def inference_conv(
   images,
   keep_prob,
   batch_norm=False,
   is_training=False,
   regularizer=None,
+  num_classes=contract.NUM_CLASSES,
 ):
   """Builds the convolutional network up to the logits.
 
@@ -198,7 +225,8 @@ def inference_conv(
   creates no variable.
 
   Args:
-    images: float32 tensor `[batch, 784]`.
+    images: float32 tensor `[batch, 784]` (MNIST; any square image
+      flattened), `[batch, h, w]` or `[batch, h, w, channels]`.
     keep_prob: float32 scalar (tensor or python float), the probability of
       keeping each fc1 unit; 1.0 disables dropout (and its randomness).
     batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
@@ -208,20 +236,24 @@ def inference_conv(
       nothing. Without batch norm it has no effect.
     regularizer: optional function weight -> scalar penalty; each penalty
       (of the four `weights`) is added to the collection `'losses'`.
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
+
+  Raises:
+    ConfigError: `images` are not image-shaped.
   """
-  # [batch, 784] -> [batch, 28, 28, 1]
-  net = tf.reshape(images, [-1, contract.IMAGE_SIZE, contract.IMAGE_SIZE, 1])
+  # MNIST: [batch, 784] -> [batch, 28, 28, 1]
+  net = _as_image_batch(images)
   net = _conv_block(
     'conv1', net, CONV1_FILTERS, batch_norm, is_training, regularizer
   )  # [batch, 14, 14, 32]
   net = _conv_block(
     'conv2', net, CONV2_FILTERS, batch_norm, is_training, regularizer
   )  # [batch, 7, 7, 64]
-  flat_size = _POOLED * _POOLED * CONV2_FILTERS
-  net = tf.reshape(net, [-1, flat_size])  # [batch, 3136]
+  flat_size = math.prod(net.shape.as_list()[1:])
+  net = tf.reshape(net, [-1, flat_size])  # MNIST: [batch, 3136]
   with tf.variable_scope('fc1'):
     weights = _weights([flat_size, FC1_UNITS], flat_size, regularizer)
     net = tf.matmul(net, weights)
@@ -234,14 +266,19 @@ def inference_conv(
   with tf.variable_scope('fc2'):
     # No ReLU follows: unit gain.
     weights = _weights(
-      [FC1_UNITS, contract.NUM_CLASSES], FC1_UNITS, regularizer, gain=1.0
+      [FC1_UNITS, num_classes], FC1_UNITS, regularizer, gain=1.0
     )
-    biases = _biases(contract.NUM_CLASSES, 0.0)
-    return tf.nn.xw_plus_b(net, weights, biases)  # [batch, 10]
+    biases = _biases(num_classes, 0.0)
+    return tf.nn.xw_plus_b(net, weights, biases)  # [batch, num_classes]
 
 
 def model_fn(
-  images, keep_prob, batch_norm=False, is_training=False, regularizer=None
+  images,
+  keep_prob,
+  batch_norm=False,
+  is_training=False,
+  regularizer=None,
+  num_classes=contract.NUM_CLASSES,
 ):
   """The network `models.py` registers as `conv`, one tower of it.
 
@@ -256,12 +293,15 @@ def model_fn(
     batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
     is_training: python bool, which tower this is.
     regularizer: optional weight penalty (give it to one tower only).
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
   """
   if is_training:
     rate = keep_prob_input(keep_prob, name='train_keep_prob')
   else:
     rate = keep_prob_input(1.0, name=contract.KEEP_PROB)
-  return inference_conv(images, rate, batch_norm, is_training, regularizer)
+  return inference_conv(
+    images, rate, batch_norm, is_training, regularizer, num_classes
+  )

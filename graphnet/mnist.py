@@ -53,18 +53,21 @@ OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 _CROSS_ENTROPY_KEY = 'graphnet_cross_entropy'
 
 
-def placeholder_inputs(batch_size=None):
+def placeholder_inputs(batch_size=None, feature_shape=(IMAGE_PIXELS,)):
   """Makes the input placeholders `images` and `labels`.
 
   Args:
     batch_size: static batch size, or None for any batch size.
+    feature_shape: shape of one example (a data set's `feature_shape`);
+      MNIST's 784 pixels by default.
 
   Returns:
-    images: float32 placeholder `[batch_size, 784]` named `images`.
+    images: float32 placeholder `[batch_size, *feature_shape]` named
+      `images`.
     labels: int32 placeholder `[batch_size]` named `labels`.
   """
   images = tf.placeholder(
-    tf.float32, [batch_size, IMAGE_PIXELS], contract.IMAGES
+    tf.float32, [batch_size, *feature_shape], contract.IMAGES
   )
   labels = tf.placeholder(tf.int32, [batch_size], contract.LABELS)
   return images, labels
@@ -147,7 +150,13 @@ def _layer(name, inputs, fan_in, units, activation, regularizer):
     return activation(outputs) if activation else outputs
 
 
-def inference(images, hidden1_units, hidden2_units, regularizer=None):
+def inference(
+  images,
+  hidden1_units,
+  hidden2_units,
+  regularizer=None,
+  num_classes=NUM_CLASSES,
+):
   """Builds the model up to the logits.
 
   Creates, in the current variable scope, `hidden1/{weights,biases}` (when
@@ -156,26 +165,39 @@ def inference(images, hidden1_units, hidden2_units, regularizer=None):
   creates no variable and shares the existing ones.
 
   Args:
-    images: float32 tensor `[batch, 784]`.
+    images: float32 tensor `[batch, 784]` (MNIST), or `[batch, features]`
+      of any known width, or `[batch, d1, d2, ...]` (flattened first).
     hidden1_units: units of the first ReLU layer; 0 gives softmax regression.
     hidden2_units: units of the second ReLU layer; 0 gives one hidden layer.
     regularizer: optional function weight -> scalar penalty (for example
       `l2_regularizer(1e-4)`); each penalty is added to the collection
       `'losses'`.
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
 
   Raises:
     ConfigError: for negative unit counts, or hidden2 without hidden1.
   """
   check_hidden_units(hidden1_units, hidden2_units, 'inference')
-  net, width = images, IMAGE_PIXELS
+  net, width = _flat(images)
   for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units)):
     if units:
       net = _layer(name, net, width, units, tf.nn.relu, regularizer)
       width = units
-  return _layer('softmax_linear', net, width, NUM_CLASSES, None, regularizer)
+  return _layer('softmax_linear', net, width, num_classes, None, regularizer)
+
+
+def _flat(images):
+  """(images as [batch, width], width); MNIST's 784 when not known."""
+  dims = images.shape.as_list()[1:] if images.shape.ndims else []
+  if not dims or None in dims:
+    return images, IMAGE_PIXELS
+  width = math.prod(dims)
+  if len(dims) > 1:
+    images = tf.reshape(images, [-1, width])  # [batch, width]
+  return images, width
 
 
 def loss(logits, labels):

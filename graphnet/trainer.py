@@ -209,7 +209,23 @@ def _cluster_task(cluster, server, session_args, printer):
     watchdog.stop()
 
 
-def run_training(config, printer=_print_flush):
+def _read_data_sets(config):
+  """The data of `config`: its .npz file, fake data or its IDX files."""
+  if config.data_npz:
+    return input_data.read_npz(
+      config.data_npz,
+      validation_size=config.validation_size,
+      seed=_data_seed(config),
+    )
+  return input_data.read_data_sets(
+    config.input_data_dir,
+    fake_data=config.fake_data,
+    validation_size=config.validation_size,
+    seed=_data_seed(config),
+  )
+
+
+def run_training(config, printer=_print_flush, data_sets=None):
   """Trains the model of `config` to `config.max_steps`.
 
   Resumes from the latest checkpoint in `config.log_dir` (the global step
@@ -221,12 +237,15 @@ def run_training(config, printer=_print_flush):
   Args:
     config: a `config.TrainConfig`.
     printer: function taking one output line.
+    data_sets: the `input_data.Datasets` to train on (any feature shape
+      and class count); None reads those `config` names.
 
   Returns:
     a `TrainResult`.
 
   Raises:
-    ConfigError: `log_dir` cannot be created or written.
+    ConfigError: `log_dir` cannot be created or written, or the network
+      does not fit the data (logits of another width).
     DataError: the data files are missing or malformed.
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
@@ -241,14 +260,14 @@ def run_training(config, printer=_print_flush):
     server = (
       cluster_lib.start_server(config.cluster) if config.cluster else None
     )
-    data_sets = input_data.read_data_sets(
-      config.input_data_dir, fake_data=config.fake_data, seed=_data_seed(config)
-    )
+    if data_sets is None:
+      data_sets = _read_data_sets(config)
+    tg = build_train_graph(config, data_sets)
   except errors.GraphnetError:
-    # Bad data or a taken port: leave no empty log_dir behind.
+    # Bad data, a taken port or a model that does not fit the data: leave
+    # no empty log_dir behind.
     checkpoints.remove_empty(made)
     raise
-  tg = build_train_graph(config, data_sets)
   with tg.graph.as_default():
     checkpoints.check_resumable(config.log_dir, tf.global_variables())
     session_args = _session_args(config, server)
