@@ -2,9 +2,10 @@
 
 `--input_pipeline resident` keeps the whole training set in the graph: two
 LOCAL variables (`resident/images`, uint8 pixels or float32 features
-`[N, *feature_shape]`, and `resident/labels` int32 `[N]`) filled once per session from the NumPy arrays through
-placeholders (the Scaffold's `local_init_feed_dict`), so the `.meta` graph
-holds no data. Batches are gathered inside the graph with the epoch rules of
+`[N, *feature_shape]`, and `resident/labels` int32 `[N]`) filled once per
+session from the NumPy arrays through placeholders (the Scaffold's
+`local_init_feed_dict`), so the `.meta` graph holds no data. Batches are
+gathered inside the graph with the epoch rules of
 `input_data.DataSet.next_batch`: the order is shuffled at the start of every
 epoch (the first included), and a batch that crosses the end of an epoch is
 the old epoch's tail followed by the new epoch's head. Epoch `e`'s order is
