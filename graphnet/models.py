@@ -401,7 +401,8 @@ def load(spec_string):
 
   Raises:
     ConfigError (field 'model'): an unknown name, a module that does not
-      import, a missing function, or one that returns no callable.
+      import, a missing function, or one that fails or returns no
+      callable.
   """
   if spec_string in _REGISTRY or ':' not in spec_string:
     return get(spec_string).name
@@ -423,7 +424,14 @@ def load(spec_string):
       'expected a function returning a model callable.',
       field='model',
     )
-  model = function()
+  try:
+    model = function()
+  except Exception as e:  # noqa: BLE001 - the user's code, named below.
+    raise errors.ConfigError(
+      f'{where}: calling {function_name}() failed ({type(e).__name__}: '
+      f'{e}); it must take no arguments and return a model callable.',
+      field='model',
+    ) from e
   if not callable(model):
     raise errors.ConfigError(
       f'{where}: {function_name}() returned {model!r}, expected a model '

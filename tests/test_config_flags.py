@@ -84,6 +84,8 @@ def _flat(config):
     'inter_op_parallelism_threads': session.inter_op_parallelism_threads,
     'input_pipeline': config.input_pipeline,
     'steps_per_run': config.steps_per_run,
+    'data_npz': config.data_npz,
+    'validation_size': config.validation_size,
     'distributed': cluster is not None,
   }
   flat.update(_NO_CLUSTER)
@@ -155,6 +157,8 @@ _GRAPHNET_DEFAULTS = {
   'inter_op_parallelism_threads': 0,
   'input_pipeline': 'feed',
   'steps_per_run': 1,
+  'data_npz': None,
+  'validation_size': None,
   'distributed': False,
   **_NO_CLUSTER,
 }
@@ -198,6 +202,8 @@ _CASES = [
     {'model': 'conv', 'batch_norm': True},
   ),
   (['--input_data_dir', '/x/data'], {'input_data_dir': '/x/data'}),
+  (['--data_npz', '/x/data.npz'], {'data_npz': '/x/data.npz'}),
+  (['--validation_size', '100'], {'validation_size': 100}),
   (['--log_dir', '/x/logs'], {'log_dir': '/x/logs'}),
   (['--fake_data'], {'fake_data': True}),
   (['--optimizer', 'momentum'], {'optimizer': 'momentum'}),
@@ -375,6 +381,12 @@ _REFUSED = [
   (['--hidden1', '0', '--hidden2', '5'], 'hidden2'),
   (['--preset', 'softmax', '--hidden2', '5'], 'hidden2'),
   (['--lr_boundaries', '10,20', '--lr_values', '0.1,0.01'], 'lr_values'),
+  # Neither a registered name nor an importable package.module:function.
+  (['--model', 'lstm'], '--model'),
+  (['--model', 'no_such_module_xyz:build'], '--model'),
+  (['--model', 'graphnet.layers:no_such_function'], '--model'),
+  (['--model', 'graphnet.contract:tensor'], '--model'),
+  (['--model', 'os:getcwd'], '--model'),
 ]
 
 
