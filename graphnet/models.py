@@ -334,7 +334,7 @@ def callable_spec(model, name):
 
   def _build(params, images, is_training, regularizer=None):
     del params  # CallableConfig: nothing to read.
-    graph = tf.get_default_graph()
+    graph = _root_graph()
     before = {v.ref() for v in tf.trainable_variables()}
     logits = _call_model(model, images, is_training)
     made = [v for v in tf.trainable_variables() if v.ref() not in before]
@@ -348,6 +348,14 @@ def callable_spec(model, name):
     return logits
 
   return ModelSpec(name, CallableConfig, _build)
+
+
+def _root_graph():
+  """The default graph, or the graph holding it (an in-graph loop's body)."""
+  graph = tf.get_default_graph()
+  while getattr(graph, 'outer_graph', None) is not None:
+    graph = graph.outer_graph
+  return graph
 
 
 def _callable_name(model):
