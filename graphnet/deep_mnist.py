@@ -4,11 +4,12 @@ Two 5x5 convolutions with ReLU and 2x2 max-pooling (32 and 64 channels), a
 fully connected layer of 1024 ReLU units with dropout, and a linear layer
 to the 10 logits: about 3.3 million weights, ~99.2% test precision.
 
-Like `mnist.inference()`, `inference_conv()` is a plain graph function:
-variables are made with `tf.get_variable` in the variable scopes `conv1`,
-`conv2`, `fc1` and `fc2` (named `weights` and `biases`), so a second call
-under `reuse=True` shares them and `mnist.moving_average_getter(ema)` can
-swap in their moving averages. Optional batch normalisation adds
+Like `mnist.inference()`, `inference_conv()` is a plain graph function
+built from `graphnet.layers`: variables are made with `tf.get_variable` in
+the variable scopes `conv1`, `conv2`, `fc1` and `fc2` (named `weights` and
+`biases`), so a second call under `reuse=True` shares them and
+`mnist.moving_average_getter(ema)` can swap in their moving averages.
+Optional batch normalisation adds
 `batch_norm/{beta,gamma,moving_mean,moving_variance}` to `conv1`, `conv2`
 and `fc1` (replacing their `biases`, which `beta` makes redundant).
 
@@ -31,6 +32,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import layers
 
 __all__ = [
   'CONV1_FILTERS',
@@ -96,91 +98,6 @@ def keep_prob_input(default=1.0, name=contract.KEEP_PROB):
     )
 
 
-def _weights(shape, fan_in, regularizer, gain=2.0):
-  """`weights` of the current scope, stddev sqrt(gain / fan_in).
-
-  gain 2 (He) keeps the scale of activations through a ReLU.
-  """
-  weights = tf.get_variable(
-    'weights',
-    shape,
-    initializer=tf.truncated_normal_initializer(stddev=(gain / fan_in) ** 0.5),
-  )
-  # A reused layer must not add its penalty a second time.
-  if regularizer is not None and not tf.get_variable_scope().reuse:
-    tf.add_to_collection('losses', regularizer(weights))
-  return weights
-
-
-def _biases(units, value):
-  return tf.get_variable(
-    'biases', [units], initializer=tf.constant_initializer(value)
-  )
-
-
-def _batch_norm(inputs, is_training):
-  """Batch normalisation over all axes but the last, in scope `batch_norm`.
-
-  In training, normalises with the batch's statistics and adds the updates
-  of `moving_mean` / `moving_variance` to `tf.GraphKeys.UPDATE_OPS`
-  (`mnist.training()` groups them into the train op); otherwise normalises
-  with the moving statistics and adds no op to any collection.
-  """
-  channels = inputs.shape[-1]
-  axes = list(range(inputs.shape.ndims - 1))
-  with tf.variable_scope('batch_norm'):
-    beta = tf.get_variable(
-      'beta', [channels], initializer=tf.zeros_initializer()
-    )
-    gamma = tf.get_variable(
-      'gamma', [channels], initializer=tf.ones_initializer()
-    )
-    # Not trainable: no gradients and no weight moving average for them.
-    moving_mean = tf.get_variable(
-      'moving_mean',
-      [channels],
-      initializer=tf.zeros_initializer(),
-      trainable=False,
-    )
-    moving_variance = tf.get_variable(
-      'moving_variance',
-      [channels],
-      initializer=tf.ones_initializer(),
-      trainable=False,
-    )
-    if not is_training:
-      mean, variance = moving_mean, moving_variance
-    else:
-      mean, variance = tf.nn.moments(inputs, axes)
-      for moving, value in ((moving_mean, mean), (moving_variance, variance)):
-        update = tf.assign_sub(
-          moving, (moving - value) * (1.0 - BATCH_NORM_DECAY)
-        )
-        tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, update)
-    return tf.nn.batch_normalization(
-      inputs, mean, variance, beta, gamma, _BATCH_NORM_EPSILON
-    )
-
-
-def _conv_block(name, inputs, filters, batch_norm, is_training, regularizer):
-  """5x5 convolution (+ batch norm or biases), ReLU, 2x2 max-pool."""
-  channels = int(inputs.shape[-1])
-  with tf.variable_scope(name):
-    kernel = _weights(
-      [_KERNEL, _KERNEL, channels, filters],
-      _KERNEL * _KERNEL * channels,
-      regularizer,
-    )
-    net = tf.nn.conv2d(inputs, kernel, [1, 1, 1, 1], 'SAME')
-    if batch_norm:
-      net = _batch_norm(net, is_training)
-    else:
-      # A small positive bias keeps ReLUs alive at the start.
-      net = tf.nn.bias_add(net, _biases(filters, 0.1))
-    net = tf.nn.relu(net)
-    return tf.nn.max_pool2d(net, 2, 2, 'SAME')  # [batch, h/2, w/2, filters]
-
-
 def _as_image_batch(images):
   """`images` as `[batch, height, width, channels]`.
 
@@ -244,32 +161,40 @@ def inference_conv(
   Raises:
     ConfigError: `images` are not image-shaped.
   """
+  # A small positive bias keeps ReLUs alive at the start; He init (gain
+  # 2) keeps the scale of activations through a ReLU.
+  relu_init = dict(
+    activation=tf.nn.relu,
+    regularizer=regularizer,
+    weights_initializer=layers.fan_in_truncated_normal(2.0),
+    bias_initializer=tf.constant_initializer(0.1),
+  )
+
+  def norm():
+    if not batch_norm:
+      return None
+    return layers.BatchNorm(BATCH_NORM_DECAY, _BATCH_NORM_EPSILON)
+
+  features = layers.Sequential(
+    [
+      layers.Conv2D(
+        CONV1_FILTERS, _KERNEL, name='conv1', normalizer=norm(), **relu_init
+      ),
+      layers.MaxPool2D(2),  # [batch, 14, 14, 32] for MNIST
+      layers.Conv2D(
+        CONV2_FILTERS, _KERNEL, name='conv2', normalizer=norm(), **relu_init
+      ),
+      layers.MaxPool2D(2),  # [batch, 7, 7, 64]
+      layers.Flatten(),  # [batch, 3136]
+      layers.Dense(FC1_UNITS, name='fc1', normalizer=norm(), **relu_init),
+    ]
+  )
   # MNIST: [batch, 784] -> [batch, 28, 28, 1]
-  net = _as_image_batch(images)
-  net = _conv_block(
-    'conv1', net, CONV1_FILTERS, batch_norm, is_training, regularizer
-  )  # [batch, 14, 14, 32]
-  net = _conv_block(
-    'conv2', net, CONV2_FILTERS, batch_norm, is_training, regularizer
-  )  # [batch, 7, 7, 64]
-  flat_size = math.prod(net.shape.as_list()[1:])
-  net = tf.reshape(net, [-1, flat_size])  # MNIST: [batch, 3136]
-  with tf.variable_scope('fc1'):
-    weights = _weights([flat_size, FC1_UNITS], flat_size, regularizer)
-    net = tf.matmul(net, weights)
-    if batch_norm:
-      net = _batch_norm(net, is_training)
-    else:
-      net = tf.nn.bias_add(net, _biases(FC1_UNITS, 0.1))
-    net = tf.nn.relu(net)  # [batch, 1024]
-    net = tf.nn.dropout(net, rate=1.0 - keep_prob)
-  with tf.variable_scope('fc2'):
-    # No ReLU follows: unit gain.
-    weights = _weights(
-      [FC1_UNITS, num_classes], FC1_UNITS, regularizer, gain=1.0
-    )
-    biases = _biases(num_classes, 0.0)
-    return tf.nn.xw_plus_b(net, weights, biases)  # [batch, num_classes]
+  net = features(_as_image_batch(images), is_training)  # [batch, 1024]
+  net = tf.nn.dropout(net, rate=1.0 - keep_prob)
+  # No ReLU follows: unit gain.
+  logits = layers.Dense(num_classes, regularizer=regularizer, name='fc2')
+  return logits(net)  # [batch, num_classes]
 
 
 def model_fn(

@@ -8,10 +8,11 @@ and returns tensors:
 3. `training()`   - adds the ops that compute and apply gradients.
 4. `evaluation()` - counts correct predictions.
 
-Variables are made with `tf.get_variable` inside the variable scopes
-`hidden1`, `hidden2` and `softmax_linear`, so calling `inference()` again in
-a scope with `reuse=True` shares them; with `moving_average_getter(ema)` as
-custom getter the second tower reads the moving averages instead.
+`inference()` is a `layers.Sequential` of `layers.Dense`: variables are
+made with `tf.get_variable` inside the variable scopes `hidden1`, `hidden2`
+and `softmax_linear`, so calling `inference()` again in a scope with
+`reuse=True` shares them; with `moving_average_getter(ema)` as custom
+getter the second tower reads the moving averages instead.
 
 Example:
     images, labels = placeholder_inputs()
@@ -27,6 +28,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import layers
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
@@ -115,41 +117,6 @@ def check_hidden_units(
     )
 
 
-def _layer(name, inputs, fan_in, units, activation, regularizer):
-  """One fully connected layer in variable scope `name`."""
-  with tf.variable_scope(name) as scope:
-    # TF's own error ("Variable hidden1/weights already exists") does not
-    # say how to share or copy the model. A custom getter (the in-graph
-    # loop's, the moving averages') decides itself what to return.
-    existing = f'{scope.name}/weights'
-    if (
-      not scope.reuse
-      and scope.custom_getter is None
-      and any(v.op.name == existing for v in tf.global_variables())
-    ):
-      raise errors.ConfigError(
-        f"inference: the model's variables already exist ({existing}). "
-        'To share the weights, call it under `with tf.variable_scope('
-        'tf.get_variable_scope(), reuse=True):`; to make a new copy, call '
-        "it inside a new `with tf.variable_scope('copy'):`."
-      )
-    weights = tf.get_variable(
-      'weights',
-      [fan_in, units],
-      initializer=tf.truncated_normal_initializer(
-        stddev=1.0 / math.sqrt(float(fan_in))
-      ),
-    )
-    biases = tf.get_variable(
-      'biases', [units], initializer=tf.zeros_initializer()
-    )
-    # A reused layer must not add its penalty a second time.
-    if regularizer is not None and not tf.get_variable_scope().reuse:
-      tf.add_to_collection('losses', regularizer(weights))
-    outputs = tf.nn.xw_plus_b(inputs, weights, biases)
-    return activation(outputs) if activation else outputs
-
-
 def inference(
   images,
   hidden1_units,
@@ -181,23 +148,23 @@ def inference(
     ConfigError: for negative unit counts, or hidden2 without hidden1.
   """
   check_hidden_units(hidden1_units, hidden2_units, 'inference')
-  net, width = _flat(images)
-  for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units)):
-    if units:
-      net = _layer(name, net, width, units, tf.nn.relu, regularizer)
-      width = units
-  return _layer('softmax_linear', net, width, num_classes, None, regularizer)
+  stack = [
+    layers.Dense(units, tf.nn.relu, regularizer, name=name)
+    for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units))
+    if units
+  ]
+  stack.append(layers.Dense(num_classes, None, regularizer, 'softmax_linear'))
+  return layers.Sequential(stack)(_flat(images))
 
 
 def _flat(images):
-  """(images as [batch, width], width); MNIST's 784 when not known."""
+  """`images` as `[batch, width]`; MNIST's 784 pixels when not known."""
   dims = images.shape.as_list()[1:] if images.shape.ndims else []
   if not dims or None in dims:
-    return images, IMAGE_PIXELS
-  width = math.prod(dims)
+    return tf.reshape(images, [-1, IMAGE_PIXELS])  # [batch, 784]
   if len(dims) > 1:
-    images = tf.reshape(images, [-1, width])  # [batch, width]
-  return images, width
+    return tf.reshape(images, [-1, math.prod(dims)])  # [batch, width]
+  return images
 
 
 def loss(logits, labels):
