@@ -20,6 +20,7 @@ Example:
     predictor.load_images(['seven.png'], invert=True)  # uint8 [1, 28, 28]
 """
 
+import math
 import os
 
 import numpy as np
@@ -153,6 +154,13 @@ def _features_batch(array, feature_shape):
   )
   if array.shape == shape:
     array = array[np.newaxis]
+  if (
+    len(shape) == 1
+    and array.ndim > 2
+    and math.prod(array.shape[1:]) == shape[0]
+  ):
+    # A model of flattened images ([None, 256]) takes them as images too.
+    array = array.reshape(len(array), shape[0])
   if array.ndim < 1 or array.shape[1:] != shape:
     raise errors.InputShapeError(
       f'images: expected {expected}; found shape {list(array.shape)}.'
@@ -179,9 +187,10 @@ def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
       0..255) or floating point (values in [0, 1]) of shape `[N, 28, 28]`,
       `[N, 784]` or `[N, 28, 28, 1]`; or one image `[28, 28]`, `[784]` or
       `[28, 28, 1]`, treated as `N = 1`. For another feature shape:
-      `[N, *feature_shape]` or one example `feature_shape`, uint8 pixels
-      (scaled to [0, 1], as `input_data` does) or float features (kept as
-      given, finite).
+      `[N, *feature_shape]` or one example `feature_shape` (a flat
+      `feature_shape` (width,) also takes `[N, h, w, ...]` of that many
+      values), uint8 pixels (scaled to [0, 1], as `input_data` does) or
+      float features (kept as given, finite).
     feature_shape: the saved graph's example shape (its `images` without
       the batch dimension).
 

@@ -394,6 +394,26 @@ class TestCommandLine:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert 'After 300 training step(s), validation accuracy' in done.stdout
+    # So does the prediction command, on the set's own 16x16 IDX files.
+    done = subprocess.run(
+      [
+        sys.executable,
+        '-m',
+        'graphnet.predict',
+        '--checkpoint_dir',
+        str(log_dir),
+        '--idx',
+        str(data_dir / 't10k-images-idx3-ubyte.gz'),
+        '--labels',
+        str(data_dir / 't10k-labels-idx1-ubyte.gz'),
+      ],
+      capture_output=True,
+      text=True,
+      timeout=300,
+      env=_env(),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert float(done.stdout.split('accuracy ')[1].split()[0]) >= 0.9
 
   def test_model_from_a_users_module_trains(self, tmp_path):
     package = tmp_path / 'src' / 'mypkg'
