@@ -18,9 +18,10 @@ inside the layer's scope when it is the `normalizer` of a `Dense` or
   (which says the above) instead of TF's "Variable ... already exists".
 
 Weight penalties (`regularizer`) are added to the collection `'losses'`
-(which `mnist.loss()` adds to the loss) by the call that creates the
-weights only. `.variables` / `.trainable_variables` list a layer's
-variables once it has been called.
+(which `mnist.loss()` adds to the loss) by every call that does not reuse
+the weights: the one that creates them, or a step inside an in-graph
+training loop (whose custom getter returns them). `.variables` /
+`.trainable_variables` list a layer's variables once it has been called.
 
 `Sequential` without a name opens no variable scope, so the tutorial
 network below has exactly the variables (and checkpoints) of
@@ -226,7 +227,7 @@ class Layer:
 
   def _check_reuse(self, scope, existing):
     # A custom getter (the in-graph loop's, the moving averages') decides
-    # itself what to return, as in mnist.inference.
+    # itself what to return.
     if existing and not scope.reuse and scope.custom_getter is None:
       names = ', '.join(v.op.name for v in existing[:_NAMES_SHOWN])
       raise errors.ConfigError(

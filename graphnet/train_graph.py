@@ -54,8 +54,8 @@ class InputPath(Protocol):
 
   Attributes:
     images: float32 `[None, *feature_shape]` placeholder the step is first
-      built on
-      (also the evaluation tower's input and the contract's `images`).
+      built on (also the evaluation tower's input and the contract's
+      `images`).
     labels: int32 `[None]` placeholder.
     local_init_feed_dict: feed of the local-variable initializer (for
       `tf.train.Scaffold(local_init_feed_dict=...)`), or None.
