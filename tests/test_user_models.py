@@ -24,6 +24,7 @@ from graphnet import exporter
 from graphnet import idx
 from graphnet import input_data
 from graphnet import layers
+from graphnet import mnist
 from graphnet import models
 from graphnet import predictor
 from graphnet import train_graph
@@ -265,25 +266,43 @@ class TestTrain:
     shapes = dict(tf.train.list_variables(second.checkpoint))
     assert 'hidden1/weights/ExponentialMovingAverage' in shapes
 
+  @pytest.mark.parametrize('where', ['option', 'layer'])
   @pytest.mark.parametrize(
     'pipeline, steps_per_run', [('feed', 1), ('resident', 5)]
   )
-  def test_regularization_rate_shrinks_the_weights(
-    self, tmp_path, pipeline, steps_per_run
+  def test_weight_penalty_shrinks_the_weights(
+    self, tmp_path, pipeline, steps_per_run, where
   ):
+    """regularization_rate, or a layer's own regularizer, in every tower."""
+
     def weight_norm(rate):
+      model, options = _small_mlp(), {'regularization_rate': rate}
+      if where == 'layer':
+        options = {}
+        model = layers.Sequential(
+          [
+            layers.Flatten(),
+            layers.Dense(
+              32,
+              tf.nn.relu,
+              regularizer=mnist.l2_regularizer(rate),
+              name='hidden1',
+            ),
+            layers.Dense(10, name='softmax_linear'),
+          ]
+        )
       result = graphnet.train(
-        _small_mlp(),
+        model,
         _digits(),
         str(tmp_path / f'{pipeline}_{rate}'),
         max_steps=100,
         batch_size=50,
         learning_rate=0.1,
-        regularization_rate=rate,
         input_pipeline=pipeline,
         steps_per_run=steps_per_run,
         seed=0,
         printer=_quiet,
+        **options,
       )
       reader = tf.train.load_checkpoint(result.checkpoint)
       return np.linalg.norm(reader.get_tensor('hidden1/weights'))
