@@ -75,7 +75,8 @@ def _build_datasets(splits, names, validation_size, options):
   dataset.as_dtype(options['dtype'])
   dataset.check_seed(options['seed'])
   dataset.check_num_classes(options['num_classes'])
-  dataset.check_validation_size(validation_size)
+  if validation_size is not None:
+    dataset.check_validation_size(validation_size)
   # Only the validation split may be left out.
   pairs = {
     split: _as_pair(pair, split)
@@ -90,6 +91,8 @@ def _build_datasets(splits, names, validation_size, options):
     )
   if 'validation' not in pairs:
     train_x, train_y = pairs['train']
+    if validation_size is None:
+      validation_size = dataset.default_validation_size(train_x.shape[0])
     dataset.check_validation_size(
       validation_size, train_x.shape[0], names['train'][0]
     )
@@ -226,7 +229,7 @@ def read_npz(
     dtype: float32 (uint8 pixels scaled to [0, 1], floats kept) or uint8.
     one_hot: labels as float64 one-hot rows [N, num_classes].
     validation_size: first training examples that form the validation set
-      when the file has no x_val / y_val.
+      when the file has no x_val / y_val; None: min(5000, 10%) of them.
     seed: None (nondeterministic batches) or an int.
     num_classes: the class count; None reads it from the labels.
     reshape: flatten each example to [N, prod(features)].

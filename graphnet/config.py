@@ -95,12 +95,17 @@ class TrainConfig:
 
   # Where checkpoints, the .meta graph and events files go; never wiped.
   log_dir: str
-  # Where the four IDX files are read from (copied there when missing).
+  # Where the four IDX files are read from (MNIST's are copied there when
+  # missing); any IDX set in MNIST's file names, sizes read from the files.
   input_data_dir: str
   # Use TF1's fake data set instead of MNIST.
   fake_data: bool = False
-  # The first this many training examples form the validation split.
-  validation_size: int = 5000
+  # A NumPy .npz file (x_train, y_train, x_test, y_test, optional x_val,
+  # y_val) to read instead of input_data_dir; None = the IDX files.
+  data_npz: str | None = None
+  # First training examples held out for validation (when the data has no
+  # validation split); None = min(5000, 10% of the training examples).
+  validation_size: int | None = None
   # The network.
   model: ModelConfig = ModelConfig()
   # The learning-rate schedule.
@@ -139,7 +144,11 @@ class TrainConfig:
   def __post_init__(self):
     checks = [
       ('batch_size', self.batch_size >= 1, '>= 1'),
-      ('validation_size', self.validation_size >= 0, '>= 0'),
+      (
+        'validation_size',
+        self.validation_size is None or self.validation_size >= 0,
+        'None or >= 0',
+      ),
       ('max_steps', self.max_steps >= 0, '>= 0'),
       ('save_checkpoint_steps', self.save_checkpoint_steps >= 1, '>= 1'),
       ('keep_checkpoint_max', self.keep_checkpoint_max >= 1, '>= 1'),

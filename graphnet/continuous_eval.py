@@ -9,6 +9,13 @@ checkpoint's variable shapes. When the checkpoint holds moving averages
 variables (`variables_to_restore`), so the evaluator scores the weights the
 trainer evaluates with.
 
+A checkpoint of a network the registry cannot recognise (a user's model
+callable trained with `graphnet.train`, or a built-in network on other
+data) is scored through its saved graph instead: the checked inference
+subgraph of its `.meta` with the checkpoint's weights as constants
+(`predictor.frozen_graph_def`; the moving averages when the model was
+trained with them), so nothing of the file runs but inference.
+
 The trainer's `Saver` writes the checkpoint files first and replaces the
 `checkpoint` state file last, so a prefix named there is complete; one that
 `keep_checkpoint_max` has deleted since, or that does not read cleanly, is
@@ -30,10 +37,12 @@ from absl import logging
 
 from graphnet import checkpoints
 from graphnet import config
+from graphnet import contract
 from graphnet import errors
 from graphnet import evaluation
 from graphnet import mnist
 from graphnet import models
+from graphnet import predictor
 
 __all__ = [
   'EMA_SUFFIX',
@@ -94,20 +103,52 @@ class EvalRecord:
   accuracy: float
 
 
+def _mismatch(prefix, shapes, reason=''):
+  names = ', '.join(f'{n} {s}' for n, s in sorted(shapes.items())[:8])
+  return errors.CheckpointMismatchError(
+    f'Checkpoint {prefix} is not a graphnet model: no registered network '
+    f'({", ".join(models.names())}) has its variables{reason}. Found: '
+    f'{names or "no variables"}. Point --checkpoint_dir at the log_dir '
+    'of graphnet.fully_connected_feed.',
+    path=prefix,
+  )
+
+
 def _network(prefix, shapes):
   """The ModelConfig of the registered network `shapes` holds."""
   found = models.read_config(shapes)
   if found is None:
-    names = ', '.join(f'{n} {s}' for n, s in sorted(shapes.items())[:8])
-    raise errors.CheckpointMismatchError(
-      f'Checkpoint {prefix} is not a graphnet model: no registered network '
-      f'({", ".join(models.names())}) has its variables. Found: '
-      f'{names or "no variables"}. Point --checkpoint_dir at the log_dir '
-      'of graphnet.fully_connected_feed.',
-      path=prefix,
-    )
+    raise _mismatch(prefix, shapes)
   name, params = found
   return config.ModelConfig(name, params=params)
+
+
+def _saved_graph_eval(prefix, shapes):
+  """The evaluation tower of the checkpoint's own (frozen) graph.
+
+  Returns:
+    (graph, images, labels, num_correct).
+
+  Raises:
+    CheckpointMismatchError: the `.meta` holds no usable graphnet graph.
+  """
+  try:
+    _, graph_def = predictor.frozen_graph_def(prefix)
+  except errors.CheckpointMismatchError:
+    raise
+  except (errors.CheckpointError, errors.UnsafeGraphError) as e:
+    raise _mismatch(
+      prefix, shapes, f', and its .meta graph cannot be scored ({e})'
+    ) from e
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.import_graph_def(graph_def, name='')
+    images = graph.get_tensor_by_name(contract.tensor(contract.IMAGES))
+    logits = graph.get_tensor_by_name(contract.tensor(contract.LOGITS))
+    # The frozen graph keeps no labels placeholder: inference needs none.
+    labels = tf.placeholder(tf.int32, [None], 'eval_labels')
+    num_correct = mnist.evaluation(logits, labels)
+  return graph, images, labels, num_correct
 
 
 def _build_eval_graph(network, shapes):
@@ -178,13 +219,15 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
   registered network the checkpoint holds (`models.read_config`) in a new
   `tf.Graph`, restores its variables - from their moving averages when
   the checkpoint has them - and counts correct predictions with an
-  `evaluation.EvalTower`.
+  `evaluation.EvalTower`. A checkpoint no registered network recognises
+  is scored with its own frozen inference graph (`_saved_graph_eval`).
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
-    data_set: an `input_data.DataSet` (images float32 `[N, 784]`).
+    data_set: an `input_data.DataSet` (images float32 `[N, 784]`, or the
+      feature shape the checkpoint's graph takes).
     batch_size: examples per `session.run`; default the network's
-      `ModelSpec.eval_batch_size`.
+      `ModelSpec.eval_batch_size` (10000 for a saved graph).
 
   Returns:
     (step, accuracy): int global step of the checkpoint, float fraction
@@ -192,7 +235,8 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
 
   Raises:
     CheckpointError: the checkpoint's files are missing or unreadable.
-    CheckpointMismatchError: the checkpoint holds another model.
+    CheckpointMismatchError: the checkpoint holds another model, and its
+      `.meta` no graphnet graph.
   """
   if not checkpoints.files_present(prefix):
     raise errors.CheckpointError(
@@ -202,6 +246,12 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
       path=prefix,
     )
   shapes = checkpoints.variable_shapes(prefix)
+  if models.read_config(shapes) is None:
+    graph, images, labels, num_correct = _saved_graph_eval(prefix, shapes)
+    step = _read_step(prefix)
+    tower = evaluation.EvalTower(images, labels, num_correct, batch_size)
+    with tf.Session(graph=graph) as sess:
+      return step, tower.run(sess, data_set).precision
   network = _network(prefix, shapes)
   step = _read_step(prefix)
   graph, images, labels, logits, averaged = _build_eval_graph(network, shapes)

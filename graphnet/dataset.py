@@ -36,6 +36,7 @@ __all__ = [
   'check_seed',
   'check_num_classes',
   'check_validation_size',
+  'default_validation_size',
   'split_seeds',
 ]
 
@@ -127,6 +128,15 @@ def check_validation_size(validation_size, num_train=None, source=''):
       f'validation_size: expected an int in [0, {num_train}] (the number of '
       f'training examples in {source}), found {validation_size}.'
     )
+
+
+def default_validation_size(num_train):
+  """The validation examples held out when none is asked for: TF1's 5000.
+
+  At most a tenth of the training examples, so a small data set keeps
+  most of them for training (MNIST's 60000 give 5000).
+  """
+  return min(5000, num_train // 10)
 
 
 def split_seeds(seed):

@@ -4,11 +4,12 @@ Two 5x5 convolutions with ReLU and 2x2 max-pooling (32 and 64 channels), a
 fully connected layer of 1024 ReLU units with dropout, and a linear layer
 to the 10 logits: about 3.3 million weights, ~99.2% test precision.
 
-Like `mnist.inference()`, `inference_conv()` is a plain graph function:
-variables are made with `tf.get_variable` in the variable scopes `conv1`,
-`conv2`, `fc1` and `fc2` (named `weights` and `biases`), so a second call
-under `reuse=True` shares them and `mnist.moving_average_getter(ema)` can
-swap in their moving averages. Optional batch normalisation adds
+Like `mnist.inference()`, `inference_conv()` is a plain graph function
+built from `graphnet.layers`: variables are made with `tf.get_variable` in
+the variable scopes `conv1`, `conv2`, `fc1` and `fc2` (named `weights` and
+`biases`), so a second call under `reuse=True` shares them and
+`mnist.moving_average_getter(ema)` can swap in their moving averages.
+Optional batch normalisation adds
 `batch_norm/{beta,gamma,moving_mean,moving_variance}` to `conv1`, `conv2`
 and `fc1` (replacing their `biases`, which `beta` makes redundant).
 
@@ -25,10 +26,13 @@ Example:
       eval_logits = inference_conv(images, keep_prob_input())
 """
 
+import math
+
 import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import layers
 
 __all__ = [
   'CONV1_FILTERS',
@@ -51,8 +55,6 @@ _BATCH_NORM_EPSILON = 1e-3
 _KERNEL = 5
 # conv1/weights: 5x5 kernels over the one grayscale channel.
 CONV1_WEIGHTS_SHAPE = [_KERNEL, _KERNEL, 1, CONV1_FILTERS]
-# Two 2x2 poolings halve 28 twice.
-_POOLED = contract.IMAGE_SIZE // 4
 
 
 def check_keep_prob(value, where, name='keep_prob'):
@@ -96,89 +98,30 @@ def keep_prob_input(default=1.0, name=contract.KEEP_PROB):
     )
 
 
-def _weights(shape, fan_in, regularizer, gain=2.0):
-  """`weights` of the current scope, stddev sqrt(gain / fan_in).
+def _as_image_batch(images):
+  """`images` as `[batch, height, width, channels]`.
 
-  gain 2 (He) keeps the scale of activations through a ReLU.
+  Rank 2 `[batch, side * side]` is a square one-channel image (MNIST's
+  784 = 28 * 28); rank 3 `[batch, h, w]` gets one channel; rank 4 stays.
+
+  Raises:
+    ConfigError: the shape fits none of these.
   """
-  weights = tf.get_variable(
-    'weights',
-    shape,
-    initializer=tf.truncated_normal_initializer(stddev=(gain / fan_in) ** 0.5),
-  )
-  # A reused layer must not add its penalty a second time.
-  if regularizer is not None and not tf.get_variable_scope().reuse:
-    tf.add_to_collection('losses', regularizer(weights))
-  return weights
-
-
-def _biases(units, value):
-  return tf.get_variable(
-    'biases', [units], initializer=tf.constant_initializer(value)
-  )
-
-
-def _batch_norm(inputs, is_training):
-  """Batch normalisation over all axes but the last, in scope `batch_norm`.
-
-  In training, normalises with the batch's statistics and adds the updates
-  of `moving_mean` / `moving_variance` to `tf.GraphKeys.UPDATE_OPS`
-  (`mnist.training()` groups them into the train op); otherwise normalises
-  with the moving statistics and adds no op to any collection.
-  """
-  channels = inputs.shape[-1]
-  axes = list(range(inputs.shape.ndims - 1))
-  with tf.variable_scope('batch_norm'):
-    beta = tf.get_variable(
-      'beta', [channels], initializer=tf.zeros_initializer()
+  dims = images.shape.as_list()[1:] if images.shape.ndims else []
+  if len(dims) == 3 and None not in dims:
+    return images
+  if len(dims) == 2 and None not in dims:
+    return tf.expand_dims(images, -1)  # [batch, h, w, 1]
+  width = dims[0] if len(dims) == 1 and dims[0] else contract.IMAGE_PIXELS
+  side = math.isqrt(width)
+  if len(dims) > 1 or side * side != width:
+    raise errors.ConfigError(
+      f'inference_conv: expected images [batch, side * side], [batch, h, '
+      f'w] or [batch, h, w, channels], got shape {images.shape}; the conv '
+      'network needs image-shaped inputs.',
+      field='model',
     )
-    gamma = tf.get_variable(
-      'gamma', [channels], initializer=tf.ones_initializer()
-    )
-    # Not trainable: no gradients and no weight moving average for them.
-    moving_mean = tf.get_variable(
-      'moving_mean',
-      [channels],
-      initializer=tf.zeros_initializer(),
-      trainable=False,
-    )
-    moving_variance = tf.get_variable(
-      'moving_variance',
-      [channels],
-      initializer=tf.ones_initializer(),
-      trainable=False,
-    )
-    if not is_training:
-      mean, variance = moving_mean, moving_variance
-    else:
-      mean, variance = tf.nn.moments(inputs, axes)
-      for moving, value in ((moving_mean, mean), (moving_variance, variance)):
-        update = tf.assign_sub(
-          moving, (moving - value) * (1.0 - BATCH_NORM_DECAY)
-        )
-        tf.add_to_collection(tf.GraphKeys.UPDATE_OPS, update)
-    return tf.nn.batch_normalization(
-      inputs, mean, variance, beta, gamma, _BATCH_NORM_EPSILON
-    )
-
-
-def _conv_block(name, inputs, filters, batch_norm, is_training, regularizer):
-  """5x5 convolution (+ batch norm or biases), ReLU, 2x2 max-pool."""
-  channels = int(inputs.shape[-1])
-  with tf.variable_scope(name):
-    kernel = _weights(
-      [_KERNEL, _KERNEL, channels, filters],
-      _KERNEL * _KERNEL * channels,
-      regularizer,
-    )
-    net = tf.nn.conv2d(inputs, kernel, [1, 1, 1, 1], 'SAME')
-    if batch_norm:
-      net = _batch_norm(net, is_training)
-    else:
-      # A small positive bias keeps ReLUs alive at the start.
-      net = tf.nn.bias_add(net, _biases(filters, 0.1))
-    net = tf.nn.relu(net)
-    return tf.nn.max_pool2d(net, 2, 2, 'SAME')  # [batch, h/2, w/2, filters]
+  return tf.reshape(images, [-1, side, side, 1])
 
 
 def inference_conv(
@@ -187,6 +130,7 @@ def inference_conv(
   batch_norm=False,
   is_training=False,
   regularizer=None,
+  num_classes=contract.NUM_CLASSES,
 ):
   """Builds the convolutional network up to the logits.
 
@@ -198,7 +142,8 @@ def inference_conv(
   creates no variable.
 
   Args:
-    images: float32 tensor `[batch, 784]`.
+    images: float32 tensor `[batch, 784]` (MNIST; any square image
+      flattened), `[batch, h, w]` or `[batch, h, w, channels]`.
     keep_prob: float32 scalar (tensor or python float), the probability of
       keeping each fc1 unit; 1.0 disables dropout (and its randomness).
     batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
@@ -208,40 +153,57 @@ def inference_conv(
       nothing. Without batch norm it has no effect.
     regularizer: optional function weight -> scalar penalty; each penalty
       (of the four `weights`) is added to the collection `'losses'`.
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
+
+  Raises:
+    ConfigError: `images` are not image-shaped.
   """
-  # [batch, 784] -> [batch, 28, 28, 1]
-  net = tf.reshape(images, [-1, contract.IMAGE_SIZE, contract.IMAGE_SIZE, 1])
-  net = _conv_block(
-    'conv1', net, CONV1_FILTERS, batch_norm, is_training, regularizer
-  )  # [batch, 14, 14, 32]
-  net = _conv_block(
-    'conv2', net, CONV2_FILTERS, batch_norm, is_training, regularizer
-  )  # [batch, 7, 7, 64]
-  flat_size = _POOLED * _POOLED * CONV2_FILTERS
-  net = tf.reshape(net, [-1, flat_size])  # [batch, 3136]
-  with tf.variable_scope('fc1'):
-    weights = _weights([flat_size, FC1_UNITS], flat_size, regularizer)
-    net = tf.matmul(net, weights)
-    if batch_norm:
-      net = _batch_norm(net, is_training)
-    else:
-      net = tf.nn.bias_add(net, _biases(FC1_UNITS, 0.1))
-    net = tf.nn.relu(net)  # [batch, 1024]
-    net = tf.nn.dropout(net, rate=1.0 - keep_prob)
-  with tf.variable_scope('fc2'):
-    # No ReLU follows: unit gain.
-    weights = _weights(
-      [FC1_UNITS, contract.NUM_CLASSES], FC1_UNITS, regularizer, gain=1.0
-    )
-    biases = _biases(contract.NUM_CLASSES, 0.0)
-    return tf.nn.xw_plus_b(net, weights, biases)  # [batch, 10]
+  # A small positive bias keeps ReLUs alive at the start; He init (gain
+  # 2) keeps the scale of activations through a ReLU.
+  relu_init = dict(
+    activation=tf.nn.relu,
+    regularizer=regularizer,
+    weights_initializer=layers.fan_in_truncated_normal(2.0),
+    bias_initializer=tf.constant_initializer(0.1),
+  )
+
+  def norm():
+    if not batch_norm:
+      return None
+    return layers.BatchNorm(BATCH_NORM_DECAY, _BATCH_NORM_EPSILON)
+
+  features = layers.Sequential(
+    [
+      layers.Conv2D(
+        CONV1_FILTERS, _KERNEL, name='conv1', normalizer=norm(), **relu_init
+      ),
+      layers.MaxPool2D(2),  # [batch, 14, 14, 32] for MNIST
+      layers.Conv2D(
+        CONV2_FILTERS, _KERNEL, name='conv2', normalizer=norm(), **relu_init
+      ),
+      layers.MaxPool2D(2),  # [batch, 7, 7, 64]
+      layers.Flatten(),  # [batch, 3136]
+      layers.Dense(FC1_UNITS, name='fc1', normalizer=norm(), **relu_init),
+    ]
+  )
+  # MNIST: [batch, 784] -> [batch, 28, 28, 1]
+  net = features(_as_image_batch(images), is_training)  # [batch, 1024]
+  net = tf.nn.dropout(net, rate=1.0 - keep_prob)
+  # No ReLU follows: unit gain.
+  logits = layers.Dense(num_classes, regularizer=regularizer, name='fc2')
+  return logits(net)  # [batch, num_classes]
 
 
 def model_fn(
-  images, keep_prob, batch_norm=False, is_training=False, regularizer=None
+  images,
+  keep_prob,
+  batch_norm=False,
+  is_training=False,
+  regularizer=None,
+  num_classes=contract.NUM_CLASSES,
 ):
   """The network `models.py` registers as `conv`, one tower of it.
 
@@ -256,12 +218,15 @@ def model_fn(
     batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
     is_training: python bool, which tower this is.
     regularizer: optional weight penalty (give it to one tower only).
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
   """
   if is_training:
     rate = keep_prob_input(keep_prob, name='train_keep_prob')
   else:
     rate = keep_prob_input(1.0, name=contract.KEEP_PROB)
-  return inference_conv(images, rate, batch_norm, is_training, regularizer)
+  return inference_conv(
+    images, rate, batch_norm, is_training, regularizer, num_classes
+  )

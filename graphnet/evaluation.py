@@ -43,6 +43,19 @@ class EvalResult:
     )
 
 
+def _as_fed(images, placeholder):
+  """`images` [N, ...] reshaped to the placeholder's example shape.
+
+  A data set read with reshape=False ([N, 28, 28, 1]) feeds a [None, 784]
+  placeholder; the placeholder's shape decides.
+  """
+  dims = placeholder.shape.as_list()[1:] if placeholder.shape.ndims else None
+  if dims is None or None in dims:
+    dims = [math.prod(images.shape[1:])]
+  # Not reshape(n, -1): that fails for an empty set (--validation_size 0).
+  return images.reshape(len(images), *dims)
+
+
 class EvalTower:
   """The tensors that evaluate a model, and how to run them over data."""
 
@@ -50,7 +63,8 @@ class EvalTower:
     """Creates the tower.
 
     Args:
-      images: float32 placeholder `[None, 784]` to feed images into.
+      images: float32 placeholder `[None, *feature_shape]` (MNIST: `[None,
+        784]`) to feed images into.
       labels: int32 placeholder `[None]` to feed labels into.
       num_correct: int32 scalar tensor, correct predictions in the batch.
       batch_size: examples per `session.run`; default 10000.
@@ -77,8 +91,7 @@ class EvalTower:
     images, labels = data_set.images, data_set.labels
     if labels.ndim == 2:  # One-hot labels: [N, 10] -> [N].
       labels = labels.argmax(axis=1)
-    # Not reshape(n, -1): that fails for an empty set (--validation_size 0).
-    images = images.reshape(len(images), math.prod(images.shape[1:]))
+    images = _as_fed(images, self.images)
     correct = 0
     for start in range(0, len(images), self.batch_size):
       stop = start + self.batch_size

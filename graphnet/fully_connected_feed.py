@@ -4,6 +4,12 @@ r"""Trains the fully connected MNIST network: TF1's `fully_connected_feed.py`.
     python -m graphnet.fully_connected_feed --preset book
     python -m graphnet.fully_connected_feed --flagfile my.flags
 
+Any data and model (sizes and class count read from the data):
+
+    python -m graphnet.fully_connected_feed --input_data_dir DIR  # IDX files
+    python -m graphnet.fully_connected_feed --data_npz data.npz
+    python -m graphnet.fully_connected_feed --model mypkg.mymod:build
+
 Distributed (one command per task, same host lists everywhere; a ps task
 serves until the workers report done):
 

@@ -412,10 +412,16 @@ def _with_batch(graph_def, batch):
       f'contract expects a float32 Placeholder.{_TRUSTED}'
     )
   shape = images.attr['shape'].shape
+  # The example shape the graph declares ([None, 8, 8]), or MNIST's 784
+  # pixels when it leaves any of it unknown.
+  example = [d.size for d in shape.dim[1:]]
+  if shape.unknown_rank or not example or any(d < 1 for d in example):
+    example = [contract.IMAGE_PIXELS]
   shape.unknown_rank = False
   del shape.dim[:]
   shape.dim.add(size=batch)
-  shape.dim.add(size=contract.IMAGE_PIXELS)
+  for size in example:
+    shape.dim.add(size=size)
   return out
 
 

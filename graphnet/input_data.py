@@ -361,7 +361,8 @@ def read_data_sets(
     reshape: images as [N, rows * cols] (MNIST: 784) instead of
       [N, rows, cols, 1].
     validation_size: how many of the first training examples form the
-      validation set; int in [0, number of training examples].
+      validation set; int in [0, number of training examples], or None for
+      `min(5000, 10%)` of them (`dataset.default_validation_size`).
     seed: None (nondeterministic batches) or an int; train, validation and
       test get distinct seeds derived from it.
     source_url: URL prefix of missing files.
@@ -388,7 +389,8 @@ def read_data_sets(
   dtype = dataset.as_dtype(dtype)
   dataset.check_seed(seed)
   dataset.check_num_classes(num_classes)
-  dataset.check_validation_size(validation_size)
+  if validation_size is not None:
+    dataset.check_validation_size(validation_size)
   if fake_data:
     return _fake_datasets(dtype, reshape, one_hot)
 
@@ -415,6 +417,8 @@ def read_data_sets(
       'test files in the directory.',
       path=paths[TEST_IMAGES],
     )
+  if validation_size is None:
+    validation_size = dataset.default_validation_size(train_images.shape[0])
   dataset.check_validation_size(
     validation_size, train_images.shape[0], paths[TRAIN_IMAGES]
   )

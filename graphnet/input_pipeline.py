@@ -1,10 +1,11 @@
 """Graph-resident training data and the in-graph training loop.
 
 `--input_pipeline resident` keeps the whole training set in the graph: two
-LOCAL variables (`resident/images` float32 `[N, 784]`, `resident/labels`
-int32 `[N]`) filled once per session from the NumPy arrays through
-placeholders (the Scaffold's `local_init_feed_dict`), so the `.meta` graph
-holds no data. Batches are gathered inside the graph with the epoch rules of
+LOCAL variables (`resident/images`, uint8 pixels or float32 features
+`[N, *feature_shape]`, and `resident/labels` int32 `[N]`) filled once per
+session from the NumPy arrays through placeholders (the Scaffold's
+`local_init_feed_dict`), so the `.meta` graph holds no data. Batches are
+gathered inside the graph with the epoch rules of
 `input_data.DataSet.next_batch`: the order is shuffled at the start of every
 epoch (the first included), and a batch that crosses the end of an epoch is
 the old epoch's tail followed by the new epoch's head. Epoch `e`'s order is
@@ -94,12 +95,33 @@ def _all_variables():
   return tf.global_variables() + tf.local_variables()
 
 
+def _resident_images(data_set, images):
+  """The training images to keep in the graph, and whether they are bytes.
+
+  Raw uint8 pixels when the set has them (a quarter of the memory and of
+  the bytes each batch gathers), else its float32 features; either shaped
+  `[N, *feature_shape]` like the `images` placeholder.
+
+  Returns:
+    (array, scale): scale is True for uint8 pixels (batches are / 255).
+  """
+  try:
+    data, scale = data_set.pixels, True
+  except errors.DataError:
+    data, scale = data_set.images, False
+  feature_shape = images.shape.as_list()[1:]
+  if None not in feature_shape:
+    data = np.reshape(data, [data_set.num_examples, *feature_shape])
+  return np.ascontiguousarray(data), scale
+
+
 class ResidentInputs:
   """The training set in LOCAL variables, batched and shuffled in-graph.
 
   Attributes:
-    images: the float32 `[None, 784]` placeholder the step is first built
-      on (to create the variables); also the restore contract's `images`.
+    images: the float32 `[None, *features]` placeholder the step is first
+      built on (to create the variables); also the restore contract's
+      `images`.
     labels: the int32 `[None]` placeholder.
     local_init_feed_dict: feed of the local-variable initializer, for
       `tf.train.Scaffold(local_init_feed_dict=...)`.
@@ -109,17 +131,18 @@ class ResidentInputs:
     """Creates the resident data and the batch-order state.
 
     Creates LOCAL variables in name scope `resident/`: `images` uint8
-    `[N, 784]` (raw pixels; batches are scaled to [0, 1] as
-    `DataSet.images` are), `labels` int32 `[N]` (initialised from placeholders
+    `[N, *feature_shape]` (raw pixels; batches are scaled to [0, 1] as
+    `DataSet.images` are; float32 features when the set has no pixels),
+    `labels` int32 `[N]` (initialised from placeholders
     `images_init` / `labels_init`), `order` int32 `[N]` (the current
     epoch's permutation), `index_in_epoch` and `epoch` (int32 scalars).
     They are not saved in checkpoints: like `DataSet`, a new session starts
     again at epoch 0.
 
     Args:
-      data_set: an `input_data.DataSet` (`.pixels` uint8 `[N, 784]`,
-        `.labels` int `[N]`).
-      images: the float32 `[None, 784]` images placeholder.
+      data_set: an `input_data.DataSet` (`.pixels` uint8 `[N, features]`
+        or float `.images`, `.labels` int `[N]`).
+      images: the float32 `[None, *feature_shape]` images placeholder.
       labels: the int32 `[None]` labels placeholder.
       batch_size: examples per step, in [1, N].
       seed: int seed of the epoch shuffles; None picks one at random.
@@ -143,11 +166,10 @@ class ResidentInputs:
     self._num_examples = num
     self._batch_size = batch_size
     self._seed = secrets.randbits(31) if seed is None else int(seed)
-    # Raw bytes: a quarter of the memory and of the bytes each batch gathers.
-    data_images = np.ascontiguousarray(data_set.pixels)
+    data_images, self._scale = _resident_images(data_set, images)
     with tf.name_scope('resident'):
       images_init = tf.placeholder(
-        tf.uint8, data_images.shape, name='images_init'
+        tf.as_dtype(data_images.dtype), data_images.shape, name='images_init'
       )
       labels_init = tf.placeholder(tf.int32, [num], name='labels_init')
       self._images = _local_variable(images_init, 'images')
@@ -190,9 +212,11 @@ class ResidentInputs:
 
     indices, order, index, epoch = tf.cond(end <= num, _within_epoch, _crossing)
     indices.set_shape([size])
-    pixels = tf.gather(self._images, indices)  # uint8 [batch, 784]
-    # As DataSet.images, to within one float32 rounding.
-    batch_images = tf.cast(pixels, tf.float32) / 255.0  # [batch, 784]
+    # [batch, *feature_shape]
+    batch_images = tf.gather(self._images, indices)
+    if self._scale:
+      # Pixels: as DataSet.images, to within one float32 rounding.
+      batch_images = tf.cast(batch_images, tf.float32) / 255.0
     batch_labels = tf.gather(self._labels, indices)  # [batch]
     return batch_images, batch_labels, order, index, epoch
 
@@ -200,8 +224,8 @@ class ResidentInputs:
     """One batch outside any loop, advancing the stored order state.
 
     Returns:
-      (images float32 `[batch, 784]`, labels int32 `[batch]`); running them
-      (together, in one `session.run`) consumes the next batch.
+      (images float32 `[batch, *features]`, labels int32 `[batch]`); running
+      them (together, in one `session.run`) consumes the next batch.
     """
     images, labels, order, index, epoch = self._draw(
       self._order.read_value(),
@@ -230,7 +254,7 @@ class ResidentInputs:
     outside it: add them on the returned loss).
 
     Args:
-      step_fn: function (images float32 `[batch, 784]`, labels int32
+      step_fn: function (images float32 `[batch, *features]`, labels int32
         `[batch]`) -> (float32 scalar loss, train op).
       num_steps: int32 scalar tensor (or int): steps to run, >= 0.
 

@@ -18,9 +18,10 @@ inside the layer's scope when it is the `normalizer` of a `Dense` or
   (which says the above) instead of TF's "Variable ... already exists".
 
 Weight penalties (`regularizer`) are added to the collection `'losses'`
-(which `mnist.loss()` adds to the loss) by the call that creates the
-weights only. `.variables` / `.trainable_variables` list a layer's
-variables once it has been called.
+(which `mnist.loss()` adds to the loss) by every call that does not reuse
+the weights: the one that creates them, or a step inside an in-graph
+training loop (whose custom getter returns them). `.variables` /
+`.trainable_variables` list a layer's variables once it has been called.
 
 `Sequential` without a name opens no variable scope, so the tutorial
 network below has exactly the variables (and checkpoints) of
@@ -122,7 +123,7 @@ class Layer:
     self._named = name is not None
     self._graph = None
     self._variables = ()
-    self._creating = False
+    self._adds_penalties = False
 
   @property
   def name(self):
@@ -168,12 +169,14 @@ class Layer:
     existing = self._existing_variables(scope.name)
     self._check_reuse(scope, existing)
     creating = self._owns_variables() and not existing
-    self._creating = creating
+    # A tower built without reuse adds its penalties: the first call, or
+    # a step inside an in-graph loop (whose getter returns the variables).
+    self._adds_penalties = creating or not scope.reuse
     try:
       with self._scope():
         outputs = self._build(inputs, is_training)
     finally:
-      self._creating = False
+      self._adds_penalties = False
     if creating:
       self._record(scope.name)
     return outputs
@@ -205,8 +208,8 @@ class Layer:
       self._variables = tuple(self._existing_variables(scope_name))
 
   def _add_penalty(self, weights, regularizer):
-    """Adds `regularizer(weights)` to 'losses' when this call made them."""
-    if regularizer is not None and self._creating:
+    """Adds `regularizer(weights)` to 'losses' unless this call reuses them."""
+    if regularizer is not None and self._adds_penalties:
       tf.add_to_collection('losses', regularizer(weights))
 
   def _check_call(self, is_training):
@@ -223,7 +226,9 @@ class Layer:
       )
 
   def _check_reuse(self, scope, existing):
-    if existing and not scope.reuse:
+    # A custom getter (the in-graph loop's, the moving averages') decides
+    # itself what to return.
+    if existing and not scope.reuse and scope.custom_getter is None:
       names = ', '.join(v.op.name for v in existing[:_NAMES_SHOWN])
       raise errors.ConfigError(
         f'{self._label()}: variables {names} already exist in this graph '

@@ -8,10 +8,11 @@ and returns tensors:
 3. `training()`   - adds the ops that compute and apply gradients.
 4. `evaluation()` - counts correct predictions.
 
-Variables are made with `tf.get_variable` inside the variable scopes
-`hidden1`, `hidden2` and `softmax_linear`, so calling `inference()` again in
-a scope with `reuse=True` shares them; with `moving_average_getter(ema)` as
-custom getter the second tower reads the moving averages instead.
+`inference()` is a `layers.Sequential` of `layers.Dense`: variables are
+made with `tf.get_variable` inside the variable scopes `hidden1`, `hidden2`
+and `softmax_linear`, so calling `inference()` again in a scope with
+`reuse=True` shares them; with `moving_average_getter(ema)` as custom
+getter the second tower reads the moving averages instead.
 
 Example:
     images, labels = placeholder_inputs()
@@ -27,6 +28,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import layers
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
@@ -53,18 +55,21 @@ OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 _CROSS_ENTROPY_KEY = 'graphnet_cross_entropy'
 
 
-def placeholder_inputs(batch_size=None):
+def placeholder_inputs(batch_size=None, feature_shape=(IMAGE_PIXELS,)):
   """Makes the input placeholders `images` and `labels`.
 
   Args:
     batch_size: static batch size, or None for any batch size.
+    feature_shape: shape of one example (a data set's `feature_shape`);
+      MNIST's 784 pixels by default.
 
   Returns:
-    images: float32 placeholder `[batch_size, 784]` named `images`.
+    images: float32 placeholder `[batch_size, *feature_shape]` named
+      `images`.
     labels: int32 placeholder `[batch_size]` named `labels`.
   """
   images = tf.placeholder(
-    tf.float32, [batch_size, IMAGE_PIXELS], contract.IMAGES
+    tf.float32, [batch_size, *feature_shape], contract.IMAGES
   )
   labels = tf.placeholder(tf.int32, [batch_size], contract.LABELS)
   return images, labels
@@ -112,42 +117,13 @@ def check_hidden_units(
     )
 
 
-def _layer(name, inputs, fan_in, units, activation, regularizer):
-  """One fully connected layer in variable scope `name`."""
-  with tf.variable_scope(name) as scope:
-    # TF's own error ("Variable hidden1/weights already exists") does not
-    # say how to share or copy the model. A custom getter (the in-graph
-    # loop's, the moving averages') decides itself what to return.
-    existing = f'{scope.name}/weights'
-    if (
-      not scope.reuse
-      and scope.custom_getter is None
-      and any(v.op.name == existing for v in tf.global_variables())
-    ):
-      raise errors.ConfigError(
-        f"inference: the model's variables already exist ({existing}). "
-        'To share the weights, call it under `with tf.variable_scope('
-        'tf.get_variable_scope(), reuse=True):`; to make a new copy, call '
-        "it inside a new `with tf.variable_scope('copy'):`."
-      )
-    weights = tf.get_variable(
-      'weights',
-      [fan_in, units],
-      initializer=tf.truncated_normal_initializer(
-        stddev=1.0 / math.sqrt(float(fan_in))
-      ),
-    )
-    biases = tf.get_variable(
-      'biases', [units], initializer=tf.zeros_initializer()
-    )
-    # A reused layer must not add its penalty a second time.
-    if regularizer is not None and not tf.get_variable_scope().reuse:
-      tf.add_to_collection('losses', regularizer(weights))
-    outputs = tf.nn.xw_plus_b(inputs, weights, biases)
-    return activation(outputs) if activation else outputs
-
-
-def inference(images, hidden1_units, hidden2_units, regularizer=None):
+def inference(
+  images,
+  hidden1_units,
+  hidden2_units,
+  regularizer=None,
+  num_classes=NUM_CLASSES,
+):
   """Builds the model up to the logits.
 
   Creates, in the current variable scope, `hidden1/{weights,biases}` (when
@@ -156,26 +132,39 @@ def inference(images, hidden1_units, hidden2_units, regularizer=None):
   creates no variable and shares the existing ones.
 
   Args:
-    images: float32 tensor `[batch, 784]`.
+    images: float32 tensor `[batch, 784]` (MNIST), or `[batch, features]`
+      of any known width, or `[batch, d1, d2, ...]` (flattened first).
     hidden1_units: units of the first ReLU layer; 0 gives softmax regression.
     hidden2_units: units of the second ReLU layer; 0 gives one hidden layer.
     regularizer: optional function weight -> scalar penalty (for example
       `l2_regularizer(1e-4)`); each penalty is added to the collection
       `'losses'`.
+    num_classes: width of the logits.
 
   Returns:
-    float32 logits `[batch, 10]`.
+    float32 logits `[batch, num_classes]`.
 
   Raises:
     ConfigError: for negative unit counts, or hidden2 without hidden1.
   """
   check_hidden_units(hidden1_units, hidden2_units, 'inference')
-  net, width = images, IMAGE_PIXELS
-  for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units)):
-    if units:
-      net = _layer(name, net, width, units, tf.nn.relu, regularizer)
-      width = units
-  return _layer('softmax_linear', net, width, NUM_CLASSES, None, regularizer)
+  stack = [
+    layers.Dense(units, tf.nn.relu, regularizer, name=name)
+    for name, units in (('hidden1', hidden1_units), ('hidden2', hidden2_units))
+    if units
+  ]
+  stack.append(layers.Dense(num_classes, None, regularizer, 'softmax_linear'))
+  return layers.Sequential(stack)(_flat(images))
+
+
+def _flat(images):
+  """`images` as `[batch, width]`; MNIST's 784 pixels when not known."""
+  dims = images.shape.as_list()[1:] if images.shape.ndims else []
+  if not dims or None in dims:
+    return tf.reshape(images, [-1, IMAGE_PIXELS])  # [batch, 784]
+  if len(dims) > 1:
+    return tf.reshape(images, [-1, math.prod(dims)])  # [batch, width]
+  return images
 
 
 def loss(logits, labels):

@@ -173,7 +173,10 @@ def _summary_dir(options):
 def _evaluate(options, continuous_eval):
   """Runs the evaluation loop; 1 when --run_once found nothing to score."""
   eval_dir = _summary_dir(options)
-  data_sets = input_data.read_data_sets(options.input_data_dir)
+  # The trainer's split: min(5000, 10%) of the training examples.
+  data_sets = input_data.read_data_sets(
+    options.input_data_dir, validation_size=None
+  )
   records = continuous_eval.evaluation_loop(
     options.checkpoint_dir,
     getattr(data_sets, options.subset),

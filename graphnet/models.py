@@ -8,9 +8,11 @@ hyperparameters back from a checkpoint's variable shapes (so an evaluator
 rebuilds the network a checkpoint holds without being told).
 
 `build(params, images, is_training, regularizer)` is a plain graph
-function: images float32 `[batch, 784]` in, logits float32 `[batch, 10]`
-out, variables made with `tf.get_variable` so that a second call under
-`reuse=True` (the evaluation tower) shares them. `is_training` is a python
+function: images float32 `[batch, *feature_shape]` in (MNIST: `[batch,
+784]`), logits float32 `[batch, num_classes]` out (a build with a
+`num_classes` keyword is given the data's class count), variables made
+with `tf.get_variable` so that a second call under `reuse=True` (the
+evaluation tower) shares them. `is_training` is a python
 bool: True for the train tower (dropout, batch statistics), False for
 evaluation and serving. `regularizer` (or None) maps a weight to a scalar
 penalty added to the `'losses'` collection, once per variable.
@@ -28,10 +30,20 @@ one flag per field of its config):
 
     register(ModelSpec('tiny', TinyConfig, _tiny, eval_batch_size=10000))
     config.ModelConfig(model='tiny', units=32)
+
+A user's model callable (`model(images) -> logits` or `model(images,
+is_training) -> logits`, e.g. a `layers.Sequential`) becomes a network
+through `register_callable(model)`, or on the command line through
+`--model package.module:function` (`load(spec)`).
 """
 
 import dataclasses
+import importlib
+import inspect
+import re
 from collections.abc import Callable
+
+import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import deep_mnist
@@ -46,6 +58,10 @@ __all__ = [
   'get',
   'names',
   'read_config',
+  'CallableConfig',
+  'callable_spec',
+  'register_callable',
+  'load',
 ]
 
 
@@ -67,6 +83,44 @@ class ModelSpec:
   # another network; shapes maps variable name -> shape (list of int).
   # None: the network cannot be recognised from a checkpoint.
   read_config: Callable | None = None
+
+  def logits(
+    self,
+    params,
+    images,
+    is_training,
+    regularizer=None,
+    num_classes=contract.NUM_CLASSES,
+  ):
+    """Builds one tower: `build`, given the class count, and checked.
+
+    Args:
+      params: an instance of `config_class`.
+      images: float32 tensor `[batch, *feature_shape]`.
+      is_training: python bool, which tower this is.
+      regularizer: optional function weights -> scalar penalty.
+      num_classes: the data's class count, the logits' width.
+
+    Returns:
+      float32 logits `[batch, num_classes]`.
+
+    Raises:
+      ConfigError: the logits are not `[batch, num_classes]`.
+    """
+    kwargs = {}
+    if 'num_classes' in inspect.signature(self.build).parameters:
+      kwargs['num_classes'] = num_classes
+    logits = self.build(params, images, is_training, regularizer, **kwargs)
+    shape = getattr(logits, 'shape', None)
+    if shape is None or shape.ndims != 2 or shape[-1] != num_classes:
+      raise errors.ConfigError(
+        f'model {self.name!r}: expected logits [batch, {num_classes}] (the '
+        f'data has {num_classes} classes), got '
+        f'{shape if shape is not None else type(logits).__name__}; make '
+        f'the last layer {num_classes} wide.',
+        field='model',
+      )
+    return logits
 
 
 _REGISTRY = {}
@@ -141,9 +195,17 @@ class MlpConfig:
     )
 
 
-def _mlp(params, images, is_training, regularizer=None):
+def _mlp(
+  params,
+  images,
+  is_training,
+  regularizer=None,
+  num_classes=contract.NUM_CLASSES,
+):
   del is_training  # The same graph trains and evaluates.
-  return mnist.inference(images, params.hidden1, params.hidden2, regularizer)
+  return mnist.inference(
+    images, params.hidden1, params.hidden2, regularizer, num_classes
+  )
 
 
 def _mlp_config(shapes):
@@ -181,9 +243,20 @@ class ConvConfig:
     deep_mnist.check_keep_prob(self.keep_prob, 'ConvConfig')
 
 
-def _conv(params, images, is_training, regularizer=None):
+def _conv(
+  params,
+  images,
+  is_training,
+  regularizer=None,
+  num_classes=contract.NUM_CLASSES,
+):
   return deep_mnist.model_fn(
-    images, params.keep_prob, params.batch_norm, is_training, regularizer
+    images,
+    params.keep_prob,
+    params.batch_norm,
+    is_training,
+    regularizer,
+    num_classes,
   )
 
 
@@ -203,3 +276,174 @@ register(ModelSpec('mlp', MlpConfig, _mlp, 10000, _mlp_config))
 # The conv net's activations for 10000 images take about 2 GB, too much
 # for a small GPU.
 register(ModelSpec('conv', ConvConfig, _conv, 1000, _conv_config))
+
+
+@dataclasses.dataclass(frozen=True)
+class CallableConfig:
+  """A user's model callable has no hyperparameters graphnet knows of."""
+
+
+# id(callable) -> (callable, its ModelSpec): one registration per object.
+_CALLABLES = {}
+_NAME_CLEANUP = re.compile(r'[^A-Za-z0-9_.:]+')
+
+
+def _call_model(model, images, is_training):
+  """`model(images, is_training)`, or `model(images)` when it takes one."""
+  try:
+    inspect.signature(model).bind(images, is_training)
+  except TypeError:
+    return model(images)
+  except ValueError:
+    pass  # No signature to inspect (a builtin): try both.
+  return model(images, is_training)
+
+
+def callable_spec(model, name):
+  """A `ModelSpec` named `name` that builds the user's model callable.
+
+  The model makes its variables with `tf.get_variable` (a
+  `layers.Sequential` does), so the evaluation tower's call under
+  `reuse=True` shares them. The trainer's `regularization_rate` puts an
+  L2 penalty on each trainable variable named `weights` (the layers'
+  naming) that the model's first call made, in every tower built without
+  reuse (also an in-graph loop's body); penalties the model's own layers
+  add (`regularizer=`) count too.
+
+  Args:
+    model: callable `model(images) -> logits` or `model(images,
+      is_training) -> logits`.
+    name: the network name.
+
+  Returns:
+    an unregistered `ModelSpec`; its config is `CallableConfig()`, it has
+    no `read_config` (an evaluator scores its checkpoints through the
+    saved graph).
+
+  Raises:
+    ConfigError: `model` is not callable.
+  """
+  if not callable(model):
+    raise errors.ConfigError(
+      f'model must be a callable model(images) -> logits (e.g. a '
+      f'graphnet.layers.Sequential), got {model!r}.',
+      field='model',
+    )
+  # graph -> the weights the first call made, penalised in later towers.
+  weights_of = {}
+
+  def _build(params, images, is_training, regularizer=None):
+    del params  # CallableConfig: nothing to read.
+    graph = _root_graph()
+    before = {v.ref() for v in tf.trainable_variables()}
+    logits = _call_model(model, images, is_training)
+    made = [v for v in tf.trainable_variables() if v.ref() not in before]
+    if made and graph not in weights_of:
+      weights_of[graph] = [
+        v for v in made if v.op.name.rsplit('/', 1)[-1] == 'weights'
+      ]
+    if regularizer is not None and not tf.get_variable_scope().reuse:
+      for weights in weights_of.get(graph, []):
+        tf.add_to_collection('losses', regularizer(weights))
+    return logits
+
+  return ModelSpec(name, CallableConfig, _build)
+
+
+def _root_graph():
+  """The default graph, or the graph holding it (an in-graph loop's body)."""
+  graph = tf.get_default_graph()
+  while getattr(graph, 'outer_graph', None) is not None:
+    graph = graph.outer_graph
+  return graph
+
+
+def _callable_name(model):
+  base = getattr(model, '__qualname__', None) or type(model).__qualname__
+  module = getattr(model, '__module__', None) or type(model).__module__
+  return _NAME_CLEANUP.sub('_', f'{module}.{base}')
+
+
+def register_callable(model, name=None):
+  """Registers a user's model callable as a network (once per object).
+
+  Args:
+    model: callable `model(images[, is_training]) -> logits`.
+    name: the network name; default `module.qualname` of the callable,
+      with `#2`, `#3`, ... added when another object took it.
+
+  Returns:
+    the `ModelSpec` (the same one for the same object).
+
+  Raises:
+    ConfigError: `model` is not callable, or `name` is taken.
+  """
+  known = _CALLABLES.get(id(model))
+  if known is not None and known[0] is model and name in (None, known[1].name):
+    return known[1]
+  if name is None:
+    base = name = _callable_name(model)
+    count = 1
+    while name in _REGISTRY:
+      count += 1
+      name = f'{base}#{count}'
+  spec = register(callable_spec(model, name))
+  # Holding the model keeps its id from being reused by another object.
+  _CALLABLES[id(model)] = (model, spec)
+  return spec
+
+
+def load(spec_string):
+  """The network `--model` names: a registered name or `module:function`.
+
+  `package.module:function` imports the module and calls `function()`,
+  which returns a model callable (`model(images[, is_training]) ->
+  logits`, e.g. a `layers.Sequential`); it is registered under the spec
+  string itself.
+
+  Args:
+    spec_string: a name from `names()`, or `package.module:function`.
+
+  Returns:
+    the network name to put in `config.ModelConfig(model=...)`.
+
+  Raises:
+    ConfigError (field 'model'): an unknown name, a module that does not
+      import, a missing function, or one that fails or returns no
+      callable.
+  """
+  if spec_string in _REGISTRY or ':' not in spec_string:
+    return get(spec_string).name
+  module_name, _, function_name = spec_string.partition(':')
+  where = f'model {spec_string!r}'
+  try:
+    module = importlib.import_module(module_name)
+  except Exception as e:  # noqa: BLE001 - any import failure is the user's.
+    raise errors.ConfigError(
+      f'{where}: cannot import module {module_name!r} '
+      f'({type(e).__name__}: {e}); expected package.module:function on '
+      f'PYTHONPATH, or one of {names()}.',
+      field='model',
+    ) from e
+  function = getattr(module, function_name, None)
+  if not callable(function):
+    raise errors.ConfigError(
+      f'{where}: module {module_name!r} has no function {function_name!r}; '
+      'expected a function returning a model callable.',
+      field='model',
+    )
+  try:
+    model = function()
+  except Exception as e:  # noqa: BLE001 - the user's code, named below.
+    raise errors.ConfigError(
+      f'{where}: calling {function_name}() failed ({type(e).__name__}: '
+      f'{e}); it must take no arguments and return a model callable.',
+      field='model',
+    ) from e
+  if not callable(model):
+    raise errors.ConfigError(
+      f'{where}: {function_name}() returned {model!r}, expected a model '
+      'callable model(images) -> logits (e.g. a graphnet.layers.Sequential).',
+      field='model',
+    )
+  return register_callable(model, name=spec_string).name

@@ -16,9 +16,11 @@ Example:
     with predictor.Predictor.from_checkpoint('/tmp/logs') as p:
       p.predict(images)         # int64 [N]; images uint8 [N, 28, 28] ...
       p.predict_proba(images)   # float32 [N, 10]
+      p.feature_shape           # (784,): the saved images' example shape
     predictor.load_images(['seven.png'], invert=True)  # uint8 [1, 28, 28]
 """
 
+import math
 import os
 
 import numpy as np
@@ -156,16 +158,58 @@ def _shape_error(found):
   return errors.InputShapeError(f'images: expected {_FORMATS}; found {found}.')
 
 
-def to_batch(images):
-  """Converts images in any accepted format to float32 `[N, 784]` in [0, 1].
+def _features_batch(array, feature_shape):
+  """to_batch for a model of another input than MNIST's 784 pixels."""
+  shape = tuple(feature_shape)
+  expected = (
+    f'uint8 pixels 0..255 (scaled to [0, 1]) or float features (kept as '
+    f'given), shaped [N, {", ".join(map(str, shape))}] or one example '
+    f'{list(shape)}'
+  )
+  if array.shape == shape:
+    array = array[np.newaxis]
+  if (
+    len(shape) == 1
+    and array.ndim > 2
+    and math.prod(array.shape[1:]) == shape[0]
+  ):
+    # A model of flattened images ([None, 256]) takes them as images too.
+    array = array.reshape(len(array), shape[0])
+  if array.ndim < 1 or array.shape[1:] != shape:
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found shape {list(array.shape)}.'
+    )
+  if array.dtype == np.uint8:
+    return array.astype(np.float32) / 255.0
+  if not np.issubdtype(array.dtype, np.floating):
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found dtype {array.dtype}.'
+    )
+  batch = array.astype(np.float32)
+  if batch.size and not np.isfinite(batch).all():
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found values including NaN or infinity.'
+    )
+  return batch
+
+
+def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
+  """Converts images in any accepted format to the model's float32 input.
 
   Args:
-    images: array-like, uint8 (pixels 0..255) or floating point (values in
-      [0, 1]) of shape `[N, 28, 28]`, `[N, 784]` or `[N, 28, 28, 1]`; or one
-      image `[28, 28]`, `[784]` or `[28, 28, 1]`, treated as `N = 1`.
+    images: for MNIST (`feature_shape` (784,)): array-like, uint8 (pixels
+      0..255) or floating point (values in [0, 1]) of shape `[N, 28, 28]`,
+      `[N, 784]` or `[N, 28, 28, 1]`; or one image `[28, 28]`, `[784]` or
+      `[28, 28, 1]`, treated as `N = 1`. For another feature shape:
+      `[N, *feature_shape]` or one example `feature_shape` (a flat
+      `feature_shape` (width,) also takes `[N, h, w, ...]` of that many
+      values), uint8 pixels (scaled to [0, 1], as `input_data` does) or
+      float features (kept as given, finite).
+    feature_shape: the saved graph's example shape (its `images` without
+      the batch dimension).
 
   Returns:
-    float32 array `[N, 784]`.
+    float32 array `[N, *feature_shape]`.
 
   Raises:
     InputShapeError: another shape, dtype, or values outside [0, 1].
@@ -174,6 +218,8 @@ def to_batch(images):
     array = np.asarray(images)
   except (TypeError, ValueError) as e:
     raise _shape_error(f'an object numpy cannot convert ({e})') from e
+  if tuple(feature_shape) != (IMAGE_PIXELS,):
+    return _features_batch(array, feature_shape)
   if array.shape in _SINGLE_SHAPES:
     array = array[np.newaxis]
   if array.ndim < 2 or array.shape[1:] not in _BATCH_TAILS:
@@ -395,6 +441,12 @@ def _open_session(prefix, frozen, config):
   return prefix, graph, session
 
 
+def _feature_shape(images):
+  """The saved `images` example shape; MNIST's (784,) when not all known."""
+  dims = images.shape.as_list()[1:] if images.shape.ndims else [None]
+  return (IMAGE_PIXELS,) if not dims or None in dims else tuple(dims)
+
+
 class Predictor:
   """A restored graphnet model in its own graph and session.
 
@@ -415,9 +467,12 @@ class Predictor:
         timeout_in_ms=max(1, int(timeout_secs * 1000))
       )
     self._images = graph.get_tensor_by_name(contract.tensor(INPUT_NAME))
+    # What the model was trained on: [None, 784] for MNIST.
+    self._feature_shape = _feature_shape(self._images)
     self._probabilities = graph.get_tensor_by_name(
       contract.tensor(contract.PROBABILITIES)
     )
+    self._num_classes = self._probabilities.shape[-1] or NUM_CLASSES
     self._predictions = graph.get_tensor_by_name(
       contract.tensor(contract.PREDICTIONS)
     )
@@ -482,6 +537,11 @@ class Predictor:
     return self._prefix
 
   @property
+  def feature_shape(self):
+    """Shape of one example the model takes (tuple), e.g. (784,) or (8, 8)."""
+    return self._feature_shape
+
+  @property
   def graph(self):
     """The `tf.Graph` holding the restored model (finalized)."""
     return self._graph
@@ -492,7 +552,7 @@ class Predictor:
     return self._session
 
   def _run(self, fetches, images):
-    batch = to_batch(images)
+    batch = to_batch(images, self._feature_shape)
     if self._session is None:
       raise errors.PredictorClosedError(
         f'Predictor of {self._prefix} is closed; restore it again with '
@@ -517,12 +577,13 @@ class Predictor:
     """Class ids and probabilities in one pass.
 
     Returns:
-      (int64 `[N]`, float32 `[N, 10]`); N = 1 for a single image.
+      (int64 `[N]`, float32 `[N, num_classes]`); N = 1 for a single image.
     """
     fetches = (self._predictions, self._probabilities)
     parts, n = self._run(fetches, images)
     if not n:
-      return np.zeros([0], np.int64), np.zeros([0, NUM_CLASSES], np.float32)
+      probabilities = np.zeros([0, self._num_classes], np.float32)
+      return np.zeros([0], np.int64), probabilities
     return (
       np.concatenate([p[0] for p in parts]),
       np.concatenate([p[1] for p in parts]),
@@ -535,7 +596,7 @@ class Predictor:
       images: see `to_batch`; a single image gives a result of shape [1].
 
     Returns:
-      int64 array `[N]` of class ids in 0..9.
+      int64 array `[N]` of class ids in 0..num_classes-1.
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
@@ -549,10 +610,11 @@ class Predictor:
     """Class probabilities (softmax of the logits) of each image.
 
     Args:
-      images: see `to_batch`; a single image gives a result of shape [1, 10].
+      images: see `to_batch`; a single image gives a result of shape
+        [1, num_classes].
 
     Returns:
-      float32 array `[N, 10]`, rows summing to 1.
+      float32 array `[N, num_classes]`, rows summing to 1.
 
     Raises:
       InputShapeError: images of a wrong shape, dtype or value range.
@@ -561,7 +623,7 @@ class Predictor:
     """
     parts, n = self._run(self._probabilities, images)
     if not n:
-      return np.zeros([0, NUM_CLASSES], np.float32)
+      return np.zeros([0, self._num_classes], np.float32)
     return np.concatenate(parts)
 
   def close(self):

@@ -21,11 +21,35 @@ from graphnet import input_data
 from graphnet import log_dirs
 
 __all__ = [
+  'read_data',
   'round_intervals',
   'check_batch_fits',
   'already_trained',
   'remove_save_leftovers',
 ]
+
+
+def read_data(config):
+  """The data of `config`: its .npz file, fake data or its IDX files."""
+  if config.data_npz:
+    return input_data.read_npz(
+      config.data_npz,
+      validation_size=config.validation_size,
+      seed=_data_seed(config),
+    )
+  return input_data.read_data_sets(
+    config.input_data_dir,
+    fake_data=config.fake_data,
+    validation_size=config.validation_size,
+    seed=_data_seed(config),
+  )
+
+
+def _data_seed(config):
+  """Batch-order seed: each worker of a cluster draws its own sequence."""
+  if config.seed is None or config.cluster is None:
+    return config.seed
+  return config.seed + config.cluster.task_index
 
 
 def check_batch_fits(config, data_sets):
@@ -39,22 +63,26 @@ def check_batch_fits(config, data_sets):
     input_data.check_batch_size(data_sets, config.batch_size)
   except errors.DataError as e:
     raise errors.ConfigError(
-      _batch_message(config, data_sets.train.num_examples), field='batch_size'
+      _batch_message(
+        config,
+        data_sets.train.num_examples,
+        data_sets.validation.num_examples,
+      ),
+      field='batch_size',
     ) from e
 
 
-def _batch_message(config, left):
+def _batch_message(config, left, held_out):
   """Why `left` training examples are too few for a batch, and the fixes."""
   fixes = [f'--batch_size {left} or less'] if left else []
   if config.fake_data:
     where = 'of the fake data'
   else:
-    total = left + config.validation_size
-    path = os.path.join(config.input_data_dir, input_data.TRAIN_IMAGES)
-    where = (
-      f'left of the {total} in {path} after --validation_size '
-      f'{config.validation_size}'
+    total = left + held_out
+    path = config.data_npz or os.path.join(
+      config.input_data_dir, input_data.TRAIN_IMAGES
     )
+    where = f'left of the {total} in {path} after --validation_size {held_out}'
     if total >= config.batch_size:
       most = total - config.batch_size
       fixes.append(f'--validation_size {most}{" or less" if most else ""}')

@@ -93,11 +93,13 @@ flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
 flags.DEFINE_integer(
   'batch_size', 100, 'Examples per training step.', lower_bound=1
 )
-flags.DEFINE_enum(
+flags.DEFINE_string(
   'model',
   'mlp',
-  list(models.names()),
-  'mlp: fully connected (--hidden1/--hidden2); conv: deep-MNIST CNN.',
+  'mlp: fully connected (--hidden1/--hidden2); conv: deep-MNIST CNN; or '
+  'package.module:function returning your model callable '
+  'model(images[, is_training]) -> logits (e.g. a graphnet.layers.'
+  'Sequential), imported from PYTHONPATH.',
 )
 # The fields of models.MlpConfig.
 flags.DEFINE_integer(
@@ -118,7 +120,21 @@ flags.DEFINE_boolean(
 flags.DEFINE_string(
   'input_data_dir',
   cli.DEFAULT_DATA_DIR,
-  'Directory of the MNIST IDX files (the bundled copy lands here).',
+  "Directory of the IDX files in MNIST's four file names (MNIST's bundled "
+  'copy lands here when missing); any image size and class count.',
+)
+flags.DEFINE_string(
+  'data_npz',
+  None,
+  'NumPy .npz file to train on instead of --input_data_dir: x_train, '
+  'y_train, x_test, y_test (optional x_val, y_val).',
+)
+flags.DEFINE_integer(
+  'validation_size',
+  None,
+  'First training examples held out for validation; default min(5000, '
+  '10% of them).',
+  lower_bound=0,
 )
 # absl.logging defines --log_dir for log files it never writes unless asked;
 # TF1's trainer used the name for checkpoints and events, so it is ours.
@@ -135,12 +151,6 @@ flags.DEFINE_string(
   'train_dir',
   None,
   "--log_dir's name in older TF1 versions of the tutorial; either works.",
-)
-flags.DEFINE_integer(
-  'validation_size',
-  5000,
-  'The first N training images form the validation split, not trained on.',
-  lower_bound=0,
 )
 flags.DEFINE_boolean('fake_data', False, 'Use fake data (for unit tests).')
 flags.DEFINE_enum('optimizer', 'sgd', list(mnist.OPTIMIZERS), 'Optimizer.')
@@ -395,11 +405,12 @@ def _model_config(value):
   Every registered network's config is made, so that a bad value of any
   network's flag is refused whichever --model is chosen.
   """
+  # A package.module:function is imported (and registered) here.
+  name = models.load(value('model'))
   params = {
-    name: _from_flags(models.get(name).config_class, value)
-    for name in models.names()
+    each: _from_flags(models.get(each).config_class, value)
+    for each in models.names()
   }
-  name = value('model')
   return config_lib.ModelConfig(
     name,
     regularization_rate=value('regularization_rate'),

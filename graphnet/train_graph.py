@@ -10,8 +10,11 @@ reads its batches through an `InputPath`:
 * `ResidentLoopInputs` (`'resident'`): the training set in graph variables and
   `steps_per_run` steps per `session.run` in an in-graph loop.
 
+The graph takes the data's shape: `images` is `[None, *feature_shape]`
+and the logits are `num_classes` wide (MNIST: 784 and 10).
+
 The saved graph is a contract for notebooks and services (names from
-`contract`): `images:0` (float32 `[None, 784]`), `labels:0` (int32
+`contract`): `images:0` (float32 `[None, *feature_shape]`), `labels:0` (int32
 `[None]`), `logits:0`, `probabilities:0` and `predictions:0` (int64), the
 last three computed with the weights the model evaluates with (the moving
 averages when enabled).
@@ -51,8 +54,9 @@ class InputPath(Protocol):
   """How the train tower gets its batches.
 
   Attributes:
-    images: float32 `[None, 784]` placeholder the step is first built on
-      (also the evaluation tower's input and the contract's `images`).
+    images: float32 `[None, *feature_shape]` placeholder the step is first
+      built on (also the evaluation tower's input and the contract's
+      `images`).
     labels: int32 `[None]` placeholder.
     local_init_feed_dict: feed of the local-variable initializer (for
       `tf.train.Scaffold(local_init_feed_dict=...)`), or None.
@@ -82,7 +86,8 @@ def fill_feed_dict(data_set, images_pl, labels_pl, batch_size):
   """Feeds the next `batch_size` examples of `data_set` (TF1's helper).
 
   Returns:
-    {images_pl: float32 [batch_size, 784], labels_pl: int [batch_size]}.
+    {images_pl: float32 [batch_size, *feature_shape], labels_pl: int
+    [batch_size]}.
   """
   images, labels = data_set.next_batch(batch_size)
   return {images_pl: images, labels_pl: labels}
@@ -190,13 +195,14 @@ def _rate_fn(schedule, rate, global_step):
   return _rate
 
 
-def _build_towers(config, inputs, sync):
+def _build_towers(config, inputs, sync, num_classes):
   """Builds the train tower (through `inputs`) and the evaluation tower.
 
   Args:
     config: the `TrainConfig`.
     inputs: the train tower's `InputPath`.
     sync: a `cluster.SyncReplicas` to wrap the optimizer in, or None.
+    num_classes: the data's class count, the logits' width.
 
   Returns:
     (loss, train_op, eval_logits, lr_hook or None).
@@ -226,7 +232,7 @@ def _build_towers(config, inputs, sync):
     optimizer, train_ema = sync(optimizer, ema), None
 
   def step_fn(images, labels):
-    logits = spec.build(params, images, True, regularizer)
+    logits = spec.logits(params, images, True, regularizer, num_classes)
     step_loss = mnist.loss(logits, labels)
     return step_loss, mnist.training(
       step_loss, rate, optimizer, config.momentum, train_ema, global_step
@@ -240,7 +246,7 @@ def _build_towers(config, inputs, sync):
     ),
     tf.name_scope('eval'),
   ):
-    eval_logits = spec.build(params, inputs.images, False)
+    eval_logits = spec.logits(params, inputs.images, False, None, num_classes)
   return total_loss, train_op, eval_logits, lr_hook
 
 
@@ -254,7 +260,8 @@ def _input_path(config, data_sets, images, labels):
 def build_train_graph(config, data_sets):
   """Builds the whole training graph of `config` in a new `tf.Graph`.
 
-  Creates the global step, the placeholders `images` and `labels`, the
+  Creates the global step, the placeholders `images` (`[None,
+  *data_sets.feature_shape]`) and `labels`, the
   network's variables (e.g. `hidden1/`, `hidden2/`, `softmax_linear/`),
   optimizer slots, moving averages when enabled, and the named outputs
   `logits`, `probabilities`, `predictions` of the evaluation tower.
@@ -265,6 +272,11 @@ def build_train_graph(config, data_sets):
 
   Returns:
     a `TrainGraph`.
+
+  Raises:
+    ConfigError: the network's logits are not `data_sets.num_classes`
+      wide, or it cannot take the data's feature shape.
+    DataError: the resident pipeline cannot hold the training set.
   """
   graph = tf.Graph()
   device = session_config.resolve_device(config.session.device)
@@ -276,10 +288,12 @@ def build_train_graph(config, data_sets):
     if config.seed is not None:
       tf.set_random_seed(config.seed)
     global_step = tf.train.get_or_create_global_step()
-    images, labels = mnist.placeholder_inputs()
+    images, labels = mnist.placeholder_inputs(
+      feature_shape=data_sets.feature_shape
+    )
     inputs = _input_path(config, data_sets, images, labels)
     total_loss, train_op, eval_logits, lr_hook = _build_towers(
-      config, inputs, sync
+      config, inputs, sync, data_sets.num_classes
     )
     # The restore contract: names at the root of the graph.
     logits = tf.identity(eval_logits, name=contract.LOGITS)

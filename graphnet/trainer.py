@@ -29,7 +29,6 @@ from graphnet import cluster_tasks
 from graphnet import disk_full
 from graphnet import errors
 from graphnet import hooks as hooks_lib
-from graphnet import input_data
 from graphnet import log_dirs
 from graphnet import preflight
 from graphnet import run_lock
@@ -147,13 +146,6 @@ def _summary_steps(config):
   return config.log_every if config.steps_per_run == 1 else None
 
 
-def _data_seed(config):
-  """Batch-order seed: each worker of a cluster draws its own sequence."""
-  if config.seed is None or config.cluster is None:
-    return config.seed
-  return config.seed + config.cluster.task_index
-
-
 def _session_args(config, server):
   """MonitoredTrainingSession's master, is_chief, checkpoint_dir, config."""
   options = session_config.make_config(config.session)
@@ -172,7 +164,7 @@ def _session_args(config, server):
   }
 
 
-def run_training(config, printer=_print_flush):
+def run_training(config, printer=_print_flush, data_sets=None):
   """Trains the model of `config` to `config.max_steps`.
 
   Resumes from the latest checkpoint in `config.log_dir` (the global step
@@ -187,13 +179,16 @@ def run_training(config, printer=_print_flush):
   Args:
     config: a `config.TrainConfig`.
     printer: function taking one output line.
+    data_sets: the `input_data.Datasets` to train on (any feature shape
+      and class count); None reads those `config` names.
 
   Returns:
     a `TrainResult` (`evaluations` empty when nothing was left to train).
 
   Raises:
-    ConfigError: `log_dir` cannot be created or written, or the training
-      split is smaller than one batch.
+    ConfigError: `log_dir` cannot be created or written, the training
+      split is smaller than one batch, or the network does not fit the data
+      (logits of another width).
     DataError: the data files are missing or malformed.
     CheckpointMismatchError: `log_dir` holds another model's checkpoint.
     DivergenceError: the loss became NaN or infinite.
@@ -205,19 +200,15 @@ def run_training(config, printer=_print_flush):
       (the final checkpoint is saved first).
   """
   config = preflight.round_intervals(config, printer)
-  config = preflight.round_intervals(config, printer)
-  # Nothing is written before the data, the batch size and log_dir are
-  # known to work.
+  # Nothing is written before the data, the batch size, the graph and
+  # log_dir are known to work.
   log_dirs.check_log_dir(config.log_dir)
   # A taken port fails here, before the data and the graph cost time.
   server = cluster_lib.start_server(config.cluster) if config.cluster else None
-  data_sets = input_data.read_data_sets(
-    config.input_data_dir,
-    fake_data=config.fake_data,
-    validation_size=config.validation_size,
-    seed=_data_seed(config),
-  )
+  if data_sets is None:
+    data_sets = preflight.read_data(config)
   preflight.check_batch_fits(config, data_sets)
+  tg = build_train_graph(config, data_sets)
   made = log_dirs.prepare_log_dir(config.log_dir)
   started_at = time.time()
   with contextlib.ExitStack() as held:
@@ -230,7 +221,7 @@ def run_training(config, printer=_print_flush):
         raise disk_full.disk_full_error(e, config.log_dir) or e from None
     held.enter_context(disk_full.quiet_writer_threads())
     try:
-      return _train(config, server, data_sets, printer)
+      return _train(config, server, data_sets, tg, printer)
     except (tf.errors.OpError, OSError, RuntimeError) as e:
       full = disk_full.disk_full_error(e, config.log_dir)
       if full is None:
@@ -239,9 +230,8 @@ def run_training(config, printer=_print_flush):
       raise full from None
 
 
-def _train(config, server, data_sets, printer):
-  """Builds the graph and runs the session loop; returns a `TrainResult`."""
-  tg = build_train_graph(config, data_sets)
+def _train(config, server, data_sets, tg, printer):
+  """Runs the session loop on graph `tg`; returns a `TrainResult`."""
   with tg.graph.as_default():
     preflight.remove_save_leftovers(config, printer)
     resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())

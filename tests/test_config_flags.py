@@ -51,7 +51,6 @@ def _flat(config):
     'log_dir': config.log_dir,
     'input_data_dir': config.input_data_dir,
     'fake_data': config.fake_data,
-    'validation_size': config.validation_size,
     'model': model.model,
     # A network's config holds only its own fields; the others keep their
     # defaults (the flags of another network do not reach the config).
@@ -85,6 +84,8 @@ def _flat(config):
     'inter_op_parallelism_threads': session.inter_op_parallelism_threads,
     'input_pipeline': config.input_pipeline,
     'steps_per_run': config.steps_per_run,
+    'data_npz': config.data_npz,
+    'validation_size': config.validation_size,
     'distributed': cluster is not None,
   }
   flat.update(_NO_CLUSTER)
@@ -136,7 +137,6 @@ _TF1_DEFAULTS = {
 # graphnet's additions, off (or TF's own default) unless asked for.
 _GRAPHNET_DEFAULTS = {
   # TF1's read_data_sets default; its trainer had no flag for it.
-  'validation_size': 5000,
   'model': 'mlp',
   'regularization_rate': 0.0,
   'keep_prob': 0.5,
@@ -158,6 +158,8 @@ _GRAPHNET_DEFAULTS = {
   'inter_op_parallelism_threads': 0,
   'input_pipeline': 'feed',
   'steps_per_run': 1,
+  'data_npz': None,
+  'validation_size': None,
   'distributed': False,
   **_NO_CLUSTER,
 }
@@ -205,6 +207,7 @@ _CASES = [
   # Older TF1 tutorials' name of --log_dir.
   (['--train_dir', '/x/train'], {'log_dir': '/x/train'}),
   (['--train_dir', '/x/t', '--log_dir', '/x/t'], {'log_dir': '/x/t'}),
+  (['--data_npz', '/x/data.npz'], {'data_npz': '/x/data.npz'}),
   (['--log_dir', '/x/logs'], {'log_dir': '/x/logs'}),
   (['--fake_data'], {'fake_data': True}),
   (['--optimizer', 'momentum'], {'optimizer': 'momentum'}),
@@ -396,6 +399,12 @@ _REFUSED = [
   (['--preset', 'softmax', '--hidden2', '5'], 'hidden2'),
   (['--lr_boundaries', '10,20', '--lr_values', '0.1,0.01'], 'lr_values'),
   (['--train_dir', '/x/a', '--log_dir', '/x/b'], 'train_dir'),
+  # Neither a registered name nor an importable package.module:function.
+  (['--model', 'lstm'], '--model'),
+  (['--model', 'no_such_module_xyz:build'], '--model'),
+  (['--model', 'graphnet.layers:no_such_function'], '--model'),
+  (['--model', 'graphnet.contract:tensor'], '--model'),
+  (['--model', 'os:getcwd'], '--model'),
 ]
 
 

@@ -116,3 +116,43 @@ class TestToyModel:
     with pytest.raises(errors.ConfigError, match='init_scale') as caught:
       config.ModelConfig('toy', init_scale=0.0)
     assert caught.value.field == 'init_scale'
+
+
+class TestCallables:
+  def test_one_registration_per_object(self, monkeypatch):
+    monkeypatch.setattr(models, '_REGISTRY', dict(models._REGISTRY))
+
+    def model(images):
+      return images
+
+    spec = models.register_callable(model)
+    assert models.register_callable(model) is spec
+    assert models.get(spec.name) is spec
+    assert spec.name.endswith('model')
+
+    def other(images):
+      return images
+
+    other.__qualname__ = model.__qualname__
+    assert models.register_callable(other).name == f'{spec.name}#2'
+
+  def test_load_takes_a_name_or_imports_module_function(self, monkeypatch):
+    monkeypatch.setattr(models, '_REGISTRY', dict(models._REGISTRY))
+    assert models.load('conv') == 'conv'
+    name = models.load('graphnet.layers:Flatten')
+    assert name == 'graphnet.layers:Flatten'
+    assert models.load(name) == name  # Registered once.
+    spec = models.get(name)
+    assert spec.config_class is models.CallableConfig
+    assert spec.read_config is None
+
+  def test_logits_of_another_width_name_the_class_count(self):
+    spec = models.get('mlp')
+    with tf.Graph().as_default():
+      images = tf.placeholder(tf.float32, [None, 12])
+      logits = spec.logits(models.MlpConfig(8, 0), images, True, None, 3)
+      assert logits.shape.as_list() == [None, 3]
+      wrong = models.callable_spec(lambda x: x, 'identity')
+      with pytest.raises(errors.ConfigError, match=r'\[batch, 3\]') as caught:
+        wrong.logits(models.CallableConfig(), images, True, None, 3)
+    assert caught.value.field == 'model'
