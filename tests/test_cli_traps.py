@@ -206,8 +206,14 @@ class TestBatchAgainstData:
   def test_small_training_file_names_file_and_fix(self, tmp_path):
     data, log_dir = tmp_path / 'data', tmp_path / 'logs'
     _write_data(data, num_train=5000)
+    # By default min(5000, 10%) are held out, so only an explicit 5000
+    # (TF1's fixed default) leaves nothing to train on.
     done = _train(
-      ['--input_data_dir', str(data), '--log_dir', str(log_dir)], tmp_path
+      [
+        *['--input_data_dir', str(data), '--log_dir', str(log_dir)],
+        *['--validation_size', '5000'],
+      ],
+      tmp_path,
     )
     assert done.returncode == 1
     [line] = _graphnet_lines(done.stderr)

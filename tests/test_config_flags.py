@@ -136,7 +136,6 @@ _TF1_DEFAULTS = {
 
 # graphnet's additions, off (or TF's own default) unless asked for.
 _GRAPHNET_DEFAULTS = {
-  # TF1's read_data_sets default; its trainer had no flag for it.
   'model': 'mlp',
   'regularization_rate': 0.0,
   'keep_prob': 0.5,
