@@ -293,11 +293,12 @@ class DivergenceHook(tf.train.SessionRunHook):
   pass it first in `chief_only_hooks`, which run before the saver; its
   `hooks` run after it.
 
-  With `every_n_steps` > 1 the loss is fetched only on runs that reach a
-  multiple of it; checkpoints saved after the last step whose loss was
-  seen finite are deleted when a later check fails. Saving only at
-  multiples of `every_n_steps` (with `FiniteWeightsListener` on the saver)
-  keeps every checkpoint either checked or deleted.
+  With `every_n_steps` > 1 the loss is fetched only on a session's first
+  run and on runs that reach a multiple of it; when a check fails, the
+  checkpoints saved after the last run whose loss was seen finite are
+  deleted. Saving at multiples of `every_n_steps`, with
+  `FiniteWeightsListener` on the saver, so leaves only checkpoints whose
+  weights gave a finite loss (or the final one, which no run tried).
   """
 
   def __init__(
@@ -350,16 +351,20 @@ class DivergenceHook(tf.train.SessionRunHook):
   def after_create_session(self, session, coord):
     # The step before the first run: no checkpoint after it is vouched for.
     self._last_good = self._steps.read(session) - self._steps_per_run
+    # The first run tries the checkpoint the session starts from.
+    self._first = True
 
   def _due(self, start):
-    """Whether the run from `start` reaches a multiple of every_n_steps."""
-    if self._every == 1 or start is None:
+    """Whether the run from `start` is checked."""
+    if self._first or self._every == 1:
       return True
+    # Whether one of its steps start..end is a multiple of every_n_steps.
     end = start + self._steps_per_run - 1
     return end // self._every > (start - 1) // self._every
 
   def before_run(self, run_context):
     self._checking = self._due(self._steps.next_start)
+    self._first = False
     fetches = {}
     if self._steps.fetch is not None:
       fetches['global_step'] = self._steps.fetch
