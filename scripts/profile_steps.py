@@ -13,7 +13,8 @@ checkpoints 1000) and measures, without changing graphnet:
                          MonitoredSession passes them to every run
        make_callable     the tf1 loop through Session.make_callable
        MTS bare          MonitoredTrainingSession, no hooks at all
-       MTS + <hook>      the bare session plus one of graphnet's hooks
+       MTS + <hook>      the bare session plus one of graphnet's hooks,
+                         or one of TF's own savers (what graphnet used)
        graphnet          MonitoredTrainingSession with run_training's hooks
      and `next_batch` + the feed dict on their own.
   2. cProfile of the graphnet variant's Python side, grouped: each hook's
@@ -66,24 +67,23 @@ def _config(log_dir, data_dir, *extra):
   return fully_connected_feed.config_from_flags()
 
 
-def _graphnet_hooks(config, train_graph, data_sets):
+def _graphnet_hooks(config, train_graph, data_sets, stop):
   """(hooks, chief_only_hooks, session kwargs) exactly as run_training.
 
-  Uses run_training's own private helpers so that the profile follows
+  Uses run_training's own private helper so that the profile follows
   whatever hooks the current tree installs.
   """
-  hooks, chief_only = trainer._hooks(  # noqa: SLF001
-    config, train_graph, data_sets, printer=lambda line: None
+  made = trainer._make_hooks(  # noqa: SLF001
+    config, train_graph, data_sets, stop, printer=lambda line: None
   )
-  saving = trainer._saving_steps(config)  # noqa: SLF001
   session = dict(
     checkpoint_dir=config.log_dir,
     config=session_config.make_config(config.session),
-    save_checkpoint_steps=saving[0],
-    save_summaries_steps=saving[1],
+    save_checkpoint_steps=None,
+    save_summaries_steps=None,
     log_step_count_steps=None,
   )
-  return hooks, chief_only, session
+  return made.all_tasks, made.chief_only, session
 
 
 class _Variant:
@@ -97,8 +97,8 @@ class _Variant:
       data_sets: the shared `input_data.Datasets`.
       data_dir: the data directory (for the config).
       hook_filter: for kind 'mts': None (graphnet's full set, as
-        run_training), 'none', 'summaries' (only TF's summary saver) or a
-        hook class name to keep alone.
+        run_training), 'none', a hook class name to keep alone, or a key
+        of `_PROBES` (a probe or one of TF's own savers alone).
       kind: 'mts'; 'tf1' (fetch train_op and loss), 'plain' (train_op),
         'metadata' (train_op with RunOptions and RunMetadata, as
         MonitoredSession passes them) or 'callable' (train_op and loss
@@ -132,25 +132,18 @@ class _Variant:
             [tg.train_op, tg.loss], feed_list=[tg.images, tg.labels]
           )
         return
-      hooks, chief_only, session = _graphnet_hooks(
-        self.config, tg, self._data_sets
-      )
       stop = stack.enter_context(signals.StopOnSignals())
-      hooks = hooks + [stop.hook()]
+      hooks, chief_only, session = _graphnet_hooks(
+        self.config, tg, self._data_sets, stop
+      )
       if self._filter is not None:
         keep = [
           h for h in hooks + chief_only if type(h).__name__ == self._filter
         ]
         if self._filter in _PROBES:
-          keep = [_PROBES[self._filter](tg)]
+          keep = [_PROBES[self._filter](tg, self._log_dir)]
         hooks, chief_only = keep, []
         session = dict(session, checkpoint_dir=None)
-        if self._filter == 'summaries':
-          session = dict(
-            session,
-            checkpoint_dir=self._log_dir,
-            save_summaries_steps=self.config.log_every,
-          )
       self.sess = tf.train.MonitoredTrainingSession(
         scaffold=tf.train.Scaffold(saver=tg.saver),
         hooks=hooks,
@@ -223,15 +216,24 @@ class _EveryNFetchHook(tf.train.SessionRunHook):
     return tf.train.SessionRunArgs(self._tensor)
 
 
-# Probe hooks measured like graphnet's: name -> function(train graph).
+# Probe hooks measured like graphnet's: name -> function(train graph,
+# log dir). TF's own savers are what MonitoredTrainingSession would add.
 _PROBES = {
-  'probe: fetch loss every run': lambda tg: _EveryNFetchHook(tg.loss, 1),
-  'probe: fetch global step every 100th run': lambda tg: _EveryNFetchHook(
+  'probe: fetch loss every run': lambda tg, _: _EveryNFetchHook(tg.loss, 1),
+  'probe: fetch global step every 100th run': lambda tg, _: _EveryNFetchHook(
     tg.global_step, 100
+  ),
+  "TF's CheckpointSaverHook (save_steps 1000)": lambda tg, log_dir: (
+    tf.train.CheckpointSaverHook(log_dir, save_steps=1000, saver=tg.saver)
+  ),
+  "TF's SummarySaverHook (save_steps 100)": lambda tg, log_dir: (
+    tf.train.SummarySaverHook(
+      save_steps=100, output_dir=log_dir, summary_op=tf.summary.merge_all()
+    )
   ),
 }
 
-# Hooks measured one at a time (plus TF's own summary saver and probes).
+# Hooks measured one at a time (plus TF's own savers and probes).
 _SINGLE_HOOKS = (
   'StopAtStepHook',
   'SignalStopHook',
@@ -239,7 +241,7 @@ _SINGLE_HOOKS = (
   'StepLoggingHook',
   'EvaluationHook',
   'LoopCheckpointSaverHook',
-  'summaries',
+  'LoopSummarySaverHook',
   *_PROBES,
 )
 
