@@ -611,13 +611,15 @@ def _run_startup_graphnet(args):
 
   clock.mark('import tensorflow.compat.v1')
   from graphnet import fully_connected_feed
+  from graphnet import hooks
   from graphnet import input_data
+  from graphnet import train_flags
   from graphnet import trainer
 
   clock.mark('import graphnet.fully_connected_feed (absl, graphnet)')
   log_dir = tempfile.mkdtemp(prefix='bench-startup-')
   argv = ['graphnet', '--max_steps', str(10**6), '--log_dir', log_dir]
-  fully_connected_feed.FLAGS(argv + ['--input_data_dir', args.data_dir])
+  train_flags.FLAGS(argv + ['--input_data_dir', args.data_dir])
   config = fully_connected_feed.config_from_flags()
   clock.mark('parse flags, TrainConfig')
   input_data.read_data_sets = clock.timed(
@@ -626,12 +628,12 @@ def _run_startup_graphnet(args):
   trainer.build_train_graph = clock.timed(
     trainer.build_train_graph, '-', 'build_train_graph'
   )
-  saver_hook = tf.train.CheckpointSaverHook
+  saver_hook = hooks.LoopCheckpointSaverHook
   saver_hook.after_create_session = clock.timed(
     saver_hook.after_create_session,
     'MTS: hooks begin(), finalize, create session, init variables',
-    'MTS: CheckpointSaverHook.after_create_session (graph.pbtxt, events '
-    'graph + meta graph, step-0 checkpoint with .meta)',
+    'MTS: LoopCheckpointSaverHook.after_create_session (events graph, '
+    'step-0 checkpoint with .meta)',
   )
   tf.train.MonitoredTrainingSession = clock.timed(
     tf.train.MonitoredTrainingSession,

@@ -52,6 +52,7 @@ from graphnet import fully_connected_feed  # noqa: E402
 from graphnet import input_data  # noqa: E402
 from graphnet import session_config  # noqa: E402
 from graphnet import signals  # noqa: E402
+from graphnet import train_flags  # noqa: E402
 from graphnet import trainer  # noqa: E402
 
 # Far beyond any profile: StopAtStepHook never ends a variant early.
@@ -60,7 +61,7 @@ _MAX_STEPS = 10**7
 
 def _config(log_dir, data_dir, *extra):
   """The TrainConfig the CLI makes from its default flags plus `extra`."""
-  flags = fully_connected_feed.FLAGS
+  flags = train_flags.FLAGS
   flags.unparse_flags()
   argv = ['profile', '--log_dir', log_dir, '--input_data_dir', data_dir]
   flags(argv + ['--max_steps', str(_MAX_STEPS), *extra])
