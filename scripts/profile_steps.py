@@ -23,6 +23,11 @@ checkpoints 1000) and measures, without changing graphnet:
   3. A RunMetadata trace (FULL_TRACE) of `--trace_steps` steps of the tf1
      loop, kernel time summed per op type; and the same for the fast path
      (--input_pipeline resident --steps_per_run 100), per step.
+  4. The hooks' own cost per run, on a train op that only computes the
+     loss and increments the global step (less kernel time to hide it):
+     run_training's hooks counting steps, the same hooks fetching the step
+     every run (as in a cluster), and TF's own savers, each against a bare
+     MonitoredTrainingSession.
 
 Usage:
   python scripts/profile_steps.py [--steps 2000] [--block 100] [--out FILE]
@@ -496,6 +501,85 @@ def _trace_fast(data_sets, data_dir, runs, steps_per_run=100):
   return traced, statistics.median(times[2:])
 
 
+# ------------------------------------------------- hook overhead per run
+
+
+def _overhead_session(config, data_sets, variant):
+  """(graph, session, trivial train op, feed function) of one variant.
+
+  The train op computes the loss (as the real step does, so fetching it
+  costs no extra kernels) and increments the global step, without the
+  backward pass and updates: the differences between variants are what
+  the hooks and MonitoredSession add.
+  """
+  tg = trainer.build_train_graph(config, data_sets)
+  with tg.graph.as_default():
+    train_op = tf.group(tf.assign_add(tg.global_step, 1), tg.loss)
+    stop = signals.StopOnSignals()
+    hooks, chief_only, session = _graphnet_hooks(config, tg, data_sets, stop)
+    if variant == 'bare':
+      hooks, chief_only = [], []
+      session = dict(session, checkpoint_dir=None)
+    elif variant == 'tf':
+      hooks = [
+        _PROBES[name](tg, config.log_dir)
+        for name in _PROBES
+        if name.startswith("TF's")
+      ]
+      chief_only, session = [], dict(session, checkpoint_dir=None)
+    elif variant == 'fetching':
+      # What the same hooks do in a cluster, where other workers move the
+      # global step: fetch it with every run.
+      for hook in hooks + chief_only:
+        steps = getattr(hook, '_steps', None)
+        if steps is not None:
+          steps._counted = False  # noqa: SLF001
+    sess = tf.train.MonitoredTrainingSession(
+      scaffold=tf.train.Scaffold(saver=tg.saver),
+      hooks=hooks,
+      chief_only_hooks=chief_only,
+      **session,
+    )
+  return tg.graph, sess, train_op, tg.inputs.feed_dict
+
+
+_OVERHEAD_VARIANTS = (
+  ('MTS bare (no hooks)', 'bare'),
+  ('run_training hooks (count_steps, as run_training)', 'counting'),
+  ('the same hooks fetching the global step every run (a cluster)', 'fetching'),
+  ("TF's CheckpointSaverHook + SummarySaverHook only", 'tf'),
+)
+
+
+def _hook_overhead(data_sets, data_dir, rounds, runs=200):
+  """[(variant, median µs per run, paired µs vs MTS bare)], trivial op."""
+  made = []
+  for name, variant in _OVERHEAD_VARIANTS:
+    config = _config(tempfile.mkdtemp(prefix='profile-overhead-'), data_dir)
+    made.append((name, *_overhead_session(config, data_sets, variant)))
+  times = {name: [] for name, *_ in made}
+  for _ in range(rounds):
+    for name, graph, sess, train_op, feed in made:
+      with graph.as_default():
+        start = time.perf_counter()
+        for _ in range(runs):
+          if not sess.should_stop():
+            sess.run(train_op, feed_dict=feed())
+        times[name].append((time.perf_counter() - start) / runs * 1e6)
+  for _, graph, sess, *_ in made:
+    with graph.as_default():
+      sess.close()
+  bare = times[_OVERHEAD_VARIANTS[0][0]]
+  return [
+    (
+      name,
+      statistics.median(t),
+      statistics.median(a - b for a, b in zip(t, bare, strict=True)),
+    )
+    for name, t in times.items()
+  ]
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -539,7 +623,9 @@ def _paired(a, b):
   )
 
 
-def _report(args, variants, installed, next_batch, profile, feed, fast, load):
+def _report(
+  args, variants, installed, next_batch, profile, feed, fast, load, overhead
+):
   by_name = {v.name: v for v in variants}
   med = {v.name: statistics.median(v.times) * 1e6 for v in variants}
   mean = {v.name: statistics.fmean(v.times) * 1e6 for v in variants}
@@ -622,6 +708,16 @@ def _report(args, variants, installed, next_batch, profile, feed, fast, load):
     '|---|---:|',
   ]
   lines += [f'| {label} | {micros:.1f} |' for label, micros in profile]
+  lines += [
+    '',
+    '### Per-run cost of the hooks on a forward-only train op (loss, global'
+    f' step + 1; {args.overhead_rounds} interleaved rounds of 200 runs, feed'
+    ' included)',
+    '',
+    '| variant | median µs per run | paired vs MTS bare |',
+    '|---|---:|---:|',
+  ]
+  lines += [f'| {n} | {m:.1f} | {d:+.1f} |' for n, m, d in overhead]
   lines += _kernel_table(
     '### RunMetadata trace of the tf1 loop step (FULL_TRACE), feed path',
     feed[0],
@@ -646,6 +742,7 @@ def main():
   parser.add_argument('--block', type=int, default=100)
   parser.add_argument('--trace_steps', type=int, default=30)
   parser.add_argument('--no_fast', action='store_true')
+  parser.add_argument('--overhead_rounds', type=int, default=30)
   parser.add_argument('--data_dir', default=None)
   parser.add_argument('--out', help='Also write the markdown report here.')
   args = parser.parse_args()
@@ -663,9 +760,10 @@ def main():
   fast = None
   if not args.no_fast:
     fast = _trace_fast(data_sets, args.data_dir, max(5, args.trace_steps // 3))
+  overhead = _hook_overhead(data_sets, args.data_dir, args.overhead_rounds)
   load.append(_load())
   report = _report(
-    args, variants, installed, next_batch, profile, feed, fast, load
+    args, variants, installed, next_batch, profile, feed, fast, load, overhead
   )
   print(report)
   if args.out:
