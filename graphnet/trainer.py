@@ -108,10 +108,10 @@ def _make_hooks(config, tg, data_sets, stop, printer):
     return _Hooks([*all_tasks, check, stop.hook()], [], evaluator)
   # First among the chief's hooks, so before the checkpoint saver: a
   # diverged step must raise before it can be saved over the last good
-  # checkpoint, which it deletes if already saved. The loss is checked on
-  # the runs reaching a logging or saving step (it is fetched for the log
-  # line then anyway), so every checkpoint's first run is checked;
-  # FiniteWeightsListener checks the weights once per save.
+  # checkpoint, which it deletes if already saved. Only the runs reaching
+  # a logging or saving step fetch the loss for it, so the first run from
+  # each checkpoint is checked; FiniteWeightsListener checks the weights
+  # once per save.
   divergence = hooks_lib.DivergenceHook(
     tg.loss,
     check_variables=False,
