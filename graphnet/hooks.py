@@ -580,9 +580,6 @@ class EvaluationHook(tf.train.SessionRunHook):
     fetch = self._steps.fetch
     return None if fetch is None else tf.train.SessionRunArgs(fetch)
 
-  def _due(self, step):
-    return step % self._every == 0 or step >= self._last_step
-
   def after_create_session(self, session, coord):
     # Evaluation buckets already passed before this session (on resume).
     self._bucket = self._steps.read(session) // self._every
@@ -590,9 +587,11 @@ class EvaluationHook(tf.train.SessionRunHook):
   def after_run(self, run_context, run_values):
     start = self._steps.start_of(run_values.results)
     # Only read the real step when this run may have reached an evaluation
-    # step (a fetched start may also be the step the run ended at).
-    window = range(start, start + self._steps_per_run + 1)
-    if not any(self._due(s) for s in window):
+    # step: a multiple of every_n_steps in start..end, or last_step (a
+    # fetched start may also be the step the run ended at).
+    end = start + self._steps_per_run
+    passed = end // self._every > (start - 1) // self._every
+    if not passed and end < self._last_step:
       return
     step = self._steps.read(run_context.session)
     if step == self._evaluated_step:
