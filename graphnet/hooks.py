@@ -3,8 +3,8 @@
 Each hook keeps to the `tf.train.SessionRunHook` life cycle: arguments are
 checked in `__init__`, graph elements are looked up in `begin()`, state that
 needs a session is read in `after_create_session()`, `before_run()` returns
-`SessionRunArgs`, `after_run()` acts on the results and `end()` writes the
-final state.
+`SessionRunArgs` (or None when the hook needs nothing from this run),
+`after_run()` acts on the results and `end()` writes the final state.
 
 * `LearningRateSetterHook` feeds a learning-rate placeholder by step.
 * `StopAtStepHook` stops at a global step, also when training resumes at or
