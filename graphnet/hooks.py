@@ -401,7 +401,10 @@ class DivergenceHook(tf.train.SessionRunHook):
     note = ''
     if removed:
       names = ', '.join(os.path.basename(p) for p in removed)
-      note = f' Deleted {names}, whose weights gave that loss.'
+      note = (
+        f' Deleted {names}, saved after the last step whose loss was seen '
+        'finite.'
+      )
     raise errors.DivergenceError(
       f'Training diverged: the loss is {loss_value} at step {step}.{note} '
       'The last checkpoint saved before this step is kept; lower '
