@@ -3,8 +3,8 @@
 Each hook keeps to the `tf.train.SessionRunHook` life cycle: arguments are
 checked in `__init__`, graph elements are looked up in `begin()`, state that
 needs a session is read in `after_create_session()`, `before_run()` returns
-`SessionRunArgs`, `after_run()` acts on the results and `end()` writes the
-final state.
+`SessionRunArgs` (or None when the hook needs nothing from this run),
+`after_run()` acts on the results and `end()` writes the final state.
 
 * `LearningRateSetterHook` feeds a learning-rate placeholder by step.
 * `StopAtStepHook` stops at a global step, also when training resumes at or
@@ -14,17 +14,28 @@ final state.
   ETA, in TF1's format.
 * `EvaluationHook` prints TF1's `Training/Validation/Test Data Eval:` blocks
   every N steps and at the last step, and writes `precision/*` summaries.
-* `LoopCheckpointSaverHook` / `LoopSummarySaverHook`: TF's checkpoint and
-  summary savers for runs of several global steps (an in-graph loop).
+* `LoopCheckpointSaverHook` / `LoopSummarySaverHook`: checkpoints and
+  merged summaries every N steps, also for runs of several global steps
+  (an in-graph loop).
 * `SignalStopHook` requests a stop once `signals.StopOnSignals` caught a
   signal.
+
+The hooks that act on a global step take `count_steps`. When only this
+process's runs move the global step, each by `steps_per_run` (no cluster),
+pass `count_steps=True`: the hook then counts steps from the one read at
+session creation and asks the run for nothing (its `before_run` returns
+None) except on the runs where it acts, re-reading the real step before
+acting near a boundary. By default (`False`) it fetches the global step
+with every run, which stays right when other workers move it.
 
 `FiniteWeightsListener` (a `CheckpointSaverListener`) refuses to save
 NaN or infinite weights.
 
 Example:
-    hooks = [StopAtStepHook(2000), DivergenceHook(loss),
-             StepLoggingHook(loss, last_step=2000, every_n_steps=100)]
+    hooks = [StopAtStepHook(last_step=2000, count_steps=True),
+             DivergenceHook(loss, count_steps=True),
+             StepLoggingHook(loss, last_step=2000, every_n_steps=100,
+                             count_steps=True)]
     with tf.train.MonitoredTrainingSession(hooks=hooks) as sess:
       while not sess.should_stop():
         sess.run(train_op, feed_dict=...)
@@ -156,6 +167,70 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     self._rate = self.rate_at(step)
 
 
+class _RunSteps:
+  """The global step each run starts at, counted or told from a fetch.
+
+  Counted (`counted=True`): only this process's runs move the global step,
+  each by `steps_per_run`, so after one read at session creation every
+  run's start is known without a fetch. Fetched: a hook's fetch of the
+  global step races the run's own increment, so the value is the step the
+  run started at or the one it ended at; counting the steps of this
+  process's runs settles which. Far from the count (other workers'
+  updates), the fetched value is the best there is.
+  """
+
+  def __init__(self, steps_per_run, counted=False):
+    self._steps_per_run = steps_per_run
+    self._counted = counted
+    self._next = None
+    self._tensor = None
+
+  def begin(self, hook_name):
+    """Looks up the global step for hook `hook_name` (raises if none)."""
+    self._tensor = _global_step_tensor(hook_name)
+
+  @property
+  def tensor(self):
+    """The global step tensor (after `begin`)."""
+    return self._tensor
+
+  @property
+  def fetch(self):
+    """What a run must fetch for `start_of`: None when counted."""
+    return None if self._counted else self._tensor
+
+  @property
+  def next_start(self):
+    """The step the next run starts at (a guess when fetched)."""
+    return self._next
+
+  def reset(self, step):
+    """Sets the step the next run starts at."""
+    self._next = step
+
+  def read(self, session):
+    """Reads the real global step from `session`; the next run starts there."""
+    self._next = int(session.run(self._tensor))
+    return self._next
+
+  def start_of(self, fetched):
+    """The step the run that just ended started at.
+
+    Args:
+      fetched: the global step that run fetched, or None when counted.
+    """
+    expected = self._next
+    if fetched is None:
+      self._next = expected + self._steps_per_run
+      return expected
+    in_reach = expected is not None and (
+      expected <= fetched <= expected + self._steps_per_run
+    )
+    start = expected if in_reach else fetched
+    self._next = max(fetched, start + self._steps_per_run)
+    return start
+
+
 class StopAtStepHook(tf.train.StopAtStepHook):
   """TF's StopAtStepHook that also stops before a run when already done.
 
@@ -165,13 +240,17 @@ class StopAtStepHook(tf.train.StopAtStepHook):
   `last_step` and train one more run.
   """
 
-  def __init__(self, num_steps=None, last_step=None, steps_per_run=1):
+  def __init__(
+    self, num_steps=None, last_step=None, steps_per_run=1, count_steps=False
+  ):
     """Creates the hook.
 
     Args:
       num_steps: steps to train from the step the session starts at.
       last_step: global step to stop at (give one of the two).
       steps_per_run: global steps that one `session.run` advances.
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
 
     Raises:
       ConfigError: if `steps_per_run` < 1.
@@ -179,70 +258,64 @@ class StopAtStepHook(tf.train.StopAtStepHook):
     _check_positive('StopAtStepHook', steps_per_run=steps_per_run)
     super().__init__(num_steps=num_steps, last_step=last_step)
     self._steps_per_run = steps_per_run
+    self._steps = _RunSteps(steps_per_run, count_steps)
+
+  def begin(self):
+    super().begin()
+    self._steps.begin('StopAtStepHook')
 
   def after_create_session(self, session, coord):
     super().after_create_session(session, coord)
-    if int(session.run(self._global_step_tensor)) >= self._last_step:
+    if self._steps.read(session) >= self._last_step:
       coord.request_stop()
 
+  def before_run(self, run_context):
+    fetch = self._steps.fetch
+    return None if fetch is None else tf.train.SessionRunArgs(fetch)
+
   def after_run(self, run_context, run_values):
-    # results is the step this run started at; re-read the real one only
-    # when this run may have reached last_step.
-    if int(run_values.results) + self._steps_per_run >= self._last_step:
-      step = int(run_context.session.run(self._global_step_tensor))
-      if step >= self._last_step:
+    # Re-read the real step only when this run may have reached last_step.
+    start = self._steps.start_of(run_values.results)
+    if start + self._steps_per_run >= self._last_step:
+      if self._steps.read(run_context.session) >= self._last_step:
         run_context.request_stop()
-
-
-class _RunSteps:
-  """Tells the global step a run started at from the one a hook fetched.
-
-  A hook's fetch of the global step races the run's own increment, so the
-  value is the step the run started at or the one it ended at. Counting
-  the steps of this process's runs settles which. Far from the count
-  (other workers' updates), the fetched value is the best there is.
-  """
-
-  def __init__(self, steps_per_run):
-    self._steps_per_run = steps_per_run
-    self._next = None
-
-  def reset(self, step):
-    """Sets the step the next run starts at."""
-    self._next = step
-
-  def start_of(self, fetched):
-    """The step the run that fetched `fetched` started at."""
-    expected = self._next
-    in_reach = expected is not None and (
-      expected <= fetched <= expected + self._steps_per_run
-    )
-    start = expected if in_reach else fetched
-    self._next = max(fetched, start + self._steps_per_run)
-    return start
 
 
 class DivergenceHook(tf.train.SessionRunHook):
   """Stops training with `DivergenceError` when the loss or weights blow up.
 
-  After each run it checks the run's loss and then the trainable variables
-  the run left behind: a step can keep its loss finite while its update
-  overflows the weights, and the next checkpoint would save them. So that
-  no diverged step is ever saved (the last checkpoint on disk stays the
-  last good one), this hook's `after_run` must come before the checkpoint
-  saver's: with `MonitoredTrainingSession`, pass it first in
-  `chief_only_hooks`, which run before the saver; its `hooks` run after it.
+  After a run it checks the run's loss and then, with `check_variables`,
+  the trainable variables the run left behind: a step can keep its loss
+  finite while its update overflows the weights, and the next checkpoint
+  would save them. So that no diverged step is ever saved (the latest
+  checkpoint on disk stays the last good one), this hook's `after_run`
+  must come before the checkpoint saver's: with `MonitoredTrainingSession`,
+  pass it first in `chief_only_hooks`, which run before the saver; its
+  `hooks` run after it.
+
+  With `every_n_steps` > 1 the loss is fetched only on a session's first
+  run and on runs that reach a multiple of it; when a check fails, the
+  checkpoints saved after the last run whose loss was seen finite are
+  deleted. Saving at multiples of `every_n_steps`, with
+  `FiniteWeightsListener` on the saver, so leaves only checkpoints whose
+  weights gave a finite loss (or the final one, which no run tried).
   """
 
   def __init__(
-    self, loss, check_variables=True, checkpoint_dir=None, steps_per_run=1
+    self,
+    loss,
+    check_variables=True,
+    checkpoint_dir=None,
+    steps_per_run=1,
+    every_n_steps=1,
+    count_steps=False,
   ):
     """Creates the hook.
 
     Args:
       loss: float scalar tensor (or its name) to watch.
-      check_variables: also check every trainable variable after each run
-        (one extra `session.run` of a small reduction per run).
+      check_variables: also check every trainable variable after each
+        checked run (one extra `session.run` of a small reduction).
       checkpoint_dir: where the checkpoints are saved, or None. When the
         loss of the run from step s is NaN, the checkpoint of step s (saved
         before that showed) holds the weights that gave it; it is deleted
@@ -250,45 +323,63 @@ class DivergenceHook(tf.train.SessionRunHook):
       steps_per_run: global steps that one `session.run` advances. With
         more than one, the loss is the run's last step's, so the weights
         of step s may still be good and only later checkpoints go.
+      every_n_steps: check the runs that reach a multiple of it (1: all).
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
+
+    Raises:
+      ConfigError: if `steps_per_run` or `every_n_steps` < 1.
     """
+    _check_positive(
+      'DivergenceHook', steps_per_run=steps_per_run, every_n_steps=every_n_steps
+    )
     self._loss = loss
     self._steps_per_run = steps_per_run
+    self._every = every_n_steps
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
-    self._steps = _RunSteps(steps_per_run)
+    self._steps = _RunSteps(steps_per_run, count_steps)
 
   def begin(self):
-    self._global_step = _global_step_tensor('DivergenceHook')
+    self._steps.begin('DivergenceHook')
     self._loss_tensor = _as_graph_element(self._loss)
     self._finite = None
     if self._check_variables:
       self._finite = _all_weights_finite('divergence_check')
 
   def after_create_session(self, session, coord):
-    self._steps.reset(int(session.run(self._global_step)))
+    # The step before the first run: no checkpoint after it is vouched for.
+    self._last_good = self._steps.read(session) - self._steps_per_run
+    # The first run tries the checkpoint the session starts from.
+    self._first = True
+
+  def _due(self, start):
+    """Whether the run from `start` is checked."""
+    if self._first or self._every == 1:
+      return True
+    # Whether one of its steps start..end is a multiple of every_n_steps.
+    end = start + self._steps_per_run - 1
+    return end // self._every > (start - 1) // self._every
 
   def before_run(self, run_context):
-    return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
+    self._checking = self._due(self._steps.next_start)
+    self._first = False
+    fetches = {}
+    if self._steps.fetch is not None:
+      fetches['global_step'] = self._steps.fetch
+    if self._checking:
+      fetches['loss'] = self._loss_tensor
+    return tf.train.SessionRunArgs(fetches) if fetches else None
 
   def after_run(self, run_context, run_values):
-    fetched, loss_value = run_values.results
-    step = self._steps.start_of(int(fetched))
+    results = run_values.results or {}
+    step = self._steps.start_of(results.get('global_step'))
+    if not self._checking:
+      return
+    loss_value = results['loss']
     if not np.isfinite(loss_value):
-      removed = []
-      if self._checkpoint_dir:
-        removed = checkpoints.discard_from(
-          self._checkpoint_dir, int(step) + self._first_bad_offset
-        )
-      note = ''
-      if removed:
-        names = ', '.join(os.path.basename(p) for p in removed)
-        note = f' Deleted {names}, whose weights gave that loss.'
-      raise errors.DivergenceError(
-        f'Training diverged: the loss is {loss_value} at step {step}.{note} '
-        'The last checkpoint saved before this step is kept; lower '
-        '--learning_rate (or use a decaying --lr_schedule) and run again.'
-      )
+      self._raise_for_loss(step, loss_value)
     if self._finite is not None and not run_context.session.run(self._finite):
       raise errors.DivergenceError(
         f'Training diverged: the weights became NaN or infinite in the run '
@@ -296,6 +387,29 @@ class DivergenceHook(tf.train.SessionRunHook):
         'saved before this step is kept; lower --learning_rate (or use a '
         'decaying --lr_schedule) and run again.'
       )
+    self._last_good = step
+
+  def _raise_for_loss(self, step, loss_value):
+    removed = []
+    if self._checkpoint_dir:
+      # Checked every run, that is step itself; else the first step after
+      # the last run whose loss was seen finite.
+      first_bad = min(step, self._last_good + self._steps_per_run)
+      removed = checkpoints.discard_from(
+        self._checkpoint_dir, int(first_bad) + self._first_bad_offset
+      )
+    note = ''
+    if removed:
+      names = ', '.join(os.path.basename(p) for p in removed)
+      note = (
+        f' Deleted {names}, saved after the last step whose loss was seen '
+        'finite.'
+      )
+    raise errors.DivergenceError(
+      f'Training diverged: the loss is {loss_value} at step {step}.{note} '
+      'The last checkpoint saved before this step is kept; lower '
+      '--learning_rate (or use a decaying --lr_schedule) and run again.'
+    )
 
 
 class FiniteWeightsListener(tf.train.CheckpointSaverListener):
@@ -340,7 +454,13 @@ class StepLoggingHook(tf.train.SessionRunHook):
   """
 
   def __init__(
-    self, loss, last_step, every_n_steps=100, printer=print, steps_per_run=1
+    self,
+    loss,
+    last_step,
+    every_n_steps=100,
+    printer=print,
+    steps_per_run=1,
+    count_steps=False,
   ):
     """Creates the hook.
 
@@ -350,6 +470,8 @@ class StepLoggingHook(tf.train.SessionRunHook):
       every_n_steps: print when at least this many steps have passed.
       printer: function taking one string (tests pass a list's append).
       steps_per_run: global steps that one `session.run` advances.
+      count_steps: count the steps instead of fetching the global step
+        with every run; the loss is then fetched only on printed runs.
 
     Raises:
       ConfigError: if `every_n_steps` < 1.
@@ -359,27 +481,36 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
     self._printer = printer
-    self._steps = _RunSteps(steps_per_run)
+    self._steps = _RunSteps(steps_per_run, count_steps)
 
   def begin(self):
-    self._global_step = _global_step_tensor('StepLoggingHook')
+    self._steps.begin('StepLoggingHook')
     self._loss_tensor = _as_graph_element(self._loss)
 
   def after_create_session(self, session, coord):
-    self._steps.reset(int(session.run(self._global_step)))
+    self._steps.read(session)
 
   def before_run(self, run_context):
+    fetches = {}
+    if self._steps.fetch is not None:
+      # The step is known only after the run: fetch the loss every run.
+      fetches['global_step'] = self._steps.fetch
+      fetches['loss'] = self._loss_tensor
+    elif self._timer.should_trigger_for_step(self._steps.next_start):
+      fetches['loss'] = self._loss_tensor
+    if not fetches:
+      return None
     self._start = time.time()
-    return tf.train.SessionRunArgs([self._global_step, self._loss_tensor])
+    return tf.train.SessionRunArgs(fetches)
 
   def after_run(self, run_context, run_values):
-    duration = time.time() - self._start
-    step, loss_value = run_values.results
-    step = self._steps.start_of(int(step))
-    if not self._timer.should_trigger_for_step(step):
+    results = run_values.results
+    step = self._steps.start_of(results and results.get('global_step'))
+    if results is None or not self._timer.should_trigger_for_step(step):
       return
+    duration = time.time() - self._start
     elapsed, steps = self._timer.update_last_triggered_step(step)
-    line = f'Step {step}: loss = {loss_value:.2f} ({duration:.3f} sec)'
+    line = f'Step {step}: loss = {results["loss"]:.2f} ({duration:.3f} sec)'
     if elapsed and steps:
       rate = steps / elapsed
       eta = _format_eta(max(self._last_step - step, 0) / rate)
@@ -404,6 +535,7 @@ class EvaluationHook(tf.train.SessionRunHook):
     summary_dir=None,
     steps_per_run=1,
     printer=print,
+    count_steps=False,
   ):
     """Creates the hook.
 
@@ -417,6 +549,8 @@ class EvaluationHook(tf.train.SessionRunHook):
       summary_dir: where to write `precision/<key>` summaries, or None.
       steps_per_run: global steps that one `session.run` advances.
       printer: function taking one string.
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
 
     Raises:
       ConfigError: if `every_n_steps` or `steps_per_run` < 1.
@@ -431,12 +565,14 @@ class EvaluationHook(tf.train.SessionRunHook):
     self._summary_dir = summary_dir
     self._steps_per_run = steps_per_run
     self._printer = printer
+    self._steps = _RunSteps(steps_per_run, count_steps)
     self._evaluated_step = None
     self._bucket = 0
     self.last_results = {}
 
   def begin(self):
-    self._global_step = _global_step_tensor('EvaluationHook')
+    self._steps.begin('EvaluationHook')
+    self._global_step = self._steps.tensor
     self._writer = (
       tf.summary.FileWriterCache.get(self._summary_dir)
       if self._summary_dir
@@ -444,24 +580,23 @@ class EvaluationHook(tf.train.SessionRunHook):
     )
 
   def before_run(self, run_context):
-    return tf.train.SessionRunArgs(self._global_step)
-
-  def _due(self, step):
-    return step % self._every == 0 or step >= self._last_step
+    fetch = self._steps.fetch
+    return None if fetch is None else tf.train.SessionRunArgs(fetch)
 
   def after_create_session(self, session, coord):
     # Evaluation buckets already passed before this session (on resume).
-    self._bucket = int(session.run(self._global_step)) // self._every
+    self._bucket = self._steps.read(session) // self._every
 
   def after_run(self, run_context, run_values):
-    fetched = int(run_values.results)
-    # The fetched step races the run's own increment: it is the step the
-    # run started at or the one it ended at. Only read the real step when
-    # either reading may have reached an evaluation step.
-    window = range(fetched, fetched + self._steps_per_run + 1)
-    if not any(self._due(s) for s in window):
+    start = self._steps.start_of(run_values.results)
+    # Only read the real step when this run may have reached an evaluation
+    # step: a multiple of every_n_steps in start..end, or last_step (a
+    # fetched start may also be the step the run ended at).
+    end = start + self._steps_per_run
+    passed = end // self._every > (start - 1) // self._every
+    if not passed and end < self._last_step:
       return
-    step = int(run_context.session.run(self._global_step))
+    step = self._steps.read(run_context.session)
     if step == self._evaluated_step:
       return
     if step >= self._last_step or step // self._every > self._bucket:
@@ -495,85 +630,186 @@ class EvaluationHook(tf.train.SessionRunHook):
       self._writer.flush()
 
 
-def _set_steps_per_run(hook, steps_per_run):
-  """Tells TF's `CheckpointSaverHook` how many global steps one run goes.
+class LoopCheckpointSaverHook(tf.train.SessionRunHook):
+  """Saves checkpoints every `save_steps` global steps, first and last.
 
-  TF has no public way to; Estimator calls the private method used here.
-  It is the only private TF API graphnet uses: test_hooks checks that it
-  still exists and still has this effect.
-
-  Raises:
-    GraphError: this TF no longer has the method.
-  """
-  setter = getattr(hook, '_set_steps_per_run', None)
-  if setter is None:
-    raise errors.GraphError(
-      f'tf.train.CheckpointSaverHook of TensorFlow {tf.__version__} has no '
-      '_set_steps_per_run: graphnet.hooks.LoopCheckpointSaverHook needs '
-      'updating for it.'
-    )
-  setter(steps_per_run)
-
-
-class LoopCheckpointSaverHook(tf.train.CheckpointSaverHook):
-  """TF's `CheckpointSaverHook` told how far one run goes.
-
-  Left alone, TF's hook re-reads the global step after every run (one extra
-  `session.run` per run) because it does not know the run length; told a
-  wrong length it would save one run late.
+  TF's `CheckpointSaverHook` schedule and files: a checkpoint of the step
+  the session starts at, then one whenever `save_steps` have passed since
+  the last, and one at the end; `<checkpoint_dir>/model.ckpt-<step>` with
+  its `.meta`; the graph and a `CHECKPOINT` session log per save in the
+  events file. Unlike TF's hook it knows how far a run goes
+  (`steps_per_run`), so it saves on time with runs of several steps; with
+  `count_steps` it fetches nothing per run; and it skips TF's
+  `graph.pbtxt` and meta-graph event (each checkpoint's `.meta` holds it).
   """
 
   def __init__(
-    self, checkpoint_dir, save_steps, saver, steps_per_run, listeners=None
+    self,
+    checkpoint_dir,
+    save_steps,
+    saver,
+    steps_per_run,
+    listeners=None,
+    count_steps=False,
   ):
-    """Creates the hook: saves `saver`'s checkpoints every `save_steps`."""
-    super().__init__(
-      checkpoint_dir, save_steps=save_steps, saver=saver, listeners=listeners
-    )
-    _set_steps_per_run(self, steps_per_run)
+    """Creates the hook.
 
+    Args:
+      checkpoint_dir: directory of the checkpoints and events.
+      save_steps: global steps between checkpoints.
+      saver: the `tf.train.Saver` that saves.
+      steps_per_run: global steps that one `session.run` advances.
+      listeners: `tf.train.CheckpointSaverListener`s called around saves.
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
 
-class LoopSummarySaverHook(tf.train.SummarySaverHook):
-  """TF's `SummarySaverHook` for runs of `steps_per_run` global steps.
-
-  TF's hook predicts the next run's step as this one's + 1, so with longer
-  runs it would write `steps_per_run` times too rarely. This one writes the
-  merged summaries at the end of each run that reaches a multiple of
-  `save_steps` (itself a multiple of `steps_per_run`).
-  """
-
-  def __init__(self, save_steps, output_dir, steps_per_run):
-    """Creates the hook: writes the merged summaries every `save_steps`."""
-    # The summary op is looked up in begin(), once the graph is complete.
-    super().__init__(
+    Raises:
+      ConfigError: if `save_steps` or `steps_per_run` < 1.
+    """
+    _check_positive(
+      'LoopCheckpointSaverHook',
       save_steps=save_steps,
-      output_dir=output_dir,
-      scaffold=tf.train.Scaffold(),
+      steps_per_run=steps_per_run,
     )
-    self._save_steps = save_steps
+    self._checkpoint_dir = checkpoint_dir
+    self._save_path = os.path.join(checkpoint_dir, 'model.ckpt')
+    self._saver = saver
     self._steps_per_run = steps_per_run
+    self._listeners = list(listeners or [])
+    self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
+    self._steps = _RunSteps(steps_per_run, count_steps)
 
   def begin(self):
-    super().begin()
+    self._steps.begin('LoopCheckpointSaverHook')
+    self._writer = tf.summary.FileWriterCache.get(self._checkpoint_dir)
+    for listener in self._listeners:
+      listener.begin()
+
+  def after_create_session(self, session, coord):
+    # The graph for TensorBoard, as TF1's FileWriter(log_dir, sess.graph).
+    self._writer.add_graph(tf.get_default_graph())
+    step = self._steps.read(session)
+    self._save(session, step)
+    self._timer.update_last_triggered_step(step)
+
+  def before_run(self, run_context):
+    fetch = self._steps.fetch
+    return None if fetch is None else tf.train.SessionRunArgs(fetch)
+
+  def after_run(self, run_context, run_values):
+    start = self._steps.start_of(run_values.results)
+    if not self._timer.should_trigger_for_step(start + self._steps_per_run):
+      return
+    step = self._steps.read(run_context.session)
+    if self._timer.should_trigger_for_step(step):
+      self._timer.update_last_triggered_step(step)
+      if self._save(run_context.session, step):
+        run_context.request_stop()
+
+  def end(self, session):
+    step = int(session.run(self._steps.tensor))
+    if step != self._timer.last_triggered_step():
+      self._save(session, step)
+    for listener in self._listeners:
+      listener.end(session, step)
+    self._writer.flush()
+
+  def _save(self, session, step):
+    """Saves the checkpoint of `step`; True if a listener asks to stop."""
+    for listener in self._listeners:
+      listener.before_save(session, step)
+    tf.logging.info('Saving checkpoints for %d into %s.', step, self._save_path)
+    self._saver.save(session, self._save_path, global_step=step)
+    self._writer.add_session_log(
+      tf.SessionLog(
+        status=tf.SessionLog.CHECKPOINT, checkpoint_path=self._save_path
+      ),
+      step,
+    )
+    stop = False
+    for listener in self._listeners:
+      stop = bool(listener.after_save(session, step)) or stop
+    return stop
+
+
+class LoopSummarySaverHook(tf.train.SessionRunHook):
+  """Writes the merged summaries every `save_steps` global steps.
+
+  A run's summaries are written with the global step it ended at. With one
+  step per run it keeps TF's `SummarySaverHook` steps (the first run, then
+  each run ending `save_steps` after the last write: 1, 101, 201, ...);
+  with runs of N > 1 steps (TF's hook would write N times too rarely) the
+  runs ending at multiples of `save_steps` (itself a multiple of N). The
+  summary op runs only in those runs; with `count_steps` no other run
+  fetches anything.
+  """
+
+  def __init__(self, save_steps, output_dir, steps_per_run, count_steps=False):
+    """Creates the hook.
+
+    Args:
+      save_steps: global steps between writes.
+      output_dir: directory of the events file.
+      steps_per_run: global steps that one `session.run` advances.
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
+
+    Raises:
+      ConfigError: if `save_steps` or `steps_per_run` < 1.
+    """
+    _check_positive(
+      'LoopSummarySaverHook', save_steps=save_steps, steps_per_run=steps_per_run
+    )
+    self._save_steps = save_steps
+    self._output_dir = output_dir
+    self._steps_per_run = steps_per_run
+    self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
+    self._steps = _RunSteps(steps_per_run, count_steps)
+
+  def begin(self):
+    self._steps.begin('LoopSummarySaverHook')
+    self._writer = tf.summary.FileWriterCache.get(self._output_dir)
+    # The op the session's Scaffold also uses; None without summaries.
     self._summary_op = tf.train.Scaffold.get_or_default(
       'summary_op', tf.GraphKeys.SUMMARY_OP, tf.summary.merge_all
     )
 
   def after_create_session(self, session, coord):
-    step = int(session.run(self._global_step_tensor))
-    if self._summary_writer:
-      self._summary_writer.add_session_log(
-        tf.SessionLog(status=tf.SessionLog.START), step
-      )
-    # Due at the next multiple of save_steps, not at the first run.
-    self._timer.update_last_triggered_step(step - step % self._save_steps)
-    self._next_step = step + self._steps_per_run
+    step = self._steps.read(session)
+    self._started = False
+    if self._steps_per_run > 1:
+      # Due at the next multiple of save_steps, not at the first run.
+      self._timer.update_last_triggered_step(step - step % self._save_steps)
+
+  def before_run(self, run_context):
+    end = self._steps.next_start + self._steps_per_run
+    self._writing = self._timer.should_trigger_for_step(end)
+    fetches = {}
+    if self._steps.fetch is not None:
+      fetches['global_step'] = self._steps.fetch
+    if self._writing and self._summary_op is not None:
+      fetches['summary'] = self._summary_op
+    return tf.train.SessionRunArgs(fetches) if fetches else None
 
   def after_run(self, run_context, run_values):
-    super().after_run(run_context, run_values)
-    # The step at the end of the next run: this run's start + 2 runs.
-    start = int(run_values.results['global_step'])
-    self._next_step = start + 2 * self._steps_per_run
+    results = run_values.results or {}
+    self._steps.start_of(results.get('global_step'))
+    if self._started and not self._writing:
+      return
+    step = self._steps.read(run_context.session)
+    if not self._started:
+      # TensorBoard drops older events from this step on (a restart).
+      self._writer.add_session_log(
+        tf.SessionLog(status=tf.SessionLog.START), step
+      )
+      self._started = True
+    if self._writing:
+      self._timer.update_last_triggered_step(step)
+      if 'summary' in results:
+        self._writer.add_summary(results['summary'], step)
+
+  def end(self, session):
+    self._writer.flush()
 
 
 class SignalStopHook(tf.train.SessionRunHook):

@@ -18,6 +18,7 @@ Example:
 import contextlib
 import dataclasses
 import functools
+import math
 import sys
 import time
 
@@ -88,8 +89,14 @@ class _Hooks:
 def _make_hooks(config, tg, data_sets, stop, printer):
   """The hooks of `config`'s session around graph `tg`."""
   n = config.steps_per_run
+  # Alone, this process's runs are the only ones moving the global step, N
+  # at a time: the hooks count steps instead of fetching the step with
+  # every run, and fetch nothing on the runs where they do nothing.
+  count = config.cluster is None
   all_tasks = [
-    hooks_lib.StopAtStepHook(last_step=config.max_steps, steps_per_run=n)
+    hooks_lib.StopAtStepHook(
+      last_step=config.max_steps, steps_per_run=n, count_steps=count
+    )
   ]
   all_tasks += tg.hooks
   evaluator = hooks_lib.EvaluationHook(
@@ -100,23 +107,30 @@ def _make_hooks(config, tg, data_sets, stop, printer):
     summary_dir=config.log_dir,
     steps_per_run=n,
     printer=printer,
+    count_steps=count,
   )
   if config.cluster is not None and not config.cluster.is_chief:
     check = hooks_lib.DivergenceHook(tg.loss, check_variables=False)
     return _Hooks([*all_tasks, check, stop.hook()], [], evaluator)
   # First among the chief's hooks, so before the checkpoint saver: a
   # diverged step must raise before it can be saved over the last good
-  # checkpoint, which it deletes if already saved. FiniteWeightsListener
-  # checks the weights once per save instead of every step.
+  # checkpoint, which it deletes if already saved. Only the runs reaching
+  # a logging or saving step fetch the loss for it, so the first run from
+  # each checkpoint is checked; FiniteWeightsListener checks the weights
+  # once per save.
   divergence = hooks_lib.DivergenceHook(
     tg.loss,
     check_variables=False,
     checkpoint_dir=config.log_dir,
     steps_per_run=n,
+    every_n_steps=(
+      math.gcd(config.log_every, config.save_checkpoint_steps) if count else 1
+    ),
+    count_steps=count,
   )
-  # MonitoredTrainingSession's own checkpoint hook would re-read the global
-  # step after every run, and with runs of N > 1 steps its hooks would save
-  # one run late and summarise N times too rarely.
+  # Instead of MonitoredTrainingSession's own savers, which fetch the
+  # global step every run and, with runs of N > 1 steps, would save one run
+  # late and summarise N times too rarely.
   savers = [
     hooks_lib.LoopCheckpointSaverHook(
       config.log_dir,
@@ -124,26 +138,22 @@ def _make_hooks(config, tg, data_sets, stop, printer):
       tg.saver,
       n,
       listeners=[hooks_lib.FiniteWeightsListener()],
-    )
+      count_steps=count,
+    ),
+    hooks_lib.LoopSummarySaverHook(
+      config.log_every, config.log_dir, n, count_steps=count
+    ),
   ]
-  if n > 1:
-    savers.append(
-      hooks_lib.LoopSummarySaverHook(config.log_every, config.log_dir, n)
-    )
   logger = hooks_lib.StepLoggingHook(
     tg.loss,
     config.max_steps,
     config.log_every,
     printer=printer,
     steps_per_run=n,
+    count_steps=count,
   )
   chief_only = [divergence, *savers, logger, evaluator]
   return _Hooks([*all_tasks, stop.hook()], chief_only, evaluator)
-
-
-def _summary_steps(config):
-  """MonitoredTrainingSession's summary interval: None when N > 1 per run."""
-  return config.log_every if config.steps_per_run == 1 else None
 
 
 def _session_args(config, server):
@@ -262,9 +272,9 @@ def _train(config, server, data_sets, tg, printer):
         ),
         hooks=hooks.all_tasks,
         chief_only_hooks=hooks.chief_only,
-        # The Loop*SaverHooks save (and summarise runs of N > 1 steps).
+        # The Loop*SaverHooks save and summarise.
         save_checkpoint_steps=None,
-        save_summaries_steps=_summary_steps(config),
+        save_summaries_steps=None,
         # StepLoggingHook prints the speed; TF's counter only adds noise.
         log_step_count_steps=None,
       ) as sess:

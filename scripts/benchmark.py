@@ -15,10 +15,12 @@ peak RSS is its own), with the same thread settings:
   pytorch        a plain PyTorch loop (when torch is importable).
 
 Training speed is the median over windows of `--window` steps after a
-warm-up (graphnet: the windows between its `Step` lines; windows holding
-an evaluation or checkpoint are a minority the median ignores). The FLOP
-bound is the step rate the machine's measured matmul speed on the model's
-own shapes allows (forward, dW of all layers, dX of layers 2 and 3).
+warm-up (graphnet: the windows between its `Step` lines, leaving out those
+holding an evaluation, which the baseline does not do), in steps per wall
+second and in steps per CPU-second of the process (less inflated by other
+processes' load). The FLOP bound is the step rate the machine's measured
+matmul speed on the model's own shapes allows (forward, dW of all
+layers, dX of layers 2 and 3).
 
 "Time to 0.97" trains with a common recipe (SGD lr 0.1, batch 100, test
 precision checked every 500 steps) until test precision >= 0.97, and
@@ -83,18 +85,22 @@ def _data(data_dir):
   return input_data.read_data_sets(data_dir, seed=0)
 
 
-def _windows(times, steps, window):
+def _windows(times, steps, window, busy=()):
   """Steps/s of consecutive windows of `window` steps.
 
   Args:
     times: wall times at the global steps `steps` (same length).
     steps: increasing global steps.
     window: window length in steps.
+    busy: indices into `steps`; a window ending at one of them is left out
+      (it holds periodic work, e.g. an evaluation, that the rate of
+      training steps should not include).
   """
   rates, start = [], 0
   for i in range(1, len(steps)):
     if steps[i] - steps[start] >= window:
-      rates.append((steps[i] - steps[start]) / (times[i] - times[start]))
+      if i not in busy:
+        rates.append((steps[i] - steps[start]) / (times[i] - times[start]))
       start = i
   return rates
 
@@ -169,10 +175,12 @@ def _drive(args, step, precision, t0, target):
     step()
   times, steps = [time.perf_counter()], [0]
   cpu0 = time.process_time()
+  cpus = [cpu0]
   for i in range(1, args.steps + 1):
     step()
     if i % args.window == 0:
       times.append(time.perf_counter())
+      cpus.append(time.process_time())
       steps.append(i)
       if times[-1] - times[0] > args.cap:
         break
@@ -180,6 +188,7 @@ def _drive(args, step, precision, t0, target):
   return {
     'rates': _windows(times, steps, args.window),
     'cpu_rate': steps[-1] / cpu,
+    'cpu_window_rates': _windows(cpus, steps, args.window),
   }
 
 
@@ -209,7 +218,8 @@ def _run_graphnet(args, lr, target, fast):
     **options,
   )
   t0 = time.perf_counter()
-  times, steps = [], []
+  times, steps, cpus = [], [], []
+  busy = set()
   state = {'test': False}
 
   class _ReachedError(Exception):
@@ -219,9 +229,12 @@ def _run_graphnet(args, lr, target, fast):
     now = time.perf_counter()
     if line.startswith('Step '):
       times.append(now)
+      cpus.append(time.process_time())
       steps.append(int(line.split()[1].rstrip(':')))
-    elif line == 'Test Data Eval:':
-      state['test'] = True
+    elif line.endswith(' Data Eval:'):
+      # The window ending at the next Step line holds this evaluation.
+      busy.add(len(steps))
+      state['test'] = line == 'Test Data Eval:'
     elif state['test'] and line.startswith('Num examples'):
       state['test'] = False
       if target:
@@ -244,12 +257,17 @@ def _run_graphnet(args, lr, target, fast):
       'steps': state.get('step'),
     }
   keep = [i for i, s in enumerate(steps) if s >= args.warmup]
+  busy = {j for j, i in enumerate(keep) if i in busy}
   times = [times[i] for i in keep]
+  cpus = [cpus[i] for i in keep]
   steps = [steps[i] for i in keep]
   return {
-    'rates': _windows(times, steps, args.window),
+    # Windows holding an evaluation (every 1000 steps) are left out: the
+    # baseline loop evaluates nothing.
+    'rates': _windows(times, steps, args.window, busy),
     # Includes graph building and evaluations: a lower bound.
     'cpu_rate': total / cpu,
+    'cpu_window_rates': _windows(cpus, steps, args.window, busy),
   }
 
 
@@ -611,13 +629,15 @@ def _run_startup_graphnet(args):
 
   clock.mark('import tensorflow.compat.v1')
   from graphnet import fully_connected_feed
+  from graphnet import hooks
   from graphnet import input_data
+  from graphnet import train_flags
   from graphnet import trainer
 
   clock.mark('import graphnet.fully_connected_feed (absl, graphnet)')
   log_dir = tempfile.mkdtemp(prefix='bench-startup-')
   argv = ['graphnet', '--max_steps', str(10**6), '--log_dir', log_dir]
-  fully_connected_feed.FLAGS(argv + ['--input_data_dir', args.data_dir])
+  train_flags.FLAGS(argv + ['--input_data_dir', args.data_dir])
   config = fully_connected_feed.config_from_flags()
   clock.mark('parse flags, TrainConfig')
   input_data.read_data_sets = clock.timed(
@@ -626,12 +646,12 @@ def _run_startup_graphnet(args):
   trainer.build_train_graph = clock.timed(
     trainer.build_train_graph, '-', 'build_train_graph'
   )
-  saver_hook = tf.train.CheckpointSaverHook
+  saver_hook = hooks.LoopCheckpointSaverHook
   saver_hook.after_create_session = clock.timed(
     saver_hook.after_create_session,
     'MTS: hooks begin(), finalize, create session, init variables',
-    'MTS: CheckpointSaverHook.after_create_session (graph.pbtxt, events '
-    'graph + meta graph, step-0 checkpoint with .meta)',
+    'MTS: LoopCheckpointSaverHook.after_create_session (events graph, '
+    'step-0 checkpoint with .meta)',
   )
   tf.train.MonitoredTrainingSession = clock.timed(
     tf.train.MonitoredTrainingSession,
@@ -947,6 +967,12 @@ def _fmt(value, spec):
   return '-' if value is None else format(value, spec)
 
 
+def _cpu_window_rate(result):
+  """Median steps per CPU-second over a contender's windows, or None."""
+  rates = result.get('cpu_window_rates')
+  return statistics.median(rates) if rates else None
+
+
 def _table(args, results, targets, bound, eval_seconds, load):
   flops_by_lib, best_flops, bound_rate, step_flops = bound
   versions = _versions()
@@ -979,10 +1005,12 @@ def _table(args, results, targets, bound, eval_seconds, load):
   lines += [
     '',
     '| contender | steps/s (median) | min-max | vs baseline | of FLOP '
-    'bound | steps/CPU-s | peak RSS MB | time to 0.97 |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    'bound | steps/CPU-s | steps/CPU-s (median window) | vs baseline | '
+    'peak RSS MB | time to 0.97 |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   base = results.get('baseline', {}).get('rate')
+  base_cpu = _cpu_window_rate(results.get('baseline', {}))
   for name in CONTENDERS:
     r = results.get(name)
     if r is None:
@@ -990,10 +1018,11 @@ def _table(args, results, targets, bound, eval_seconds, load):
     if 'error' in r or 'skipped' in r:
       lines.append(
         f'| {_TITLES[name]} | {r.get("skipped") or r.get("error")} '
-        '| | | | | | |'
+        '| | | | | | | | |'
       )
       continue
     rate = r['rate']
+    cpu_rate = _cpu_window_rate(r)
     t = targets.get(name, {})
     if t.get('seconds') is not None:
       reached = f'{t["seconds"]:.1f} s ({t["steps"]} steps)'
@@ -1005,13 +1034,17 @@ def _table(args, results, targets, bound, eval_seconds, load):
       f'| {_TITLES[name]} | {rate:.0f} | {min(r["rates"]):.0f}-'
       f'{max(r["rates"]):.0f} | {_fmt(rate / base if base else None, ".2f")}x'
       f' | {rate / bound_rate:.0%} | {r["cpu_rate"]:.0f} | '
-      f'{r["peak_rss_mb"]:.0f} | {reached} |'
+      f'{_fmt(cpu_rate, ".0f")} | '
+      f'{_fmt(cpu_rate / base_cpu if cpu_rate and base_cpu else None, ".2f")}x'
+      f' | {r["peak_rss_mb"]:.0f} | {reached} |'
     )
   lines.append('')
   lines.append(
     'steps/CPU-s: timed steps per CPU-second of the whole process (less '
     'sensitive to other load; graphnet rows include graph building and '
-    'evaluations, so they are lower bounds).'
+    'evaluations, so they are lower bounds). Median window: the median '
+    'over the same windows as steps/s of steps per CPU-second of the '
+    "process, which other processes' load inflates less than wall time."
   )
   return '\n'.join(lines)
 

@@ -13,7 +13,8 @@ checkpoints 1000) and measures, without changing graphnet:
                          MonitoredSession passes them to every run
        make_callable     the tf1 loop through Session.make_callable
        MTS bare          MonitoredTrainingSession, no hooks at all
-       MTS + <hook>      the bare session plus one of graphnet's hooks
+       MTS + <hook>      the bare session plus one of graphnet's hooks,
+                         or one of TF's own savers (what graphnet used)
        graphnet          MonitoredTrainingSession with run_training's hooks
      and `next_batch` + the feed dict on their own.
   2. cProfile of the graphnet variant's Python side, grouped: each hook's
@@ -22,6 +23,11 @@ checkpoints 1000) and measures, without changing graphnet:
   3. A RunMetadata trace (FULL_TRACE) of `--trace_steps` steps of the tf1
      loop, kernel time summed per op type; and the same for the fast path
      (--input_pipeline resident --steps_per_run 100), per step.
+  4. The hooks' own cost per run, on a train op that only computes the
+     loss and increments the global step (less kernel time to hide it):
+     run_training's hooks counting steps, the same hooks fetching the step
+     every run (as in a cluster), and TF's own savers, each against a bare
+     MonitoredTrainingSession.
 
 Usage:
   python scripts/profile_steps.py [--steps 2000] [--block 100] [--out FILE]
@@ -51,6 +57,7 @@ from graphnet import fully_connected_feed  # noqa: E402
 from graphnet import input_data  # noqa: E402
 from graphnet import session_config  # noqa: E402
 from graphnet import signals  # noqa: E402
+from graphnet import train_flags  # noqa: E402
 from graphnet import trainer  # noqa: E402
 
 # Far beyond any profile: StopAtStepHook never ends a variant early.
@@ -59,31 +66,30 @@ _MAX_STEPS = 10**7
 
 def _config(log_dir, data_dir, *extra):
   """The TrainConfig the CLI makes from its default flags plus `extra`."""
-  flags = fully_connected_feed.FLAGS
+  flags = train_flags.FLAGS
   flags.unparse_flags()
   argv = ['profile', '--log_dir', log_dir, '--input_data_dir', data_dir]
   flags(argv + ['--max_steps', str(_MAX_STEPS), *extra])
   return fully_connected_feed.config_from_flags()
 
 
-def _graphnet_hooks(config, train_graph, data_sets):
+def _graphnet_hooks(config, train_graph, data_sets, stop):
   """(hooks, chief_only_hooks, session kwargs) exactly as run_training.
 
-  Uses run_training's own private helpers so that the profile follows
+  Uses run_training's own private helper so that the profile follows
   whatever hooks the current tree installs.
   """
-  hooks, chief_only = trainer._hooks(  # noqa: SLF001
-    config, train_graph, data_sets, printer=lambda line: None
+  made = trainer._make_hooks(  # noqa: SLF001
+    config, train_graph, data_sets, stop, printer=lambda line: None
   )
-  saving = trainer._saving_steps(config)  # noqa: SLF001
   session = dict(
     checkpoint_dir=config.log_dir,
     config=session_config.make_config(config.session),
-    save_checkpoint_steps=saving[0],
-    save_summaries_steps=saving[1],
+    save_checkpoint_steps=None,
+    save_summaries_steps=None,
     log_step_count_steps=None,
   )
-  return hooks, chief_only, session
+  return made.all_tasks, made.chief_only, session
 
 
 class _Variant:
@@ -97,8 +103,8 @@ class _Variant:
       data_sets: the shared `input_data.Datasets`.
       data_dir: the data directory (for the config).
       hook_filter: for kind 'mts': None (graphnet's full set, as
-        run_training), 'none', 'summaries' (only TF's summary saver) or a
-        hook class name to keep alone.
+        run_training), 'none', a hook class name to keep alone, or a key
+        of `_PROBES` (a probe or one of TF's own savers alone).
       kind: 'mts'; 'tf1' (fetch train_op and loss), 'plain' (train_op),
         'metadata' (train_op with RunOptions and RunMetadata, as
         MonitoredSession passes them) or 'callable' (train_op and loss
@@ -132,25 +138,18 @@ class _Variant:
             [tg.train_op, tg.loss], feed_list=[tg.images, tg.labels]
           )
         return
-      hooks, chief_only, session = _graphnet_hooks(
-        self.config, tg, self._data_sets
-      )
       stop = stack.enter_context(signals.StopOnSignals())
-      hooks = hooks + [stop.hook()]
+      hooks, chief_only, session = _graphnet_hooks(
+        self.config, tg, self._data_sets, stop
+      )
       if self._filter is not None:
         keep = [
           h for h in hooks + chief_only if type(h).__name__ == self._filter
         ]
         if self._filter in _PROBES:
-          keep = [_PROBES[self._filter](tg)]
+          keep = [_PROBES[self._filter](tg, self._log_dir)]
         hooks, chief_only = keep, []
         session = dict(session, checkpoint_dir=None)
-        if self._filter == 'summaries':
-          session = dict(
-            session,
-            checkpoint_dir=self._log_dir,
-            save_summaries_steps=self.config.log_every,
-          )
       self.sess = tf.train.MonitoredTrainingSession(
         scaffold=tf.train.Scaffold(saver=tg.saver),
         hooks=hooks,
@@ -223,15 +222,24 @@ class _EveryNFetchHook(tf.train.SessionRunHook):
     return tf.train.SessionRunArgs(self._tensor)
 
 
-# Probe hooks measured like graphnet's: name -> function(train graph).
+# Probe hooks measured like graphnet's: name -> function(train graph,
+# log dir). TF's own savers are what MonitoredTrainingSession would add.
 _PROBES = {
-  'probe: fetch loss every run': lambda tg: _EveryNFetchHook(tg.loss, 1),
-  'probe: fetch global step every 100th run': lambda tg: _EveryNFetchHook(
+  'probe: fetch loss every run': lambda tg, _: _EveryNFetchHook(tg.loss, 1),
+  'probe: fetch global step every 100th run': lambda tg, _: _EveryNFetchHook(
     tg.global_step, 100
+  ),
+  "TF's CheckpointSaverHook (save_steps 1000)": lambda tg, log_dir: (
+    tf.train.CheckpointSaverHook(log_dir, save_steps=1000, saver=tg.saver)
+  ),
+  "TF's SummarySaverHook (save_steps 100)": lambda tg, log_dir: (
+    tf.train.SummarySaverHook(
+      save_steps=100, output_dir=log_dir, summary_op=tf.summary.merge_all()
+    )
   ),
 }
 
-# Hooks measured one at a time (plus TF's own summary saver and probes).
+# Hooks measured one at a time (plus TF's own savers and probes).
 _SINGLE_HOOKS = (
   'StopAtStepHook',
   'SignalStopHook',
@@ -239,7 +247,7 @@ _SINGLE_HOOKS = (
   'StepLoggingHook',
   'EvaluationHook',
   'LoopCheckpointSaverHook',
-  'summaries',
+  'LoopSummarySaverHook',
   *_PROBES,
 )
 
@@ -493,6 +501,85 @@ def _trace_fast(data_sets, data_dir, runs, steps_per_run=100):
   return traced, statistics.median(times[2:])
 
 
+# ------------------------------------------------- hook overhead per run
+
+
+def _overhead_session(config, data_sets, variant):
+  """(graph, session, trivial train op, feed function) of one variant.
+
+  The train op computes the loss (as the real step does, so fetching it
+  costs no extra kernels) and increments the global step, without the
+  backward pass and updates: the differences between variants are what
+  the hooks and MonitoredSession add.
+  """
+  tg = trainer.build_train_graph(config, data_sets)
+  with tg.graph.as_default():
+    train_op = tf.group(tf.assign_add(tg.global_step, 1), tg.loss)
+    stop = signals.StopOnSignals()
+    hooks, chief_only, session = _graphnet_hooks(config, tg, data_sets, stop)
+    if variant == 'bare':
+      hooks, chief_only = [], []
+      session = dict(session, checkpoint_dir=None)
+    elif variant == 'tf':
+      hooks = [
+        _PROBES[name](tg, config.log_dir)
+        for name in _PROBES
+        if name.startswith("TF's")
+      ]
+      chief_only, session = [], dict(session, checkpoint_dir=None)
+    elif variant == 'fetching':
+      # What the same hooks do in a cluster, where other workers move the
+      # global step: fetch it with every run.
+      for hook in hooks + chief_only:
+        steps = getattr(hook, '_steps', None)
+        if steps is not None:
+          steps._counted = False  # noqa: SLF001
+    sess = tf.train.MonitoredTrainingSession(
+      scaffold=tf.train.Scaffold(saver=tg.saver),
+      hooks=hooks,
+      chief_only_hooks=chief_only,
+      **session,
+    )
+  return tg.graph, sess, train_op, tg.inputs.feed_dict
+
+
+_OVERHEAD_VARIANTS = (
+  ('MTS bare (no hooks)', 'bare'),
+  ('run_training hooks (count_steps, as run_training)', 'counting'),
+  ('the same hooks fetching the global step every run (a cluster)', 'fetching'),
+  ("TF's CheckpointSaverHook + SummarySaverHook only", 'tf'),
+)
+
+
+def _hook_overhead(data_sets, data_dir, rounds, runs=200):
+  """[(variant, median µs per run, paired µs vs MTS bare)], trivial op."""
+  made = []
+  for name, variant in _OVERHEAD_VARIANTS:
+    config = _config(tempfile.mkdtemp(prefix='profile-overhead-'), data_dir)
+    made.append((name, *_overhead_session(config, data_sets, variant)))
+  times = {name: [] for name, *_ in made}
+  for _ in range(rounds):
+    for name, graph, sess, train_op, feed in made:
+      with graph.as_default():
+        start = time.perf_counter()
+        for _ in range(runs):
+          if not sess.should_stop():
+            sess.run(train_op, feed_dict=feed())
+        times[name].append((time.perf_counter() - start) / runs * 1e6)
+  for _, graph, sess, *_ in made:
+    with graph.as_default():
+      sess.close()
+  bare = times[_OVERHEAD_VARIANTS[0][0]]
+  return [
+    (
+      name,
+      statistics.median(t),
+      statistics.median(a - b for a, b in zip(t, bare, strict=True)),
+    )
+    for name, t in times.items()
+  ]
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -536,7 +623,9 @@ def _paired(a, b):
   )
 
 
-def _report(args, variants, installed, next_batch, profile, feed, fast, load):
+def _report(
+  args, variants, installed, next_batch, profile, feed, fast, load, overhead
+):
   by_name = {v.name: v for v in variants}
   med = {v.name: statistics.median(v.times) * 1e6 for v in variants}
   mean = {v.name: statistics.fmean(v.times) * 1e6 for v in variants}
@@ -619,6 +708,16 @@ def _report(args, variants, installed, next_batch, profile, feed, fast, load):
     '|---|---:|',
   ]
   lines += [f'| {label} | {micros:.1f} |' for label, micros in profile]
+  lines += [
+    '',
+    '### Per-run cost of the hooks on a forward-only train op (loss, global'
+    f' step + 1; {args.overhead_rounds} interleaved rounds of 200 runs, feed'
+    ' included)',
+    '',
+    '| variant | median µs per run | paired vs MTS bare |',
+    '|---|---:|---:|',
+  ]
+  lines += [f'| {n} | {m:.1f} | {d:+.1f} |' for n, m, d in overhead]
   lines += _kernel_table(
     '### RunMetadata trace of the tf1 loop step (FULL_TRACE), feed path',
     feed[0],
@@ -643,6 +742,7 @@ def main():
   parser.add_argument('--block', type=int, default=100)
   parser.add_argument('--trace_steps', type=int, default=30)
   parser.add_argument('--no_fast', action='store_true')
+  parser.add_argument('--overhead_rounds', type=int, default=30)
   parser.add_argument('--data_dir', default=None)
   parser.add_argument('--out', help='Also write the markdown report here.')
   args = parser.parse_args()
@@ -660,9 +760,10 @@ def main():
   fast = None
   if not args.no_fast:
     fast = _trace_fast(data_sets, args.data_dir, max(5, args.trace_steps // 3))
+  overhead = _hook_overhead(data_sets, args.data_dir, args.overhead_rounds)
   load.append(_load())
   report = _report(
-    args, variants, installed, next_batch, profile, feed, fast, load
+    args, variants, installed, next_batch, profile, feed, fast, load, overhead
   )
   print(report)
   if args.out:

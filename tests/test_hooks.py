@@ -2,6 +2,7 @@
 
 import bisect
 import math
+import os
 import re
 
 import numpy as np
@@ -543,3 +544,212 @@ class TestLoopCheckpointSaverHook:
     saved = [int(p.rsplit('-', 1)[1]) for p in state.all_model_checkpoint_paths]
     assert runs == 4
     assert saved == [0, 10, 20]
+
+
+def _loss_graph(start=0, steps_per_run=1):
+  """(global step, loss placeholder, train op, saver) of a no-op model."""
+  global_step = _global_step(start)
+  loss = tf.placeholder_with_default(1.5, [], name='fed_loss')
+  tf.summary.scalar('loss', loss)
+  weights = tf.get_variable('w', [], initializer=tf.ones_initializer())
+  train_op = tf.group(tf.assign_add(global_step, steps_per_run), weights)
+  return global_step, loss, train_op, tf.train.Saver(max_to_keep=100)
+
+
+def _events(log_dir, tag):
+  """Steps of the summaries `tag` and of the START session logs."""
+  tagged, starts = [], []
+  for name in sorted(os.listdir(log_dir)):
+    if not name.startswith('events.'):
+      continue
+    for event in tf.train.summary_iterator(os.path.join(log_dir, name)):
+      if any(v.tag == tag for v in event.summary.value):
+        tagged.append(event.step)
+      if event.session_log.status == tf.SessionLog.START:
+        starts.append(event.step)
+  return tagged, starts
+
+
+def _saved_steps(log_dir):
+  state = tf.train.get_checkpoint_state(log_dir)
+  return [int(p.rsplit('-', 1)[1]) for p in state.all_model_checkpoint_paths]
+
+
+class TestCountSteps:
+  """count_steps: the same decisions as fetching, with no fetch per run."""
+
+  def _train(self, log_dir, count, start=0, steps_per_run=1, last_step=12):
+    """Trains with every step hook; returns (lines, requests per hook)."""
+    lines, requests = [], {}
+    n = steps_per_run
+    with tf.Graph().as_default():
+      _, loss, train_op, saver = _loss_graph(start, n)
+      images = tf.placeholder(tf.float32, [None, 3])
+      labels = tf.placeholder(tf.int32, [None])
+      correct = tf.nn.in_top_k(images, labels, 1)
+      tower = evaluation.EvalTower(
+        images, labels, tf.reduce_sum(tf.cast(correct, tf.int32)), batch_size=5
+      )
+      step_hooks = [
+        hooks.DivergenceHook(
+          loss,
+          checkpoint_dir=log_dir,
+          steps_per_run=n,
+          every_n_steps=2 * n,
+          count_steps=count,
+        ),
+        hooks.LoopCheckpointSaverHook(log_dir, 4 * n, saver, n, [], count),
+        hooks.LoopSummarySaverHook(5 * n, log_dir, n, count_steps=count),
+        hooks.StepLoggingHook(
+          loss, last_step, 3 * n, lines.append, n, count_steps=count
+        ),
+        hooks.EvaluationHook(
+          tower,
+          [('train', 'Training', _data_set(7, 0))],
+          every_n_steps=4 * n,
+          last_step=last_step,
+          summary_dir=log_dir,
+          steps_per_run=n,
+          printer=lines.append,
+          count_steps=count,
+        ),
+        hooks.StopAtStepHook(
+          last_step=last_step, steps_per_run=n, count_steps=count
+        ),
+      ]
+      for hook in step_hooks:
+        made = requests.setdefault(type(hook).__name__, [])
+
+        def spy(context, before_run=hook.before_run, made=made):
+          args = before_run(context)
+          made.append(args is not None)
+          return args
+
+        hook.before_run = spy
+      with tf.train.MonitoredTrainingSession(
+        chief_only_hooks=step_hooks,
+        save_checkpoint_steps=None,
+        save_summaries_steps=None,
+        log_step_count_steps=None,
+      ) as sess:
+        while not sess.should_stop():
+          sess.run(train_op)
+    return [_STEP_LINE.sub(r'Step \1: \2', x) for x in lines], requests
+
+  @pytest.mark.parametrize(
+    'start, steps_per_run, last_step',
+    [(0, 1, 12), (3, 1, 12), (0, 3, 30), (7, 3, 31)],
+  )
+  def test_same_lines_checkpoints_and_summaries_as_fetching(
+    self, tmp_path, start, steps_per_run, last_step
+  ):
+    outcomes = []
+    for count in (False, True):
+      log_dir = str(tmp_path / str(count))
+      if start:  # Resume: a checkpoint of step `start` to start from.
+        self._train(log_dir, count, 0, steps_per_run, start)
+      lines, _ = self._train(log_dir, count, start, steps_per_run, last_step)
+      outcomes.append(
+        (
+          lines,
+          _saved_steps(log_dir),
+          _events(log_dir, 'loss'),
+          _events(log_dir, 'precision/train')[0],
+        )
+      )
+    assert outcomes[0] == outcomes[1]
+    lines, saved, (summaries, _), evaluated = outcomes[1]
+    assert saved[-1] == last_step
+    assert evaluated[-1] == last_step
+    assert summaries and lines
+
+  def test_no_fetch_on_runs_where_a_hook_does_nothing(self, tmp_path):
+    _, requests = self._train(str(tmp_path), count=True)
+    ran = lambda name: [i for i, r in enumerate(requests[name]) if r]  # noqa: E731
+    assert len(requests['StopAtStepHook']) == 12
+    for name in ('StopAtStepHook', 'LoopCheckpointSaverHook', 'EvaluationHook'):
+      assert ran(name) == [], name
+    # Runs i start at step i: every 2nd checked, every 3rd logged, and
+    # TF's summary steps (the first run, then 5 steps after the last).
+    assert ran('DivergenceHook') == [0, 2, 4, 6, 8, 10]
+    assert ran('StepLoggingHook') == [0, 3, 6, 9]
+    assert ran('LoopSummarySaverHook') == [0, 5, 10]
+
+  def test_fetching_requests_every_run(self, tmp_path):
+    _, requests = self._train(str(tmp_path), count=False)
+    assert all(all(made) for made in requests.values())
+
+
+class TestLoopSummarySaverHook:
+  def _steps(self, log_dir, make_hook, runs=12):
+    with tf.Graph().as_default():
+      _, _, train_op, _ = _loss_graph()
+      with tf.train.SingularMonitoredSession(hooks=[make_hook()]) as sess:
+        for _ in range(runs):
+          sess.run(train_op)
+    return _events(log_dir, 'loss')
+
+  @pytest.mark.parametrize('count', [False, True])
+  def test_one_step_per_run_writes_at_tfs_summary_saver_steps(
+    self, tmp_path, count
+  ):
+    # TF's SummarySaverHook: the first run, then the run ending save_steps
+    # after the last write; each labelled with the step it ended at.
+    log_dir = str(tmp_path)
+    made = self._steps(
+      log_dir,
+      lambda: hooks.LoopSummarySaverHook(5, log_dir, 1, count_steps=count),
+    )
+    assert made == ([1, 6, 11], [1])
+
+  def test_longer_runs_write_at_multiples(self, tmp_path):
+    log_dir = str(tmp_path)
+    with tf.Graph().as_default():
+      _, _, train_op, _ = _loss_graph(start=3, steps_per_run=4)
+      hook = hooks.LoopSummarySaverHook(8, log_dir, 4, count_steps=True)
+      with tf.train.SingularMonitoredSession(hooks=[hook]) as sess:
+        for _ in range(6):  # Steps 3 -> 27.
+          sess.run(train_op)
+    # Runs end at 7, 11, 15, 19, 23, 27: each passing a multiple of 8.
+    assert _events(log_dir, 'loss') == ([11, 19, 27], [7])
+
+
+class TestLoopCheckpointSaverHookFiles:
+  def test_graph_in_events_and_no_graph_pbtxt(self, tmp_path):
+    with tf.Graph().as_default():
+      _, _, train_op, saver = _loss_graph()
+      hook = hooks.LoopCheckpointSaverHook(
+        str(tmp_path), 2, saver, 1, count_steps=True
+      )
+      with tf.train.SingularMonitoredSession(hooks=[hook]) as sess:
+        for _ in range(5):
+          sess.run(train_op)
+    assert _saved_steps(str(tmp_path)) == [0, 2, 4, 5]
+    assert not os.path.exists(tmp_path / 'graph.pbtxt')
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert events.Graph().node
+
+
+class TestDivergenceHookEveryNSteps:
+  def test_detected_at_next_check_and_unchecked_checkpoints_go(self, tmp_path):
+    log_dir = str(tmp_path)
+    losses = [1.0] * 7 + [math.nan] * 10
+    with tf.Graph().as_default():
+      _, loss, train_op, saver = _loss_graph()
+      check = hooks.DivergenceHook(
+        loss, checkpoint_dir=log_dir, every_n_steps=5, count_steps=True
+      )
+      saver_hook = hooks.LoopCheckpointSaverHook(
+        log_dir, 1, saver, 1, count_steps=True
+      )
+      # The loss went NaN at step 7; the run from 10 is the next checked.
+      with pytest.raises(errors.DivergenceError, match=r'nan at step 10\b'):
+        with tf.train.SingularMonitoredSession(
+          hooks=[check, saver_hook]
+        ) as sess:
+          for value in losses:
+            sess.run(train_op, feed_dict={loss: value})
+    # Steps 6-10 were saved after the last finite check (step 5).
+    assert _saved_steps(log_dir) == [0, 1, 2, 3, 4, 5]
+    assert tf.train.latest_checkpoint(log_dir).endswith('model.ckpt-5')
