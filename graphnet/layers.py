@@ -43,12 +43,14 @@ Example:
 
 import contextlib
 import math
-import re
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import layer_base
+from graphnet.layer_base import Layer
+from graphnet.layer_base import fan_in_truncated_normal
 
 __all__ = [
   'fan_in_truncated_normal',
@@ -62,218 +64,6 @@ __all__ = [
   'BatchNorm',
   'Sequential',
 ]
-
-# TF's rule for scope names, without '/' so that a name is one scope level.
-_NAME_PATTERN = re.compile(r'^[A-Za-z0-9.][A-Za-z0-9_.\-]*$')
-_PADDINGS = ('SAME', 'VALID')
-# How many clashing variable names an error message lists.
-_NAMES_SHOWN = 3
-
-
-def fan_in_truncated_normal(gain=1.0):
-  """An initializer: truncated normal with stddev `sqrt(gain / fan_in)`.
-
-  `fan_in` is the product of all dimensions of the variable's shape but the
-  last: the inputs of a `Dense` weight `[fan_in, units]`, or `kh * kw *
-  channels` of a `Conv2D` kernel. gain 1 is the tutorial MLP's
-  `1 / sqrt(fan_in)`; gain 2 (He) keeps the scale of activations through a
-  ReLU, as in the deep-MNIST conv net.
-
-  Args:
-    gain: python float > 0.
-
-  Returns:
-    an initializer for `tf.get_variable`.
-
-  Raises:
-    ConfigError: `gain` is not > 0.
-  """
-  if not gain > 0:
-    raise errors.ConfigError(
-      f'fan_in_truncated_normal: gain must be > 0, got {gain}.'
-    )
-
-  def _initializer(shape, dtype=tf.float32, partition_info=None):
-    del partition_info  # Variables here are never partitioned.
-    fan_in = math.prod(shape[:-1])
-    stddev = math.sqrt(gain / fan_in)
-    return tf.truncated_normal(shape, stddev=stddev, dtype=dtype)
-
-  return _initializer
-
-
-class Layer:
-  """Base class: scope, reuse checks and variable bookkeeping.
-
-  A subclass sets `_DEFAULT_NAME`, sets `_HAS_VARIABLES` when it makes
-  variables, and implements `_build(inputs, is_training) -> outputs`, which
-  runs inside the layer's variable scope and makes its variables with
-  `tf.get_variable` (weight penalties through `_add_penalty`).
-  """
-
-  _DEFAULT_NAME = 'layer'
-  _HAS_VARIABLES = False
-  # Added to the message about inputs of the wrong rank.
-  _RANK_HINT = ''
-
-  def __init__(self, name=None):
-    if name is not None:
-      _check_name(type(self).__name__, name)
-    self._name = self._DEFAULT_NAME if name is None else name
-    self._named = name is not None
-    self._graph = None
-    self._variables = ()
-    self._adds_penalties = False
-
-  @property
-  def name(self):
-    """The layer's variable scope name (None: a `Sequential` with none)."""
-    return self._name
-
-  @property
-  def variables(self):
-    """Tuple of the variables made by the layer's first call.
-
-    Those of the latest graph the layer made variables in; empty before any
-    call (and always for layers without variables). A copy made in another
-    variable scope of the same graph is not listed.
-    """
-    return self._variables
-
-  @property
-  def trainable_variables(self):
-    """The `variables` that are trainable (no batch-norm moving stats)."""
-    return tuple(v for v in self._variables if v.trainable)
-
-  def __call__(self, inputs, is_training=False):
-    """Builds the layer on `inputs`.
-
-    Args:
-      inputs: a float tensor (or array) of the shape the layer expects.
-      is_training: python bool; True builds the training form (dropout
-        active, batch norm on batch statistics with moving-statistics
-        updates in `tf.GraphKeys.UPDATE_OPS`), False the evaluation form.
-
-    Returns:
-      the output tensor.
-
-    Raises:
-      ConfigError: eager execution is on; `is_training` is not a python
-        bool; the inputs have the wrong dtype or shape; the layer's
-        variables already exist and the current variable scope does not
-        reuse them; or the scope reuses variables that do not exist.
-    """
-    self._check_call(is_training)
-    inputs = tf.convert_to_tensor(inputs)
-    scope = tf.get_variable_scope()
-    existing = self._existing_variables(scope.name)
-    self._check_reuse(scope, existing)
-    creating = self._owns_variables() and not existing
-    # A tower built without reuse adds its penalties: the first call, or
-    # a step inside an in-graph loop (whose getter returns the variables).
-    self._adds_penalties = creating or not scope.reuse
-    try:
-      with self._scope():
-        outputs = self._build(inputs, is_training)
-    finally:
-      self._adds_penalties = False
-    if creating:
-      self._record(scope.name)
-    return outputs
-
-  def __repr__(self):
-    return f'{type(self).__name__}(name={self._name!r})'
-
-  def _build(self, inputs, is_training):
-    raise NotImplementedError(f'{type(self).__name__} must define _build().')
-
-  def _scope(self):
-    return tf.variable_scope(self._name)
-
-  def _owns_variables(self):
-    return self._HAS_VARIABLES
-
-  def _existing_variables(self, scope_name):
-    """Variables of the default graph this layer would make in scope_name."""
-    if not self._owns_variables():
-      return []
-    prefix = _join(scope_name, self._name) + '/'
-    return [v for v in _graph_variables() if v.op.name.startswith(prefix)]
-
-  def _record(self, scope_name):
-    graph = tf.get_default_graph()
-    # The first call in a graph made the variables; later copies don't count.
-    if graph is not self._graph:
-      self._graph = graph
-      self._variables = tuple(self._existing_variables(scope_name))
-
-  def _add_penalty(self, weights, regularizer):
-    """Adds `regularizer(weights)` to 'losses' unless this call reuses them."""
-    if regularizer is not None and self._adds_penalties:
-      tf.add_to_collection('losses', regularizer(weights))
-
-  def _check_call(self, is_training):
-    if tf.executing_eagerly():
-      raise errors.ConfigError(
-        f'{self._label()}: graphnet layers build graphs; call them inside '
-        '`with tf.Graph().as_default():` or after '
-        'tf.compat.v1.disable_eager_execution().'
-      )
-    if not isinstance(is_training, (bool, np.bool_)):
-      raise errors.ConfigError(
-        f'{self._label()}: is_training must be a python bool (build one '
-        f'tower per mode), got {is_training!r}.'
-      )
-
-  def _check_reuse(self, scope, existing):
-    # A custom getter (the in-graph loop's, the moving averages') decides
-    # itself what to return.
-    if existing and not scope.reuse and scope.custom_getter is None:
-      names = ', '.join(v.op.name for v in existing[:_NAMES_SHOWN])
-      raise errors.ConfigError(
-        f'{self._label()}: variables {names} already exist in this graph '
-        f'(made by an earlier call, or by another layer of the same name), '
-        f'and variable scope {scope.name!r} does not reuse them. To share '
-        'them (e.g. an evaluation tower), call it inside `with '
-        'tf.variable_scope(tf.get_variable_scope(), reuse=True):`; for a '
-        'copy with its own variables, call it inside a new '
-        "`tf.variable_scope('copy')` or build a new layer object with "
-        'another name.'
-      )
-    if scope.reuse is True and self._owns_variables() and not existing:
-      where = _join(scope.name, self._name) or '(root)'
-      raise errors.ConfigError(
-        f'{self._label()}: variable scope {scope.name!r} has reuse=True but '
-        f'there are no variables under {where!r} to reuse; call the layer '
-        'once without reuse first to create them.'
-      )
-
-  def _label(self):
-    return f'{type(self).__name__} {self._name!r}'
-
-  def _float_input(self, inputs, rank=None, min_rank=None, sized=False):
-    """Checks `inputs`: floating point, rank; last dimension if `sized`."""
-    if not inputs.dtype.is_floating:
-      raise errors.ConfigError(
-        f'{self._label()}: expected floating-point inputs, got '
-        f'{inputs.dtype.name}; cast them first, e.g. '
-        'tf.cast(images, tf.float32).'
-      )
-    ndims = inputs.shape.ndims
-    if (rank is not None and ndims != rank) or (
-      min_rank is not None and (ndims is None or ndims < min_rank)
-    ):
-      wanted = f'rank {rank}' if rank is not None else f'rank >= {min_rank}'
-      raise errors.ConfigError(
-        f'{self._label()}: expected inputs of {wanted}, got shape '
-        f'{inputs.shape}.{self._RANK_HINT}'
-      )
-    if sized and inputs.shape[-1] is None:
-      raise errors.ConfigError(
-        f'{self._label()}: the last dimension of the inputs must be known '
-        f'to size the variables, got shape {inputs.shape}.'
-      )
-    return inputs
 
 
 class _Projection(Layer):
@@ -296,11 +86,15 @@ class _Projection(Layer):
   ):
     super().__init__(name)
     label = self._label()
-    self._activation = _optional_callable(label, 'activation', activation)
-    self._regularizer = _optional_callable(label, 'regularizer', regularizer)
+    self._activation = layer_base.optional_callable(
+      label, 'activation', activation
+    )
+    self._regularizer = layer_base.optional_callable(
+      label, 'regularizer', regularizer
+    )
     self._weights_initializer = weights_initializer or fan_in_truncated_normal()
     self._bias_initializer = bias_initializer or tf.zeros_initializer()
-    self._normalizer = _optional_layer(label, normalizer)
+    self._normalizer = layer_base.optional_layer(label, normalizer)
     # A normalizer's beta does the biases' job.
     self._use_bias = normalizer is None if use_bias is None else bool(use_bias)
 
@@ -378,7 +172,7 @@ class Dense(_Projection):
       use_bias,
       normalizer,
     )
-    self._units = _positive_int(self._label(), 'units', units)
+    self._units = layer_base.positive_int(self._label(), 'units', units)
 
   @property
   def units(self):
@@ -451,10 +245,10 @@ class Conv2D(_Projection):
       normalizer,
     )
     label = self._label()
-    self._filters = _positive_int(label, 'filters', filters)
-    self._kernel_size = _pair(label, 'kernel_size', kernel_size)
-    self._strides = _pair(label, 'strides', strides)
-    self._padding = _padding(label, padding)
+    self._filters = layer_base.positive_int(label, 'filters', filters)
+    self._kernel_size = layer_base.pair(label, 'kernel_size', kernel_size)
+    self._strides = layer_base.pair(label, 'strides', strides)
+    self._padding = layer_base.padding_of(label, padding)
 
   def _build(self, inputs, is_training):
     inputs = self._float_input(inputs, rank=4, sized=True)
@@ -488,11 +282,13 @@ class MaxPool2D(Layer):
     """
     super().__init__(name)
     label = self._label()
-    self._pool_size = _pair(label, 'pool_size', pool_size)
+    self._pool_size = layer_base.pair(label, 'pool_size', pool_size)
     self._strides = (
-      self._pool_size if strides is None else _pair(label, 'strides', strides)
+      self._pool_size
+      if strides is None
+      else layer_base.pair(label, 'strides', strides)
     )
-    self._padding = _padding(label, padding)
+    self._padding = layer_base.padding_of(label, padding)
 
   def _build(self, inputs, is_training):
     inputs = self._float_input(inputs, rank=4)
@@ -533,7 +329,8 @@ class Reshape(Layer):
     """
     super().__init__(name)
     self._target_shape = tuple(
-      _positive_int(self._label(), 'target_shape', d) for d in target_shape
+      layer_base.positive_int(self._label(), 'target_shape', d)
+      for d in target_shape
     )
 
   def _build(self, inputs, is_training):
@@ -691,7 +488,7 @@ class Sequential(Layer):
     if not self._layers:
       raise errors.ConfigError(f'{self._label()}: layers must not be empty.')
     for layer in self._layers:
-      _optional_layer(self._label(), layer)
+      layer_base.optional_layer(self._label(), layer)
     _name_layers(self._label(), self._layers)
 
   @property
@@ -712,7 +509,7 @@ class Sequential(Layer):
     return any(layer._owns_variables() for layer in self._layers)
 
   def _existing_variables(self, scope_name):
-    inner = _join(scope_name, self._name)
+    inner = layer_base.join_scope(scope_name, self._name)
     found = []
     for layer in self._layers:
       found.extend(layer._existing_variables(inner))
@@ -765,71 +562,3 @@ def _fixed_scope_names(layers):
       yield from _fixed_scope_names(layer.layers)
     elif layer._named:
       yield layer
-
-
-def _join(scope_name, name):
-  if not name:
-    return scope_name
-  return f'{scope_name}/{name}' if scope_name else name
-
-
-def _graph_variables():
-  graph = tf.get_default_graph()
-  return graph.get_collection(
-    tf.GraphKeys.GLOBAL_VARIABLES
-  ) + graph.get_collection(tf.GraphKeys.LOCAL_VARIABLES)
-
-
-def _check_name(class_name, name):
-  if not isinstance(name, str) or not _NAME_PATTERN.match(name):
-    raise errors.ConfigError(
-      f'{class_name}: name must be a variable scope name (letters, digits, '
-      f"'.', '_', '-'; no '/'), got {name!r}."
-    )
-
-
-def _positive_int(label, what, value):
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-    raise errors.ConfigError(
-      f'{label}: {what} must be a positive int, got {value!r}.'
-    )
-  if value <= 0:
-    raise errors.ConfigError(f'{label}: {what} must be > 0, got {value}.')
-  return int(value)
-
-
-def _pair(label, what, value):
-  """An int or a pair of ints -> a (height, width) tuple of positive ints."""
-  if isinstance(value, (list, tuple)):
-    if len(value) != 2:
-      raise errors.ConfigError(
-        f'{label}: {what} must be an int or (height, width), got {value!r}.'
-      )
-    return tuple(_positive_int(label, what, v) for v in value)
-  size = _positive_int(label, what, value)
-  return size, size
-
-
-def _padding(label, padding):
-  if not isinstance(padding, str) or padding.upper() not in _PADDINGS:
-    raise errors.ConfigError(
-      f'{label}: padding must be one of {_PADDINGS}, got {padding!r}.'
-    )
-  return padding.upper()
-
-
-def _optional_callable(label, what, value):
-  if value is not None and not callable(value):
-    raise errors.ConfigError(
-      f'{label}: {what} must be a function or None, got {value!r}.'
-    )
-  return value
-
-
-def _optional_layer(label, value):
-  if value is not None and not isinstance(value, Layer):
-    raise errors.ConfigError(
-      f'{label}: expected a graphnet.layers.Layer (Dense, Conv2D, ...), got '
-      f'{value!r}.'
-    )
-  return value
