@@ -1,0 +1,267 @@
+"""A checkpoint's `.meta` made into a checked, frozen inference graph.
+
+`resolve_checkpoint` finds the prefix a path names, `read_meta_graph`
+parses its `.meta` without importing it, and `frozen_graph_def` prunes the
+graph to what computes the contract's outputs from `images`, checks that
+subgraph with `graph_safety`, and replaces each variable by a constant
+read from exactly the named checkpoint: the file's own saver never runs.
+`Predictor`, the exporter and the evaluator all restore through it.
+
+Example:
+    prefix, graph_def = frozen_graph_def('/tmp/logs')
+    tf.import_graph_def(graph_def, name='')
+"""
+
+import os
+
+import tensorflow.compat.v1 as tf
+from google.protobuf import message
+
+from graphnet import checkpoints
+from graphnet import contract
+from graphnet import errors
+from graphnet import graph_safety
+
+__all__ = [
+  'resolve_checkpoint',
+  'read_meta_graph',
+  'frozen_graph_def',
+  'read_checkpoint',
+  'restore_error',
+]
+
+
+def resolve_checkpoint(path):
+  """The checkpoint prefix `path` names: itself, or a directory's latest.
+
+  Args:
+    path: a checkpoint prefix (`logs/model.ckpt-2000`) or a directory
+      holding a `checkpoint` file.
+
+  Returns:
+    the checkpoint prefix (str); its `.meta` and `.index` files exist. Of
+    a directory, the newest checkpoint whose files are all there: a
+    trainer saving beside the reader may not have finished the newest.
+
+  Raises:
+    CheckpointError: no checkpoint there, or its files are missing.
+  """
+  path = os.fspath(path)
+  if os.path.isdir(path):
+    prefix = checkpoints.latest_complete_checkpoint(path)
+    if prefix is None:
+      raise errors.CheckpointError(
+        f'{path} holds no checkpoint (no usable "checkpoint" file); expected '
+        'the --log_dir of a finished training run, e.g. one holding '
+        'model.ckpt-2000.{index,meta,data-*}.',
+        path=path,
+      )
+  else:
+    prefix = path
+  for suffix, what in (('.meta', 'graph'), ('.index', 'variable index')):
+    if not os.path.isfile(prefix + suffix):
+      raise errors.CheckpointError(
+        f'checkpoint {prefix}: the {what} file {prefix + suffix} is missing. '
+        'Pass a checkpoint prefix such as logs/model.ckpt-2000 (without '
+        'extension) or the directory holding the checkpoints.',
+        path=prefix,
+      )
+  return prefix
+
+
+def read_checkpoint(path, read):
+  """`read(prefix)` of the checkpoint `path` names.
+
+  A directory's newest checkpoint is looked up again and read once more
+  if a trainer's keep_checkpoint_max deletes it meanwhile.
+  """
+  path = os.fspath(path)
+  if not os.path.isdir(path):
+    return read(resolve_checkpoint(path))
+  return checkpoints.read_with_retry(lambda: resolve_checkpoint(path), read)
+
+
+def read_meta_graph(prefix):
+  """Parses `prefix.meta` into a `tf.MetaGraphDef` without importing it.
+
+  Raises:
+    CheckpointError: the file cannot be read or is not a MetaGraphDef.
+  """
+  meta_path = prefix + '.meta'
+  try:
+    with open(meta_path, 'rb') as f:
+      data = f.read()
+  except OSError as e:
+    raise errors.CheckpointError(
+      f'{meta_path} cannot be read: {e.strerror or e}.', path=meta_path
+    ) from e
+  meta_graph_def = tf.MetaGraphDef()
+  try:
+    meta_graph_def.ParseFromString(data)
+  except message.DecodeError as e:
+    raise errors.CheckpointError(
+      f'{meta_path} is not a valid MetaGraphDef ({e}); the file is '
+      'truncated or damaged. Use another checkpoint or retrain.',
+      path=meta_path,
+    ) from e
+  names = {node.name for node in meta_graph_def.graph_def.node}
+  missing = [n for n in (contract.IMAGES,) + contract.OUTPUTS if n not in names]
+  if missing:
+    raise errors.CheckpointError(
+      f'{meta_path} lacks the tensors {missing} of the graphnet graph '
+      f'contract ({contract.IMAGES}:0 -> {", ".join(contract.OUTPUTS)}); '
+      'the file is truncated or was not written by graphnet.',
+      path=meta_path,
+    )
+  return meta_graph_def
+
+
+def _node_name(input_name):
+  """'scope/op:0' or '^scope/op' -> 'scope/op'."""
+  return input_name.lstrip('^').split(':')[0]
+
+
+def _checkpoint_reader(prefix):
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    return reader, reader.get_variable_to_shape_map()
+  except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
+    raise restore_error(prefix, e) from e
+
+
+def restore_error(prefix, e):
+  """The one-line CheckpointError for a restore that failed with `e`."""
+  detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
+  return errors.CheckpointError(
+    f'checkpoint {prefix} cannot be restored: {type(e).__name__}: '
+    f'{detail}. Its files are damaged, truncated or of another model; use '
+    'another checkpoint.',
+    path=prefix,
+  )
+
+
+def _variable_value(reader, shapes, prefix, node):
+  """The checkpoint's value of variable node `node`, checked against it."""
+  key = node.name if node.name in shapes else node.attr['shared_name'].s
+  key = key.decode() if isinstance(key, bytes) else key
+  want = [d.size for d in node.attr['shape'].shape.dim]
+  dtype = tf.as_dtype(node.attr['dtype'].type)
+  if key not in shapes:
+    raise errors.CheckpointMismatchError(
+      f'{prefix}.meta reads variable {node.name} {want}, which checkpoint '
+      f'{prefix} does not hold; the checkpoint is of a different model. '
+      'Use the checkpoint written with this .meta file.',
+      path=prefix,
+    )
+  if list(shapes[key]) != want:
+    raise errors.CheckpointMismatchError(
+      f'checkpoint {prefix} holds variable {key} of shape '
+      f'{list(shapes[key])}, the .meta graph needs {want}; the checkpoint '
+      'is of a different model. Use the checkpoint written with this .meta '
+      'file.',
+      path=prefix,
+    )
+  try:
+    value = reader.get_tensor(key)
+  except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
+    raise restore_error(prefix, e) from e
+  if value.dtype != dtype.as_numpy_dtype:
+    raise errors.CheckpointMismatchError(
+      f'checkpoint {prefix} holds variable {key} as {value.dtype}, the '
+      f'.meta graph needs {dtype.name}; use the checkpoint written with '
+      'this .meta file.',
+      path=prefix,
+    )
+  return value
+
+
+def _const_node(name, value):
+  node = tf.NodeDef(name=name, op='Const')
+  node.attr['dtype'].type = tf.as_dtype(value.dtype).as_datatype_enum
+  node.attr['value'].tensor.CopyFrom(tf.make_tensor_proto(value))
+  return node
+
+
+def _freeze(graph_def, prefix):
+  """`graph_def` with its variables replaced by the values of `prefix`.
+
+  A `VariableV2` becomes a constant of the same name; a `VarHandleOp`
+  disappears and each `ReadVariableOp` of it becomes a constant.
+  """
+  reader, shapes = _checkpoint_reader(prefix)
+  by_name = {node.name: node for node in graph_def.node}
+  out = tf.GraphDef()
+  out.versions.CopyFrom(graph_def.versions)
+  out.library.CopyFrom(graph_def.library)
+  for node in graph_def.node:
+    if node.op == 'VarHandleOp':
+      continue
+    if node.op == 'VariableV2':
+      value = _variable_value(reader, shapes, prefix, node)
+      out.node.add().CopyFrom(_const_node(node.name, value))
+    elif node.op == 'ReadVariableOp':
+      handle = by_name[_node_name(node.input[0])]
+      if handle.op != 'VarHandleOp':
+        raise errors.UnsafeGraphError(
+          f'ReadVariableOp {node.name!r} reads {handle.name!r}, a '
+          f'{handle.op}, not a variable; the .meta file is crafted.'
+        )
+      value = _variable_value(reader, shapes, prefix, handle)
+      const = out.node.add()
+      const.CopyFrom(_const_node(node.name, value))
+      const.input.extend(i for i in node.input[1:] if i.startswith('^'))
+    else:
+      if any(
+        by_name[_node_name(i)].op == 'VarHandleOp'
+        for i in node.input
+        if not i.startswith('^')
+      ):
+        raise errors.UnsafeGraphError(
+          f'node {node.name!r} (op {node.op}) uses a variable handle; only '
+          'ReadVariableOp may read variables in an inference graph.'
+        )
+      out.node.add().CopyFrom(node)
+  # Control edges on a removed handle are dropped with it.
+  for node in out.node:
+    kept = [
+      i
+      for i in node.input
+      if by_name.get(_node_name(i)) is None
+      or by_name[_node_name(i)].op != 'VarHandleOp'
+    ]
+    del node.input[:]
+    node.input.extend(kept)
+  return out
+
+
+def frozen_graph_def(path):
+  """The checked inference graph of a checkpoint, weights as constants.
+
+  Nothing of the `.meta` file runs: its graph is pruned to what computes
+  `logits`, `probabilities` and `predictions` from `images` and checked
+  (`graph_safety`); each variable it reads becomes a constant holding the
+  value stored in exactly the checkpoint `path` names; the result is
+  checked again, including the size of every tensor.
+
+  Args:
+    path: a checkpoint prefix or a directory (its latest checkpoint).
+
+  Returns:
+    (prefix, `tf.GraphDef`): the checkpoint used and its frozen inference
+    graph; `images` is its only placeholder.
+
+  Raises:
+    CheckpointError: no checkpoint, or damaged checkpoint files.
+    CheckpointMismatchError: the checkpoint lacks a variable the graph
+      reads, or holds it with another shape or dtype.
+    UnsafeGraphError: the `.meta` graph holds a refused op or tensor.
+  """
+  return read_checkpoint(path, _frozen_graph_def_of)
+
+
+def _frozen_graph_def_of(prefix):
+  pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
+  frozen = _freeze(pruned, prefix)
+  graph_safety.check_graph_def(frozen)
+  graph_safety.check_static_sizes(frozen)
+  return prefix, frozen
