@@ -65,6 +65,17 @@ def _as_pair(pair, split):
   return images, labels
 
 
+def _options(dtype, one_hot, seed, num_classes, reshape):
+  """The DataSet keyword arguments `_build_datasets` takes as `options`."""
+  return dict(
+    dtype=dtype,
+    one_hot=one_hot,
+    seed=seed,
+    num_classes=num_classes,
+    reshape=reshape,
+  )
+
+
 def _build_datasets(splits, names, validation_size, options):
   """Datasets from `splits` {'train'|'validation'|'test': (x, y) or None}.
 
@@ -163,13 +174,7 @@ def from_arrays(
   """
   splits = dict(train=train, validation=validation, test=test)
   names = {split: (f'{split} images', f'{split} labels') for split in splits}
-  options = dict(
-    dtype=dtype,
-    one_hot=one_hot,
-    seed=seed,
-    num_classes=num_classes,
-    reshape=reshape,
-  )
+  options = _options(dtype, one_hot, seed, num_classes, reshape)
   return _build_datasets(splits, names, validation_size, options)
 
 
@@ -266,13 +271,7 @@ def read_npz(
     split: (f'{path}: x_{key}', f'{path}: y_{key}')
     for split, key in splits.items()
   }
-  options = dict(
-    dtype=dtype,
-    one_hot=one_hot,
-    seed=seed,
-    num_classes=num_classes,
-    reshape=reshape,
-  )
+  options = _options(dtype, one_hot, seed, num_classes, reshape)
   try:
     return _build_datasets(pairs, names, validation_size, options)
   except errors.DataError as e:

@@ -65,11 +65,7 @@ def latest_checkpoint(checkpoint_dir):
   try:
     prefix = tf.train.latest_checkpoint(checkpoint_dir)
   except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
-      'Delete it to start anew, or point to another directory.',
-      path=checkpoint_dir,
-    ) from e
+    raise _unreadable_state(checkpoint_dir, e) from e
   if prefix is not None:
     prefix = _local(checkpoint_dir, prefix)
   if prefix is None and os.path.exists(
@@ -194,11 +190,16 @@ def _read_state(checkpoint_dir):
   try:
     return tf.train.get_checkpoint_state(checkpoint_dir)
   except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
-      'Delete it to start anew, or point to another directory.',
-      path=checkpoint_dir,
-    ) from e
+    raise _unreadable_state(checkpoint_dir, e) from e
+
+
+def _unreadable_state(checkpoint_dir, e):
+  """The CheckpointError for a `checkpoint` file TF failed to read."""
+  return errors.CheckpointError(
+    f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
+    'Delete it to start anew, or point to another directory.',
+    path=checkpoint_dir,
+  )
 
 
 def _local(checkpoint_dir, prefix):

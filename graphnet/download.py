@@ -254,28 +254,27 @@ def _shut_quietly(sock):
     pass  # Closed already: nothing left to wake.
 
 
-class _WatchedHTTPConnection(http.client.HTTPConnection):
+class _Watched:
+  """Mixin for an `http.client` connection: its socket joins a `_Watchdog`.
+
+  Put it before the connection class so `connect` wraps the real one.
+  """
+
+  def __init__(self, *args, watchdog, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._watchdog = watchdog
+
+  def connect(self):
+    super().connect()
+    self._watchdog.watch(self.sock)
+
+
+class _WatchedHTTPConnection(_Watched, http.client.HTTPConnection):
   """An HTTP connection whose socket a `_Watchdog` can shut."""
 
-  def __init__(self, *args, watchdog, **kwargs):
-    super().__init__(*args, **kwargs)
-    self._watchdog = watchdog
 
-  def connect(self):
-    super().connect()
-    self._watchdog.watch(self.sock)
-
-
-class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+class _WatchedHTTPSConnection(_Watched, http.client.HTTPSConnection):
   """An HTTPS connection whose (TLS) socket a `_Watchdog` can shut."""
-
-  def __init__(self, *args, watchdog, **kwargs):
-    super().__init__(*args, **kwargs)
-    self._watchdog = watchdog
-
-  def connect(self):
-    super().connect()
-    self._watchdog.watch(self.sock)
 
 
 class _WatchedHTTPHandler(urllib.request.HTTPHandler):
