@@ -213,6 +213,21 @@ class _RunSteps:
     self._next = int(session.run(self._tensor))
     return self._next
 
+  def run_args(self, **fetches):
+    """What a hook's `before_run` returns: `fetches` and the step to fetch.
+
+    Args:
+      **fetches: name -> tensor or op; None values are left out.
+
+    Returns:
+      `SessionRunArgs` of a dict of the given fetches plus 'global_step'
+      (unless counted), or None when there is nothing to fetch.
+    """
+    fetches = {k: v for k, v in fetches.items() if v is not None}
+    if self.fetch is not None:
+      fetches['global_step'] = self.fetch
+    return tf.train.SessionRunArgs(fetches) if fetches else None
+
   def start_of(self, fetched):
     """The step the run that just ended started at.
 
@@ -365,12 +380,9 @@ class DivergenceHook(tf.train.SessionRunHook):
   def before_run(self, run_context):
     self._checking = self._due(self._steps.next_start)
     self._first = False
-    fetches = {}
-    if self._steps.fetch is not None:
-      fetches['global_step'] = self._steps.fetch
-    if self._checking:
-      fetches['loss'] = self._loss_tensor
-    return tf.train.SessionRunArgs(fetches) if fetches else None
+    return self._steps.run_args(
+      loss=self._loss_tensor if self._checking else None
+    )
 
   def after_run(self, run_context, run_values):
     results = run_values.results or {}
@@ -491,17 +503,14 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._steps.read(session)
 
   def before_run(self, run_context):
-    fetches = {}
-    if self._steps.fetch is not None:
-      # The step is known only after the run: fetch the loss every run.
-      fetches['global_step'] = self._steps.fetch
-      fetches['loss'] = self._loss_tensor
-    elif self._timer.should_trigger_for_step(self._steps.next_start):
-      fetches['loss'] = self._loss_tensor
-    if not fetches:
-      return None
-    self._start = time.time()
-    return tf.train.SessionRunArgs(fetches)
+    # A fetched step is known only after the run: fetch the loss every run.
+    due = self._steps.fetch is not None or self._timer.should_trigger_for_step(
+      self._steps.next_start
+    )
+    args = self._steps.run_args(loss=self._loss_tensor if due else None)
+    if args is not None:
+      self._start = time.time()
+    return args
 
   def after_run(self, run_context, run_values):
     results = run_values.results
@@ -784,12 +793,9 @@ class LoopSummarySaverHook(tf.train.SessionRunHook):
   def before_run(self, run_context):
     end = self._steps.next_start + self._steps_per_run
     self._writing = self._timer.should_trigger_for_step(end)
-    fetches = {}
-    if self._steps.fetch is not None:
-      fetches['global_step'] = self._steps.fetch
-    if self._writing and self._summary_op is not None:
-      fetches['summary'] = self._summary_op
-    return tf.train.SessionRunArgs(fetches) if fetches else None
+    return self._steps.run_args(
+      summary=self._summary_op if self._writing else None
+    )
 
   def after_run(self, run_context, run_values):
     results = run_values.results or {}
