@@ -105,15 +105,16 @@ class _Projection(Layer):
     self._add_penalty(weights, self._regularizer)
     return weights
 
-  def _finish(self, outputs, is_training):
-    if self._use_bias:
-      biases = tf.get_variable(
-        'biases',
-        [outputs.shape[-1]],
-        dtype=outputs.dtype,
-        initializer=self._bias_initializer,
+  def _biases(self, units, dtype):
+    return tf.get_variable(
+      'biases', [units], dtype=dtype, initializer=self._bias_initializer
+    )
+
+  def _finish(self, outputs, is_training, biased=False):
+    if self._use_bias and not biased:
+      outputs = tf.nn.bias_add(
+        outputs, self._biases(outputs.shape[-1], outputs.dtype)
       )
-      outputs = tf.nn.bias_add(outputs, biases)
     if self._normalizer is not None:
       outputs = self._normalizer(outputs, is_training)
     if self._activation is not None:
@@ -182,8 +183,12 @@ class Dense(_Projection):
   def _build(self, inputs, is_training):
     inputs = self._float_input(inputs, rank=2, sized=True)
     weights = self._weights([int(inputs.shape[-1]), self._units], inputs.dtype)
-    outputs = tf.matmul(inputs, weights)  # [batch, units]
-    return self._finish(outputs, is_training)
+    if not self._use_bias:
+      return self._finish(tf.matmul(inputs, weights), is_training)
+    # xw_plus_b names its ops as TF1's tutorial graph did (hidden1/xw_plus_b).
+    biases = self._biases(self._units, inputs.dtype)
+    outputs = tf.nn.xw_plus_b(inputs, weights, biases)  # [batch, units]
+    return self._finish(outputs, is_training, biased=True)
 
 
 class Conv2D(_Projection):
