@@ -11,7 +11,7 @@ Data
   contract         image size, class count, the saved graph's tensor names
   idx, download    IDX files; fetching and verifying them
   input_data       DataSet / read_data_sets (TF1's API)
-  input_pipeline   the training set in graph variables, in-graph loops
+  input_pipeline   in-graph training loops over fed or graph-resident batches
 Models
   layers           Dense, Conv2D, ..., Sequential: graph-mode layer objects
   mnist            Mechanics-101 builders: inference/loss/training/evaluation
@@ -35,6 +35,7 @@ Serving
                                       SavedModel / frozen graph export
 Command line (flags live only here)
   cli, train_flags     shared flag helpers; the trainer's flags and presets
+  quiet, tf_loader     TF imported quietly, without Keras, for commands
   fully_connected_feed, mnist_eval, predict, export   the entry points
 """
 

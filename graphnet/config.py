@@ -14,6 +14,7 @@ Example:
 """
 
 import dataclasses
+import math
 
 from graphnet import cluster as cluster_lib
 from graphnet import errors
@@ -23,14 +24,20 @@ from graphnet import schedules
 from graphnet import session_config
 
 __all__ = [
+  'AUTO_STEPS_PER_RUN',
   'INPUT_PIPELINES',
   'ModelConfig',
   'TrainConfig',
+  'auto_steps_per_run',
 ]
 
 # 'feed': TF1's feed_dict of each batch; 'resident': the training set in
 # graph variables, batches drawn in the graph (graphnet.input_pipeline).
 INPUT_PIPELINES = ('feed', 'resident')
+
+# The most steps per session.run `auto_steps_per_run` picks: enough to
+# spread a run's fixed cost (MonitoredSession, hooks, feed) thin.
+AUTO_STEPS_PER_RUN = 100
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -134,9 +141,9 @@ class TrainConfig:
   session: session_config.SessionOptions = session_config.SessionOptions()
   # How batches reach the graph: one of INPUT_PIPELINES.
   input_pipeline: str = 'feed'
-  # Training steps per session.run (an in-graph loop); > 1 needs the
-  # 'resident' pipeline, and log_every, eval_every and save_checkpoint_steps
-  # are rounded up to multiples of it by the trainer.
+  # Training steps per session.run (an in-graph loop over N fed or
+  # resident batches); log_every, eval_every and save_checkpoint_steps are
+  # rounded up to multiples of it by the trainer.
   steps_per_run: int = 1
   # Distributed training (between-graph replication); None = one process.
   cluster: cluster_lib.ClusterConfig | None = None
@@ -175,13 +182,6 @@ class TrainConfig:
           f'{getattr(self, name)!r}.',
           field=name,
         )
-    if self.steps_per_run > 1 and self.input_pipeline != 'resident':
-      raise errors.ConfigError(
-        f'TrainConfig: steps_per_run {self.steps_per_run} needs '
-        f'input_pipeline resident (got {self.input_pipeline!r}): the '
-        'in-graph loop draws its batches from the graph-resident data.',
-        field='steps_per_run',
-      )
     self._check_cluster()
 
   def _check_cluster(self):
@@ -202,3 +202,33 @@ class TrainConfig:
         f'{self.input_pipeline!r}.',
         field='sync_replicas',
       )
+
+
+def auto_steps_per_run(config):
+  """The most steps per run (<= 100) that change nothing but the speed.
+
+  Hooks act between runs, so N steps per run keep every Step line,
+  evaluation, checkpoint and summary at its step only when N divides
+  `log_every`, `eval_every`, `save_checkpoint_steps` and the boundaries of
+  a fed (`piecewise_hook`) learning rate: N is their greatest common
+  divisor with `AUTO_STEPS_PER_RUN`. The feed pipeline then draws the
+  very batches of one step per run (same seed, same checkpoints). In a
+  cluster, where other workers move the global step, it is 1.
+
+  Args:
+    config: a `TrainConfig` (its own `steps_per_run` is ignored).
+
+  Returns:
+    int in [1, AUTO_STEPS_PER_RUN].
+  """
+  if config.cluster is not None:
+    return 1
+  intervals = [
+    AUTO_STEPS_PER_RUN,
+    config.log_every,
+    config.eval_every,
+    config.save_checkpoint_steps,
+  ]
+  if config.schedule.kind == 'piecewise_hook':
+    intervals += config.schedule.boundaries
+  return math.gcd(*intervals)

@@ -522,6 +522,37 @@ class DataSet:
       images = np.repeat(self._fake_image[np.newaxis], batch_size, axis=0)
       labels = np.repeat(self._fake_label[np.newaxis], batch_size, axis=0)
       return images, labels
+    indices = self._advance(batch_size, shuffle)
+    return (
+      np.take(self._images, indices, axis=0),
+      np.take(self._labels, indices, axis=0),
+    )
+
+  def next_batch_indices(self, batch_size, shuffle=True):
+    """Where the next `batch_size` examples are, advancing as `next_batch`.
+
+    A call consumes the batch `next_batch` would have returned, so callers
+    that gather many batches at once (the fed in-graph training loop)
+    follow exactly the batch order of `next_batch` calls.
+
+    Args:
+      batch_size: int in [1, num_examples].
+      shuffle: whether to reshuffle at epoch starts.
+
+    Returns:
+      int64 [batch_size] indices into `images`, `pixels` and `labels`
+      (zeros for a fake data set, whose examples are all the same).
+
+    Raises:
+      DataError: `batch_size` is not an int in [1, num_examples].
+    """
+    self._check_batch_size(batch_size)
+    if self._fake_data:
+      return np.zeros(batch_size, np.int64)
+    return self._advance(batch_size, shuffle)
+
+  def _advance(self, batch_size, shuffle):
+    """TF1's epoch rules: the next `batch_size` indices of the order."""
     start = self._index_in_epoch
     if self._epochs_completed == 0 and start == 0 and shuffle:
       self._perm = self._rng.permutation(self._num_examples)
@@ -536,10 +567,7 @@ class DataSet:
       end = batch_size - tail.size
       indices = np.concatenate([tail, self._perm[:end]])
     self._index_in_epoch = end
-    return (
-      np.take(self._images, indices, axis=0),
-      np.take(self._labels, indices, axis=0),
-    )
+    return indices
 
 
 def check_batch_size(data_sets, batch_size, splits=('train',)):

@@ -461,8 +461,9 @@ class StepLoggingHook(tf.train.SessionRunHook):
   """Prints TF1's `Step %d: loss = %.2f (%.3f sec)` every N steps.
 
   The step printed is the one the run started at (TF1 printed its 0-based
-  loop index, the same number); the time is that run's. After it come the
-  steps per second since the last line and the ETA to `last_step`.
+  loop index, the same number); the time is that run's per step (its
+  whole time with one step per run). After it come the steps per second
+  since the last line and the ETA to `last_step`.
   """
 
   def __init__(
@@ -493,6 +494,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
     self._printer = printer
+    self._steps_per_run = steps_per_run
     self._steps = _RunSteps(steps_per_run, count_steps)
 
   def begin(self):
@@ -517,7 +519,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
     step = self._steps.start_of(results and results.get('global_step'))
     if results is None or not self._timer.should_trigger_for_step(step):
       return
-    duration = time.time() - self._start
+    duration = (time.time() - self._start) / self._steps_per_run
     elapsed, steps = self._timer.update_last_triggered_step(step)
     line = f'Step {step}: loss = {results["loss"]:.2f} ({duration:.3f} sec)'
     if elapsed and steps:

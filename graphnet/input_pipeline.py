@@ -1,4 +1,10 @@
-"""Graph-resident training data and the in-graph training loop.
+"""Many training steps per `session.run`: the in-graph training loop.
+
+Two ways to give the loop its batches. `FedBatches` (`--input_pipeline feed
+--steps_per_run N`) draws N batches in Python with exactly the order of N
+`DataSet.next_batch` calls and feeds them in one run, as uint8 pixels when
+the set has them. `ResidentInputs` (`--input_pipeline resident`) keeps the
+whole training set in the graph and draws batches there.
 
 `--input_pipeline resident` keeps the whole training set in the graph: two
 LOCAL variables (`resident/images`, uint8 pixels or float32 features
@@ -36,7 +42,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
-__all__ = ['ResidentInputs', 'isolated_collections']
+__all__ = ['FedBatches', 'ResidentInputs', 'isolated_collections']
 
 # Collections a training step both appends to and reads back (penalties,
 # batch-norm updates, summaries). The loop body starts them empty so it
@@ -84,7 +90,8 @@ def _reuse_only_getter(variables):
         f'The in-graph training loop (steps_per_run > 1 or input_pipeline '
         f'resident) would create variable {name!r} inside the loop body; '
         'every variable must exist before the loop. Build the step once on '
-        'the placeholders first, or train with input_pipeline feed.'
+        'the placeholders first, or train with input_pipeline feed and '
+        'steps_per_run 1.'
       )
     return by_name[name]
 
@@ -113,6 +120,22 @@ def _resident_images(data_set, images):
   if None not in feature_shape:
     data = np.reshape(data, [data_set.num_examples, *feature_shape])
   return np.ascontiguousarray(data), scale
+
+
+def _check_batches(data_set, batch_size, pipeline):
+  """Raises DataError unless `data_set` gives int-labelled batches."""
+  num = data_set.num_examples
+  if not 1 <= batch_size <= num:
+    raise errors.DataError(
+      f'batch_size {batch_size}: the {pipeline} input pipeline needs a '
+      f'batch size in [1, {num}] (the training set has {num} examples).'
+    )
+  shape = np.shape(data_set.labels)
+  if len(shape) != 1:
+    raise errors.DataError(
+      f'The {pipeline} input pipeline needs int labels [N], found shape '
+      f'{list(shape)}; read the data with one_hot=False.'
+    )
 
 
 class ResidentInputs:
@@ -150,24 +173,16 @@ class ResidentInputs:
     Raises:
       DataError: `batch_size` is not in [1, N] or labels are one-hot.
     """
-    num = data_set.num_examples
-    if not 1 <= batch_size <= num:
-      raise errors.DataError(
-        f'batch_size {batch_size}: the resident input pipeline needs a '
-        f'batch size in [1, {num}] (the training set has {num} examples).'
-      )
+    _check_batches(data_set, batch_size, 'resident')
     data_labels = np.asarray(data_set.labels)
-    if data_labels.ndim != 1:
-      raise errors.DataError(
-        'The resident input pipeline needs int labels [N], found shape '
-        f'{list(data_labels.shape)}; read the data with one_hot=False.'
-      )
+    num = data_set.num_examples
     self.images, self.labels = images, labels
     self._num_examples = num
     self._batch_size = batch_size
     self._seed = secrets.randbits(31) if seed is None else int(seed)
-    data_images, self._scale = _resident_images(data_set, images)
+    data_images, scale = _resident_images(data_set, images)
     with tf.name_scope('resident'):
+      self._scale = _pixel_scale() if scale else None
       images_init = tf.placeholder(
         tf.as_dtype(data_images.dtype), data_images.shape, name='images_init'
       )
@@ -214,9 +229,8 @@ class ResidentInputs:
     indices.set_shape([size])
     # [batch, *feature_shape]
     batch_images = tf.gather(self._images, indices)
-    if self._scale:
-      # Pixels: as DataSet.images, to within one float32 rounding.
-      batch_images = tf.cast(batch_images, tf.float32) / 255.0
+    if self._scale is not None:
+      batch_images = tf.cast(batch_images, tf.float32) / self._scale
     batch_labels = tf.gather(self._labels, indices)  # [batch]
     return batch_images, batch_labels, order, index, epoch
 
@@ -259,59 +273,23 @@ class ResidentInputs:
       num_steps: int32 scalar tensor (or int): steps to run, >= 0.
 
     Returns:
-      (loss, train_op): the last step's loss (0.0 when no step ran), and
+      (loss, train_op): the first step's loss (0.0 when no step ran), and
       the op that runs the loop and stores the batch-order state.
 
     Raises:
       ConfigError: `step_fn` creates a variable inside the loop.
     """
-    before = set(v.ref() for v in _all_variables())
-    getter = _reuse_only_getter(_all_variables())
 
-    def _cond(i, *unused):
-      del unused
-      return i < num_steps
+    def _draw(unused_i, order, index, epoch):
+      del unused_i
+      return self._draw(order, index, epoch)
 
-    def _body(i, unused_loss, order, index, epoch):
-      del unused_loss
-      images, labels, order, index, epoch = self._draw(order, index, epoch)
-      with (
-        tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
-        isolated_collections(_STEP_COLLECTIONS),
-      ):
-        loss, step_op = step_fn(images, labels)
-      # The next iteration must read the weights this one wrote.
-      with tf.control_dependencies([step_op]):
-        return (
-          i + 1,
-          tf.identity(tf.cast(loss, tf.float32)),
-          tf.identity(order),
-          tf.identity(index),
-          tf.identity(epoch),
-        )
-
-    loop_vars = (
-      tf.constant(0),
-      tf.constant(0.0),
+    state = (
       self._order.read_value(),
       self._index.read_value(),
       self._epoch.read_value(),
     )
-    _, loss, order, index, epoch = tf.while_loop(
-      _cond,
-      _body,
-      loop_vars,
-      parallel_iterations=1,
-      back_prop=False,
-      name='train_loop',
-    )
-    created = [v for v in _all_variables() if v.ref() not in before]
-    if created:
-      raise errors.ConfigError(
-        'The in-graph training loop created variables inside its body: '
-        f'{[v.op.name for v in created]}. Build the step once before the '
-        'loop so they exist, or train with input_pipeline feed.'
-      )
+    loss, (order, index, epoch) = _steps_loop(step_fn, num_steps, _draw, state)
     save = tf.group(
       self._order.assign(order),
       self._index.assign(index),
@@ -321,3 +299,161 @@ class ResidentInputs:
     with tf.control_dependencies([save]):
       loss = tf.identity(loss, name='train_loop_loss')
     return loss, tf.group(loss, name='train_loop_op')
+
+
+class FedBatches:
+  """Up to N batches fed per `session.run`, in `DataSet.next_batch` order.
+
+  `feed_dict()` draws N batches with `DataSet.next_batch_indices` (so the
+  order is exactly that of N `next_batch` calls: same seed, same batches
+  as one step per run) and feeds them as one `[N, batch, *features]`
+  array, raw uint8 pixels when the set has them (a quarter of the bytes).
+  `train_loop` builds the steps over them in a `tf.while_loop`.
+
+  Attributes:
+    images: the float32 `[None, *features]` placeholder the step is first
+      built on (to create the variables); also the restore contract's
+      `images`.
+    labels: the int32 `[None]` placeholder.
+    local_init_feed_dict: None (nothing to load into the graph).
+  """
+
+  local_init_feed_dict = None
+
+  def __init__(self, data_set, images, labels, batch_size, steps_per_run):
+    """Makes the placeholders of the fed batches.
+
+    Creates, in name scope `fed_batches/`, the placeholders `images`
+    (uint8, or float32 when the set has no pixels, `[None, batch_size,
+    *features]`) and `labels` (int32 `[None, batch_size]`), and
+    `pixel_scale` (float32 scalar, 255 by default).
+
+    Args:
+      data_set: an `input_data.DataSet` with int labels `[N]`.
+      images: the float32 `[None, *feature_shape]` images placeholder.
+      labels: the int32 `[None]` labels placeholder.
+      batch_size: examples per step, in [1, N].
+      steps_per_run: batches fed per run, >= 1.
+
+    Raises:
+      DataError: `batch_size` is not in [1, N] or labels are one-hot.
+    """
+    _check_batches(data_set, batch_size, 'fed')
+    self.images, self.labels = images, labels
+    self._data_set = data_set
+    self._batch_size = batch_size
+    self._steps_per_run = steps_per_run
+    self._data, scale = _resident_images(data_set, images)
+    self._label_data = np.asarray(data_set.labels).astype(np.int32)
+    shape = [None, batch_size, *self._data.shape[1:]]
+    with tf.name_scope('fed_batches'):
+      self._batch_images = tf.placeholder(
+        tf.as_dtype(self._data.dtype), shape, name='images'
+      )
+      self._batch_labels = tf.placeholder(
+        tf.int32, [None, batch_size], name='labels'
+      )
+      self._scale = _pixel_scale() if scale else None
+
+  def feed_dict(self):
+    """The next `steps_per_run` batches, as the loop's feed."""
+    n, size = self._steps_per_run, self._batch_size
+    indices = np.concatenate(
+      [self._data_set.next_batch_indices(size) for _ in range(n)]
+    )
+    images = np.take(self._data, indices, axis=0)
+    labels = np.take(self._label_data, indices, axis=0)
+    return {
+      self._batch_images: images.reshape(n, size, *images.shape[1:]),
+      self._batch_labels: labels.reshape(n, size),
+    }
+
+  def train_loop(self, step_fn, num_steps):
+    """Builds up to `num_steps` steps over the fed batches.
+
+    As `ResidentInputs.train_loop`; the loop runs min(`num_steps`, batches
+    fed) steps.
+
+    Returns:
+      (loss, train_op): the first step's loss (0.0 when no step ran), and
+      the op that runs the loop.
+    """
+    fed = tf.shape(self._batch_images, out_type=tf.int32)[0]
+    count = tf.minimum(fed, num_steps)
+
+    def _draw(i):
+      images = self._batch_images[i]
+      if self._scale is not None:
+        images = tf.cast(images, tf.float32) / self._scale
+      return (images, self._batch_labels[i])
+
+    loss, _ = _steps_loop(step_fn, count, _draw, ())
+    loss = tf.identity(loss, name='train_loop_loss')
+    return loss, tf.group(loss, name='train_loop_op')
+
+
+def _pixel_scale():
+  """float32 scalar 255 for `pixels / scale`, exactly as `DataSet.images`.
+
+  A placeholder with a default rather than a constant: TF turns division
+  by a constant into multiplication by its reciprocal, one rounding away
+  from NumPy's division, and the fed loop promises the very batches of
+  `next_batch`.
+  """
+  return tf.placeholder_with_default(np.float32(255.0), [], name='pixel_scale')
+
+
+def _steps_loop(step_fn, num_steps, draw, state):
+  """`num_steps` steps of `step_fn` in a `tf.while_loop`.
+
+  Args:
+    step_fn: as in `ResidentInputs.train_loop`.
+    num_steps: int32 scalar tensor (or int), >= 0.
+    draw: function (i, *state) -> (images, labels, *new_state): the batch
+      of iteration `i` (int32 scalar tensor).
+    state: tuple of tensors threaded through the iterations.
+
+  Returns:
+    (first step's loss, float32 scalar, 0.0 when no step ran; final state).
+
+  Raises:
+    ConfigError: `step_fn` creates a variable inside the loop.
+  """
+  before = set(v.ref() for v in _all_variables())
+  getter = _reuse_only_getter(_all_variables())
+
+  def _cond(i, *unused):
+    del unused
+    return i < num_steps
+
+  def _body(i, first_loss, *carried):
+    images, labels, *carried = draw(i, *carried)
+    with (
+      tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
+      isolated_collections(_STEP_COLLECTIONS),
+    ):
+      loss, step_op = step_fn(images, labels)
+    # The step's loss is read before its update: the loss of step `start`,
+    # as one step per run reports it.
+    first_loss = tf.where(tf.equal(i, 0), tf.cast(loss, tf.float32), first_loss)
+    # The next iteration must read the weights this one wrote.
+    with tf.control_dependencies([step_op]):
+      return (i + 1, tf.identity(first_loss), *map(tf.identity, carried))
+
+  outputs = tf.while_loop(
+    _cond,
+    _body,
+    (tf.constant(0), tf.constant(0.0), *state),
+    parallel_iterations=1,
+    back_prop=False,
+    name='train_loop',
+  )
+  created = [v for v in _all_variables() if v.ref() not in before]
+  if created:
+    raise errors.ConfigError(
+      'The in-graph training loop created variables inside its body: '
+      f'{[v.op.name for v in created]}. Build the step once before the '
+      'loop so they exist, or train with input_pipeline feed and '
+      'steps_per_run 1.'
+    )
+  return outputs[1], tuple(outputs[2:])

@@ -8,7 +8,8 @@ like a failure; TF then logs `INFO:tensorflow:` lines (checkpoint hooks,
 internals. None of it helps someone training MNIST. `setup()`, called at
 the very top of an entry point before anything imports TensorFlow:
 
-- imports TensorFlow (and lets it look for GPUs) with file descriptor 2
+- imports TensorFlow through `tf_loader` (Keras is left to load when
+  first used) and lets it look for GPUs, with file descriptor 2
   redirected to a temporary file, because the C++ lines are written
   before TF_CPP_MIN_LOG_LEVEL is read; then replays every captured line
   that is not known noise, so a real import error still shows;
@@ -37,6 +38,8 @@ import os
 import re
 import sys
 import tempfile
+
+from graphnet import tf_loader
 
 __all__ = ['VERBOSE_ENV', 'setup', 'verbose_requested', 'without_noise']
 
@@ -173,8 +176,7 @@ def _import_tensorflow_capturing_stderr():
     if saved_fd is not None:
       os.dup2(captured.fileno(), 2)
     try:
-      import tensorflow as tf
-
+      tf = tf_loader.import_tensorflow()
       # Looking for GPUs is when a CPU machine logs the cuInit failure.
       tf.config.list_physical_devices()
     finally:
@@ -221,8 +223,7 @@ def setup(argv=None):
     return verbose
   _done = True
   if verbose:
-    import tensorflow as tf
-
+    tf = tf_loader.import_tensorflow()
     _print_tensorflow_records_once(tf)
     return True
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')

@@ -247,10 +247,13 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_integer(
   'steps_per_run',
-  1,
-  'Training steps per session.run (an in-graph loop; > 1 needs '
-  '--input_pipeline resident; log/eval/checkpoint intervals are rounded '
-  'up to multiples of it).',
+  None,
+  'Training steps per session.run, in an in-graph loop (default: the '
+  'largest N <= 100 dividing --log_every, --eval_every, '
+  '--save_checkpoint_steps and fed --lr_boundaries; 1 in a cluster). With '
+  '--input_pipeline feed the N batches are those of N next_batch calls; 1 '
+  'runs each step on its own as TF1 did. Intervals are rounded up to '
+  'multiples of it.',
   lower_bound=1,
 )
 
@@ -425,14 +428,20 @@ def _train_config(value):
     boundaries=_ints(value('lr_boundaries')),
     values=_floats(value('lr_values')),
   )
-  return _from_flags(
+  steps_per_run = value('steps_per_run')
+  config = _from_flags(
     config_lib.TrainConfig,
     value,
     model=_model_config(value),
     schedule=schedule,
     session=_from_flags(session_config.SessionOptions, value),
     cluster=_cluster_from_flags(),
+    steps_per_run=steps_per_run or 1,
   )
+  if steps_per_run is None:
+    auto = config_lib.auto_steps_per_run(config)
+    config = dataclasses.replace(config, steps_per_run=auto)
+  return config
 
 
 def _check_aliases():

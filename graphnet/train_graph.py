@@ -5,8 +5,10 @@
 The network comes from `models` (by `config.model.model`); the train tower
 reads its batches through an `InputPath`:
 
-* `FeedInputs` (`input_pipeline='feed'`): TF1's feed_dict of each batch
-  into the `images` / `labels` placeholders;
+* `FeedInputs` (`input_pipeline='feed'`, `steps_per_run` 1): TF1's
+  feed_dict of each batch into the `images` / `labels` placeholders;
+* `FeedLoopInputs` (`'feed'`, `steps_per_run` N > 1): N batches in
+  `next_batch` order fed per `session.run`, N steps in an in-graph loop;
 * `ResidentLoopInputs` (`'resident'`): the training set in graph variables and
   `steps_per_run` steps per `session.run` in an in-graph loop.
 
@@ -43,6 +45,7 @@ from graphnet import session_config
 __all__ = [
   'InputPath',
   'FeedInputs',
+  'FeedLoopInputs',
   'ResidentLoopInputs',
   'TrainGraph',
   'fill_feed_dict',
@@ -117,6 +120,30 @@ class FeedInputs:
     )
 
 
+def _build_loop(inputs, step_fn, rate, max_steps, steps_per_run):
+  """(first step's loss, train_op) of one in-graph loop of up to N steps.
+
+  The step built on the placeholders makes the variables, slots and moving
+  averages; its summaries would need a feed, so they are dropped and
+  remade on the loop's loss.
+  """
+  with input_pipeline.isolated_collections([tf.GraphKeys.SUMMARIES]):
+    step_fn(inputs.images, inputs.labels)
+  global_step = tf.train.get_global_step()
+  # The very tensor hooks fetch as the global step, so they read it
+  # before the loop starts (the step the run started at).
+  start = tf.get_default_graph().as_graph_element(global_step)
+  remaining = tf.cast(max_steps - start, tf.int32)
+  num_steps = tf.clip_by_value(remaining, 0, steps_per_run)
+  loss, train_op = inputs.train_loop(step_fn, num_steps)
+  for tag, value in (('loss', loss), ('learning_rate', rate)):
+    tf.add_to_collection(
+      tf.GraphKeys.SUMMARIES,
+      tf.raw_ops.ScalarSummary(tags=tag, values=value, name=f'{tag}_loop'),
+    )
+  return loss, train_op
+
+
 class ResidentLoopInputs(input_pipeline.ResidentInputs):
   """The training set in the graph; up to `steps_per_run` steps per run."""
 
@@ -129,25 +156,28 @@ class ResidentLoopInputs(input_pipeline.ResidentInputs):
     self._max_steps = config.max_steps
 
   def build(self, step_fn, rate):
-    """(last step's loss, train_op) of one loop of up to N steps."""
-    # The step built on the placeholders makes the variables, slots and
-    # moving averages; its summaries would need a feed, so they are dropped
-    # and remade on the loop's loss.
-    with input_pipeline.isolated_collections([tf.GraphKeys.SUMMARIES]):
-      step_fn(self.images, self.labels)
-    global_step = tf.train.get_global_step()
-    # The very tensor hooks fetch as the global step, so they read it
-    # before the loop starts (the step the run started at).
-    start = tf.get_default_graph().as_graph_element(global_step)
-    remaining = tf.cast(self._max_steps - start, tf.int32)
-    num_steps = tf.clip_by_value(remaining, 0, self._steps_per_run)
-    loss, train_op = self.train_loop(step_fn, num_steps)
-    for tag, value in (('loss', loss), ('learning_rate', rate)):
-      tf.add_to_collection(
-        tf.GraphKeys.SUMMARIES,
-        tf.raw_ops.ScalarSummary(tags=tag, values=value, name=f'{tag}_loop'),
-      )
-    return loss, train_op
+    """(first step's loss, train_op) of one loop of up to N steps."""
+    return _build_loop(
+      self, step_fn, rate, self._max_steps, self._steps_per_run
+    )
+
+
+class FeedLoopInputs(input_pipeline.FedBatches):
+  """`steps_per_run` batches of `next_batch` fed per run, looped in-graph."""
+
+  def __init__(self, config, data_set, images, labels):
+    """Feeds batches of `data_set` for `config` (batch size, steps)."""
+    super().__init__(
+      data_set, images, labels, config.batch_size, config.steps_per_run
+    )
+    self._steps_per_run = config.steps_per_run
+    self._max_steps = config.max_steps
+
+  def build(self, step_fn, rate):
+    """(first step's loss, train_op) of one loop of up to N steps."""
+    return _build_loop(
+      self, step_fn, rate, self._max_steps, self._steps_per_run
+    )
 
 
 @dataclasses.dataclass
@@ -254,6 +284,8 @@ def _input_path(config, data_sets, images, labels):
   """The `InputPath` of `config.input_pipeline`."""
   if config.input_pipeline == 'resident':
     return ResidentLoopInputs(config, data_sets.train, images, labels)
+  if config.steps_per_run > 1:
+    return FeedLoopInputs(config, data_sets.train, images, labels)
   return FeedInputs(data_sets.train, images, labels, config.batch_size)
 
 

@@ -156,7 +156,8 @@ _GRAPHNET_DEFAULTS = {
   'intra_op_parallelism_threads': 0,
   'inter_op_parallelism_threads': 0,
   'input_pipeline': 'feed',
-  'steps_per_run': 1,
+  # Not given: the most steps per run (<= 100) dividing every interval.
+  'steps_per_run': 100,
   'data_npz': None,
   'validation_size': None,
   'distributed': False,
@@ -174,6 +175,8 @@ _CLUSTER_ARGV = [
 ]
 _CLUSTER = {
   'distributed': True,
+  # Other workers move the global step: one step per run.
+  'steps_per_run': 1,
   'ps_hosts': ('127.0.0.1:1',),
   'worker_hosts': ('127.0.0.1:2', '127.0.0.1:3'),
   'job_name': 'worker',
@@ -230,16 +233,31 @@ _CASES = [
     ['--lr_boundaries', '10,20', '--lr_values', '0.3,0.2,0.1'],
     {'lr_boundaries': (10, 20), 'lr_values': (0.3, 0.2, 0.1)},
   ),
+  # A fed rate changes between runs only: N divides its boundaries.
+  (
+    ['--lr_schedule', 'piecewise_hook', '--lr_boundaries', '150,300']
+    + ['--lr_values', '0.3,0.2,0.1'],
+    {
+      'lr_schedule': 'piecewise_hook',
+      'lr_boundaries': (150, 300),
+      'lr_values': (0.3, 0.2, 0.1),
+      'steps_per_run': 50,
+    },
+  ),
   (
     ['--lr_boundaries', '', '--lr_values', '0.25'],
     {'lr_boundaries': (), 'lr_values': (0.25,)},
   ),
   (['--moving_average_decay', '0.99'], {'moving_average_decay': 0.99}),
   (['--regularization_rate', '1e-4'], {'regularization_rate': 1e-4}),
-  (['--save_checkpoint_steps', '10'], {'save_checkpoint_steps': 10}),
+  (
+    ['--save_checkpoint_steps', '10'],
+    {'save_checkpoint_steps': 10, 'steps_per_run': 10},
+  ),
   (['--keep_checkpoint_max', '2'], {'keep_checkpoint_max': 2}),
-  (['--eval_every', '30'], {'eval_every': 30}),
-  (['--log_every', '5'], {'log_every': 5}),
+  (['--eval_every', '30'], {'eval_every': 30, 'steps_per_run': 10}),
+  (['--eval_every', '7'], {'eval_every': 7, 'steps_per_run': 1}),
+  (['--log_every', '5'], {'log_every': 5, 'steps_per_run': 5}),
   (['--seed', '42'], {'seed': 42}),
   (['--seed', '0'], {'seed': 0}),
   (['--device', 'cpu'], {'device': 'cpu'}),
@@ -260,6 +278,12 @@ _CASES = [
     ['--input_pipeline', 'resident', '--steps_per_run', '10'],
     {'input_pipeline': 'resident', 'steps_per_run': 10},
   ),
+  (['--steps_per_run', '10'], {'steps_per_run': 10}),
+  (['--steps_per_run', '1'], {'steps_per_run': 1}),
+  (
+    ['--input_pipeline', 'feed', '--steps_per_run', '2'],
+    {'input_pipeline': 'feed', 'steps_per_run': 2},
+  ),
   (_CLUSTER_ARGV, _CLUSTER),
   (
     ['--worker_hosts=127.0.0.1:2', '--job_name=worker'],
@@ -267,6 +291,7 @@ _CASES = [
       'distributed': True,
       'worker_hosts': ('127.0.0.1:2',),
       'job_name': 'worker',
+      'steps_per_run': 1,
     },
   ),
   (
@@ -276,6 +301,7 @@ _CASES = [
       'ps_hosts': ('127.0.0.1:1',),
       'worker_hosts': ('127.0.0.1:2',),
       'job_name': 'ps',
+      'steps_per_run': 1,
     },
   ),
   (_CLUSTER_ARGV + ['--sync_replicas'], {**_CLUSTER, 'sync_replicas': True}),
@@ -375,8 +401,6 @@ _OVERRIDES = [
 # Combinations each flag accepts alone, refused together: (argv, a flag
 # the message must name).
 _REFUSED = [
-  (['--steps_per_run', '10'], 'steps_per_run'),
-  (['--input_pipeline', 'feed', '--steps_per_run', '2'], 'steps_per_run'),
   (
     _CLUSTER_ARGV
     + ['--sync_replicas', '--input_pipeline', 'resident']

@@ -1,4 +1,4 @@
-"""Tests of graphnet.input_pipeline: resident data, epochs, the loop."""
+"""Tests of graphnet.input_pipeline: resident and fed batches, the loop."""
 
 import numpy as np
 import pytest
@@ -13,11 +13,13 @@ _NUM = 37  # Not a multiple of the batch size: batches cross epochs.
 _BATCH = 10
 
 
-def _indexed_data_set(num=_NUM):
+def _indexed_data_set(num=_NUM, seed=None):
   """A data set whose image i has pixel 0 = i (so batches reveal indices)."""
   images = np.zeros((num, 784), np.uint8)
   images[:, 0] = np.arange(num)
-  return input_data.DataSet(images, np.arange(num) % 10, dtype=np.uint8)
+  return input_data.DataSet(
+    images, np.arange(num) % 10, dtype=np.uint8, seed=seed
+  )
 
 
 def _session(inputs):
@@ -98,8 +100,8 @@ class TestResidentInputs:
         x = sess.run(batch)
     index = np.rint(x[:, 0] * 255).astype(int)
     assert x.dtype == np.float32
-    # TF may divide by multiplying with 1/255: one rounding apart at most.
-    np.testing.assert_allclose(x, data.images[index], rtol=2e-7, atol=0)
+    # Bit for bit: the divisor is not a constant TF would fold into 1/255.
+    np.testing.assert_array_equal(x, data.images[index])
 
   def test_same_seed_same_order_loop_or_not(self):
     def draw(use_loop):
@@ -174,3 +176,91 @@ class TestResidentInputs:
         input_pipeline.ResidentInputs(
           _indexed_data_set(), images, labels, _NUM + 1
         )
+
+
+def _first_pixels(inputs, num_steps, runs):
+  """Pixel 0 (the example's index) of every step's batch, per loop run."""
+  seen = tf.get_variable(
+    'seen', [runs * num_steps, _BATCH], tf.int32, trainable=False
+  )
+  count = tf.get_variable('count', [], tf.int32, trainable=False)
+  first_losses = []
+
+  def step_fn(images, labels):
+    index = tf.cast(tf.round(images[:, 0] * 255), tf.int32)
+    # The loss of step k is k: the loop reports its first step's.
+    loss = tf.cast(count.read_value(), tf.float32)
+    with tf.control_dependencies([labels]):
+      write = tf.scatter_update(seen, count.read_value(), index)
+    with tf.control_dependencies([write, loss]):
+      return loss, count.assign_add(1)
+
+  loss, train_op = inputs.train_loop(step_fn, num_steps)
+  with _session(inputs) as sess:
+    for _ in range(runs):
+      first_losses.append(sess.run([train_op, loss], inputs.feed_dict())[1])
+    return sess.run(seen), first_losses
+
+
+class TestFedBatches:
+  def _inputs(self, data, steps_per_run):
+    images, labels = mnist.placeholder_inputs()
+    return input_pipeline.FedBatches(
+      data, images, labels, _BATCH, steps_per_run
+    )
+
+  def test_batches_are_those_of_next_batch(self):
+    twin = _indexed_data_set(seed=4)
+    data = _indexed_data_set(seed=4)
+    with tf.Graph().as_default():
+      # 3 runs of 4 steps: 120 examples, crossing three epochs of 37.
+      seen, losses = _first_pixels(self._inputs(data, 4), 4, 3)
+    expected = [twin.next_batch(_BATCH)[0][:, 0] for _ in range(12)]
+    np.testing.assert_array_equal(seen, np.asarray(expected, np.int32))
+    _assert_epochs(seen.ravel())
+    assert losses == [0.0, 4.0, 8.0]
+
+  def test_images_bit_for_bit_those_of_data_set(self):
+    rng = np.random.default_rng(3)
+    data = input_data.DataSet(
+      rng.integers(0, 256, (_NUM, 784), dtype=np.uint8), np.arange(_NUM) % 10
+    )
+    with tf.Graph().as_default():
+      inputs = self._inputs(data, 1)
+      last = tf.get_variable('last', [_BATCH, 784], trainable=False)
+
+      def step_fn(images, labels):
+        del labels
+        return tf.constant(0.0), last.assign(images, read_value=False)
+
+      _, train_op = inputs.train_loop(step_fn, 1)
+      feed = inputs.feed_dict()
+      pixels = next(v for v in feed.values() if v.ndim == 3)
+      # Pixels go over the wire: a quarter of the float32 bytes.
+      assert pixels.dtype == np.uint8 and pixels.shape == (1, _BATCH, 784)
+      with _session(inputs) as sess:
+        sess.run(train_op, feed)
+        x = sess.run(last)
+    np.testing.assert_array_equal(
+      x, np.divide(pixels[0], np.float32(255.0), dtype=np.float32)
+    )
+
+  def test_loop_runs_min_of_num_steps_and_batches_fed(self):
+    twin = _indexed_data_set(seed=6)
+    with tf.Graph().as_default():
+      # Three batches fed per run, two steps taken: the third is dropped.
+      data = _indexed_data_set(seed=6)
+      seen, _ = _first_pixels(self._inputs(data, 3), 2, 2)
+    batches = [
+      np.rint(twin.next_batch(_BATCH)[0][:, 0]).astype(np.int32)
+      for _ in range(6)
+    ]
+    np.testing.assert_array_equal(seen, [batches[i] for i in (0, 1, 3, 4)])
+
+  def test_one_hot_labels_refused(self):
+    data = input_data.DataSet(
+      np.zeros((_NUM, 784), np.uint8), np.arange(_NUM) % 10, one_hot=True
+    )
+    with tf.Graph().as_default():
+      with pytest.raises(errors.DataError, match='one_hot=False'):
+        self._inputs(data, 2)
