@@ -25,6 +25,7 @@ from graphnet import session_config
 
 __all__ = [
   'AUTO_STEPS_PER_RUN',
+  'EVAL_SETS',
   'INPUT_PIPELINES',
   'ModelConfig',
   'TrainConfig',
@@ -34,6 +35,9 @@ __all__ = [
 # 'feed': TF1's feed_dict of each batch; 'resident': the training set in
 # graph variables, batches drawn in the graph (graphnet.input_pipeline).
 INPUT_PIPELINES = ('feed', 'resident')
+
+# The data sets an evaluation can cover, in the order they are printed.
+EVAL_SETS = ('train', 'validation', 'test')
 
 # The most steps per session.run `auto_steps_per_run` picks: enough to
 # spread a run's fixed cost (MonitoredSession, hooks, feed) thin.
@@ -131,8 +135,10 @@ class TrainConfig:
   save_checkpoint_steps: int = 1000
   # Checkpoints kept on disk.
   keep_checkpoint_max: int = 5
-  # Evaluate on train/validation/test every this many steps and at the end.
+  # Evaluate every this many steps and at the end.
   eval_every: int = 1000
+  # The data sets evaluated: some of EVAL_SETS, printed in that order.
+  eval_sets: tuple = EVAL_SETS
   # Print the loss every this many steps.
   log_every: int = 100
   # Seed of the graph and of the batch order; None = random.
@@ -160,6 +166,11 @@ class TrainConfig:
       ('save_checkpoint_steps', self.save_checkpoint_steps >= 1, '>= 1'),
       ('keep_checkpoint_max', self.keep_checkpoint_max >= 1, '>= 1'),
       ('eval_every', self.eval_every >= 1, '>= 1'),
+      (
+        'eval_sets',
+        bool(self.eval_sets) and set(self.eval_sets) <= set(EVAL_SETS),
+        f'one or more of {EVAL_SETS}',
+      ),
       ('log_every', self.log_every >= 1, '>= 1'),
       ('steps_per_run', self.steps_per_run >= 1, '>= 1'),
       ('momentum', self.momentum >= 0, '>= 0'),

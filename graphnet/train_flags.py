@@ -201,6 +201,12 @@ flags.DEFINE_integer(
 flags.DEFINE_integer(
   'eval_every', 1000, 'Evaluate every N steps.', lower_bound=1
 )
+flags.DEFINE_list(
+  'eval_sets',
+  list(config_lib.EVAL_SETS),
+  'Data sets evaluated every --eval_every steps and at the end: any of '
+  'train, validation, test.',
+)
 flags.DEFINE_integer(
   'log_every', 100, 'Print the loss every N steps.', lower_bound=1
 )
@@ -436,6 +442,7 @@ def _train_config(value):
     schedule=schedule,
     session=_from_flags(session_config.SessionOptions, value),
     cluster=_cluster_from_flags(),
+    eval_sets=tuple(value('eval_sets')),
     steps_per_run=steps_per_run or 1,
   )
   if steps_per_run is None:

@@ -101,7 +101,11 @@ def _make_hooks(config, tg, data_sets, stop, printer):
   all_tasks += tg.hooks
   evaluator = hooks_lib.EvaluationHook(
     tg.eval_tower,
-    [(key, title, getattr(data_sets, key)) for key, title in _EVAL_SETS],
+    [
+      (key, title, getattr(data_sets, key))
+      for key, title in _EVAL_SETS
+      if key in config.eval_sets
+    ],
     every_n_steps=config.eval_every,
     last_step=config.max_steps,
     summary_dir=config.log_dir,

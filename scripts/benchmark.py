@@ -7,8 +7,11 @@ peak RSS is its own), with the same thread settings:
   baseline       a plain TF1 loop written here: tf.compat.v1.Session,
                  placeholders, feed_dict, sess.run([train_op, loss]) per
                  step, no hooks;
-  graphnet feed  trainer.run_training, --input_pipeline feed (CLI default
-                 intervals: log 100, eval 1000, checkpoints 1000);
+  graphnet feed  trainer.run_training, --input_pipeline feed
+                 --steps_per_run 1: TF1's one session.run per step (CLI
+                 default intervals: log 100, eval 1000, checkpoints 1000);
+  graphnet loop  the same with --steps_per_run 100 (the CLI's default):
+                 100 batches of next_batch fed per session.run;
   graphnet fast  trainer.run_training, --input_pipeline resident
                  --steps_per_run 100 (same intervals);
   tf.keras       tf.keras Sequential model.fit on the NumPy arrays;
@@ -22,10 +25,10 @@ processes' load). The FLOP bound is the step rate the machine's measured
 matmul speed on the model's own shapes allows (forward, dW of all
 layers, dX of layers 2 and 3).
 
-"Time to 0.97" trains with a common recipe (SGD lr 0.1, batch 100, test
-precision checked every 500 steps) until test precision >= 0.97, and
-reports the wall time from the start of model building (graphnet: from
-the call of run_training, data loading included).
+`--worker NAME --target` (baseline, keras, torch) trains with the common
+recipe of `scripts/time_to_accuracy.py` (SGD lr 0.1, batch 100, the test
+set checked every 500 steps) and prints a `CHECK <steps> <precision>` line
+per check until precision >= 0.97; that script times it from process start.
 
 "Whole job" (`--whole_job`) times whole processes instead, alternating
 A B A B with a fresh log dir each time: `python -m
@@ -61,10 +64,11 @@ import numpy as np
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Run from a checkout without installing graphnet.
 sys.path.insert(0, _REPO)
-CONTENDERS = ('baseline', 'feed', 'fast', 'keras', 'torch')
+CONTENDERS = ('baseline', 'feed', 'loop', 'fast', 'keras', 'torch')
 _TITLES = {
   'baseline': 'TF1 loop (baseline)',
-  'feed': 'graphnet feed',
+  'feed': 'graphnet feed (1 step/run)',
+  'loop': 'graphnet feed, 100 batches fed/run (CLI default)',
   'fast': 'graphnet fast (resident, 100 steps/run)',
   'keras': 'tf.keras fit',
   'torch': 'PyTorch loop',
@@ -160,6 +164,12 @@ def _run_baseline(args, lr, target):
       return _drive(args, step, precision, t0, target)
 
 
+def _check(steps, precision):
+  """Reports a check to scripts/time_to_accuracy.py; True at the target."""
+  print(f'CHECK {steps} {precision:.4f}', flush=True)
+  return precision >= _TARGET
+
+
 def _drive(args, step, precision, t0, target):
   """Runs `step` per training step; throughput windows or time to target."""
   if target:
@@ -168,7 +178,7 @@ def _drive(args, step, precision, t0, target):
       for _ in range(_EVAL_EVERY):
         step()
       done += _EVAL_EVERY
-      if precision() >= _TARGET:
+      if _check(done, precision()):
         return {'seconds': time.perf_counter() - t0, 'steps': done}
     return {'seconds': None, 'steps': done}
   for _ in range(args.warmup):
@@ -192,70 +202,52 @@ def _drive(args, step, precision, t0, target):
   }
 
 
-def _run_graphnet(args, lr, target, fast):
+# run_training options of each graphnet contender.
+_GRAPHNET_PATHS = {
+  'feed': dict(input_pipeline='feed', steps_per_run=1),
+  'loop': dict(input_pipeline='feed', steps_per_run=100),
+  'fast': dict(input_pipeline='resident', steps_per_run=100),
+}
+
+
+def _run_graphnet(args, lr, path):
   from graphnet import config as config_lib
   from graphnet import schedules
   from graphnet import session_config
   from graphnet import trainer
 
   log_dir = tempfile.mkdtemp(prefix='bench-logs-')
-  options = {}
-  if fast:
-    options = dict(input_pipeline='resident', steps_per_run=100)
   total = args.warmup + args.steps
   config = config_lib.TrainConfig(
     log_dir=log_dir,
     input_data_dir=args.data_dir,
     schedule=schedules.Schedule('constant', lr),
-    max_steps=(10**7 if target else total),
-    eval_every=(_EVAL_EVERY if target else 1000),
+    max_steps=total,
+    eval_every=1000,
     seed=0,
     session=session_config.SessionOptions(
       device='cpu',
       intra_op_parallelism_threads=args.threads,
       inter_op_parallelism_threads=args.threads,
     ),
-    **options,
+    **_GRAPHNET_PATHS[path],
   )
-  t0 = time.perf_counter()
   times, steps, cpus = [], [], []
   busy = set()
-  state = {'test': False}
-
-  class _ReachedError(Exception):
-    pass
 
   def printer(line):
-    now = time.perf_counter()
     if line.startswith('Step '):
-      times.append(now)
+      times.append(time.perf_counter())
       cpus.append(time.process_time())
       steps.append(int(line.split()[1].rstrip(':')))
     elif line.endswith(' Data Eval:'):
       # The window ending at the next Step line holds this evaluation.
       busy.add(len(steps))
-      state['test'] = line == 'Test Data Eval:'
-    elif state['test'] and line.startswith('Num examples'):
-      state['test'] = False
-      if target:
-        state['precision'] = float(line.rsplit(' ', 1)[1])
-        if state['precision'] >= _TARGET or now - t0 > args.cap:
-          state['step'] = steps[-1] if steps else 0
-          raise _ReachedError
 
   cpu0 = time.process_time()
-  try:
-    trainer.run_training(config, printer=printer)
-  except _ReachedError:
-    pass
+  trainer.run_training(config, printer=printer)
   cpu = time.process_time() - cpu0
   shutil.rmtree(log_dir, ignore_errors=True)
-  if target:
-    ok = state.get('precision', 0) >= _TARGET
-    return {
-      'seconds': (time.perf_counter() - t0) if ok else None,
-      'steps': state.get('step'),
-    }
   keep = [i for i, s in enumerate(steps) if s >= args.warmup]
   busy = {j for j, i in enumerate(keep) if i in busy}
   times = [times[i] for i in keep]
@@ -305,7 +297,7 @@ def _run_keras(args, lr, target):
       _, acc = model.evaluate(
         data.test.images, data.test.labels, batch_size=10000, verbose=0
       )
-      if acc >= _TARGET:
+      if _check(done, acc):
         return {'seconds': time.perf_counter() - t0, 'steps': done}
     return {'seconds': None, 'steps': done}
 
@@ -373,8 +365,8 @@ def _worker(args):
   name = args.worker
   if name == 'baseline':
     result = _run_baseline(args, lr, args.target)
-  elif name in ('feed', 'fast'):
-    result = _run_graphnet(args, lr, args.target, fast=name == 'fast')
+  elif name in _GRAPHNET_PATHS:
+    result = _run_graphnet(args, lr, name)
   elif name == 'keras':
     result = _run_keras(args, lr, args.target)
   elif name == 'torch':
@@ -973,7 +965,7 @@ def _cpu_window_rate(result):
   return statistics.median(rates) if rates else None
 
 
-def _table(args, results, targets, bound, eval_seconds, load):
+def _table(args, results, bound, eval_seconds, load):
   flops_by_lib, best_flops, bound_rate, step_flops = bound
   versions = _versions()
   lines = [
@@ -992,10 +984,6 @@ def _table(args, results, targets, bound, eval_seconds, load):
     'step): '
     + ', '.join(f'{k} {v / 1e9:.1f} GFLOP/s' for k, v in flops_by_lib.items())
     + f' -> FLOP bound {bound_rate:.0f} steps/s.',
-    f'- Time to {_TARGET} test precision: SGD lr {_RECIPE_LR}, batch '
-    f'{_BATCH}, checked every {_EVAL_EVERY} steps, capped at {args.cap:.0f} s'
-    + (' (not run: --quick)' if not targets else '')
-    + '.',
   ]
   if eval_seconds is not None:
     lines.append(
@@ -1006,8 +994,8 @@ def _table(args, results, targets, bound, eval_seconds, load):
     '',
     '| contender | steps/s (median) | min-max | vs baseline | of FLOP '
     'bound | steps/CPU-s | steps/CPU-s (median window) | vs baseline | '
-    'peak RSS MB | time to 0.97 |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    'peak RSS MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ]
   base = results.get('baseline', {}).get('rate')
   base_cpu = _cpu_window_rate(results.get('baseline', {}))
@@ -1018,25 +1006,18 @@ def _table(args, results, targets, bound, eval_seconds, load):
     if 'error' in r or 'skipped' in r:
       lines.append(
         f'| {_TITLES[name]} | {r.get("skipped") or r.get("error")} '
-        '| | | | | | | | |'
+        '| | | | | | | |'
       )
       continue
     rate = r['rate']
     cpu_rate = _cpu_window_rate(r)
-    t = targets.get(name, {})
-    if t.get('seconds') is not None:
-      reached = f'{t["seconds"]:.1f} s ({t["steps"]} steps)'
-    elif targets:
-      reached = t.get('error') or f'not reached in {args.cap:.0f} s'
-    else:
-      reached = '-'
     lines.append(
       f'| {_TITLES[name]} | {rate:.0f} | {min(r["rates"]):.0f}-'
       f'{max(r["rates"]):.0f} | {_fmt(rate / base if base else None, ".2f")}x'
       f' | {rate / bound_rate:.0%} | {r["cpu_rate"]:.0f} | '
       f'{_fmt(cpu_rate, ".0f")} | '
       f'{_fmt(cpu_rate / base_cpu if cpu_rate and base_cpu else None, ".2f")}x'
-      f' | {r["peak_rss_mb"]:.0f} | {reached} |'
+      f' | {r["peak_rss_mb"]:.0f} |'
     )
   lines.append('')
   lines.append(
@@ -1113,7 +1094,7 @@ def main():
   load = [_load()]
   r = _spawn('flops', args)
   bound = (r['by_lib'], r['best'], r['rate'], r['flops'])
-  results, targets = {}, {}
+  results = {}
   for name in args.only.split(','):
     if name == 'torch' and not _has_torch():
       results[name] = {'skipped': 'skipped: torch not importable'}
@@ -1123,13 +1104,11 @@ def main():
     if 'rates' in r:
       r['rate'] = statistics.median(r['rates'])
     results[name] = r
-    if not args.quick:
-      targets[name] = _spawn(name, args, target=True)
   eval_seconds = None
   r = _spawn('eval', args)
   eval_seconds = r.get('eval_pass_seconds')
   load.append(_load())
-  table = _table(args, results, targets, bound, eval_seconds, load)
+  table = _table(args, results, bound, eval_seconds, load)
   print(table)
   if args.out:
     with open(args.out, 'w') as f:

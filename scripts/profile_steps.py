@@ -65,10 +65,12 @@ _MAX_STEPS = 10**7
 
 
 def _config(log_dir, data_dir, *extra):
-  """The TrainConfig the CLI makes from its default flags plus `extra`."""
+  """The CLI's TrainConfig: its default flags, one step per run, `extra`."""
   flags = train_flags.FLAGS
   flags.unparse_flags()
   argv = ['profile', '--log_dir', log_dir, '--input_data_dir', data_dir]
+  # The per-step profile is of TF1's path: one session.run per step.
+  argv += ['--steps_per_run', '1']
   flags(argv + ['--max_steps', str(_MAX_STEPS), *extra])
   return fully_connected_feed.config_from_flags()
 

@@ -83,3 +83,34 @@ def test_benchmark_parses_its_output(tf1_run):
   assert 0.0 <= parsed['test_precision'] <= 1.0
   last = _EVAL_LINE.match(tf1_run[0].stdout.splitlines()[-1])
   assert parsed['test_precision'] == float(last.group(3))
+
+
+def test_time_to_accuracy_reads_both_kinds_of_check_lines():
+  import time_to_accuracy
+
+  lines = [
+    'Step 0: loss = 2.30 (0.001 sec)',
+    'Test Data Eval:',
+    'Num examples: 10000  Num correct: 9100  Precision @ 1: 0.9100',
+    'CHECK 1500 0.9650',
+    'Num examples: 10000  Num correct: 9712  Precision @ 1: 0.9712',
+  ]
+  assert list(time_to_accuracy._precisions(lines)) == [
+    (500, 0.91),
+    (1500, 0.965),
+    (1000, 0.9712),
+  ]
+
+
+def test_time_to_accuracy_times_the_graphnet_command(tmp_path, monkeypatch):
+  import time_to_accuracy
+
+  from graphnet import input_data
+
+  input_data.read_data_sets(str(tmp_path))
+  # A target the first check reaches: the clock and the kill are tested.
+  monkeypatch.setattr(time_to_accuracy, 'TARGET', 0.5)
+  result = time_to_accuracy.time_one('fast', str(tmp_path), cap=120)
+  assert result['steps'] == time_to_accuracy.EVAL_EVERY
+  assert result['precision'] >= 0.5
+  assert 0 < result['seconds'] < 120

@@ -47,7 +47,8 @@ _EXTRA = {
     (['--lr_values', '0.1,x'], 'lr_values'),
     (['--lr_boundaries', '5,5', '--lr_values', '1,2,3'], 'lr_boundaries'),
     (['--hidden1', '0', '--hidden2', '3'], 'hidden2'),
-    (['--steps_per_run', '10'], 'steps_per_run'),
+    (['--steps_per_run', '0'], 'steps_per_run'),
+    (['--eval_sets', 'test,nope'], 'eval_sets'),
     # Refused by the config, after the flags passed absl's checks.
     (['--preset', 'softmax', '--hidden2', '3'], 'hidden2'),
     (['unexpected_positional'], 'Unexpected'),

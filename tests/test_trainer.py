@@ -79,6 +79,24 @@ class TestFakeData:
       assert os.path.exists(result.checkpoint + suffix)
     assert set(result.evaluations) == {'train', 'validation', 'test'}
 
+  def test_eval_sets_limits_what_is_evaluated(self, tmp_path):
+    result, lines = _train(
+      tmp_path / 'logs',
+      tmp_path / 'data',
+      max_steps=20,
+      eval_every=10,
+      eval_sets=('test', 'validation'),
+    )
+    # Printed in TF1's order whatever the order asked for.
+    titles = [b[0] for b in _eval_blocks(lines)]
+    assert titles == ['Validation', 'Test'] * 2
+    assert set(result.evaluations) == {'validation', 'test'}
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path / 'logs'))
+    accumulator.Reload()
+    tags = set(accumulator.Tags()['scalars'])
+    assert {'precision/validation', 'precision/test'} <= tags
+    assert 'precision/train' not in tags
+
   def test_resume_continues_the_global_step(self, tmp_path):
     _train(tmp_path / 'logs', tmp_path / 'data', max_steps=20, log_every=10)
     result, lines = _train(
