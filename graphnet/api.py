@@ -150,7 +150,9 @@ def train(model, data_sets, log_dir, *, printer=_print_flush, **options):
 
   Returns:
     a `trainer.TrainResult`: global_step, checkpoint, evaluations
-    ('train', 'validation', 'test' -> EvalResult).
+    ('train', 'validation', 'test' -> EvalResult of the last evaluation);
+    a split without examples is never evaluated and has no entry, so no
+    precision is NaN.
 
   Raises:
     ConfigError: an unknown option or a bad value (its `field` names it),
@@ -186,8 +188,8 @@ def fit(
   Batches come in TF1's `next_batch` order (reshuffled each epoch, a
   batch crossing an epoch's end takes the next epoch's head); an epoch is
   `ceil(N / batch_size)` steps. A loss line is printed every 100 batches
-  and, when `validation_data` is given, the evaluations at the end of
-  each epoch.
+  and the evaluations at the end of each epoch: the training set, and
+  `validation_data` (as validation and test) when given.
 
   Args:
     model: see `train`.
@@ -203,7 +205,8 @@ def fit(
       `max_steps` is set from `epochs`.
 
   Returns:
-    a `trainer.TrainResult`.
+    a `trainer.TrainResult`; its `evaluations` hold 'train' and, only
+    when `validation_data` is given, 'validation' and 'test'.
 
   Raises:
     ConfigError: a bad `epochs`, `max_steps` given, or as for `train`.

@@ -42,7 +42,6 @@ Example:
 """
 
 import bisect
-import math
 import os
 import time
 
@@ -535,6 +534,7 @@ class EvaluationHook(tf.train.SessionRunHook):
   Prints, per data set, TF1's `<Name> Data Eval:` header and `Num examples:
   %d  Num correct: %d  Precision @ 1: %0.04f` (every example counted), and
   writes the precisions as summaries `precision/<key>` to `summary_dir`.
+  Empty data sets (no validation data) are left out.
   """
 
   def __init__(
@@ -554,7 +554,8 @@ class EvaluationHook(tf.train.SessionRunHook):
       eval_tower: an `evaluation.EvalTower` (placeholders and the
         `num_correct` tensor to run).
       data_sets: list of (key, title, DataSet), e.g.
-        `('train', 'Training', data_sets.train)`.
+        `('train', 'Training', data_sets.train)`; those without examples
+        are never evaluated, printed or in `last_results`.
       every_n_steps: evaluate at global steps that are multiples of it.
       last_step: also evaluate when training reaches this step.
       summary_dir: where to write `precision/<key>` summaries, or None.
@@ -570,7 +571,8 @@ class EvaluationHook(tf.train.SessionRunHook):
       'EvaluationHook', every_n_steps=every_n_steps, steps_per_run=steps_per_run
     )
     self._tower = eval_tower
-    self._data_sets = list(data_sets)
+    # An empty set has no precision (TF1's do_eval divided by zero).
+    self._data_sets = [s for s in data_sets if len(s[2].images)]
     # Evaluate at multiples of `every`, and at `last_step`.
     self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
@@ -630,12 +632,9 @@ class EvaluationHook(tf.train.SessionRunHook):
       result = self._tower.run(session, data_set)
       self.last_results[key] = result
       self._printer(result.format())
-      if math.isfinite(result.precision):
-        values.append(
-          tf.Summary.Value(
-            tag=f'precision/{key}', simple_value=result.precision
-          )
-        )
+      values.append(
+        tf.Summary.Value(tag=f'precision/{key}', simple_value=result.precision)
+      )
     if self._writer is not None and values:
       self._writer.add_summary(tf.Summary(value=values), step)
       self._writer.flush()

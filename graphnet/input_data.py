@@ -34,9 +34,9 @@ Example:
 import importlib.resources
 import os
 import shutil
+import sys
 
 import numpy as np
-from absl import logging
 
 from graphnet import dataset
 from graphnet import download
@@ -107,6 +107,15 @@ _MNIST_MIRRORS = (
 _BUNDLED_DIR = ('data', 'mnist')
 
 
+def _note(message):
+  """Prints graphnet's one-line `graphnet: note: ...` to stderr.
+
+  A plain line, as TF1 printed its `Extracting ...` lines, but apart from
+  stdout's training output, like the other notes of graphnet's commands.
+  """
+  print(f'graphnet: note: {message}', file=sys.stderr, flush=True)
+
+
 def extract_images(f):
   """Reads a gzipped IDX image file from an open file object (TF1's name).
 
@@ -164,9 +173,10 @@ def maybe_download(
   TF1's name and signature. An existing file is used as it is. A missing
   MNIST file from a URL that serves the canonical MNIST content (TF1's
   `DEFAULT_SOURCE_URL`, LeCun's site) is copied from the bundled copy,
-  without the network. Otherwise it is downloaded and renamed into place
-  only after its decompressed content matches `expected_md5` (MNIST's own
-  for MNIST file names); TF1 saved whatever came back.
+  without the network, and one line printed to stderr says so. Otherwise
+  it is downloaded and renamed into place only after its decompressed
+  content matches `expected_md5` (MNIST's own for MNIST file names); TF1
+  saved whatever came back.
 
   Args:
     filename: the file name in `work_directory`.
@@ -200,12 +210,9 @@ def maybe_download(
   if filename in MNIST_MD5 and expected_md5 == MNIST_MD5[filename]:
     if _is_mnist_mirror(prefix):
       _copy_bundled(filename, work_directory)
-      logging.info(
-        'Copied the bundled %s into %s (the content %s serves; checksum '
-        'verified).',
-        filename,
-        work_directory,
-        prefix,
+      _note(
+        f'copied the bundled {filename} into {work_directory} (checksum '
+        'verified).'
       )
       return path
   if expected_md5 is None:
@@ -306,13 +313,10 @@ def _fetch_missing(train_dir, source_url, download_options):
   if _is_mnist_mirror(source_url):
     for filename in missing:
       _copy_bundled(filename, train_dir)
-    logging.info(
-      'Copied the bundled MNIST %s into %s (the content %s serves; '
-      'checksums verified).',
-      ', '.join(missing),
-      train_dir,
-      source_url,
-    )
+    what = 'MNIST'
+    if len(missing) < len(MNIST_FILES):
+      what = f'MNIST {", ".join(missing)}'
+    _note(f'copied the bundled {what} into {train_dir} (checksums verified).')
     return
   for filename in missing:
     download.maybe_download(
@@ -349,7 +353,9 @@ def read_data_sets(
   too, as in TF1), so no network is used; from any other `source_url`
   they are downloaded. Either way they are verified against MNIST's
   checksums before being renamed into place. Files already there are used
-  as they are. One log line reports a copy, one per download.
+  as they are. A copy prints one line to stderr (`graphnet: note: copied
+  the bundled MNIST into DIR (checksums verified).`); each download logs
+  one.
 
   Args:
     train_dir: directory holding (or to receive) the four IDX files;

@@ -85,6 +85,32 @@ def test_an_epoch_is_ceil_n_over_batch_steps_with_a_line_per_100(tmp_path):
   assert shapes['dense/weights'] == [12, 3]
 
 
+@pytest.mark.parametrize('held_out', [False, True])
+def test_only_sets_with_examples_are_evaluated(tmp_path, held_out):
+  rng = np.random.default_rng(1)
+  images = rng.random((40, 6)).astype(np.float32)
+  labels = rng.integers(0, 3, 40)
+  lines = []
+  result = graphnet.fit(
+    layers.Sequential([layers.Dense(3)]),
+    images,
+    labels,
+    epochs=2,
+    batch_size=10,
+    validation_data=(images[:7], labels[:7]) if held_out else None,
+    log_dir=str(tmp_path),
+    printer=lines.append,
+  )
+  expected = ['train', 'validation', 'test'] if held_out else ['train']
+  assert sorted(result.evaluations) == sorted(expected)
+  for evaluated in result.evaluations.values():
+    assert 0 <= evaluated.precision <= 1
+  assert lines.count('Training Data Eval:') == 2  # one per epoch
+  assert lines.count('Test Data Eval:') == (2 if held_out else 0)
+  assert lines.count('Validation Data Eval:') == (2 if held_out else 0)
+  assert not any(line.startswith('Num examples: 0') for line in lines)
+
+
 def test_max_steps_is_refused(tmp_path):
   with pytest.raises(errors.ConfigError, match='epochs') as caught:
     graphnet.fit(

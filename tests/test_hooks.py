@@ -490,14 +490,20 @@ class TestEvaluationHook:
     test_steps = self._summary_steps(tmp_path, 'precision/test')
     assert test_steps == [(4, pytest.approx(_num_correct(test) / 17))]
 
-  def test_empty_data_set_writes_no_summary(self, tmp_path):
+  def test_empty_data_set_is_neither_evaluated_nor_printed(self, tmp_path):
     empty = _FakeDataSet(np.zeros([0, 3], np.float32), np.zeros([0], np.int32))
+    train = _data_set(5, 0)
     hook, lines = self._train(
       tmp_path,
       last_step=4,
-      data_sets=[('train', 'Training', _data_set(5, 0)), ('e', 'E', empty)],
+      data_sets=[('train', 'Training', train), ('e', 'E', empty)],
     )
-    assert lines[3] == 'Num examples: 0  Num correct: 0  Precision @ 1: nan'
+    assert lines == [
+      'Training Data Eval:',
+      f'Num examples: 5  Num correct: {_num_correct(train)}  '
+      f'Precision @ 1: {_num_correct(train) / 5:0.04f}',
+    ]
+    assert list(hook.last_results) == ['train']
     events = EventAccumulator(str(tmp_path))
     events.Reload()
     assert events.Tags()['scalars'] == ['precision/train']

@@ -120,12 +120,27 @@ class TestBundledMnist:
     # float64 like TF1's dense_to_one_hot.
     assert data.test.labels.dtype == np.float64
 
-  def test_copies_only_missing_files(self, tmp_path):
+  def test_a_copy_prints_one_plain_line_once(self, tmp_path, capsys, caplog):
+    input_data.read_data_sets(tmp_path / 'data', validation_size=0)
+    copied = capsys.readouterr()
+    assert copied.err == (
+      f'graphnet: note: copied the bundled MNIST into {tmp_path / "data"} '
+      '(checksums verified).\n'
+    )
+    assert not copied.out and not caplog.records
+    input_data.read_data_sets(tmp_path / 'data', validation_size=0)
+    assert capsys.readouterr() == ('', '')
+
+  def test_copies_only_missing_files(self, tmp_path, capsys):
     _write_small_set(tmp_path)
     os.remove(tmp_path / input_data.TEST_IMAGES)
     os.remove(tmp_path / input_data.TEST_LABELS)
     own = _snapshot(tmp_path)
     data = input_data.read_data_sets(tmp_path, validation_size=10)
+    assert capsys.readouterr().err == (
+      f'graphnet: note: copied the bundled MNIST {input_data.TEST_IMAGES}, '
+      f'{input_data.TEST_LABELS} into {tmp_path} (checksums verified).\n'
+    )
     assert data.train.num_examples == 50
     assert data.test.num_examples == 10000
     assert sorted(os.listdir(tmp_path)) == sorted(_CANONICAL_MD5)
@@ -620,15 +635,22 @@ class TestTf1Idioms:
     )
     assert data.train.num_examples == 55000
 
-  def test_maybe_download_full_url_uses_bundled_copy(self, tmp_path, offline):
+  def test_maybe_download_full_url_uses_bundled_copy(
+    self, tmp_path, offline, capsys
+  ):
     name = input_data.TEST_LABELS
     path = input_data.maybe_download(
       name, tmp_path / 'new', input_data.DEFAULT_SOURCE_URL + name
     )
     assert path == str(tmp_path / 'new' / name)
     assert idx.md5_of_decompressed(path) == _CANONICAL_MD5[name]
+    assert capsys.readouterr().err == (
+      f'graphnet: note: copied the bundled {name} into {tmp_path / "new"} '
+      '(checksum verified).\n'
+    )
     # An existing file is used as it is.
     assert input_data.maybe_download(name, tmp_path / 'new', 'unused') == path
+    assert capsys.readouterr() == ('', '')
 
   def test_maybe_download_from_a_real_server(self, tmp_path):
     served = tmp_path / 'served'

@@ -43,10 +43,13 @@ def trained(tmp_path_factory):
 
 
 def _python(*args, cwd=None):
+  env = dict(os.environ, PYTHONPATH=_REPO)
+  # The user's own level would hide the TF warnings the tests look for.
+  env.pop('TF_CPP_MIN_LOG_LEVEL', None)
   return subprocess.run(
     [sys.executable, *args],
     capture_output=True,
-    env=dict(os.environ, PYTHONPATH=_REPO),
+    env=env,
     timeout=600,
     cwd=cwd,
   )
@@ -62,6 +65,11 @@ def _predict(*args, cwd=None):
 def _png(image):
   with tf.Graph().as_default(), tf.Session() as session:
     return session.run(tf.io.encode_png(image[..., np.newaxis]))
+
+
+def _jpeg(image):
+  with tf.Graph().as_default(), tf.Session() as session:
+    return session.run(tf.io.encode_jpeg(image[..., np.newaxis]))
 
 
 def _error_line(stderr):
@@ -198,6 +206,22 @@ class TestInputErrors:
     assert line.startswith(f'graphnet: error: {bad}: {reason}')
     for noise in ('Graph execution error', 'Detected at node', 'File "'):
       assert noise not in line
+
+  @pytest.mark.parametrize('kind', ['png', 'jpeg'])
+  @pytest.mark.parametrize('keep', [0.1, 0.5, 0.98])
+  def test_damaged_image_is_all_stderr_shows(
+    self, trained, tmp_path, kind, keep
+  ):
+    whole = _png(trained[1][0]) if kind == 'png' else _jpeg(trained[1][0])
+    bad = tmp_path / f'cut.{kind}'
+    bad.write_bytes(whole[: int(len(whole) * keep)])
+    code, out, err = _predict(
+      '--checkpoint_dir', trained[0], str(bad), cwd=tmp_path
+    )
+    assert code == 1 and out == []
+    # Only graphnet's line: no TF warning or libjpeg message before it.
+    assert err.splitlines() == [_error_line(err)]
+    assert f'{bad}: cannot decode the image (damaged {kind.upper()}: ' in err
 
   def test_images_and_idx_together(self, trained, tmp_path):
     images = str(tmp_path / 'images.gz')

@@ -206,7 +206,9 @@ _COMMANDS = {
     '100',
     '--max_steps',
     '30000',
-  ): (['--fake_data', '--max_steps', '300'], None, _check_resident),
+    '--log_dir',
+    '/tmp/resident',
+  ): (['--fake_data', '--max_steps', '300'], 'resident', _check_resident),
   ('--preset', 'deep_mnist', '--log_dir', '/tmp/deep'): (
     ['--fake_data', '--max_steps', '3', '--log_every', '1'],
     'deep',
@@ -222,6 +224,25 @@ _README_COMMANDS = _readme_commands(
 def test_every_readme_command_is_checked():
   assert len(_README_COMMANDS) >= 8
   assert set(_README_COMMANDS) == set(_COMMANDS)
+
+
+def _log_dir_of(command):
+  """The log directory `command` writes, as README spells it."""
+  if '--log_dir' in command:
+    return command[command.index('--log_dir') + 1]
+  if '--preset' in command:
+    preset = command[command.index('--preset') + 1]
+    if preset != 'tutorial':
+      return f'default_{preset}'
+  return 'default'
+
+
+def test_readme_commands_each_train_in_a_directory_of_their_own():
+  # Run one after the other, two commands sharing a directory would find
+  # it already trained (or holding another model) and do nothing. A flag
+  # file may name its own --log_dir.
+  dirs = [_log_dir_of(c) for c in _README_COMMANDS if '--flagfile' not in c]
+  assert len(set(dirs)) == len(dirs), sorted(dirs)
 
 
 @pytest.mark.parametrize(
