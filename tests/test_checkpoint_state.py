@@ -9,7 +9,6 @@ counts to GRAPHNET_FAULTS_STATS for scripts/fault_suite.py.
 """
 
 import glob
-import json
 import os
 import re
 import signal
@@ -31,26 +30,14 @@ from graphnet import predictor
 from graphnet import saver as saver_lib
 from graphnet import trainer
 
+import _helpers
+
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _STEP = re.compile(r'^Step (\d+): ')
 
 
 def _record(category, **counts):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({category: counts}) + '\n')
-
-
-def _snapshot(directory):
-  """{name: bytes} of every file under `directory`."""
-  out = {}
-  for root, _, names in os.walk(directory):
-    for name in names:
-      path = os.path.join(root, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
+  _helpers.record_stats(category, counts)
 
 
 def _saver_graph(saver_cls=saver_lib.Saver, **kwargs):
@@ -120,14 +107,14 @@ class TestSaver:
     self, tmp_path
   ):
     other = _save_steps(str(tmp_path / 'a'), [1, 2], saver_cls=tf.train.Saver)
-    before = _snapshot(tmp_path / 'a')
+    before = _helpers.file_bytes(tmp_path / 'a')
     graph, saver, init = _saver_graph(max_to_keep=1)
     saver.recover_last_checkpoints(other)
     with tf.Session(graph=graph) as sess:
       sess.run(init)
       for step in (5, 6, 7):
         saver.save(sess, str(tmp_path / 'b' / 'model.ckpt'), global_step=step)
-    assert _snapshot(tmp_path / 'a') == before
+    assert _helpers.file_bytes(tmp_path / 'a') == before
     assert _listed(str(tmp_path / 'b')) == ('model.ckpt-7', ['model.ckpt-7'])
 
   def test_keep_checkpoint_every_n_hours_is_refused(self):
@@ -250,12 +237,12 @@ class TestAnotherDirectory:
       f'model_checkpoint_path: "{a}/{names[-1]}"\n'
       + ''.join(f'all_model_checkpoint_paths: "{a}/{n}"\n' for n in names)
     )
-    before = _snapshot(a)
+    before = _helpers.file_bytes(a)
     lines = []
     # keep_checkpoint_max 2 and 6 saves: TF's saver would delete A's.
     result = _train(b, max_steps=80, lines=lines)
-    _record('foreign', tried=1, intact=int(_snapshot(a) == before))
-    assert _snapshot(a) == before
+    _record('foreign', tried=1, intact=int(_helpers.file_bytes(a) == before))
+    assert _helpers.file_bytes(a) == before
     start = f'starting from {a}/model.ckpt-30 (another directory; it is read'
     assert any(line.startswith(start) for line in lines), lines
     steps = [int(m.group(1)) for m in map(_STEP.match, lines) if m]
@@ -272,7 +259,7 @@ class TestAnotherDirectory:
     a, b = tmp_path / 'a', tmp_path / 'b'
     _train(a, max_steps=30)
     _train(b, max_steps=20)
-    before = _snapshot(a)
+    before = _helpers.file_bytes(a)
     (b / 'checkpoint').write_text(
       'model_checkpoint_path: "model.ckpt-20"\n'
       f'all_model_checkpoint_paths: "{a}/model.ckpt-20"\n'
@@ -280,7 +267,7 @@ class TestAnotherDirectory:
       'all_model_checkpoint_paths: "model.ckpt-20"\n'
     )
     _train(b, max_steps=60)
-    assert _snapshot(a) == before
+    assert _helpers.file_bytes(a) == before
     assert _listed(str(b)) == (
       'model.ckpt-60',
       ['model.ckpt-50', 'model.ckpt-60'],
@@ -479,7 +466,7 @@ class TestSaveLeftovers:
     older = [n for n in listed if n != latest]
     kept = {
       n: b
-      for n, b in _snapshot(log_dir).items()
+      for n, b in _helpers.file_bytes(log_dir).items()
       if n.split('.data')[0].split('.index')[0].split('.meta')[0] in older
     }
     time.sleep(log_dirs._LEFTOVER_AGE_SECS + 0.5)
@@ -497,7 +484,7 @@ class TestSaveLeftovers:
     assert gone, _temp_files(log_dir)
     assert f'Removed {len(left)} temporary file(s)' in done.stdout
     # The checkpoints before the latest are still there, unchanged.
-    after = _snapshot(log_dir)
+    after = _helpers.file_bytes(log_dir)
     assert {n: after.get(n) for n in kept} == kept
     assert all(checkpoints.complete(str(log_dir / n)) for n in listed)
 

@@ -14,7 +14,6 @@ Two kinds of tests:
 
 import errno
 import glob
-import json
 import os
 import re
 import subprocess
@@ -32,6 +31,8 @@ from graphnet import disk_full
 from graphnet import errors
 from graphnet import input_data
 from graphnet import trainer
+
+import _helpers
 
 _FULL = 'No space left on device'
 _PAGE = 4096
@@ -118,10 +119,7 @@ def _unlisted_checkpoint_files(directory):
 
 def _record(**counts):
   """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'disk_full': counts}) + '\n')
+  _helpers.record_stats('disk_full', counts)
 
 
 def _one_line(log_dir, path, prefix, step):

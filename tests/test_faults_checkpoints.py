@@ -7,7 +7,6 @@ must each end in the documented `errors.CheckpointError` family (or
 directory byte-identical.
 """
 
-import json
 import os
 import shutil
 import subprocess
@@ -24,16 +23,15 @@ from graphnet import input_data
 from graphnet import predictor
 from graphnet import trainer
 
+import _helpers
+
 _TALLY = {'tried': 0, 'documented': 0}
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _stats():
   yield
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'checkpoints': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('checkpoints', dict(_TALLY))
 
 
 def _train(log_dir, hidden1=16, max_steps=20):
@@ -107,16 +105,6 @@ def _damage(log_dir, name, case, other_meta):
     raise AssertionError(case)
 
 
-def _snapshot(directory):
-  out = {}
-  for dirpath, _, files in os.walk(directory):
-    for name in files:
-      path = os.path.join(dirpath, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
-
-
 # case -> which consumers must refuse it. The trainer builds its own graph
 # and never reads .meta files, so only damage to the variables concerns it.
 _CASES = {
@@ -157,7 +145,7 @@ def test_damaged_checkpoint_is_refused_and_left_alone(
   log_dir = tmp_path / 'logs'
   shutil.copytree(good_dir, log_dir)
   _damage(str(log_dir), name, case, other_meta)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   _TALLY['tried'] += 1
   expected = (
     errors.UnsafeGraphError
@@ -172,7 +160,7 @@ def test_damaged_checkpoint_is_refused_and_left_alone(
     assert str(log_dir) in message, message
   else:
     assert 'WriteFile' in message
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before
 
 
 def test_trainer_damage_message_says_what_to_do(tmp_path, trained):
@@ -194,7 +182,7 @@ def test_cli_trainer_and_evaluator_on_truncated_data(tmp_path, trained):
   log_dir = tmp_path / 'logs'
   shutil.copytree(good_dir, log_dir)
   _damage(str(log_dir), name, 'truncated_data', other_meta)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'))
   train = subprocess.run(
     [
@@ -242,7 +230,7 @@ def test_cli_trainer_and_evaluator_on_truncated_data(tmp_path, trained):
   assert evaluate.returncode == 1
   assert 'Traceback' not in evaluate.stderr
   assert f'graphnet: error: Checkpoint {log_dir / name}' in evaluate.stderr
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before
 
 
 def test_training_in_a_copied_log_dir_leaves_the_original_alone(tmp_path):
@@ -256,12 +244,12 @@ def test_training_in_a_copied_log_dir_leaves_the_original_alone(tmp_path):
     f'all_model_checkpoint_paths: "{original}/model.ckpt-10"\n'
     f'all_model_checkpoint_paths: "{original}/model.ckpt-20"\n'
   )
-  before = _snapshot(original)
+  before = _helpers.file_bytes(original)
   copy = tmp_path / 'copy'
   shutil.copytree(original, copy)
   result = _train(copy, max_steps=60)
   _TALLY['tried'] += 1
-  assert _snapshot(original) == before
+  assert _helpers.file_bytes(original) == before
   _TALLY['documented'] += 1
   assert result.checkpoint == str(copy / 'model.ckpt-60')
   assert 'model.ckpt-60' in (copy / 'checkpoint').read_text()
@@ -278,7 +266,7 @@ def test_truncation_anywhere_is_refused_by_every_reader(
   shutil.copytree(good_dir, log_dir)
   prefix = str(log_dir / name)
   _truncate(prefix + suffix, keep=keep)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   test_set = input_data.read_data_sets('', fake_data=True).test
   readers = [
     lambda: checkpoints.check_readable(prefix),
@@ -291,4 +279,4 @@ def test_truncation_anywhere_is_refused_by_every_reader(
       read()
     _TALLY['documented'] += 1
     assert prefix in str(caught.value)
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before

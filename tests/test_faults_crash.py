@@ -11,7 +11,6 @@ accuracy of an uninterrupted run. GRAPHNET_FAULTS_FULL=1
 (scripts/fault_suite.py) kills more often.
 """
 
-import json
 import os
 import random
 import re
@@ -22,16 +21,15 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
+import _helpers
+
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _STEP = re.compile(r'^Step (\d+): ')
 _PRECISION = re.compile(r'Precision @ 1: ([0-9.]+)')
 
 
 def _record(**counts):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'kills': counts}) + '\n')
+  _helpers.record_stats('kills', counts)
 
 
 def _command(log_dir, data_dir, pipeline, max_steps):

@@ -6,7 +6,6 @@ trainer with a clear error naming the path before training starts, and
 leave no partial files or directories behind.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -17,16 +16,15 @@ from graphnet import config as config_lib
 from graphnet import errors
 from graphnet import trainer
 
+import _helpers
+
 _TALLY = {'tried': 0, 'clean': 0}
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _stats():
   yield
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'filesystem': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('filesystem', dict(_TALLY))
 
 
 def _listing(root):

@@ -18,6 +18,8 @@ import sys
 
 import pytest
 
+import _helpers
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Arguments that make the entry point's required flags valid; the bad case
@@ -122,11 +124,7 @@ print(json.dumps({'results': results, 'ops': ops,
 
 
 def _record(tried, rejected):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'flags': {'tried': tried, 'rejected': rejected}}))
-      f.write('\n')
+  _helpers.record_stats('flags', {'tried': tried, 'rejected': rejected})
 
 
 @pytest.mark.parametrize('entry_point', sorted(_ENTRY_POINTS))

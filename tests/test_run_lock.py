@@ -2,7 +2,6 @@
 
 import contextlib
 import glob
-import json
 import os
 import signal
 import socket
@@ -15,6 +14,8 @@ import pytest
 
 from graphnet import errors
 from graphnet import run_lock
+
+import _helpers
 
 # A child that takes the lock, says so, and holds it until stdin closes.
 _HOLDER = textwrap.dedent("""
@@ -69,10 +70,7 @@ def _holder(log_dir):
 
 def _record(**counts):
   """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'lock': counts}) + '\n')
+  _helpers.record_stats('lock', counts)
 
 
 def _expected_refusal(log_dir, pid):

@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import time
 
@@ -31,6 +29,8 @@ from graphnet import errors
 from graphnet import predictor
 from graphnet import trainer
 
+import _helpers
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENV = dict(os.environ, PYTHONPATH=_REPO, TF_CPP_MIN_LOG_LEVEL='2')
 # Deadline of each session.run, and of a whole attempt (import included).
@@ -43,10 +43,7 @@ _TALLY = {'tried': 0, 'refused': 0, 'harmless': 0}
 def _stats():
   yield
   print(f'\nuntrusted .meta attacks: {json.dumps(_TALLY)}')
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'untrusted_meta': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('untrusted_meta', dict(_TALLY))
 
 
 def _train(log_dir, seed):
@@ -129,22 +126,6 @@ def _snapshot(root):
   return out
 
 
-def _read_meta(prefix):
-  meta = tf.MetaGraphDef()
-  with open(prefix + '.meta', 'rb') as f:
-    meta.ParseFromString(f.read())
-  return meta
-
-
-def _write_meta(prefix, meta):
-  with open(prefix + '.meta', 'wb') as f:
-    f.write(meta.SerializeToString())
-
-
-def _node(meta, name):
-  return next(n for n in meta.graph_def.node if n.name == name)
-
-
 def _stand_in(name, dtype, shape=()):
   """A placeholder named exactly like a node of the file, to build upon."""
   graph_def = tf.GraphDef()
@@ -184,7 +165,7 @@ def _graft(meta, build):
 
 
 def _hang(meta, op_name, on):
-  _node(meta, on).input.append('^' + op_name)
+  _helpers.graph_node(meta, on).input.append('^' + op_name)
 
 
 def _save_v2(path, name):
@@ -461,9 +442,9 @@ _ATTACKS = {
 
 def _craft(scene, name):
   attack, refusal = _ATTACKS[name]
-  meta = _read_meta(scene.prefix)
+  meta = _helpers.read_meta(scene.prefix)
   attack(meta, scene)
-  _write_meta(scene.prefix, meta)
+  _helpers.write_meta(scene.prefix, meta)
   return refusal
 
 
@@ -504,11 +485,11 @@ class TestPredictor:
     assert os.path.exists(os.path.join(scene.outside, 'written.index'))
 
   def test_checkpoint_of_another_model_names_the_variable(self, scene):
-    meta = _read_meta(scene.prefix)
+    meta = _helpers.read_meta(scene.prefix)
     for node in meta.graph_def.node:
       if node.name == 'hidden2/weights':
         node.attr['shape'].shape.dim[1].size += 1
-    _write_meta(scene.prefix, meta)
+    _helpers.write_meta(scene.prefix, meta)
     with pytest.raises(errors.CheckpointMismatchError, match='hidden2/weights'):
       predictor.Predictor.from_checkpoint(scene.prefix)
 
@@ -519,14 +500,14 @@ class TestPredictor:
     receive); a busy loop cannot be interrupted, which is why loops are
     refused in the inference graph.
     """
-    meta = _read_meta(scene.prefix)
+    meta = _helpers.read_meta(scene.prefix)
 
     def build():
       queue = tf.queue.FIFOQueue(1, tf.float32, name='attack_queue')
       return queue.dequeue(name='attack_dequeue')
 
     _hang(meta, _graft(meta, build), 'predictions')
-    _write_meta(scene.prefix, meta)
+    _helpers.write_meta(scene.prefix, meta)
     start = time.monotonic()
     with predictor.Predictor.from_checkpoint(
       scene.prefix, allow_unsafe=True, timeout_secs=1
@@ -544,13 +525,7 @@ def _png(path):
 
 
 def _run(module, *args):
-  return subprocess.run(
-    [sys.executable, '-m', module, *args],
-    capture_output=True,
-    text=True,
-    env=_ENV,
-    timeout=180,
-  )
+  return _helpers.run_python('-m', module, *args, env=_ENV, timeout=180)
 
 
 class TestCommandLine:
@@ -638,13 +613,7 @@ class TestCommandLine:
       out = serve(images=tf.constant(np.load({str(tmp_path / 'images.npy')!r})))
       np.save({str(tmp_path / 'probs.npy')!r}, out['probabilities'].numpy())
     """)
-    served = subprocess.run(
-      [sys.executable, '-c', script],
-      capture_output=True,
-      text=True,
-      env=_ENV,
-      timeout=180,
-    )
+    served = _helpers.run_python('-c', script, env=_ENV, timeout=180)
     assert served.returncode == 0, served.stderr
     assert _snapshot(scene.root) == before
     assert sorted(os.listdir(scene.outside)) == ['victim.txt']

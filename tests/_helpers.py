@@ -1,0 +1,78 @@
+"""Plain helpers shared by several test modules (fixtures: conftest.py).
+
+pytest puts this directory on sys.path (tests/ is not a package), so a
+test module imports it as `import _helpers`.
+
+Example:
+    done = _helpers.run_python('-m', 'graphnet.export', '--help')
+    assert done.returncode == 0, done.stderr
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import tensorflow.compat.v1 as tf
+
+
+def record_stats(category, counts):
+  """Appends `{category: counts}` to the GRAPHNET_FAULTS_STATS file.
+
+  scripts/fault_suite.py sets that variable and sums the JSON lines into
+  its table; in any other run nothing is written.
+
+  Args:
+    category: the table's key for the test module (str).
+    counts: {name: int} of what the test tried and saw.
+  """
+  path = os.environ.get('GRAPHNET_FAULTS_STATS')
+  if path:
+    with open(path, 'a') as f:
+      f.write(json.dumps({category: counts}) + '\n')
+
+
+def file_bytes(directory):
+  """{path relative to `directory`: bytes} of every file below it."""
+  out = {}
+  for root, _, names in os.walk(directory):
+    for name in names:
+      path = os.path.join(root, name)
+      with open(path, 'rb') as f:
+        out[os.path.relpath(path, directory)] = f.read()
+  return out
+
+
+def run_python(*args, env=None, timeout=300, cwd=None):
+  """Runs `python *args` (this interpreter) to the end.
+
+  Returns:
+    the subprocess.CompletedProcess, stdout and stderr as str.
+  """
+  return subprocess.run(
+    [sys.executable, *args],
+    capture_output=True,
+    text=True,
+    timeout=timeout,
+    env=env,
+    cwd=cwd,
+  )
+
+
+def read_meta(prefix):
+  """The MetaGraphDef of checkpoint `prefix` (its `.meta` file)."""
+  meta = tf.MetaGraphDef()
+  with open(prefix + '.meta', 'rb') as f:
+    meta.ParseFromString(f.read())
+  return meta
+
+
+def write_meta(prefix, meta):
+  """Replaces checkpoint `prefix`'s `.meta` file with MetaGraphDef `meta`."""
+  with open(prefix + '.meta', 'wb') as f:
+    f.write(meta.SerializeToString())
+
+
+def graph_node(meta, name):
+  """The NodeDef called `name` in `meta`'s graph (StopIteration if none)."""
+  return next(n for n in meta.graph_def.node if n.name == name)
