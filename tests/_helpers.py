@@ -43,7 +43,7 @@ def file_bytes(directory):
   return out
 
 
-def run_python(*args, env=None, timeout=300, cwd=None):
+def run_python(*args, env=None, timeout=None, cwd=None):
   """Runs `python *args` (this interpreter) to the end.
 
   Returns:

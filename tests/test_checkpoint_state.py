@@ -360,17 +360,12 @@ def _predict_cli(log_dir, tmp_path):
     with tf.Graph().as_default(), tf.Session() as session:
       pixels = tf.zeros([28, 28, 1], tf.uint8)
       image.write_bytes(session.run(tf.io.encode_png(pixels)))
-  done = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.predict',
-      '--checkpoint_dir',
-      str(log_dir),
-      str(image),
-    ],
-    capture_output=True,
-    text=True,
+  done = _helpers.run_python(
+    '-m',
+    'graphnet.predict',
+    '--checkpoint_dir',
+    str(log_dir),
+    str(image),
     timeout=120,
   )
   return done.returncode, done.stderr

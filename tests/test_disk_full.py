@@ -239,12 +239,13 @@ def test_events_writer_on_full_tmpfs(tmpfs):
   _fill(directory, 0)
   for quiet in ('quiet', 'loud'):
     events_dir = os.path.join(directory, quiet)
-    done = subprocess.run(
-      [sys.executable, '-c', _EVENTS_CHILD, events_dir, quiet],
-      capture_output=True,
-      text=True,
-      timeout=300,
+    done = _helpers.run_python(
+      '-c',
+      _EVENTS_CHILD,
+      events_dir,
+      quiet,
       env=dict(os.environ, PYTHONPATH=_REPO),
+      timeout=300,
       cwd=_REPO,
     )
     assert done.returncode == 0, done.stderr

@@ -3,8 +3,6 @@
 
 import os
 import re
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -17,6 +15,8 @@ from graphnet import errors
 from graphnet import graph_safety
 from graphnet import input_data
 from graphnet import trainer
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -184,12 +184,12 @@ class TestSavedGraph:
     with open(meta, 'rb') as f:
       meta_graph.ParseFromString(f.read())
     graph_safety.check_meta_graph_def(meta_graph)
-    proc = subprocess.run(
-      [sys.executable, '-c', _RESTORE, result.checkpoint],
-      capture_output=True,
-      text=True,
-      timeout=120,
+    proc = _helpers.run_python(
+      '-c',
+      _RESTORE,
+      result.checkpoint,
       env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
+      timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'OK (7,) int64' in proc.stdout
@@ -204,23 +204,18 @@ class TestBadCombinations:
       _config(tmp_path, input_pipeline='feed', steps_per_run=10)
 
   def test_cli_usage_error(self, tmp_path):
-    proc = subprocess.run(
-      [
-        sys.executable,
-        '-m',
-        'graphnet.fully_connected_feed',
-        '--steps_per_run',
-        '10',
-        '--fake_data',
-        '--log_dir',
-        str(tmp_path / 'logs'),
-        '--input_data_dir',
-        str(tmp_path / 'data'),
-      ],
-      capture_output=True,
-      text=True,
-      timeout=120,
+    proc = _helpers.run_python(
+      '-m',
+      'graphnet.fully_connected_feed',
+      '--steps_per_run',
+      '10',
+      '--fake_data',
+      '--log_dir',
+      str(tmp_path / 'logs'),
+      '--input_data_dir',
+      str(tmp_path / 'data'),
       env={**os.environ, 'PYTHONPATH': _REPO},
+      timeout=120,
     )
     assert proc.returncode != 0
     assert '--steps_per_run' in proc.stderr

@@ -9,8 +9,6 @@ directory byte-identical.
 
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 import tensorflow.compat.v1 as tf
@@ -184,48 +182,38 @@ def test_cli_trainer_and_evaluator_on_truncated_data(tmp_path, trained):
   _damage(str(log_dir), name, 'truncated_data', other_meta)
   before = _helpers.file_bytes(log_dir)
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'))
-  train = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.fully_connected_feed',
-      '--fake_data',
-      '--hidden1',
-      '16',
-      '--hidden2',
-      '8',
-      '--max_steps',
-      '40',
-      '--log_dir',
-      str(log_dir),
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  train = _helpers.run_python(
+    '-m',
+    'graphnet.fully_connected_feed',
+    '--fake_data',
+    '--hidden1',
+    '16',
+    '--hidden2',
+    '8',
+    '--max_steps',
+    '40',
+    '--log_dir',
+    str(log_dir),
     env=env,
+    timeout=300,
   )
   assert train.returncode == 1, train.stderr
   assert f'graphnet: error: --log_dir {log_dir} holds a damaged' in (
     train.stderr
   )
   assert 'Traceback' not in train.stderr
-  evaluate = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.mnist_eval',
-      '--run_once',
-      '--checkpoint_dir',
-      str(log_dir),
-      '--eval_dir',
-      str(tmp_path / 'eval'),
-      '--input_data_dir',
-      str(tmp_path / 'data'),
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  evaluate = _helpers.run_python(
+    '-m',
+    'graphnet.mnist_eval',
+    '--run_once',
+    '--checkpoint_dir',
+    str(log_dir),
+    '--eval_dir',
+    str(tmp_path / 'eval'),
+    '--input_data_dir',
+    str(tmp_path / 'data'),
     env=env,
+    timeout=300,
   )
   assert evaluate.returncode == 1
   assert 'Traceback' not in evaluate.stderr

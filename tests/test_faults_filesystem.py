@@ -7,8 +7,6 @@ leave no partial files or directories behind.
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -78,22 +76,17 @@ def test_unusable_directory_stops_before_training(tmp_path, which, kind):
 def test_cli_uncreatable_data_dir_exits_1_naming_it(tmp_path):
   data_dir = _bad_path(tmp_path, 'uncreatable')
   before = _listing(tmp_path)
-  done = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.fully_connected_feed',
-      '--max_steps',
-      '5',
-      '--log_dir',
-      str(tmp_path / 'logs'),
-      '--input_data_dir',
-      data_dir,
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  done = _helpers.run_python(
+    '-m',
+    'graphnet.fully_connected_feed',
+    '--max_steps',
+    '5',
+    '--log_dir',
+    str(tmp_path / 'logs'),
+    '--input_data_dir',
+    data_dir,
     env=dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root')),
+    timeout=300,
   )
   assert done.returncode == 1, done.stderr[-2000:]
   assert 'graphnet: error:' in done.stderr

@@ -13,8 +13,6 @@ traceback end to end.
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -136,13 +134,8 @@ def test_every_bad_flag_value_is_refused_before_any_work(tmp_path, entry_point):
   )
   # cwd is tmp_path (to see stray files), so graphnet comes from _REPO.
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'), PYTHONPATH=_REPO)
-  done = subprocess.run(
-    [sys.executable, '-c', _SCRIPT, payload],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    cwd=tmp_path,
-    env=env,
+  done = _helpers.run_python(
+    '-c', _SCRIPT, payload, env=env, timeout=300, cwd=tmp_path
   )
   assert done.returncode == 0, done.stderr[-3000:]
   report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -172,13 +165,8 @@ def test_cli_bad_flag_exits_nonzero_and_writes_nothing(
 ):
   # cwd is tmp_path (to see stray files), so graphnet comes from _REPO.
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'), PYTHONPATH=_REPO)
-  done = subprocess.run(
-    [sys.executable, '-m', f'graphnet.{module}', *argv],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    cwd=tmp_path,
-    env=env,
+  done = _helpers.run_python(
+    '-m', f'graphnet.{module}', *argv, env=env, timeout=300, cwd=tmp_path
   )
   # absl's app.run: a flag error or usage error exits 1 with its message.
   assert done.returncode == 1, done.stderr[-3000:]
