@@ -15,6 +15,9 @@ import sys
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import config
+from graphnet import trainer
+
 
 def record_stats(category, counts):
   """Appends `{category: counts}` to the GRAPHNET_FAULTS_STATS file.
@@ -56,6 +59,51 @@ def run_python(*args, env=None, timeout=None, cwd=None):
     timeout=timeout,
     env=env,
     cwd=cwd,
+  )
+
+
+def trainer_argv(*switches, **flags):
+  """argv of `python -m graphnet.fully_connected_feed` (this interpreter).
+
+  Args:
+    *switches: flags as written, e.g. '--fake_data'.
+    **flags: name=value, written as `--name=value`.
+
+  Returns:
+    the list of str, for subprocess.
+  """
+  named = [f'--{name}={value}' for name, value in flags.items()]
+  return [
+    sys.executable,
+    '-m',
+    'graphnet.fully_connected_feed',
+    *switches,
+    *named,
+  ]
+
+
+def train_fake(log_dir, printer=None, **overrides):
+  """Trains in-process on fake data; its data dir is `<log_dir>_data`.
+
+  Args:
+    log_dir: the run's log_dir (str or path).
+    printer: called with each printed line; None prints nothing.
+    **overrides: other `config.TrainConfig` fields (evaluation is off
+      unless `eval_every` is given).
+
+  Returns:
+    what `trainer.run_training` returns.
+  """
+  options = dict(
+    log_dir=str(log_dir),
+    input_data_dir=str(log_dir) + '_data',
+    fake_data=True,
+    eval_every=10**6,
+  )
+  options.update(overrides)
+  return trainer.run_training(
+    config.TrainConfig(**options),
+    printer=printer or (lambda line: None),
   )
 
 

@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -28,7 +27,6 @@ from graphnet import input_data
 from graphnet import log_dirs
 from graphnet import predictor
 from graphnet import saver as saver_lib
-from graphnet import trainer
 
 import _helpers
 
@@ -208,19 +206,14 @@ class TestReadWithRetry:
 
 
 def _train(log_dir, max_steps, lines=None, keep=2):
-  return trainer.run_training(
-    config_lib.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=max_steps,
-      save_checkpoint_steps=10,
-      keep_checkpoint_max=keep,
-      log_every=10,
-      eval_every=10**6,
-      model=config_lib.ModelConfig(hidden1=16, hidden2=8),
-    ),
-    printer=(lines.append if lines is not None else lambda line: None),
+  return _helpers.train_fake(
+    log_dir,
+    printer=lines.append if lines is not None else None,
+    max_steps=max_steps,
+    save_checkpoint_steps=10,
+    keep_checkpoint_max=keep,
+    log_every=10,
+    model=config_lib.ModelConfig(hidden1=16, hidden2=8),
   )
 
 
@@ -275,26 +268,16 @@ class TestAnotherDirectory:
 
 
 def _trainer_command(log_dir, max_steps, save_steps, keep):
-  return [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  return _helpers.trainer_argv(
     '--fake_data',
-    '--max_steps',
-    str(max_steps),
-    '--save_checkpoint_steps',
-    str(save_steps),
-    '--keep_checkpoint_max',
-    str(keep),
-    '--log_every',
-    str(save_steps),
-    '--eval_every',
-    str(max(max_steps, 1)),
-    '--log_dir',
-    str(log_dir),
-    '--input_data_dir',
-    str(log_dir) + '_data',
-  ]
+    max_steps=max_steps,
+    save_checkpoint_steps=save_steps,
+    keep_checkpoint_max=keep,
+    log_every=save_steps,
+    eval_every=max(max_steps, 1),
+    log_dir=log_dir,
+    input_data_dir=f'{log_dir}_data',
+  )
 
 
 def _start(command):

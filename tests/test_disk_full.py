@@ -17,7 +17,6 @@ import glob
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 
@@ -329,27 +328,27 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   """The goal: exit 1 with one line, nothing half-written, then resume."""
   mount = tmpfs('2m')
   log_dir = os.path.join(mount, 'logs')
-  command = [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  command = _helpers.trainer_argv(
     '--fake_data',
-    f'--log_dir={log_dir}',
-    '--max_steps=200',
-    '--save_checkpoint_steps=20',
-    '--log_every=20',
-    '--eval_every=1000',
-  ]
-  env = dict(os.environ, PYTHONPATH=_REPO)
-  done = subprocess.run(
-    command,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    env=env,
-    # `python -m` looks in the working directory first.
-    cwd=_REPO,
+    log_dir=log_dir,
+    max_steps=200,
+    save_checkpoint_steps=20,
+    log_every=20,
+    eval_every=1000,
   )
+
+  def run():
+    return subprocess.run(
+      command,
+      capture_output=True,
+      text=True,
+      timeout=600,
+      env=dict(os.environ, PYTHONPATH=_REPO),
+      # `python -m` looks in the working directory first.
+      cwd=_REPO,
+    )
+
+  done = run()
   assert done.returncode == 1, done.stderr
   assert 'Traceback' not in done.stderr
   errors_printed = [
@@ -369,15 +368,7 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   assert _unlisted_checkpoint_files(log_dir) == []
   checkpoints.check_readable(match[1])
   subprocess.run(['mount', '-o', 'remount,size=32m', mount], check=True)
-  again = subprocess.run(
-    command,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    env=env,
-    # `python -m` looks in the working directory first.
-    cwd=_REPO,
-  )
+  again = run()
   assert again.returncode == 0, again.stderr
   assert f'Restoring parameters from {log_dir}/model.ckpt-' in again.stderr
   final = tf.train.latest_checkpoint(log_dir)

@@ -19,7 +19,6 @@ from graphnet import continuous_eval
 from graphnet import errors
 from graphnet import input_data
 from graphnet import predictor
-from graphnet import trainer
 
 import _helpers
 
@@ -33,17 +32,11 @@ def _stats():
 
 
 def _train(log_dir, hidden1=16, max_steps=20):
-  return trainer.run_training(
-    config_lib.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=max_steps,
-      save_checkpoint_steps=10,
-      eval_every=10**6,
-      model=config_lib.ModelConfig(hidden1=hidden1, hidden2=8),
-    ),
-    printer=lambda line: None,
+  return _helpers.train_fake(
+    log_dir,
+    max_steps=max_steps,
+    save_checkpoint_steps=10,
+    model=config_lib.ModelConfig(hidden1=hidden1, hidden2=8),
   )
 
 

@@ -310,16 +310,13 @@ def test_full_disk_is_a_one_line_config_error_leaving_no_file(tmp_path):
 def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
   """The goal: the trainer takes the lock; a second one exits 1 at once."""
   log_dir = str(tmp_path / 'logs')
-  command = [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  command = _helpers.trainer_argv(
     '--fake_data',
-    f'--log_dir={log_dir}',
-    '--max_steps=10000000',
-    '--save_checkpoint_steps=100000',
-    '--eval_every=100000',
-  ]
+    log_dir=log_dir,
+    max_steps=10000000,
+    save_checkpoint_steps=100000,
+    eval_every=100000,
+  )
   env = dict(os.environ, PYTHONPATH=_REPO)
   first = subprocess.Popen(
     command,
@@ -337,7 +334,7 @@ def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
       time.sleep(0.2)
     assert run_lock.read_holder(log_dir).get('pid') == first.pid
     second = subprocess.run(
-      command[:-3] + ['--max_steps=10'],
+      _helpers.trainer_argv('--fake_data', log_dir=log_dir, max_steps=10),
       capture_output=True,
       text=True,
       timeout=300,

@@ -24,10 +24,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
-from graphnet import config
 from graphnet import errors
 from graphnet import predictor
-from graphnet import trainer
 
 import _helpers
 
@@ -47,18 +45,7 @@ def _stats():
 
 
 def _train(log_dir, seed):
-  trainer.run_training(
-    config.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=5,
-      eval_every=10**6,
-      log_every=10**6,
-      seed=seed,
-    ),
-    printer=lambda line: None,
-  )
+  _helpers.train_fake(log_dir, max_steps=5, log_every=10**6, seed=seed)
   return checkpoints.latest_checkpoint(str(log_dir))
 
 
