@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import tensorflow.compat.v1 as tf
 
@@ -105,6 +106,32 @@ def train_fake(log_dir, printer=None, **overrides):
     config.TrainConfig(**options),
     printer=printer or (lambda line: None),
   )
+
+
+def error_lines(stderr):
+  """The `graphnet: error:` lines of a command's stderr (list of str)."""
+  return [
+    line for line in stderr.splitlines() if line.startswith('graphnet: error:')
+  ]
+
+
+def poll_for_new(proc, names, before, secs=20):
+  """Polls `names()` until it holds one not in `before`.
+
+  Also stops when `proc` has ended or `secs` have passed.
+
+  Args:
+    proc: a subprocess.Popen.
+    names: function() -> set of str (file names, say).
+    before: the set to compare with.
+    secs: how long to poll at the most.
+  """
+  deadline = time.monotonic() + secs
+  while time.monotonic() < deadline and proc.poll() is None:
+    if names() - before:
+      return
+    # Saves take milliseconds; a busy loop would starve the trainer.
+    time.sleep(0.0005)
 
 
 def read_meta(prefix):

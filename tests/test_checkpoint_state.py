@@ -415,12 +415,7 @@ def _kill_during_save(command, log_dir, tries):
     try:
       _wait_for_step(proc)
       before = _temp_files(log_dir)
-      deadline = time.monotonic() + 20
-      while time.monotonic() < deadline and proc.poll() is None:
-        if _temp_files(log_dir) - before:
-          break
-        # Saves take milliseconds; a busy loop would starve the trainer.
-        time.sleep(0.0005)
+      _helpers.poll_for_new(proc, lambda: _temp_files(log_dir), before)
       proc.kill()
       proc.wait()
     finally:

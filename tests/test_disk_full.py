@@ -351,11 +351,7 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   done = run()
   assert done.returncode == 1, done.stderr
   assert 'Traceback' not in done.stderr
-  errors_printed = [
-    line
-    for line in done.stderr.splitlines()
-    if line.startswith('graphnet: error:')
-  ]
+  errors_printed = _helpers.error_lines(done.stderr)
   assert len(errors_printed) == 1, done.stderr
   match = re.fullmatch(
     re.escape(f'graphnet: error: {_FULL} writing {log_dir}/model.ckpt-')

@@ -102,12 +102,7 @@ def _kill_once(command, log_dir, rng, during_save):
         first = int(match.group(1))
         break
     if during_save:
-      deadline = time.monotonic() + 20
-      while time.monotonic() < deadline and proc.poll() is None:
-        if _temp_files(log_dir) - left_over:
-          break
-        # Saves take milliseconds; a busy loop would starve the trainer.
-        time.sleep(0.0005)
+      _helpers.poll_for_new(proc, lambda: _temp_files(log_dir), left_over)
     else:
       # Shorter in the full run, so that all its kills land before the end.
       time.sleep(rng.uniform(0.0, 0.5 if _FULL else 2.0))

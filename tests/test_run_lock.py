@@ -346,11 +346,7 @@ def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
     first.wait(timeout=120)
   assert second.returncode == 1
   assert 'Traceback' not in second.stderr
-  printed = [
-    line
-    for line in second.stderr.splitlines()
-    if line.startswith('graphnet: error:')
-  ]
+  printed = _helpers.error_lines(second.stderr)
   assert len(printed) == 1, second.stderr
   assert printed[0].startswith(
     'graphnet: error: ' + _expected_refusal(log_dir, first.pid)
