@@ -14,7 +14,6 @@ from graphnet import errors
 from graphnet import graph_safety
 from graphnet import predictor
 from graphnet import schedules
-from graphnet import trainer
 
 import _helpers
 
@@ -67,18 +66,14 @@ def trained(tmp_path_factory):
   prefixes = {}
   for name, kwargs in recipes.items():
     log_dir = str(root / name)
-    trainer.run_training(
-      config.TrainConfig(
-        log_dir=log_dir,
-        input_data_dir=str(root / 'data'),
-        fake_data=True,
-        max_steps=2,
-        eval_every=2,
-        log_every=2,
-        seed=1,
-        **kwargs,
-      ),
-      printer=lambda line: None,
+    _helpers.train_fake(
+      log_dir,
+      input_data_dir=str(root / 'data'),
+      max_steps=2,
+      eval_every=2,
+      log_every=2,
+      seed=1,
+      **kwargs,
     )
     prefixes[name] = checkpoints.latest_checkpoint(log_dir)
   return prefixes

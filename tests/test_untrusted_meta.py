@@ -515,6 +515,18 @@ def _run(module, *args):
   return _helpers.run_python('-m', module, *args, env=_ENV, timeout=180)
 
 
+def _export(prefix, frozen, model_dir):
+  return _run(
+    'graphnet.export',
+    '--checkpoint',
+    prefix,
+    '--frozen_graph',
+    frozen,
+    '--saved_model_dir',
+    model_dir,
+  )
+
+
 class TestCommandLine:
   @pytest.mark.parametrize(
     'name, refused',
@@ -544,15 +556,7 @@ class TestCommandLine:
     model_dir = os.path.join(scene.outside, 'model')
     before = _snapshot(scene.root)
     _TALLY['tried'] += 1
-    result = _run(
-      'graphnet.export',
-      '--checkpoint',
-      scene.prefix,
-      '--frozen_graph',
-      frozen,
-      '--saved_model_dir',
-      model_dir,
-    )
+    result = _export(scene.prefix, frozen, model_dir)
     assert result.returncode == 1
     assert 'WriteFile' in result.stderr
     _TALLY['refused'] += 1
@@ -568,15 +572,7 @@ class TestCommandLine:
     frozen = str(out / 'frozen.pb')
     model_dir = str(out / 'model')
     _TALLY['tried'] += 1
-    result = _run(
-      'graphnet.export',
-      '--checkpoint',
-      scene.prefix,
-      '--frozen_graph',
-      frozen,
-      '--saved_model_dir',
-      model_dir,
-    )
+    result = _export(scene.prefix, frozen, model_dir)
     assert result.returncode == 0, result.stderr
     graph_def = tf.GraphDef()
     with open(frozen, 'rb') as f:
