@@ -108,6 +108,21 @@ def train_fake(log_dir, printer=None, **overrides):
   )
 
 
+def start_printing(argv):
+  """Starts `argv` unbuffered: its stdout lines can be read as printed.
+
+  Returns:
+    the subprocess.Popen (stdout a text pipe, stderr discarded).
+  """
+  return subprocess.Popen(
+    argv,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.DEVNULL,
+    text=True,
+    env=dict(os.environ, PYTHONUNBUFFERED='1'),
+  )
+
+
 def error_lines(stderr):
   """The `graphnet: error:` lines of a command's stderr (list of str)."""
   return [

@@ -280,16 +280,6 @@ def _trainer_command(log_dir, max_steps, save_steps, keep):
   )
 
 
-def _start(command):
-  return subprocess.Popen(
-    command,
-    stdout=subprocess.PIPE,
-    stderr=subprocess.DEVNULL,
-    text=True,
-    env=dict(os.environ, PYTHONUNBUFFERED='1'),
-  )
-
-
 def _wait_for_step(proc):
   for line in proc.stdout:
     if _STEP.match(line):
@@ -360,7 +350,7 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
   log_dir = tmp_path / 'logs'
   # keep_checkpoint_max 5 (the default): old checkpoints vanish under the
   # readers too. With 2, a slow reader can lose both of its attempts.
-  proc = _start(_trainer_command(log_dir, 10**6, 20, keep=5))
+  proc = _helpers.start_printing(_trainer_command(log_dir, 10**6, 20, keep=5))
   test_set = input_data.read_data_sets('', fake_data=True).test
   attempts, failures, newest = 0, [], set()
   stop, lines, crashes = threading.Event(), [], []
@@ -411,17 +401,15 @@ def _temp_files(log_dir):
 def _kill_during_save(command, log_dir, tries):
   """SIGKILLs the trainer while a save's temporary file exists."""
   for _ in range(tries):
-    proc = _start(command)
+    proc = _helpers.start_printing(command)
     try:
       _wait_for_step(proc)
       before = _temp_files(log_dir)
       _helpers.poll_for_new(proc, lambda: _temp_files(log_dir), before)
+    finally:
+      # kill() leaves a process that has already ended alone.
       proc.kill()
       proc.wait()
-    finally:
-      if proc.poll() is None:
-        proc.kill()
-        proc.wait()
       proc.stdout.close()
     if _temp_files(log_dir) - before:
       return True

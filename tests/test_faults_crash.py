@@ -87,13 +87,7 @@ def _kill_once(command, log_dir, rng, during_save):
   """Starts training, SIGKILLs it; returns (first step, landed in a save)."""
   # Killed saves leave their temporary files behind: only new ones count.
   left_over = _temp_files(log_dir)
-  proc = subprocess.Popen(
-    command,
-    stdout=subprocess.PIPE,
-    stderr=subprocess.DEVNULL,
-    text=True,
-    env=dict(os.environ, PYTHONUNBUFFERED='1'),
-  )
+  proc = _helpers.start_printing(command)
   first = None
   try:
     for line in proc.stdout:
@@ -106,12 +100,10 @@ def _kill_once(command, log_dir, rng, during_save):
     else:
       # Shorter in the full run, so that all its kills land before the end.
       time.sleep(rng.uniform(0.0, 0.5 if _FULL else 2.0))
+  finally:
+    # kill() leaves a process that has already ended alone.
     proc.kill()
     proc.wait()
-  finally:
-    if proc.poll() is None:
-      proc.kill()
-      proc.wait()
   return first, bool(_temp_files(log_dir) - left_over)
 
 
