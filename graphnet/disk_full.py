@@ -75,7 +75,6 @@ _SHARD_DIR = re.compile(r'_temp/part-\d+-of-\d+')
 # The files of one checkpoint, by suffix after `<basename>-<step>`.
 _CKPT_FILE = r'(?:\.index|\.meta|\.data-\d{5}-of-\d{5})'
 _DATA_SHARDS = re.compile(r'\.data-(\d{5})-of-(\d{5})$')
-_STEP = re.compile(r'-(\d+)$')
 # The event writer's thread; its disk-full error reaches the caller anyway.
 _EVENT_THREAD = 'EventLoggerThread'
 
@@ -180,11 +179,6 @@ def _is_complete(prefix):
   return count is not None and shards == set(range(count))
 
 
-def _step_of(prefix):
-  match = _STEP.search(os.path.basename(prefix))
-  return int(match[1]) if match else None
-
-
 def last_good_checkpoint(log_dir):
   """The newest checkpoint of `log_dir` that a restart can rely on.
 
@@ -193,6 +187,12 @@ def last_good_checkpoint(log_dir):
   and renames it, so one that exists is whole). After a `.meta` write
   failed, the state file already lists the checkpoint without it; this
   then names the one before.
+
+  Not `checkpoints.latest_complete_checkpoint` (for readers): this runs
+  while another error is reported, so it never raises, passes over a
+  listed checkpoint with missing or empty files instead of calling it
+  damaged, and does not count the failed save's leftover
+  `.data-*.tempstate<digits>` files as data shards.
 
   Args:
     log_dir: the directory the trainer saves in.
@@ -203,7 +203,7 @@ def last_good_checkpoint(log_dir):
   """
   for prefix in reversed(_state_names(log_dir) or []):
     if _is_complete(prefix):
-      return prefix, _step_of(prefix)
+      return prefix, checkpoints.step_from_name(prefix)
   return None, None
 
 

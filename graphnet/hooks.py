@@ -227,6 +227,15 @@ class _RunSteps:
       fetches['global_step'] = self.fetch
     return tf.train.SessionRunArgs(fetches) if fetches else None
 
+  def step_args(self):
+    """What `before_run` returns when a hook needs only the step.
+
+    Returns:
+      `SessionRunArgs` of the global step tensor (so `run_values.results`
+      is the step), or None when the steps are counted.
+    """
+    return None if self.fetch is None else tf.train.SessionRunArgs(self.fetch)
+
   def start_of(self, fetched):
     """The step the run that just ended started at.
 
@@ -284,8 +293,7 @@ class StopAtStepHook(tf.train.StopAtStepHook):
       coord.request_stop()
 
   def before_run(self, run_context):
-    fetch = self._steps.fetch
-    return None if fetch is None else tf.train.SessionRunArgs(fetch)
+    return self._steps.step_args()
 
   def after_run(self, run_context, run_values):
     # Re-read the real step only when this run may have reached last_step.
@@ -593,8 +601,7 @@ class EvaluationHook(tf.train.SessionRunHook):
     )
 
   def before_run(self, run_context):
-    fetch = self._steps.fetch
-    return None if fetch is None else tf.train.SessionRunArgs(fetch)
+    return self._steps.step_args()
 
   def after_create_session(self, session, coord):
     # Evaluation buckets already passed before this session (on resume).
@@ -703,8 +710,7 @@ class LoopCheckpointSaverHook(tf.train.SessionRunHook):
     self._timer.update_last_triggered_step(step)
 
   def before_run(self, run_context):
-    fetch = self._steps.fetch
-    return None if fetch is None else tf.train.SessionRunArgs(fetch)
+    return self._steps.step_args()
 
   def after_run(self, run_context, run_values):
     start = self._steps.start_of(run_values.results)

@@ -9,12 +9,10 @@ counts to GRAPHNET_FAULTS_STATS for scripts/fault_suite.py.
 """
 
 import glob
-import json
 import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -29,28 +27,15 @@ from graphnet import input_data
 from graphnet import log_dirs
 from graphnet import predictor
 from graphnet import saver as saver_lib
-from graphnet import trainer
+
+import _helpers
 
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _STEP = re.compile(r'^Step (\d+): ')
 
 
 def _record(category, **counts):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({category: counts}) + '\n')
-
-
-def _snapshot(directory):
-  """{name: bytes} of every file under `directory`."""
-  out = {}
-  for root, _, names in os.walk(directory):
-    for name in names:
-      path = os.path.join(root, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
+  _helpers.record_stats(category, counts)
 
 
 def _saver_graph(saver_cls=saver_lib.Saver, **kwargs):
@@ -120,14 +105,14 @@ class TestSaver:
     self, tmp_path
   ):
     other = _save_steps(str(tmp_path / 'a'), [1, 2], saver_cls=tf.train.Saver)
-    before = _snapshot(tmp_path / 'a')
+    before = _helpers.file_bytes(tmp_path / 'a')
     graph, saver, init = _saver_graph(max_to_keep=1)
     saver.recover_last_checkpoints(other)
     with tf.Session(graph=graph) as sess:
       sess.run(init)
       for step in (5, 6, 7):
         saver.save(sess, str(tmp_path / 'b' / 'model.ckpt'), global_step=step)
-    assert _snapshot(tmp_path / 'a') == before
+    assert _helpers.file_bytes(tmp_path / 'a') == before
     assert _listed(str(tmp_path / 'b')) == ('model.ckpt-7', ['model.ckpt-7'])
 
   def test_keep_checkpoint_every_n_hours_is_refused(self):
@@ -221,19 +206,14 @@ class TestReadWithRetry:
 
 
 def _train(log_dir, max_steps, lines=None, keep=2):
-  return trainer.run_training(
-    config_lib.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=max_steps,
-      save_checkpoint_steps=10,
-      keep_checkpoint_max=keep,
-      log_every=10,
-      eval_every=10**6,
-      model=config_lib.ModelConfig(hidden1=16, hidden2=8),
-    ),
-    printer=(lines.append if lines is not None else lambda line: None),
+  return _helpers.train_fake(
+    log_dir,
+    printer=lines.append if lines is not None else None,
+    max_steps=max_steps,
+    save_checkpoint_steps=10,
+    keep_checkpoint_max=keep,
+    log_every=10,
+    model=config_lib.ModelConfig(hidden1=16, hidden2=8),
   )
 
 
@@ -250,12 +230,12 @@ class TestAnotherDirectory:
       f'model_checkpoint_path: "{a}/{names[-1]}"\n'
       + ''.join(f'all_model_checkpoint_paths: "{a}/{n}"\n' for n in names)
     )
-    before = _snapshot(a)
+    before = _helpers.file_bytes(a)
     lines = []
     # keep_checkpoint_max 2 and 6 saves: TF's saver would delete A's.
     result = _train(b, max_steps=80, lines=lines)
-    _record('foreign', tried=1, intact=int(_snapshot(a) == before))
-    assert _snapshot(a) == before
+    _record('foreign', tried=1, intact=int(_helpers.file_bytes(a) == before))
+    assert _helpers.file_bytes(a) == before
     start = f'starting from {a}/model.ckpt-30 (another directory; it is read'
     assert any(line.startswith(start) for line in lines), lines
     steps = [int(m.group(1)) for m in map(_STEP.match, lines) if m]
@@ -272,7 +252,7 @@ class TestAnotherDirectory:
     a, b = tmp_path / 'a', tmp_path / 'b'
     _train(a, max_steps=30)
     _train(b, max_steps=20)
-    before = _snapshot(a)
+    before = _helpers.file_bytes(a)
     (b / 'checkpoint').write_text(
       'model_checkpoint_path: "model.ckpt-20"\n'
       f'all_model_checkpoint_paths: "{a}/model.ckpt-20"\n'
@@ -280,7 +260,7 @@ class TestAnotherDirectory:
       'all_model_checkpoint_paths: "model.ckpt-20"\n'
     )
     _train(b, max_steps=60)
-    assert _snapshot(a) == before
+    assert _helpers.file_bytes(a) == before
     assert _listed(str(b)) == (
       'model.ckpt-60',
       ['model.ckpt-50', 'model.ckpt-60'],
@@ -288,35 +268,15 @@ class TestAnotherDirectory:
 
 
 def _trainer_command(log_dir, max_steps, save_steps, keep):
-  return [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  return _helpers.trainer_argv(
     '--fake_data',
-    '--max_steps',
-    str(max_steps),
-    '--save_checkpoint_steps',
-    str(save_steps),
-    '--keep_checkpoint_max',
-    str(keep),
-    '--log_every',
-    str(save_steps),
-    '--eval_every',
-    str(max(max_steps, 1)),
-    '--log_dir',
-    str(log_dir),
-    '--input_data_dir',
-    str(log_dir) + '_data',
-  ]
-
-
-def _start(command):
-  return subprocess.Popen(
-    command,
-    stdout=subprocess.PIPE,
-    stderr=subprocess.DEVNULL,
-    text=True,
-    env=dict(os.environ, PYTHONUNBUFFERED='1'),
+    max_steps=max_steps,
+    save_checkpoint_steps=save_steps,
+    keep_checkpoint_max=keep,
+    log_every=save_steps,
+    eval_every=max(max_steps, 1),
+    log_dir=log_dir,
+    input_data_dir=f'{log_dir}_data',
   )
 
 
@@ -373,17 +333,12 @@ def _predict_cli(log_dir, tmp_path):
     with tf.Graph().as_default(), tf.Session() as session:
       pixels = tf.zeros([28, 28, 1], tf.uint8)
       image.write_bytes(session.run(tf.io.encode_png(pixels)))
-  done = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.predict',
-      '--checkpoint_dir',
-      str(log_dir),
-      str(image),
-    ],
-    capture_output=True,
-    text=True,
+  done = _helpers.run_python(
+    '-m',
+    'graphnet.predict',
+    '--checkpoint_dir',
+    str(log_dir),
+    str(image),
     timeout=120,
   )
   return done.returncode, done.stderr
@@ -395,7 +350,7 @@ def test_readers_beside_a_trainer_never_fail(tmp_path):
   log_dir = tmp_path / 'logs'
   # keep_checkpoint_max 5 (the default): old checkpoints vanish under the
   # readers too. With 2, a slow reader can lose both of its attempts.
-  proc = _start(_trainer_command(log_dir, 10**6, 20, keep=5))
+  proc = _helpers.start_printing(_trainer_command(log_dir, 10**6, 20, keep=5))
   test_set = input_data.read_data_sets('', fake_data=True).test
   attempts, failures, newest = 0, [], set()
   stop, lines, crashes = threading.Event(), [], []
@@ -446,22 +401,15 @@ def _temp_files(log_dir):
 def _kill_during_save(command, log_dir, tries):
   """SIGKILLs the trainer while a save's temporary file exists."""
   for _ in range(tries):
-    proc = _start(command)
+    proc = _helpers.start_printing(command)
     try:
       _wait_for_step(proc)
       before = _temp_files(log_dir)
-      deadline = time.monotonic() + 20
-      while time.monotonic() < deadline and proc.poll() is None:
-        if _temp_files(log_dir) - before:
-          break
-        # Saves take milliseconds; a busy loop would starve the trainer.
-        time.sleep(0.0005)
+      _helpers.poll_for_new(proc, lambda: _temp_files(log_dir), before)
+    finally:
+      # kill() leaves a process that has already ended alone.
       proc.kill()
       proc.wait()
-    finally:
-      if proc.poll() is None:
-        proc.kill()
-        proc.wait()
       proc.stdout.close()
     if _temp_files(log_dir) - before:
       return True
@@ -479,7 +427,7 @@ class TestSaveLeftovers:
     older = [n for n in listed if n != latest]
     kept = {
       n: b
-      for n, b in _snapshot(log_dir).items()
+      for n, b in _helpers.file_bytes(log_dir).items()
       if n.split('.data')[0].split('.index')[0].split('.meta')[0] in older
     }
     time.sleep(log_dirs._LEFTOVER_AGE_SECS + 0.5)
@@ -497,7 +445,7 @@ class TestSaveLeftovers:
     assert gone, _temp_files(log_dir)
     assert f'Removed {len(left)} temporary file(s)' in done.stdout
     # The checkpoints before the latest are still there, unchanged.
-    after = _snapshot(log_dir)
+    after = _helpers.file_bytes(log_dir)
     assert {n: after.get(n) for n in kept} == kept
     assert all(checkpoints.complete(str(log_dir / n)) for n in listed)
 

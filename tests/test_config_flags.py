@@ -10,8 +10,6 @@ only `_flat` changes.
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 from absl import app
@@ -20,6 +18,8 @@ from absl import flags
 from graphnet import fully_connected_feed
 from graphnet import models
 from graphnet import train_flags
+
+import _helpers
 
 FLAGS = flags.FLAGS
 
@@ -486,14 +486,7 @@ class TestDefaults:
       'print(flags.FLAGS["input_data_dir"].default)\n'
       'print(flags.FLAGS["log_dir"].default)\n'
     )
-    done = subprocess.run(
-      [sys.executable, '-c', script],
-      capture_output=True,
-      text=True,
-      timeout=120,
-      env=env,
-      cwd=tmp_path,
-    )
+    done = _helpers.run_python('-c', script, env=env, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-2:] == [
       '/tmp/tensorflow/mnist/input_data',
@@ -573,12 +566,12 @@ class TestRefused:
       '--fake_data',
       f'--log_dir={log_dir}',
     ]
-    done = subprocess.run(
-      [sys.executable, '-m', 'graphnet.fully_connected_feed', *argv],
-      capture_output=True,
-      text=True,
-      timeout=120,
+    done = _helpers.run_python(
+      '-m',
+      'graphnet.fully_connected_feed',
+      *argv,
       env=dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root')),
+      timeout=120,
     )
     assert done.returncode == 1, done.stderr[-2000:]
     assert 'steps_per_run' in done.stderr

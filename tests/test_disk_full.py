@@ -14,11 +14,9 @@ Two kinds of tests:
 
 import errno
 import glob
-import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 
@@ -32,6 +30,8 @@ from graphnet import disk_full
 from graphnet import errors
 from graphnet import input_data
 from graphnet import trainer
+
+import _helpers
 
 _FULL = 'No space left on device'
 _PAGE = 4096
@@ -118,10 +118,7 @@ def _unlisted_checkpoint_files(directory):
 
 def _record(**counts):
   """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'disk_full': counts}) + '\n')
+  _helpers.record_stats('disk_full', counts)
 
 
 def _one_line(log_dir, path, prefix, step):
@@ -241,12 +238,13 @@ def test_events_writer_on_full_tmpfs(tmpfs):
   _fill(directory, 0)
   for quiet in ('quiet', 'loud'):
     events_dir = os.path.join(directory, quiet)
-    done = subprocess.run(
-      [sys.executable, '-c', _EVENTS_CHILD, events_dir, quiet],
-      capture_output=True,
-      text=True,
-      timeout=300,
+    done = _helpers.run_python(
+      '-c',
+      _EVENTS_CHILD,
+      events_dir,
+      quiet,
       env=dict(os.environ, PYTHONPATH=_REPO),
+      timeout=300,
       cwd=_REPO,
     )
     assert done.returncode == 0, done.stderr
@@ -330,34 +328,30 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   """The goal: exit 1 with one line, nothing half-written, then resume."""
   mount = tmpfs('2m')
   log_dir = os.path.join(mount, 'logs')
-  command = [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  command = _helpers.trainer_argv(
     '--fake_data',
-    f'--log_dir={log_dir}',
-    '--max_steps=200',
-    '--save_checkpoint_steps=20',
-    '--log_every=20',
-    '--eval_every=1000',
-  ]
-  env = dict(os.environ, PYTHONPATH=_REPO)
-  done = subprocess.run(
-    command,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    env=env,
-    # `python -m` looks in the working directory first.
-    cwd=_REPO,
+    log_dir=log_dir,
+    max_steps=200,
+    save_checkpoint_steps=20,
+    log_every=20,
+    eval_every=1000,
   )
+
+  def run():
+    return subprocess.run(
+      command,
+      capture_output=True,
+      text=True,
+      timeout=600,
+      env=dict(os.environ, PYTHONPATH=_REPO),
+      # `python -m` looks in the working directory first.
+      cwd=_REPO,
+    )
+
+  done = run()
   assert done.returncode == 1, done.stderr
   assert 'Traceback' not in done.stderr
-  errors_printed = [
-    line
-    for line in done.stderr.splitlines()
-    if line.startswith('graphnet: error:')
-  ]
+  errors_printed = _helpers.error_lines(done.stderr)
   assert len(errors_printed) == 1, done.stderr
   match = re.fullmatch(
     re.escape(f'graphnet: error: {_FULL} writing {log_dir}/model.ckpt-')
@@ -370,15 +364,7 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   assert _unlisted_checkpoint_files(log_dir) == []
   checkpoints.check_readable(match[1])
   subprocess.run(['mount', '-o', 'remount,size=32m', mount], check=True)
-  again = subprocess.run(
-    command,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    env=env,
-    # `python -m` looks in the working directory first.
-    cwd=_REPO,
-  )
+  again = run()
   assert again.returncode == 0, again.stderr
   assert f'Restoring parameters from {log_dir}/model.ckpt-' in again.stderr
   final = tf.train.latest_checkpoint(log_dir)

@@ -24,6 +24,8 @@ from graphnet import predictor
 from graphnet import schedules
 from graphnet import trainer
 
+import _helpers
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENV = dict(os.environ, PYTHONPATH=_REPO, TF_CPP_MIN_LOG_LEVEL='2')
 
@@ -138,13 +140,7 @@ class TestSavedModel:
       np.savez({out_path!r}, predictions=out['predictions'].numpy(),
                probabilities=out['probabilities'].numpy())
     """)
-    result = subprocess.run(
-      [sys.executable, '-c', script],
-      capture_output=True,
-      text=True,
-      env=_ENV,
-      timeout=180,
-    )
+    result = _helpers.run_python('-c', script, env=_ENV, timeout=180)
     assert result.returncode == 0, result.stderr
     assert "['predictions', 'probabilities']" in result.stdout
     out = np.load(out_path)
@@ -176,12 +172,8 @@ class TestSavedModel:
 
 
 def _cli(*args):
-  return subprocess.run(
-    [sys.executable, '-m', 'graphnet.export', *args],
-    capture_output=True,
-    text=True,
-    env=_ENV,
-    timeout=180,
+  return _helpers.run_python(
+    '-m', 'graphnet.export', *args, env=_ENV, timeout=180
   )
 
 

@@ -3,8 +3,6 @@ fed batches (hooks at the right steps, resume, restore contract)."""
 
 import os
 import re
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -15,6 +13,8 @@ from graphnet import config as config_lib
 from graphnet import graph_safety
 from graphnet import input_data
 from graphnet import trainer
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -182,12 +182,12 @@ class TestSavedGraph:
     with open(meta, 'rb') as f:
       meta_graph.ParseFromString(f.read())
     graph_safety.check_meta_graph_def(meta_graph)
-    proc = subprocess.run(
-      [sys.executable, '-c', _RESTORE, result.checkpoint],
-      capture_output=True,
-      text=True,
-      timeout=120,
+    proc = _helpers.run_python(
+      '-c',
+      _RESTORE,
+      result.checkpoint,
       env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
+      timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'OK (7,) int64' in proc.stdout
@@ -251,34 +251,29 @@ class TestFedLoop:
     with open(result.checkpoint + '.meta', 'rb') as f:
       meta_graph.ParseFromString(f.read())
     graph_safety.check_meta_graph_def(meta_graph)
-    proc = subprocess.run(
-      [sys.executable, '-c', _RESTORE, result.checkpoint],
-      capture_output=True,
-      text=True,
-      timeout=120,
+    proc = _helpers.run_python(
+      '-c',
+      _RESTORE,
+      result.checkpoint,
       env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
+      timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'OK (7,) int64' in proc.stdout
 
   def test_cli_default_runs_many_steps_per_run(self, tmp_path):
-    proc = subprocess.run(
-      [
-        sys.executable,
-        '-m',
-        'graphnet.fully_connected_feed',
-        '--fake_data',
-        '--max_steps',
-        '200',
-        '--log_dir',
-        str(tmp_path / 'logs'),
-        '--input_data_dir',
-        str(tmp_path / 'data'),
-      ],
-      capture_output=True,
-      text=True,
-      timeout=300,
+    proc = _helpers.run_python(
+      '-m',
+      'graphnet.fully_connected_feed',
+      '--fake_data',
+      '--max_steps',
+      '200',
+      '--log_dir',
+      str(tmp_path / 'logs'),
+      '--input_data_dir',
+      str(tmp_path / 'data'),
       env={**os.environ, 'PYTHONPATH': _REPO},
+      timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _step_lines(proc.stdout.splitlines()) == [0, 100]

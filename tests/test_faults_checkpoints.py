@@ -7,11 +7,8 @@ must each end in the documented `errors.CheckpointError` family (or
 directory byte-identical.
 """
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 import tensorflow.compat.v1 as tf
@@ -22,7 +19,8 @@ from graphnet import continuous_eval
 from graphnet import errors
 from graphnet import input_data
 from graphnet import predictor
-from graphnet import trainer
+
+import _helpers
 
 _TALLY = {'tried': 0, 'documented': 0}
 
@@ -30,24 +28,15 @@ _TALLY = {'tried': 0, 'documented': 0}
 @pytest.fixture(scope='module', autouse=True)
 def _stats():
   yield
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'checkpoints': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('checkpoints', dict(_TALLY))
 
 
 def _train(log_dir, hidden1=16, max_steps=20):
-  return trainer.run_training(
-    config_lib.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=max_steps,
-      save_checkpoint_steps=10,
-      eval_every=10**6,
-      model=config_lib.ModelConfig(hidden1=hidden1, hidden2=8),
-    ),
-    printer=lambda line: None,
+  return _helpers.train_fake(
+    log_dir,
+    max_steps=max_steps,
+    save_checkpoint_steps=10,
+    model=config_lib.ModelConfig(hidden1=hidden1, hidden2=8),
   )
 
 
@@ -107,16 +96,6 @@ def _damage(log_dir, name, case, other_meta):
     raise AssertionError(case)
 
 
-def _snapshot(directory):
-  out = {}
-  for dirpath, _, files in os.walk(directory):
-    for name in files:
-      path = os.path.join(dirpath, name)
-      with open(path, 'rb') as f:
-        out[os.path.relpath(path, directory)] = f.read()
-  return out
-
-
 # case -> which consumers must refuse it. The trainer builds its own graph
 # and never reads .meta files, so only damage to the variables concerns it.
 _CASES = {
@@ -157,7 +136,7 @@ def test_damaged_checkpoint_is_refused_and_left_alone(
   log_dir = tmp_path / 'logs'
   shutil.copytree(good_dir, log_dir)
   _damage(str(log_dir), name, case, other_meta)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   _TALLY['tried'] += 1
   expected = (
     errors.UnsafeGraphError
@@ -172,7 +151,7 @@ def test_damaged_checkpoint_is_refused_and_left_alone(
     assert str(log_dir) in message, message
   else:
     assert 'WriteFile' in message
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before
 
 
 def test_trainer_damage_message_says_what_to_do(tmp_path, trained):
@@ -194,55 +173,45 @@ def test_cli_trainer_and_evaluator_on_truncated_data(tmp_path, trained):
   log_dir = tmp_path / 'logs'
   shutil.copytree(good_dir, log_dir)
   _damage(str(log_dir), name, 'truncated_data', other_meta)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'))
-  train = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.fully_connected_feed',
-      '--fake_data',
-      '--hidden1',
-      '16',
-      '--hidden2',
-      '8',
-      '--max_steps',
-      '40',
-      '--log_dir',
-      str(log_dir),
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  train = _helpers.run_python(
+    '-m',
+    'graphnet.fully_connected_feed',
+    '--fake_data',
+    '--hidden1',
+    '16',
+    '--hidden2',
+    '8',
+    '--max_steps',
+    '40',
+    '--log_dir',
+    str(log_dir),
     env=env,
+    timeout=300,
   )
   assert train.returncode == 1, train.stderr
   assert f'graphnet: error: --log_dir {log_dir} holds a damaged' in (
     train.stderr
   )
   assert 'Traceback' not in train.stderr
-  evaluate = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.mnist_eval',
-      '--run_once',
-      '--checkpoint_dir',
-      str(log_dir),
-      '--eval_dir',
-      str(tmp_path / 'eval'),
-      '--input_data_dir',
-      str(tmp_path / 'data'),
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  evaluate = _helpers.run_python(
+    '-m',
+    'graphnet.mnist_eval',
+    '--run_once',
+    '--checkpoint_dir',
+    str(log_dir),
+    '--eval_dir',
+    str(tmp_path / 'eval'),
+    '--input_data_dir',
+    str(tmp_path / 'data'),
     env=env,
+    timeout=300,
   )
   assert evaluate.returncode == 1
   assert 'Traceback' not in evaluate.stderr
   assert f'graphnet: error: Checkpoint {log_dir / name}' in evaluate.stderr
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before
 
 
 def test_training_in_a_copied_log_dir_leaves_the_original_alone(tmp_path):
@@ -256,12 +225,12 @@ def test_training_in_a_copied_log_dir_leaves_the_original_alone(tmp_path):
     f'all_model_checkpoint_paths: "{original}/model.ckpt-10"\n'
     f'all_model_checkpoint_paths: "{original}/model.ckpt-20"\n'
   )
-  before = _snapshot(original)
+  before = _helpers.file_bytes(original)
   copy = tmp_path / 'copy'
   shutil.copytree(original, copy)
   result = _train(copy, max_steps=60)
   _TALLY['tried'] += 1
-  assert _snapshot(original) == before
+  assert _helpers.file_bytes(original) == before
   _TALLY['documented'] += 1
   assert result.checkpoint == str(copy / 'model.ckpt-60')
   assert 'model.ckpt-60' in (copy / 'checkpoint').read_text()
@@ -278,7 +247,7 @@ def test_truncation_anywhere_is_refused_by_every_reader(
   shutil.copytree(good_dir, log_dir)
   prefix = str(log_dir / name)
   _truncate(prefix + suffix, keep=keep)
-  before = _snapshot(log_dir)
+  before = _helpers.file_bytes(log_dir)
   test_set = input_data.read_data_sets('', fake_data=True).test
   readers = [
     lambda: checkpoints.check_readable(prefix),
@@ -291,4 +260,4 @@ def test_truncation_anywhere_is_refused_by_every_reader(
       read()
     _TALLY['documented'] += 1
     assert prefix in str(caught.value)
-  assert _snapshot(log_dir) == before
+  assert _helpers.file_bytes(log_dir) == before

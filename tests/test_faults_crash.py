@@ -11,7 +11,6 @@ accuracy of an uninterrupted run. GRAPHNET_FAULTS_FULL=1
 (scripts/fault_suite.py) kills more often.
 """
 
-import json
 import os
 import random
 import re
@@ -22,16 +21,15 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
+import _helpers
+
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _STEP = re.compile(r'^Step (\d+): ')
 _PRECISION = re.compile(r'Precision @ 1: ([0-9.]+)')
 
 
 def _record(**counts):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'kills': counts}) + '\n')
+  _helpers.record_stats('kills', counts)
 
 
 def _command(log_dir, data_dir, pipeline, max_steps):
@@ -89,13 +87,7 @@ def _kill_once(command, log_dir, rng, during_save):
   """Starts training, SIGKILLs it; returns (first step, landed in a save)."""
   # Killed saves leave their temporary files behind: only new ones count.
   left_over = _temp_files(log_dir)
-  proc = subprocess.Popen(
-    command,
-    stdout=subprocess.PIPE,
-    stderr=subprocess.DEVNULL,
-    text=True,
-    env=dict(os.environ, PYTHONUNBUFFERED='1'),
-  )
+  proc = _helpers.start_printing(command)
   first = None
   try:
     for line in proc.stdout:
@@ -104,21 +96,14 @@ def _kill_once(command, log_dir, rng, during_save):
         first = int(match.group(1))
         break
     if during_save:
-      deadline = time.monotonic() + 20
-      while time.monotonic() < deadline and proc.poll() is None:
-        if _temp_files(log_dir) - left_over:
-          break
-        # Saves take milliseconds; a busy loop would starve the trainer.
-        time.sleep(0.0005)
+      _helpers.poll_for_new(proc, lambda: _temp_files(log_dir), left_over)
     else:
       # Shorter in the full run, so that all its kills land before the end.
       time.sleep(rng.uniform(0.0, 0.5 if _FULL else 2.0))
+  finally:
+    # kill() leaves a process that has already ended alone.
     proc.kill()
     proc.wait()
-  finally:
-    if proc.poll() is None:
-      proc.kill()
-      proc.wait()
   return first, bool(_temp_files(log_dir) - left_over)
 
 

@@ -9,7 +9,6 @@ behind. GRAPHNET_FAULTS_FULL=1 (scripts/fault_suite.py) runs more examples.
 """
 
 import gzip
-import json
 import os
 import struct
 import time
@@ -25,6 +24,8 @@ from graphnet import errors
 from graphnet import idx
 from graphnet import input_data
 
+import _helpers
+
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _EXAMPLES = 600 if _FULL else 60
 _SETTINGS = settings(
@@ -36,17 +37,10 @@ _SETTINGS = settings(
 _TALLY = {'tried': 0, 'documented': 0, 'valid': 0}
 
 
-def _record_stats():
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'fuzz': dict(_TALLY)}) + '\n')
-
-
 @pytest.fixture(scope='module', autouse=True)
 def _stats():
   yield
-  _record_stats()
+  _helpers.record_stats('fuzz', dict(_TALLY))
 
 
 def _valid_files(directory, n=3, rng_seed=0):

@@ -7,7 +7,6 @@ through its `.meta` graph and predicts classes 0..9 with finite
 probabilities.
 """
 
-import json
 import os
 import re
 import subprocess
@@ -22,12 +21,11 @@ from graphnet import errors
 from graphnet import schedules
 from graphnet import trainer
 
+import _helpers
+
 
 def _record(ok):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'divergence': {'tried': 1, 'ok': ok}}) + '\n')
+  _helpers.record_stats('divergence', {'tried': 1, 'ok': ok})
 
 
 def _check_every_checkpoint_finite_and_predicts(log_dir):

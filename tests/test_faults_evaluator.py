@@ -8,13 +8,14 @@ most once: the steps of its `After N training step(s)` lines are unique and
 increasing, and it ends with the trainer's last step.
 """
 
-import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+
+import _helpers
 
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _AFTER = re.compile(r'^After (\d+) training step\(s\)')
@@ -25,24 +26,15 @@ def test_evaluator_beside_trainer_reads_each_checkpoint_once(tmp_path):
   data_dir = str(tmp_path / 'data')
   max_steps = 6000 if _FULL else 2000
   train = subprocess.Popen(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.fully_connected_feed',
+    _helpers.trainer_argv(
       '--fake_data',
-      '--max_steps',
-      str(max_steps),
-      '--save_checkpoint_steps',
-      '100',
-      '--keep_checkpoint_max',
-      '2',
-      '--eval_every',
-      str(max_steps),
-      '--log_dir',
-      log_dir,
-      '--input_data_dir',
-      data_dir,
-    ],
+      max_steps=max_steps,
+      save_checkpoint_steps=100,
+      keep_checkpoint_max=2,
+      eval_every=max_steps,
+      log_dir=log_dir,
+      input_data_dir=data_dir,
+    ),
     stdout=subprocess.DEVNULL,
     stderr=subprocess.PIPE,
     text=True,
@@ -94,8 +86,6 @@ def test_evaluator_beside_trainer_reads_each_checkpoint_once(tmp_path):
   assert 'Traceback' not in err
   assert steps == sorted(set(steps)), steps  # Each at most once, in order.
   assert len(steps) >= 2 and steps[-1] == max_steps, steps
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      record = {'evaluated': len(steps), 'skipped': skipped}
-      f.write(json.dumps({'evaluator': record}) + '\n')
+  _helpers.record_stats(
+    'evaluator', {'evaluated': len(steps), 'skipped': skipped}
+  )

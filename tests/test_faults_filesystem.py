@@ -6,10 +6,7 @@ trainer with a clear error naming the path before training starts, and
 leave no partial files or directories behind.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -17,16 +14,15 @@ from graphnet import config as config_lib
 from graphnet import errors
 from graphnet import trainer
 
+import _helpers
+
 _TALLY = {'tried': 0, 'clean': 0}
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _stats():
   yield
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'filesystem': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('filesystem', dict(_TALLY))
 
 
 def _listing(root):
@@ -80,22 +76,17 @@ def test_unusable_directory_stops_before_training(tmp_path, which, kind):
 def test_cli_uncreatable_data_dir_exits_1_naming_it(tmp_path):
   data_dir = _bad_path(tmp_path, 'uncreatable')
   before = _listing(tmp_path)
-  done = subprocess.run(
-    [
-      sys.executable,
-      '-m',
-      'graphnet.fully_connected_feed',
-      '--max_steps',
-      '5',
-      '--log_dir',
-      str(tmp_path / 'logs'),
-      '--input_data_dir',
-      data_dir,
-    ],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  done = _helpers.run_python(
+    '-m',
+    'graphnet.fully_connected_feed',
+    '--max_steps',
+    '5',
+    '--log_dir',
+    str(tmp_path / 'logs'),
+    '--input_data_dir',
+    data_dir,
     env=dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root')),
+    timeout=300,
   )
   assert done.returncode == 1, done.stderr[-2000:]
   assert 'graphnet: error:' in done.stderr

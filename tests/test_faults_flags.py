@@ -13,10 +13,10 @@ traceback end to end.
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,11 +123,7 @@ print(json.dumps({'results': results, 'ops': ops,
 
 
 def _record(tried, rejected):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'flags': {'tried': tried, 'rejected': rejected}}))
-      f.write('\n')
+  _helpers.record_stats('flags', {'tried': tried, 'rejected': rejected})
 
 
 @pytest.mark.parametrize('entry_point', sorted(_ENTRY_POINTS))
@@ -139,13 +135,8 @@ def test_every_bad_flag_value_is_refused_before_any_work(tmp_path, entry_point):
   )
   # cwd is tmp_path (to see stray files), so graphnet comes from _REPO.
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'), PYTHONPATH=_REPO)
-  done = subprocess.run(
-    [sys.executable, '-c', _SCRIPT, payload],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    cwd=tmp_path,
-    env=env,
+  done = _helpers.run_python(
+    '-c', _SCRIPT, payload, env=env, timeout=300, cwd=tmp_path
   )
   assert done.returncode == 0, done.stderr[-3000:]
   report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -175,13 +166,8 @@ def test_cli_bad_flag_exits_nonzero_and_writes_nothing(
 ):
   # cwd is tmp_path (to see stray files), so graphnet comes from _REPO.
   env = dict(os.environ, TEST_TMPDIR=str(tmp_path / 'root'), PYTHONPATH=_REPO)
-  done = subprocess.run(
-    [sys.executable, '-m', f'graphnet.{module}', *argv],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    cwd=tmp_path,
-    env=env,
+  done = _helpers.run_python(
+    '-m', f'graphnet.{module}', *argv, env=env, timeout=300, cwd=tmp_path
   )
   # absl's app.run: a flag error or usage error exits 1 with its message.
   assert done.returncode == 1, done.stderr[-3000:]

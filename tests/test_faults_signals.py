@@ -6,7 +6,6 @@ so in one line ('Interrupted by SIGTERM at step N; checkpoint saved to
 step next time; for the feed path and the `--steps_per_run` loop alike.
 """
 
-import json
 import os
 import re
 import signal
@@ -22,15 +21,14 @@ from graphnet import config as config_lib
 from graphnet import signals
 from graphnet import trainer
 
+import _helpers
+
 _FULL = os.environ.get('GRAPHNET_FAULTS_FULL') == '1'
 _STEP = re.compile(r'^Step (\d+): ')
 
 
 def _record(handled):
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'signals': {'tried': 1, 'handled': handled}}) + '\n')
+  _helpers.record_stats('signals', {'tried': 1, 'handled': handled})
 
 
 def _pipeline_flags(pipeline):

@@ -14,25 +14,10 @@ from graphnet import errors
 from graphnet import graph_safety
 from graphnet import predictor
 from graphnet import schedules
-from graphnet import trainer
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _read_meta(prefix):
-  meta = tf.MetaGraphDef()
-  with open(prefix + '.meta', 'rb') as f:
-    meta.ParseFromString(f.read())
-  return meta
-
-
-def _write_meta(prefix, meta):
-  with open(prefix + '.meta', 'wb') as f:
-    f.write(meta.SerializeToString())
-
-
-def _node(meta, name):
-  return next(n for n in meta.graph_def.node if n.name == name)
 
 
 def _save_contract_graph(directory, extra=None):
@@ -81,18 +66,14 @@ def trained(tmp_path_factory):
   prefixes = {}
   for name, kwargs in recipes.items():
     log_dir = str(root / name)
-    trainer.run_training(
-      config.TrainConfig(
-        log_dir=log_dir,
-        input_data_dir=str(root / 'data'),
-        fake_data=True,
-        max_steps=2,
-        eval_every=2,
-        log_every=2,
-        seed=1,
-        **kwargs,
-      ),
-      printer=lambda line: None,
+    _helpers.train_fake(
+      log_dir,
+      input_data_dir=str(root / 'data'),
+      max_steps=2,
+      eval_every=2,
+      log_every=2,
+      seed=1,
+      **kwargs,
     )
     prefixes[name] = checkpoints.latest_checkpoint(log_dir)
   return prefixes
@@ -107,10 +88,10 @@ def write_file_checkpoint(tmp_path):
     tf.io.write_file(str(target), 'pwned', name='pwn')
 
   prefix = _save_contract_graph(str(tmp_path), extra)
-  meta = _read_meta(prefix)
+  meta = _helpers.read_meta(prefix)
   # Wire the write into the restore op, as a hostile file would.
-  _node(meta, 'save/restore_all').input.append('^pwn')
-  _write_meta(prefix, meta)
+  _helpers.graph_node(meta, 'save/restore_all').input.append('^pwn')
+  _helpers.write_meta(prefix, meta)
   return prefix, target
 
 
@@ -119,11 +100,11 @@ class TestTrainerGraphs:
     'name', ['sgd', 'momentum_ema_l2', 'adam', 'adagrad', 'rmsprop']
   )
   def test_accepts_every_trainer_graph(self, trained, name):
-    graph_safety.check_meta_graph_def(_read_meta(trained[name]))
+    graph_safety.check_meta_graph_def(_helpers.read_meta(trained[name]))
 
   def test_accepts_contract_graph(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
-    graph_safety.check_meta_graph_def(_read_meta(prefix))
+    graph_safety.check_meta_graph_def(_helpers.read_meta(prefix))
 
 
 class TestRefusals:
@@ -148,7 +129,7 @@ class TestRefusals:
     def extra():
       tf.py_func(lambda x: x, [tf.constant(1.0)], tf.float32, name='hook')
 
-    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
     with pytest.raises(errors.UnsafeGraphError, match=r'PyFunc.*hook'):
       graph_safety.check_meta_graph_def(meta)
 
@@ -163,7 +144,7 @@ class TestRefusals:
     def extra():
       writer(tf.constant(1.0))
 
-    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
     assert meta.graph_def.library.function
     with pytest.raises(errors.UnsafeGraphError, match='WriteFile.*function'):
       graph_safety.check_meta_graph_def(meta)
@@ -172,7 +153,7 @@ class TestRefusals:
     def extra():
       tf.function(lambda x: x * 2.0)(tf.constant(1.0))
 
-    meta = _read_meta(_save_contract_graph(str(tmp_path), extra))
+    meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
     graph_safety.check_meta_graph_def(meta)
     call = next(
       n
@@ -200,21 +181,21 @@ class TestRefusals:
         )
 
     prefix = _save_contract_graph(str(tmp_path), extra)
-    graph_safety.check_meta_graph_def(_read_meta(prefix))
+    graph_safety.check_meta_graph_def(_helpers.read_meta(prefix))
     with predictor.Predictor.from_checkpoint(prefix) as p:
       assert p.predict(np.zeros([2, 784], np.float32)).shape == (2,)
     assert not list(tmp_path.glob('x*'))
-    meta = _read_meta(prefix)
-    _node(meta, 'predictions').input.append('^evil/save_it')
+    meta = _helpers.read_meta(prefix)
+    _helpers.graph_node(meta, 'predictions').input.append('^evil/save_it')
     with pytest.raises(errors.UnsafeGraphError, match='SaveV2.*any path'):
       graph_safety.check_meta_graph_def(meta)
 
   def test_restore_reaching_save_never_runs(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
-    meta = _read_meta(prefix)
+    meta = _helpers.read_meta(prefix)
     save = next(n.name for n in meta.graph_def.node if n.op == 'SaveV2')
-    _node(meta, 'save/restore_all').input.append('^' + save)
-    _write_meta(prefix, meta)
+    _helpers.graph_node(meta, 'save/restore_all').input.append('^' + save)
+    _helpers.write_meta(prefix, meta)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with predictor.Predictor.from_checkpoint(prefix) as p:
       p.predict(np.zeros([2, 784], np.float32))
@@ -223,23 +204,23 @@ class TestRefusals:
   def test_restore_from_constant_path_never_runs(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
     expected = tf.train.load_variable(prefix, 'w')
-    meta = _read_meta(prefix)
+    meta = _helpers.read_meta(prefix)
     path = meta.graph_def.node.add(name='save/evil_path', op='Const')
     path.attr['dtype'].type = tf.string.as_datatype_enum
     path.attr['value'].tensor.dtype = tf.string.as_datatype_enum
     path.attr['value'].tensor.string_val.append(b'/nonexistent/other')
     restore = next(n for n in meta.graph_def.node if n.op == 'RestoreV2')
     restore.input[0] = 'save/evil_path'
-    _write_meta(prefix, meta)
+    _helpers.write_meta(prefix, meta)
     images = np.eye(784, dtype=np.float32)[:10]
     with predictor.Predictor.from_checkpoint(prefix) as p:
       np.testing.assert_array_equal(p.predict(images), expected[:10].argmax(1))
 
   def test_saver_def_is_ignored(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
-    meta = _read_meta(prefix)
+    meta = _helpers.read_meta(prefix)
     meta.ClearField('saver_def')
-    _write_meta(prefix, meta)
+    _helpers.write_meta(prefix, meta)
     graph_safety.check_meta_graph_def(meta)
     with predictor.Predictor.from_checkpoint(prefix) as p:
       assert p.predict(np.zeros([1, 784], np.float32)).shape == (1,)
@@ -273,7 +254,7 @@ class TestLists:
 
   def test_every_trainer_inference_op_is_allowed(self, trained):
     for prefix in trained.values():
-      graph_def = graph_safety.inference_graph_def(_read_meta(prefix))
+      graph_def = graph_safety.inference_graph_def(_helpers.read_meta(prefix))
       ops = {n.op for n in graph_def.node}
       assert ops <= graph_safety.ALLOWED_OPS | graph_safety.VARIABLE_OPS
       assert 'VarHandleOp' in ops and 'SaveV2' not in ops

@@ -42,20 +42,25 @@ def _indices(batch_images):
   return batch_images.reshape(batch_images.shape[0], -1)[:, 0].astype(int)
 
 
+def _write_four_files(directory, train, test):
+  """Writes (uint8 images [N, H, W], uint8 labels [N]) in MNIST's names."""
+  directory.mkdir(parents=True, exist_ok=True)
+  for images_name, labels_name, (images, labels) in [
+    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, train),
+    (input_data.TEST_IMAGES, input_data.TEST_LABELS, test),
+  ]:
+    idx.write_idx_images(directory / images_name, images)
+    idx.write_idx_labels(directory / labels_name, labels)
+
+
 def _write_small_set(directory, num_train=60, num_test=20, seed=0):
   rng = np.random.default_rng(seed)
-  directory.mkdir(parents=True, exist_ok=True)
-  for images_name, labels_name, n in [
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, num_train),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS, num_test),
-  ]:
-    idx.write_idx_images(
-      directory / images_name,
-      rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-    )
-    idx.write_idx_labels(
-      directory / labels_name, rng.integers(0, 10, n, dtype=np.uint8)
-    )
+
+  def split(n):
+    images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    return images, rng.integers(0, 10, n, dtype=np.uint8)
+
+  _write_four_files(directory, split(num_train), split(num_test))
 
 
 def _snapshot(directory):
@@ -479,17 +484,12 @@ def _write_idx_set(directory, shape, num_classes, num_train=40, num_test=12):
   is `num_classes`.
   """
   rng = np.random.default_rng(1)
-  directory.mkdir(parents=True, exist_ok=True)
-  for images_name, labels_name, n in [
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, num_train),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS, num_test),
-  ]:
-    idx.write_idx_images(
-      directory / images_name,
-      rng.integers(0, 256, (n,) + shape, dtype=np.uint8),
-    )
-    labels = np.arange(n) % num_classes
-    idx.write_idx_labels(directory / labels_name, labels.astype(np.uint8))
+
+  def split(n):
+    images = rng.integers(0, 256, (n,) + shape, dtype=np.uint8)
+    return images, (np.arange(n) % num_classes).astype(np.uint8)
+
+  _write_four_files(directory, split(num_train), split(num_test))
 
 
 @pytest.fixture

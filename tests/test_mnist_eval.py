@@ -180,32 +180,33 @@ class TestEvaluateCheckpoint:
       continuous_eval.evaluate_checkpoint(prefix, data_sets.validation)
 
 
+def _loop(directory, data_set, fake, **options):
+  """evaluation_loop on `fake`'s clock; returns (records, printed lines)."""
+  lines = []
+  records = continuous_eval.evaluation_loop(
+    str(directory),
+    data_set,
+    printer=lines.append,
+    sleep=fake.sleep,
+    clock=fake.clock,
+    **options,
+  )
+  return records, lines
+
+
 class TestEvaluationLoop:
   def test_no_checkpoint_waits_then_times_out(self, tmp_path, data_sets):
-    fake, lines = _FakeTime(), []
-    records = continuous_eval.evaluation_loop(
-      str(tmp_path),
-      data_sets.validation,
-      interval_secs=10,
-      timeout_secs=25,
-      printer=lines.append,
-      sleep=fake.sleep,
-      clock=fake.clock,
+    fake = _FakeTime()
+    records, lines = _loop(
+      tmp_path, data_sets.validation, fake, interval_secs=10, timeout_secs=25
     )
     assert records == []
     assert fake.sleeps == [10, 10, 5]
     assert lines.count('No checkpoint file found') == 4
 
   def test_run_once_without_checkpoint(self, tmp_path, data_sets):
-    fake, lines = _FakeTime(), []
-    records = continuous_eval.evaluation_loop(
-      str(tmp_path),
-      data_sets.validation,
-      run_once=True,
-      printer=lines.append,
-      sleep=fake.sleep,
-      clock=fake.clock,
-    )
+    fake = _FakeTime()
+    records, lines = _loop(tmp_path, data_sets.validation, fake, run_once=True)
     assert (records, lines, fake.sleeps) == (
       [],
       ['No checkpoint file found'],
@@ -235,16 +236,14 @@ class TestEvaluationLoop:
       if n == 2:
         _copy_checkpoint(result.checkpoint, str(ckpt_dir))
 
-    fake, lines = _FakeTime(appear), []
-    records = continuous_eval.evaluation_loop(
-      str(ckpt_dir),
+    fake = _FakeTime(appear)
+    records, lines = _loop(
+      ckpt_dir,
       data_sets.validation,
+      fake,
       interval_secs=10,
       timeout_secs=45,
       eval_dir=str(eval_dir),
-      printer=lines.append,
-      sleep=fake.sleep,
-      clock=fake.clock,
     )
     precision = result.evaluations['validation'].precision
     assert [(r.step, r.accuracy) for r in records] == [(_STEPS, precision)]
@@ -280,15 +279,12 @@ class TestEvaluationLoop:
       elif n == 2:
         _copy_checkpoint(result.checkpoint, str(tmp_path))
 
-    fake, lines = _FakeTime(fix), []
-    records = continuous_eval.evaluation_loop(
-      str(tmp_path),
+    records, lines = _loop(
+      tmp_path,
       data_sets.validation,
+      _FakeTime(fix),
       interval_secs=10,
       timeout_secs=15,
-      printer=lines.append,
-      sleep=fake.sleep,
-      clock=fake.clock,
     )
     assert len(records) == 1 and records[0].step == _STEPS
     assert sum(line.startswith('Skipping') for line in lines) == 2

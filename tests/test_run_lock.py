@@ -2,7 +2,6 @@
 
 import contextlib
 import glob
-import json
 import os
 import signal
 import socket
@@ -15,6 +14,8 @@ import pytest
 
 from graphnet import errors
 from graphnet import run_lock
+
+import _helpers
 
 # A child that takes the lock, says so, and holds it until stdin closes.
 _HOLDER = textwrap.dedent("""
@@ -69,10 +70,7 @@ def _holder(log_dir):
 
 def _record(**counts):
   """Adds counts to scripts/fault_suite.py's table (when it runs us)."""
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'lock': counts}) + '\n')
+  _helpers.record_stats('lock', counts)
 
 
 def _expected_refusal(log_dir, pid):
@@ -312,16 +310,13 @@ def test_full_disk_is_a_one_line_config_error_leaving_no_file(tmp_path):
 def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
   """The goal: the trainer takes the lock; a second one exits 1 at once."""
   log_dir = str(tmp_path / 'logs')
-  command = [
-    sys.executable,
-    '-m',
-    'graphnet.fully_connected_feed',
+  command = _helpers.trainer_argv(
     '--fake_data',
-    f'--log_dir={log_dir}',
-    '--max_steps=10000000',
-    '--save_checkpoint_steps=100000',
-    '--eval_every=100000',
-  ]
+    log_dir=log_dir,
+    max_steps=10000000,
+    save_checkpoint_steps=100000,
+    eval_every=100000,
+  )
   env = dict(os.environ, PYTHONPATH=_REPO)
   first = subprocess.Popen(
     command,
@@ -339,7 +334,7 @@ def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
       time.sleep(0.2)
     assert run_lock.read_holder(log_dir).get('pid') == first.pid
     second = subprocess.run(
-      command[:-3] + ['--max_steps=10'],
+      _helpers.trainer_argv('--fake_data', log_dir=log_dir, max_steps=10),
       capture_output=True,
       text=True,
       timeout=300,
@@ -351,11 +346,7 @@ def test_second_cli_trainer_is_refused_in_one_line(tmp_path):
     first.wait(timeout=120)
   assert second.returncode == 1
   assert 'Traceback' not in second.stderr
-  printed = [
-    line
-    for line in second.stderr.splitlines()
-    if line.startswith('graphnet: error:')
-  ]
+  printed = _helpers.error_lines(second.stderr)
   assert len(printed) == 1, second.stderr
   assert printed[0].startswith(
     'graphnet: error: ' + _expected_refusal(log_dir, first.pid)

@@ -1,20 +1,14 @@
 """The whole tree passes the project's linter and formatter (ruff)."""
 
 import os
-import subprocess
-import sys
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _ruff(*args):
-  return subprocess.run(
-    [sys.executable, '-m', 'ruff', *args],
-    cwd=_REPO,
-    capture_output=True,
-    text=True,
-    timeout=120,
-  )
+  return _helpers.run_python('-m', 'ruff', *args, cwd=_REPO, timeout=120)
 
 
 def test_ruff_check_is_clean():

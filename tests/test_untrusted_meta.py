@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import time
 
@@ -26,10 +24,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
-from graphnet import config
 from graphnet import errors
 from graphnet import predictor
-from graphnet import trainer
+
+import _helpers
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENV = dict(os.environ, PYTHONPATH=_REPO, TF_CPP_MIN_LOG_LEVEL='2')
@@ -43,25 +41,11 @@ _TALLY = {'tried': 0, 'refused': 0, 'harmless': 0}
 def _stats():
   yield
   print(f'\nuntrusted .meta attacks: {json.dumps(_TALLY)}')
-  path = os.environ.get('GRAPHNET_FAULTS_STATS')
-  if path:
-    with open(path, 'a') as f:
-      f.write(json.dumps({'untrusted_meta': dict(_TALLY)}) + '\n')
+  _helpers.record_stats('untrusted_meta', dict(_TALLY))
 
 
 def _train(log_dir, seed):
-  trainer.run_training(
-    config.TrainConfig(
-      log_dir=str(log_dir),
-      input_data_dir=str(log_dir) + '_data',
-      fake_data=True,
-      max_steps=5,
-      eval_every=10**6,
-      log_every=10**6,
-      seed=seed,
-    ),
-    printer=lambda line: None,
-  )
+  _helpers.train_fake(log_dir, max_steps=5, log_every=10**6, seed=seed)
   return checkpoints.latest_checkpoint(str(log_dir))
 
 
@@ -129,22 +113,6 @@ def _snapshot(root):
   return out
 
 
-def _read_meta(prefix):
-  meta = tf.MetaGraphDef()
-  with open(prefix + '.meta', 'rb') as f:
-    meta.ParseFromString(f.read())
-  return meta
-
-
-def _write_meta(prefix, meta):
-  with open(prefix + '.meta', 'wb') as f:
-    f.write(meta.SerializeToString())
-
-
-def _node(meta, name):
-  return next(n for n in meta.graph_def.node if n.name == name)
-
-
 def _stand_in(name, dtype, shape=()):
   """A placeholder named exactly like a node of the file, to build upon."""
   graph_def = tf.GraphDef()
@@ -184,7 +152,7 @@ def _graft(meta, build):
 
 
 def _hang(meta, op_name, on):
-  _node(meta, on).input.append('^' + op_name)
+  _helpers.graph_node(meta, on).input.append('^' + op_name)
 
 
 def _save_v2(path, name):
@@ -461,9 +429,9 @@ _ATTACKS = {
 
 def _craft(scene, name):
   attack, refusal = _ATTACKS[name]
-  meta = _read_meta(scene.prefix)
+  meta = _helpers.read_meta(scene.prefix)
   attack(meta, scene)
-  _write_meta(scene.prefix, meta)
+  _helpers.write_meta(scene.prefix, meta)
   return refusal
 
 
@@ -504,11 +472,11 @@ class TestPredictor:
     assert os.path.exists(os.path.join(scene.outside, 'written.index'))
 
   def test_checkpoint_of_another_model_names_the_variable(self, scene):
-    meta = _read_meta(scene.prefix)
+    meta = _helpers.read_meta(scene.prefix)
     for node in meta.graph_def.node:
       if node.name == 'hidden2/weights':
         node.attr['shape'].shape.dim[1].size += 1
-    _write_meta(scene.prefix, meta)
+    _helpers.write_meta(scene.prefix, meta)
     with pytest.raises(errors.CheckpointMismatchError, match='hidden2/weights'):
       predictor.Predictor.from_checkpoint(scene.prefix)
 
@@ -519,14 +487,14 @@ class TestPredictor:
     receive); a busy loop cannot be interrupted, which is why loops are
     refused in the inference graph.
     """
-    meta = _read_meta(scene.prefix)
+    meta = _helpers.read_meta(scene.prefix)
 
     def build():
       queue = tf.queue.FIFOQueue(1, tf.float32, name='attack_queue')
       return queue.dequeue(name='attack_dequeue')
 
     _hang(meta, _graft(meta, build), 'predictions')
-    _write_meta(scene.prefix, meta)
+    _helpers.write_meta(scene.prefix, meta)
     start = time.monotonic()
     with predictor.Predictor.from_checkpoint(
       scene.prefix, allow_unsafe=True, timeout_secs=1
@@ -544,12 +512,18 @@ def _png(path):
 
 
 def _run(module, *args):
-  return subprocess.run(
-    [sys.executable, '-m', module, *args],
-    capture_output=True,
-    text=True,
-    env=_ENV,
-    timeout=180,
+  return _helpers.run_python('-m', module, *args, env=_ENV, timeout=180)
+
+
+def _export(prefix, frozen, model_dir):
+  return _run(
+    'graphnet.export',
+    '--checkpoint',
+    prefix,
+    '--frozen_graph',
+    frozen,
+    '--saved_model_dir',
+    model_dir,
   )
 
 
@@ -582,15 +556,7 @@ class TestCommandLine:
     model_dir = os.path.join(scene.outside, 'model')
     before = _snapshot(scene.root)
     _TALLY['tried'] += 1
-    result = _run(
-      'graphnet.export',
-      '--checkpoint',
-      scene.prefix,
-      '--frozen_graph',
-      frozen,
-      '--saved_model_dir',
-      model_dir,
-    )
+    result = _export(scene.prefix, frozen, model_dir)
     assert result.returncode == 1
     assert 'WriteFile' in result.stderr
     _TALLY['refused'] += 1
@@ -606,15 +572,7 @@ class TestCommandLine:
     frozen = str(out / 'frozen.pb')
     model_dir = str(out / 'model')
     _TALLY['tried'] += 1
-    result = _run(
-      'graphnet.export',
-      '--checkpoint',
-      scene.prefix,
-      '--frozen_graph',
-      frozen,
-      '--saved_model_dir',
-      model_dir,
-    )
+    result = _export(scene.prefix, frozen, model_dir)
     assert result.returncode == 0, result.stderr
     graph_def = tf.GraphDef()
     with open(frozen, 'rb') as f:
@@ -638,13 +596,7 @@ class TestCommandLine:
       out = serve(images=tf.constant(np.load({str(tmp_path / 'images.npy')!r})))
       np.save({str(tmp_path / 'probs.npy')!r}, out['probabilities'].numpy())
     """)
-    served = subprocess.run(
-      [sys.executable, '-c', script],
-      capture_output=True,
-      text=True,
-      env=_ENV,
-      timeout=180,
-    )
+    served = _helpers.run_python('-c', script, env=_ENV, timeout=180)
     assert served.returncode == 0, served.stderr
     assert _snapshot(scene.root) == before
     assert sorted(os.listdir(scene.outside)) == ['victim.txt']

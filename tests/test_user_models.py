@@ -8,8 +8,6 @@ import importlib.util
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -28,6 +26,8 @@ from graphnet import mnist
 from graphnet import models
 from graphnet import predictor
 from graphnet import train_graph
+
+import _helpers
 
 tf.disable_eager_execution()
 
@@ -58,12 +58,8 @@ def _env(*paths):
 
 
 def _python(code, *paths, args=()):
-  done = subprocess.run(
-    [sys.executable, '-c', textwrap.dedent(code), *map(str, args)],
-    capture_output=True,
-    text=True,
-    timeout=300,
-    env=_env(*paths),
+  done = _helpers.run_python(
+    '-c', textwrap.dedent(code), *map(str, args), env=_env(*paths), timeout=300
   )
   assert done.returncode == 0, done.stderr[-3000:]
   return done.stdout
@@ -363,12 +359,12 @@ def _write_idx_set(directory, size=16, classes=3, train=600, test=150):
 
 
 def _train_cli(*args, paths=()):
-  done = subprocess.run(
-    [sys.executable, '-m', 'graphnet.fully_connected_feed', *map(str, args)],
-    capture_output=True,
-    text=True,
-    timeout=300,
+  done = _helpers.run_python(
+    '-m',
+    'graphnet.fully_connected_feed',
+    *map(str, args),
     env=_env(*paths),
+    timeout=300,
   )
   return done
 
@@ -395,41 +391,31 @@ class TestCommandLine:
       assert p.feature_shape == (256,)
       assert p.predict_proba(np.zeros([2, 256], np.uint8)).shape == (2, 3)
     # The evaluator reads the same split and scores the saved graph.
-    done = subprocess.run(
-      [
-        sys.executable,
-        '-m',
-        'graphnet.mnist_eval',
-        '--run_once',
-        '--checkpoint_dir',
-        str(log_dir),
-        '--input_data_dir',
-        str(data_dir),
-      ],
-      capture_output=True,
-      text=True,
-      timeout=300,
+    done = _helpers.run_python(
+      '-m',
+      'graphnet.mnist_eval',
+      '--run_once',
+      '--checkpoint_dir',
+      str(log_dir),
+      '--input_data_dir',
+      str(data_dir),
       env=_env(),
+      timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert 'After 300 training step(s), validation accuracy' in done.stdout
     # So does the prediction command, on the set's own 16x16 IDX files.
-    done = subprocess.run(
-      [
-        sys.executable,
-        '-m',
-        'graphnet.predict',
-        '--checkpoint_dir',
-        str(log_dir),
-        '--idx',
-        str(data_dir / 't10k-images-idx3-ubyte.gz'),
-        '--labels',
-        str(data_dir / 't10k-labels-idx1-ubyte.gz'),
-      ],
-      capture_output=True,
-      text=True,
-      timeout=300,
+    done = _helpers.run_python(
+      '-m',
+      'graphnet.predict',
+      '--checkpoint_dir',
+      str(log_dir),
+      '--idx',
+      str(data_dir / 't10k-images-idx3-ubyte.gz'),
+      '--labels',
+      str(data_dir / 't10k-labels-idx1-ubyte.gz'),
       env=_env(),
+      timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert float(done.stdout.split('accuracy ')[1].split()[0]) >= 0.9
