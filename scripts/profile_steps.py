@@ -21,8 +21,9 @@ checkpoints 1000) and measures, without changing graphnet:
      before_run / after_run, MonitoredSession's wrappers, session.run's
      Python part, the C call (executor and kernels), next_batch.
   3. A RunMetadata trace (FULL_TRACE) of `--trace_steps` steps of the tf1
-     loop, kernel time summed per op type; and the same for the fast path
-     (--input_pipeline resident --steps_per_run 100), per step.
+     loop, kernel time summed per op type; and the same, per step, for the
+     CLI default (100 fed batches per run) and the fast path
+     (--input_pipeline resident --steps_per_run 100).
   4. The hooks' own cost per run, on a train op that only computes the
      loss and increments the global step (less kernel time to hide it):
      run_training's hooks counting steps, the same hooks fetching the step
@@ -471,14 +472,18 @@ def _trace_feed(data_sets, data_dir, runs):
   return result
 
 
-def _trace_fast(data_sets, data_dir, runs, steps_per_run=100):
-  """Trace and untraced step time of the resident in-graph loop."""
-  log_dir = tempfile.mkdtemp(prefix='profile-fast-')
+def _trace_loop(data_sets, data_dir, runs, pipeline, steps_per_run=100):
+  """Trace and untraced step time of an in-graph loop of `pipeline`.
+
+  The untraced time includes making each run's feed (the fed loop draws
+  its batches in Python).
+  """
+  log_dir = tempfile.mkdtemp(prefix='profile-loop-')
   config = _config(
     log_dir,
     data_dir,
     '--input_pipeline',
-    'resident',
+    pipeline,
     '--steps_per_run',
     str(steps_per_run),
   )
@@ -495,9 +500,9 @@ def _trace_fast(data_sets, data_dir, runs, steps_per_run=100):
     times = []
     for _ in range(22):
       start = time.perf_counter()
-      sess.run(tg.train_op)
+      sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
       times.append((time.perf_counter() - start) / steps_per_run)
-    traced = _trace(sess, tg.train_op, lambda: None, runs, steps_per_run)
+    traced = _trace(sess, tg.train_op, tg.inputs.feed_dict, runs, steps_per_run)
   shutil.rmtree(log_dir, ignore_errors=True)
   # The first runs allocate.
   return traced, statistics.median(times[2:])
@@ -726,11 +731,13 @@ def _report(
     feed[1],
     tf1,
   )
-  if fast is not None:
-    (per_type, span), step = fast
+  titles = {
+    'feed': 'the CLI default (100 fed batches per run)',
+    'resident': 'the fast path (resident, 100 steps per run)',
+  }
+  for pipeline, ((per_type, span), step) in (fast or {}).items():
     lines += _kernel_table(
-      '### RunMetadata trace of the fast path (resident, 100 steps per '
-      'run), per step',
+      f'### RunMetadata trace of {titles[pipeline]}, per step',
       per_type,
       span,
       step * 1e6,
@@ -761,7 +768,11 @@ def main():
   feed = _trace_feed(data_sets, args.data_dir, args.trace_steps)
   fast = None
   if not args.no_fast:
-    fast = _trace_fast(data_sets, args.data_dir, max(5, args.trace_steps // 3))
+    runs = max(5, args.trace_steps // 3)
+    fast = {
+      pipeline: _trace_loop(data_sets, args.data_dir, runs, pipeline)
+      for pipeline in ('feed', 'resident')
+    }
   overhead = _hook_overhead(data_sets, args.data_dir, args.overhead_rounds)
   load.append(_load())
   report = _report(
