@@ -317,13 +317,18 @@ def step_from_name(prefix):
   return int(match.group(1)) if match else None
 
 
+_SHARD = re.compile(r'\.data-\d+-of-(\d+)$')
+
+
 def files_present(prefix):
   """Whether the `.index` and every `.data` shard of `prefix` exist."""
   if not os.path.isfile(prefix + '.index'):
     return False
-  shards = glob.glob(glob.escape(prefix) + '.data-*-of-*')
-  match = shards and re.search(r'-of-(\d+)$', shards[0])
-  return bool(match) and len(shards) == int(match.group(1))
+  # A killed save leaves `<prefix>.data-00000-of-00001.tempstate<digits>`
+  # beside the shards: the glob finds it, the pattern does not.
+  found = glob.glob(glob.escape(prefix) + '.data-*-of-*')
+  shards = [m for m in map(_SHARD.search, found) if m]
+  return bool(shards) and len(shards) == int(shards[0].group(1))
 
 
 def state_prefix(checkpoint_dir):

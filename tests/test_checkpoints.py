@@ -62,6 +62,20 @@ class TestLatestCheckpoint:
     assert str(tmp_path) in str(info.value)
 
 
+class TestFilesPresent:
+  def test_leftover_of_a_killed_save_beside_a_complete_checkpoint(
+    self, tmp_path
+  ):
+    prefix = _save(str(tmp_path))
+    shard = prefix + '.data-00000-of-00001'
+    # What a save killed while writing the same step leaves behind.
+    with open(shard + '.tempstate1234567', 'wb') as f:
+      f.write(b'half')
+    assert checkpoints.files_present(prefix)
+    os.remove(shard)
+    assert not checkpoints.files_present(prefix)
+
+
 class TestCheckpointStep:
   def test_step(self, tmp_path):
     assert checkpoints.checkpoint_step(_save(str(tmp_path), step=42)) == 42
