@@ -65,7 +65,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Run from a checkout without installing graphnet.
 sys.path.insert(0, _REPO)
 CONTENDERS = ('baseline', 'feed', 'loop', 'fast', 'keras', 'torch')
-_TITLES = {
+TITLES = {
   'baseline': 'TF1 loop (baseline)',
   'feed': 'graphnet feed (1 step/run)',
   'loop': 'graphnet feed, 100 batches fed/run (CLI default)',
@@ -947,7 +947,7 @@ def _cpu_model():
   return platform.processor() or 'unknown'
 
 
-def _has_torch():
+def has_torch():
   try:
     import torch  # noqa: F401
   except ImportError:
@@ -1005,14 +1005,14 @@ def _table(args, results, bound, eval_seconds, load):
       continue
     if 'error' in r or 'skipped' in r:
       lines.append(
-        f'| {_TITLES[name]} | {r.get("skipped") or r.get("error")} '
+        f'| {TITLES[name]} | {r.get("skipped") or r.get("error")} '
         '| | | | | | | |'
       )
       continue
     rate = r['rate']
     cpu_rate = _cpu_window_rate(r)
     lines.append(
-      f'| {_TITLES[name]} | {rate:.0f} | {min(r["rates"]):.0f}-'
+      f'| {TITLES[name]} | {rate:.0f} | {min(r["rates"]):.0f}-'
       f'{max(r["rates"]):.0f} | {_fmt(rate / base if base else None, ".2f")}x'
       f' | {rate / bound_rate:.0%} | {r["cpu_rate"]:.0f} | '
       f'{_fmt(cpu_rate, ".0f")} | '
@@ -1096,7 +1096,7 @@ def main():
   bound = (r['by_lib'], r['best'], r['rate'], r['flops'])
   results = {}
   for name in args.only.split(','):
-    if name == 'torch' and not _has_torch():
+    if name == 'torch' and not has_torch():
       results[name] = {'skipped': 'skipped: torch not importable'}
       continue
     print(f'[benchmark] {name} ...', file=sys.stderr, flush=True)

@@ -38,20 +38,14 @@ import sys
 import tempfile
 import time
 
+import benchmark
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BENCHMARK = os.path.join(_REPO, 'scripts', 'benchmark.py')
 TARGET = 0.97
 EVAL_EVERY = 500
 LEARNING_RATE = 0.1
-CONTENDERS = ('baseline', 'feed', 'loop', 'fast', 'keras', 'torch')
-_TITLES = {
-  'baseline': 'TF1 loop (baseline)',
-  'feed': 'graphnet feed (1 step/run)',
-  'loop': 'graphnet CLI default (100 fed batches/run)',
-  'fast': 'graphnet fast (resident, 100 steps/run)',
-  'keras': 'tf.keras fit',
-  'torch': 'PyTorch loop',
-}
+CONTENDERS = benchmark.CONTENDERS
 # The command-line flags of each graphnet contender.
 _GRAPHNET_FLAGS = {
   'feed': ['--steps_per_run', '1'],
@@ -147,14 +141,6 @@ def time_one(name, data_dir, cap):
   return result
 
 
-def _has_torch():
-  try:
-    import torch  # noqa: F401
-  except ImportError:
-    return False
-  return True
-
-
 def _load():
   with open('/proc/loadavg') as f:
     return ' '.join(f.read().split()[:3])
@@ -180,7 +166,7 @@ def _table(runs, repeats, cap, loads):
     median = f'{statistics.median(reached):.2f}' if reached else 'not reached'
     steps = [r['steps'] for r in results if r['seconds'] is not None]
     lines.append(
-      f'| {_TITLES[name]} | {shown} | {median} | '
+      f'| {benchmark.TITLES[name]} | {shown} | {median} | '
       f'{statistics.median(steps) if steps else "-"} |'
     )
   return '\n'.join(lines)
@@ -193,7 +179,9 @@ def main():
   parser.add_argument('--cap', type=float, default=120.0)
   parser.add_argument('--out', help='Also write the markdown table here.')
   args = parser.parse_args()
-  names = [n for n in args.only.split(',') if n != 'torch' or _has_torch()]
+  names = [
+    n for n in args.only.split(',') if n != 'torch' or benchmark.has_torch()
+  ]
   data_dir = tempfile.mkdtemp(prefix='tta-mnist-')
   sys.path.insert(0, _REPO)
   from graphnet import input_data

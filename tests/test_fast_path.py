@@ -170,6 +170,23 @@ _RESTORE = textwrap.dedent(
 )
 
 
+def _assert_restores(prefix):
+  """The .meta passes the predictor's check; plain TF restores and predicts."""
+  meta_graph = tf.MetaGraphDef()
+  with open(prefix + '.meta', 'rb') as f:
+    meta_graph.ParseFromString(f.read())
+  graph_safety.check_meta_graph_def(meta_graph)
+  proc = _helpers.run_python(
+    '-c',
+    _RESTORE,
+    prefix,
+    env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
+    timeout=120,
+  )
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert 'OK (7,) int64' in proc.stdout
+
+
 class TestSavedGraph:
   def test_restore_contract_and_small_meta(self, tmp_path):
     config = _config(tmp_path, fake_data=False, max_steps=100)
@@ -177,20 +194,7 @@ class TestSavedGraph:
     meta = result.checkpoint + '.meta'
     # The 172 MB training set lives in local variables, not in the graph.
     assert os.path.getsize(meta) < 1_000_000
-    # The predictor's safety check accepts the loop's ops.
-    meta_graph = tf.MetaGraphDef()
-    with open(meta, 'rb') as f:
-      meta_graph.ParseFromString(f.read())
-    graph_safety.check_meta_graph_def(meta_graph)
-    proc = _helpers.run_python(
-      '-c',
-      _RESTORE,
-      result.checkpoint,
-      env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
-      timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert 'OK (7,) int64' in proc.stdout
+    _assert_restores(result.checkpoint)
     names = {name for name, _ in tf.train.list_variables(result.checkpoint)}
     assert 'global_step' in names
     assert not any(name.startswith('resident/') for name in names)
@@ -247,19 +251,7 @@ class TestFedLoop:
 
   def test_saved_graph_restores_in_plain_tensorflow(self, tmp_path):
     result, _ = self._train_feed(tmp_path, 50, max_steps=100)
-    meta_graph = tf.MetaGraphDef()
-    with open(result.checkpoint + '.meta', 'rb') as f:
-      meta_graph.ParseFromString(f.read())
-    graph_safety.check_meta_graph_def(meta_graph)
-    proc = _helpers.run_python(
-      '-c',
-      _RESTORE,
-      result.checkpoint,
-      env={**os.environ, 'PYTHONPATH': _REPO, 'TF_CPP_MIN_LOG_LEVEL': '2'},
-      timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert 'OK (7,) int64' in proc.stdout
+    _assert_restores(result.checkpoint)
 
   def test_cli_default_runs_many_steps_per_run(self, tmp_path):
     proc = _helpers.run_python(
