@@ -148,7 +148,11 @@ class ResidentInputs:
     labels: the int32 `[None]` placeholder.
     local_init_feed_dict: feed of the local-variable initializer, for
       `tf.train.Scaffold(local_init_feed_dict=...)`.
+    last_loss: float32 scalar, the last step's loss of the loop
+      `train_loop` built (None before).
   """
+
+  last_loss = None
 
   def __init__(self, data_set, images, labels, batch_size, seed=None):
     """Creates the resident data and the batch-order state.
@@ -273,8 +277,11 @@ class ResidentInputs:
       num_steps: int32 scalar tensor (or int): steps to run, >= 0.
 
     Returns:
-      (loss, train_op): the first step's loss (0.0 when no step ran), and
-      the op that runs the loop and stores the batch-order state.
+      (loss, train_op): the first step's loss (0.0 when no step ran), as
+      one step per run would report the run's starting step, and the op
+      that runs the loop and stores the batch-order state. The last
+      step's loss is then `self.last_loss` (for summaries written with
+      the step the run ends at).
 
     Raises:
       ConfigError: `step_fn` creates a variable inside the loop.
@@ -289,7 +296,9 @@ class ResidentInputs:
       self._index.read_value(),
       self._epoch.read_value(),
     )
-    loss, (order, index, epoch) = _steps_loop(step_fn, num_steps, _draw, state)
+    losses, (order, index, epoch) = _steps_loop(
+      step_fn, num_steps, _draw, state
+    )
     save = tf.group(
       self._order.assign(order),
       self._index.assign(index),
@@ -297,8 +306,7 @@ class ResidentInputs:
       name='save_batch_order',
     )
     with tf.control_dependencies([save]):
-      loss = tf.identity(loss, name='train_loop_loss')
-    return loss, tf.group(loss, name='train_loop_op')
+      return _loop_outputs(self, *losses)
 
 
 class FedBatches:
@@ -316,9 +324,12 @@ class FedBatches:
       `images`.
     labels: the int32 `[None]` placeholder.
     local_init_feed_dict: None (nothing to load into the graph).
+    last_loss: float32 scalar, the last step's loss of the loop
+      `train_loop` built (None before).
   """
 
   local_init_feed_dict = None
+  last_loss = None
 
   def __init__(self, data_set, images, labels, batch_size, steps_per_run):
     """Makes the placeholders of the fed batches.
@@ -375,8 +386,9 @@ class FedBatches:
     fed) steps.
 
     Returns:
-      (loss, train_op): the first step's loss (0.0 when no step ran), and
-      the op that runs the loop.
+      (loss, train_op): the first step's loss (0.0 when no step ran) and
+      the op that runs the loop; the last step's loss is then
+      `self.last_loss`.
     """
     fed = tf.shape(self._batch_images, out_type=tf.int32)[0]
     count = tf.minimum(fed, num_steps)
@@ -387,9 +399,15 @@ class FedBatches:
         images = tf.cast(images, tf.float32) / self._scale
       return (images, self._batch_labels[i])
 
-    loss, _ = _steps_loop(step_fn, count, _draw, ())
-    loss = tf.identity(loss, name='train_loop_loss')
-    return loss, tf.group(loss, name='train_loop_op')
+    losses, _ = _steps_loop(step_fn, count, _draw, ())
+    return _loop_outputs(self, *losses)
+
+
+def _loop_outputs(inputs, first_loss, last_loss):
+  """(loss, train_op) of a loop; sets `inputs.last_loss`."""
+  loss = tf.identity(first_loss, name='train_loop_loss')
+  inputs.last_loss = tf.identity(last_loss, name='train_loop_last_loss')
+  return loss, tf.group(loss, inputs.last_loss, name='train_loop_op')
 
 
 def _pixel_scale():
@@ -414,7 +432,8 @@ def _steps_loop(step_fn, num_steps, draw, state):
     state: tuple of tensors threaded through the iterations.
 
   Returns:
-    (first step's loss, float32 scalar, 0.0 when no step ran; final state).
+    ((first step's loss, last step's loss), float32 scalars, 0.0 when no
+    step ran; final state).
 
   Raises:
     ConfigError: `step_fn` creates a variable inside the loop.
@@ -426,7 +445,8 @@ def _steps_loop(step_fn, num_steps, draw, state):
     del unused
     return i < num_steps
 
-  def _body(i, first_loss, *carried):
+  def _body(i, first_loss, unused_last, *carried):
+    del unused_last
     images, labels, *carried = draw(i, *carried)
     with (
       tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
@@ -435,15 +455,21 @@ def _steps_loop(step_fn, num_steps, draw, state):
       loss, step_op = step_fn(images, labels)
     # The step's loss is read before its update: the loss of step `start`,
     # as one step per run reports it.
-    first_loss = tf.where(tf.equal(i, 0), tf.cast(loss, tf.float32), first_loss)
+    loss = tf.cast(loss, tf.float32)
+    first_loss = tf.where(tf.equal(i, 0), loss, first_loss)
     # The next iteration must read the weights this one wrote.
     with tf.control_dependencies([step_op]):
-      return (i + 1, tf.identity(first_loss), *map(tf.identity, carried))
+      return (
+        i + 1,
+        tf.identity(first_loss),
+        tf.identity(loss),
+        *map(tf.identity, carried),
+      )
 
   outputs = tf.while_loop(
     _cond,
     _body,
-    (tf.constant(0), tf.constant(0.0), *state),
+    (tf.constant(0), tf.constant(0.0), tf.constant(0.0), *state),
     parallel_iterations=1,
     back_prop=False,
     name='train_loop',
@@ -456,4 +482,4 @@ def _steps_loop(step_fn, num_steps, draw, state):
       'loop so they exist, or train with input_pipeline feed and '
       'steps_per_run 1.'
     )
-  return outputs[1], tuple(outputs[2:])
+  return (outputs[1], outputs[2]), tuple(outputs[3:])

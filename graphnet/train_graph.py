@@ -123,6 +123,9 @@ class FeedInputs:
 def _build_loop(inputs, step_fn, rate, max_steps, steps_per_run):
   """(first step's loss, train_op) of one in-graph loop of up to N steps.
 
+  The first step's loss is what the Step lines print (the loss of the
+  step the run starts at); the `loss` summary is the last step's.
+
   The step built on the placeholders makes the variables, slots and moving
   averages; its summaries would need a feed, so they are dropped and
   remade on the loop's loss.
@@ -136,7 +139,9 @@ def _build_loop(inputs, step_fn, rate, max_steps, steps_per_run):
   remaining = tf.cast(max_steps - start, tf.int32)
   num_steps = tf.clip_by_value(remaining, 0, steps_per_run)
   loss, train_op = inputs.train_loop(step_fn, num_steps)
-  for tag, value in (('loss', loss), ('learning_rate', rate)):
+  # Written with the step the run ends at, as TF's summary saver does: the
+  # loss of the step just before it.
+  for tag, value in (('loss', inputs.last_loss), ('learning_rate', rate)):
     tf.add_to_collection(
       tf.GraphKeys.SUMMARIES,
       tf.raw_ops.ScalarSummary(tags=tag, values=value, name=f'{tag}_loop'),

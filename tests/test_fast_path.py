@@ -73,6 +73,19 @@ def _summary_steps(log_dir, tag):
   return steps
 
 
+def _summary_values(log_dir, tag):
+  """{step: value} of the scalar summaries `tag` in the events files."""
+  values = {}
+  for name in sorted(os.listdir(log_dir)):
+    if name.startswith('events.'):
+      path = os.path.join(log_dir, name)
+      for event in tf.train.summary_iterator(path):
+        for value in event.summary.value:
+          if value.tag == tag:
+            values[event.step] = value.simple_value
+  return values
+
+
 def _checkpoint_steps(log_dir):
   state = tf.train.get_checkpoint_state(log_dir)
   return sorted(
@@ -241,6 +254,17 @@ class TestFedLoop:
         # Bit for bit: the same batches through the same kernels.
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
     assert loop.evaluations == one.evaluations
+
+  def test_loss_summary_is_of_the_step_before_its_label(self, tmp_path):
+    def losses(steps_per_run):
+      self._train_feed(tmp_path, steps_per_run, max_steps=200, eval_every=200)
+      log_dir = tmp_path / f'n{steps_per_run}' / 'logs'
+      return _summary_values(str(log_dir), 'loss')
+
+    # Runs 50-99 and 0-99 both end at step 100 with step 99's loss.
+    by_50, by_100 = losses(50), losses(100)
+    assert sorted(by_100) == [100, 200]
+    assert {step: by_50[step] for step in by_100} == by_100
 
   def test_last_run_cut_short_at_max_steps(self, tmp_path):
     result, lines = self._train_feed(
