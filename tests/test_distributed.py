@@ -108,6 +108,15 @@ def _test_precision(lines):
   return found
 
 
+def _trainer_module(tmp_path, name, text):
+  """LocalCluster's `module` and `env` for a trainer written by a test."""
+  (tmp_path / f'{name}.py').write_text(text)
+  python_path = os.pathsep.join(
+    p for p in (str(tmp_path), str(_REPO), os.environ.get('PYTHONPATH')) if p
+  )
+  return {'module': name, 'env': {'PYTHONPATH': python_path}}
+
+
 def _step(log_dir):
   prefix = checkpoints.latest_checkpoint(str(log_dir))
   return prefix, (checkpoints.checkpoint_step(prefix) if prefix else None)
@@ -192,6 +201,54 @@ class TestSync:
     names = {name for name, _ in tf.train.list_variables(prefix)}
     assert 'hidden1/weights/ExponentialMovingAverage' in names
 
+  @pytest.mark.timeout(150)
+  def test_chief_that_misses_the_last_step_still_stops(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(
+      1,
+      2,
+      args + ['--fake_data', '--max_steps', '300', '--sync_replicas'],
+      **_trainer_module(tmp_path, 'late_trainer', _LATE_CHIEF_TRAINER),
+    )
+    local.start()
+    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    local.wait_all(timeout=20)
+    assert local.tasks['worker1'].returncode == 0, _report(local)
+    assert local.tasks['ps0'].returncode == 0, _report(local)
+    assert 'MISSED THE LAST STEP' in local.tasks['worker0'].lines
+    # The extra step's gradient alone makes no update.
+    assert _step(log_dir)[1] == 300
+
+
+# The trainer whose chief ignores the first stop of its StopAtStepHook:
+# what a chief does when the queue runner moved the step during its run
+# and the run that reached the last step passed unnoticed. It starts one
+# more step after worker 1 stopped at the last step.
+_LATE_CHIEF_TRAINER = """
+import sys
+from graphnet import fully_connected_feed
+from graphnet import hooks
+
+after_run = hooks.StopAtStepHook.after_run
+chief = '--task_index=0' in sys.argv and '--job_name=worker' in sys.argv
+missed = []
+
+
+def late(self, run_context, run_values):
+  after_run(self, run_context, run_values)
+  if chief and run_context.stop_requested and not missed:
+    missed.append(True)
+    # SessionRunContext has no public way to take a stop back.
+    run_context._stop_requested = False
+    print('MISSED THE LAST STEP', flush=True)
+
+
+hooks.StopAtStepHook.after_run = late
+fully_connected_feed.run()
+"""
+
 
 def _sync_worker(ps_hosts, worker_hosts, index):
   """Worker `index`'s sync graph and its MonitoredSession, in this process.
@@ -226,19 +283,40 @@ def _sync_worker(ps_hosts, worker_hosts, index):
   return session, train_op, step
 
 
-def _drain_tokens(ps_hosts, worker_hosts):
-  """Takes every token out of the sync token queue (on ps 0)."""
+def _sync_servers():
+  """Starts a ps and two workers' servers in this process; their hosts."""
+  ports = launcher.free_ports(3)
+  ps_hosts = (f'127.0.0.1:{ports[0]}',)
+  worker_hosts = tuple(f'127.0.0.1:{p}' for p in ports[1:])
+  for job, index in (('ps', 0), ('worker', 0), ('worker', 1)):
+    cluster.start_server(
+      cluster.ClusterConfig(ps_hosts, worker_hosts, job, index)
+    )
+  return ps_hosts, worker_hosts
+
+
+def _token_queue(ps_hosts, worker_hosts, what):
+  """Drains the sync token queue on ps 0, or tells whether it is closed.
+
+  Args:
+    ps_hosts, worker_hosts: the hosts of `_sync_servers()`.
+    what: 'drain' (returns how many tokens it held) or 'closed' (bool).
+  """
   config = cluster.ClusterConfig(ps_hosts, worker_hosts, 'worker', 0)
   with tf.Graph().as_default() as graph, tf.device('/job:ps/task:0'):
     # SyncReplicasOptimizer's queue, by its shared name and attributes.
     tokens = tf.FIFOQueue(-1, tf.int64, shapes=[[]], shared_name='sync_token_q')
-    drain = tokens.dequeue_many(tokens.size())
+    fetch = {
+      'drain': tokens.dequeue_many(tokens.size()),
+      'closed': tokens.is_closed(),
+    }[what]
   with tf.Session(
     f'grpc://{worker_hosts[0]}',
     graph=graph,
     config=cluster.session_config(config),
   ) as session:
-    return len(session.run(drain))
+    value = session.run(fetch)
+  return len(value) if what == 'drain' else bool(value)
 
 
 class TestSyncEnd:
@@ -249,16 +327,10 @@ class TestSyncEnd:
     # token is left, and the chief starts one more step. That step's
     # gradient is the only one of an update that never comes, so only
     # the tokens worker 1 released at its end can finish it.
-    ports = launcher.free_ports(3)
-    ps_hosts = (f'127.0.0.1:{ports[0]}',)
-    worker_hosts = tuple(f'127.0.0.1:{p}' for p in ports[1:])
-    for job, index in (('ps', 0), ('worker', 0), ('worker', 1)):
-      cluster.start_server(
-        cluster.ClusterConfig(ps_hosts, worker_hosts, job, index)
-      )
+    ps_hosts, worker_hosts = _sync_servers()
     chief, train_op, step = _sync_worker(ps_hosts, worker_hosts, 0)
     worker, _, _ = _sync_worker(ps_hosts, worker_hosts, 1)
-    assert _drain_tokens(ps_hosts, worker_hosts) > 0
+    assert _token_queue(ps_hosts, worker_hosts, 'drain') > 0
     worker.close()
     try:
       chief.run(train_op, options=tf.RunOptions(timeout_in_ms=20_000))
@@ -267,6 +339,16 @@ class TestSyncEnd:
     # One gradient of the two an update needs: the step stays.
     assert chief.run(step) == 0
     chief.close()
+
+  @pytest.mark.timeout(90)
+  def test_a_worker_ends_cleanly_after_the_chief_closed_the_queue(self):
+    ps_hosts, worker_hosts = _sync_servers()
+    chief, _, _ = _sync_worker(ps_hosts, worker_hosts, 0)
+    worker, _, _ = _sync_worker(ps_hosts, worker_hosts, 1)
+    # The chief's queue runner closes the token queue as it stops.
+    chief.close()
+    assert _token_queue(ps_hosts, worker_hosts, 'closed')
+    worker.close()
 
   def test_stop_hook_sees_the_last_step_when_others_moved_it(self):
     # A worker's runs to last_step 5, with the step it fetched and the
@@ -335,10 +417,6 @@ class TestSyncAggregation:
     self, tmp_path, make_cluster
   ):
     log_dir, args = _dirs(tmp_path)
-    (tmp_path / 'counting_trainer.py').write_text(_COUNTING_TRAINER)
-    python_path = os.pathsep.join(
-      p for p in (str(tmp_path), str(_REPO), os.environ.get('PYTHONPATH')) if p
-    )
     max_steps = 200
     local = make_cluster(
       1,
@@ -352,8 +430,7 @@ class TestSyncAggregation:
         '--replicas_to_aggregate',
         '2',
       ],
-      module='counting_trainer',
-      env={'PYTHONPATH': python_path},
+      **_trainer_module(tmp_path, 'counting_trainer', _COUNTING_TRAINER),
     )
     local.start()
     assert local.wait('worker0', timeout=120) == 0, _report(local)
