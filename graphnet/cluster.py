@@ -335,9 +335,14 @@ class SyncReplicas(tf.train.SessionRunHook):
   aggregated update (SyncReplicasOptimizer's `variable_averages`), so do
   not also pass it to `mnist.training`.
 
-  At the end the chief releases extra tokens, so a worker blocked waiting
-  for an update that will never come (the last one happened) finishes its
-  step, sees the final global step and stops instead of hanging.
+  Every worker releases extra tokens when its training ends, so a step of
+  another worker that waits for an update that will never come (the last
+  one happened) finishes, sees the final global step and stops instead of
+  hanging. The chief can start such a step too: its hooks judge from a
+  fetched global step, which the queue runner can move during the run, so
+  the run that reached the last step can pass unnoticed; the next step's
+  gradient is then the only one of an update that never comes, because
+  the other workers stopped at the last step.
   """
 
   def __init__(self, replicas_to_aggregate, total_num_replicas, is_chief):
@@ -402,14 +407,17 @@ class SyncReplicas(tf.train.SessionRunHook):
       )
     self._hook = self.optimizer.make_session_run_hook(self._is_chief)
     self._hook.begin()
-    if self._is_chief:
-      # Two tokens per worker: one for a step blocked now, one for a step
-      # that started on a stale global step.
-      self._release = self.optimizer.get_init_tokens_op(2 * self._total)
+    # Two tokens per worker: one for a step blocked now, one for a step
+    # that started on a stale global step. Tokens carry the global step.
+    self._release = self.optimizer.get_init_tokens_op(2 * self._total)
 
   def after_create_session(self, session, coord):
     self._hook.after_create_session(session, coord)
 
   def end(self, session):
-    if self._release is not None:
+    try:
       session.run(self._release)
+    except tf.errors.CancelledError:
+      # The chief closes the token queue when its session closes: it has
+      # finished, and no step of another worker waits any more.
+      pass

@@ -297,7 +297,12 @@ class StopAtStepHook(tf.train.StopAtStepHook):
 
   def after_run(self, run_context, run_values):
     # Re-read the real step only when this run may have reached last_step.
-    start = self._steps.start_of(run_values.results)
+    # A fetched step (a cluster's) is one the run saw; other workers can
+    # put it ahead of the counted start. Judged from the count alone, the
+    # run that reached last_step can pass unnoticed, and a sync worker's
+    # next step then waits for an update that never comes.
+    fetched = run_values.results
+    start = max(self._steps.start_of(fetched), fetched or 0)
     if start + self._steps_per_run >= self._last_step:
       if self._steps.read(run_context.session) >= self._last_step:
         run_context.request_stop()

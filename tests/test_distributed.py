@@ -3,7 +3,9 @@
 Every task is a real `python -m graphnet.fully_connected_feed` process
 started by scripts/launch_local_cluster.py's `LocalCluster`; the fixture
 stops every process group it started, also when a test fails. Each test is
-bounded with a pytest-timeout mark.
+bounded with a pytest-timeout mark. `TestSyncEnd` sets up the end of a
+sync run that a full run only meets by chance, in this process (servers,
+sessions and hooks of its own).
 """
 
 import importlib.util
@@ -23,6 +25,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import checkpoints
+from graphnet import cluster
+from graphnet import hooks
 from graphnet import input_data
 
 tf.disable_eager_execution()
@@ -102,6 +106,15 @@ def _test_precision(lines):
       match = re.search(r'Precision @ 1: ([0-9.]+)', lines[i + 1])
       found = float(match.group(1)) if match else found
   return found
+
+
+def _trainer_module(tmp_path, name, text):
+  """LocalCluster's `module` and `env` for a trainer written by a test."""
+  (tmp_path / f'{name}.py').write_text(text)
+  python_path = os.pathsep.join(
+    p for p in (str(tmp_path), str(_REPO), os.environ.get('PYTHONPATH')) if p
+  )
+  return {'module': name, 'env': {'PYTHONPATH': python_path}}
 
 
 def _step(log_dir):
@@ -188,6 +201,179 @@ class TestSync:
     names = {name for name, _ in tf.train.list_variables(prefix)}
     assert 'hidden1/weights/ExponentialMovingAverage' in names
 
+  @pytest.mark.timeout(150)
+  def test_chief_that_misses_the_last_step_still_stops(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(
+      1,
+      2,
+      args + ['--fake_data', '--max_steps', '300', '--sync_replicas'],
+      **_trainer_module(tmp_path, 'late_trainer', _LATE_CHIEF_TRAINER),
+    )
+    local.start()
+    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    local.wait_all(timeout=20)
+    assert local.tasks['worker1'].returncode == 0, _report(local)
+    assert local.tasks['ps0'].returncode == 0, _report(local)
+    assert 'MISSED THE LAST STEP' in local.tasks['worker0'].lines
+    # The extra step's gradient alone makes no update.
+    assert _step(log_dir)[1] == 300
+
+
+# The trainer whose chief ignores the first stop of its StopAtStepHook:
+# what a chief does when the queue runner moved the step during its run
+# and the run that reached the last step passed unnoticed. It starts one
+# more step after worker 1 stopped at the last step.
+_LATE_CHIEF_TRAINER = """
+import sys
+from graphnet import fully_connected_feed
+from graphnet import hooks
+
+after_run = hooks.StopAtStepHook.after_run
+chief = '--task_index=0' in sys.argv and '--job_name=worker' in sys.argv
+missed = []
+
+
+def late(self, run_context, run_values):
+  after_run(self, run_context, run_values)
+  if chief and run_context.stop_requested and not missed:
+    missed.append(True)
+    # SessionRunContext has no public way to take a stop back.
+    run_context._stop_requested = False
+    print('MISSED THE LAST STEP', flush=True)
+
+
+hooks.StopAtStepHook.after_run = late
+fully_connected_feed.run()
+"""
+
+
+def _sync_worker(ps_hosts, worker_hosts, index):
+  """Worker `index`'s sync graph and its MonitoredSession, in this process.
+
+  Returns:
+    (session, train_op, global_step); the chief's session has initialised
+    the model, filled the token queue and started its queue runner.
+  """
+  config = cluster.ClusterConfig(
+    ps_hosts, worker_hosts, 'worker', index, sync_replicas=True
+  )
+  graph = tf.Graph()
+  with graph.as_default(), tf.device(cluster.device_setter(config)):
+    step = tf.train.get_or_create_global_step()
+    sync = cluster.SyncReplicas.for_config(config)
+    optimizer = sync(tf.train.GradientDescentOptimizer(0.1))
+    weights = tf.get_variable('w', [3])
+    train_op = optimizer.minimize(tf.reduce_sum(weights), global_step=step)
+    args = {
+      'master': f'grpc://{worker_hosts[index]}',
+      'config': cluster.session_config(config),
+    }
+    creator = (
+      tf.train.ChiefSessionCreator(**args)
+      if config.is_chief
+      else tf.train.WorkerSessionCreator(**args)
+    )
+    # The chief's queue runner waits for gradients when the session closes.
+    session = tf.train.MonitoredSession(
+      creator, hooks=[sync], stop_grace_period_secs=1
+    )
+  return session, train_op, step
+
+
+def _sync_servers():
+  """Starts a ps and two workers' servers in this process; their hosts."""
+  ports = launcher.free_ports(3)
+  ps_hosts = (f'127.0.0.1:{ports[0]}',)
+  worker_hosts = tuple(f'127.0.0.1:{p}' for p in ports[1:])
+  for job, index in (('ps', 0), ('worker', 0), ('worker', 1)):
+    cluster.start_server(
+      cluster.ClusterConfig(ps_hosts, worker_hosts, job, index)
+    )
+  return ps_hosts, worker_hosts
+
+
+def _token_queue(ps_hosts, worker_hosts, what):
+  """Drains the sync token queue on ps 0, or tells whether it is closed.
+
+  Args:
+    ps_hosts, worker_hosts: the hosts of `_sync_servers()`.
+    what: 'drain' (returns how many tokens it held) or 'closed' (bool).
+  """
+  config = cluster.ClusterConfig(ps_hosts, worker_hosts, 'worker', 0)
+  with tf.Graph().as_default() as graph, tf.device('/job:ps/task:0'):
+    # SyncReplicasOptimizer's queue, by its shared name and attributes.
+    tokens = tf.FIFOQueue(-1, tf.int64, shapes=[[]], shared_name='sync_token_q')
+    fetch = {
+      'drain': tokens.dequeue_many(tokens.size()),
+      'closed': tokens.is_closed(),
+    }[what]
+  with tf.Session(
+    f'grpc://{worker_hosts[0]}',
+    graph=graph,
+    config=cluster.session_config(config),
+  ) as session:
+    value = session.run(fetch)
+  return len(value) if what == 'drain' else bool(value)
+
+
+class TestSyncEnd:
+  @pytest.mark.timeout(90)
+  def test_a_step_after_the_other_worker_stopped_finishes(self):
+    # The end of a sync run when the chief misjudged its last run (the
+    # step moved during it): worker 1 has stopped at the last step, no
+    # token is left, and the chief starts one more step. That step's
+    # gradient is the only one of an update that never comes, so only
+    # the tokens worker 1 released at its end can finish it.
+    ps_hosts, worker_hosts = _sync_servers()
+    chief, train_op, step = _sync_worker(ps_hosts, worker_hosts, 0)
+    worker, _, _ = _sync_worker(ps_hosts, worker_hosts, 1)
+    assert _token_queue(ps_hosts, worker_hosts, 'drain') > 0
+    worker.close()
+    try:
+      chief.run(train_op, options=tf.RunOptions(timeout_in_ms=20_000))
+    except tf.errors.DeadlineExceededError:
+      pytest.fail('the step waited for a token that never came')
+    # One gradient of the two an update needs: the step stays.
+    assert chief.run(step) == 0
+    chief.close()
+
+  @pytest.mark.timeout(90)
+  def test_a_worker_ends_cleanly_after_the_chief_closed_the_queue(self):
+    ps_hosts, worker_hosts = _sync_servers()
+    chief, _, _ = _sync_worker(ps_hosts, worker_hosts, 0)
+    worker, _, _ = _sync_worker(ps_hosts, worker_hosts, 1)
+    # The chief's queue runner closes the token queue as it stops.
+    chief.close()
+    assert _token_queue(ps_hosts, worker_hosts, 'closed')
+    worker.close()
+
+  def test_stop_hook_sees_the_last_step_when_others_moved_it(self):
+    # A worker's runs to last_step 5, with the step it fetched and the
+    # step after each run: before the second run another worker moved
+    # the step, so the count of this worker's runs trails the fetches.
+    runs = [(0, 1), (2, 3), (3, 4), (4, 5)]
+    with tf.Graph().as_default():
+      step = tf.train.get_or_create_global_step()
+      value = tf.placeholder(tf.int64, [])
+      assign = tf.assign(step, value)
+      hook = hooks.StopAtStepHook(last_step=5)
+      hook.begin()
+      with tf.Session() as session:
+        session.run(step.initializer)
+        hook.after_create_session(session, None)
+        stopped = []
+        for fetched, after in runs:
+          session.run(assign, {value: after})
+          context = tf.train.SessionRunContext((), session)
+          hook.after_run(
+            context, tf.train.SessionRunValues(fetched, None, None)
+          )
+          stopped.append(context.stop_requested)
+    assert stopped == [False, False, False, True]
+
 
 # The trainer with a count of its training runs: each
 # MonitoredSession.run of a worker is one local step (--steps_per_run 1).
@@ -231,10 +417,6 @@ class TestSyncAggregation:
     self, tmp_path, make_cluster
   ):
     log_dir, args = _dirs(tmp_path)
-    (tmp_path / 'counting_trainer.py').write_text(_COUNTING_TRAINER)
-    python_path = os.pathsep.join(
-      p for p in (str(tmp_path), str(_REPO), os.environ.get('PYTHONPATH')) if p
-    )
     max_steps = 200
     local = make_cluster(
       1,
@@ -248,8 +430,7 @@ class TestSyncAggregation:
         '--replicas_to_aggregate',
         '2',
       ],
-      module='counting_trainer',
-      env={'PYTHONPATH': python_path},
+      **_trainer_module(tmp_path, 'counting_trainer', _COUNTING_TRAINER),
     )
     local.start()
     assert local.wait('worker0', timeout=120) == 0, _report(local)
