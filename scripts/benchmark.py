@@ -617,9 +617,13 @@ class _StageClock:
 def _run_startup_graphnet(args):
   """Stages of `run_training` up to the first `Step` line, as the CLI."""
   clock = _StageClock()
+  # As the CLI's quiet.setup(): TF without its eager Keras import.
+  from graphnet import tf_loader
+
+  tf_loader.import_tensorflow()
   import tensorflow.compat.v1 as tf
 
-  clock.mark('import tensorflow.compat.v1')
+  clock.mark('import tensorflow.compat.v1 (graphnet.tf_loader, as the CLI)')
   from graphnet import fully_connected_feed
   from graphnet import hooks
   from graphnet import input_data
