@@ -226,6 +226,8 @@ class PsWatchdog:
     self._watching = bool(peers) and cluster.job_name == 'worker'
     self._stopped = threading.Event()
     self._thread = None
+    # Set once this worker's session is up: it has talked to every task.
+    self._reached = False
 
   def start(self):
     """Starts probing (nothing to do on a ps, or a chief without ps tasks).
@@ -239,6 +241,15 @@ class PsWatchdog:
       )
       self._thread.start()
     return self
+
+  def reached(self):
+    """Records that the session was created, so every task once answered.
+
+    A probe can miss a task that came up and died between two probes (or
+    while this process got no CPU); the message then still says the task
+    was lost, not that it was never reached.
+    """
+    self._reached = True
 
   def stop(self):
     """Stops probing; the process goes on."""
@@ -281,7 +292,7 @@ class PsWatchdog:
       me += ' (the chief)'
     secs = f'{cluster.ps_timeout_secs:g}'
     where = f'{_name(peer)} ({self._silence.address(peer)})'
-    if self._silence.seen(peer):
+    if self._reached or self._silence.seen(peer):
       what = f'{me} lost {where}: no answer for {secs} s'
     else:
       what = (
@@ -440,6 +451,10 @@ def worker_life(cluster, server, session_args, printer=print):
   model, and reports the worker done to every ps when the session ends.
   Does nothing for `cluster` None (one process).
 
+  Yields:
+    the `PsWatchdog` (call its `reached()` once the session exists), or
+    None without a cluster.
+
   Args:
     cluster: a `ClusterConfig`, or None.
     server: this task's `tf.train.Server` (None without a cluster).
@@ -448,7 +463,7 @@ def worker_life(cluster, server, session_args, printer=print):
     printer: function taking one output line.
   """
   if cluster is None:
-    yield
+    yield None
     return
   # A lost ps would otherwise hang the session (and signal_done) for ever.
   watchdog = PsWatchdog(cluster, session_args['checkpoint_dir'])
@@ -457,7 +472,7 @@ def worker_life(cluster, server, session_args, printer=print):
     if not cluster.is_chief:
       wait_for_model(server.target, session_args['config'], printer=printer)
     printer(f'{cluster.task}: the model is ready; training.')
-    yield
+    yield watchdog
   finally:
     signal_done(cluster, server.target)
     watchdog.stop()

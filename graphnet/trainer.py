@@ -266,7 +266,9 @@ def _train(config, server, data_sets, tg, printer):
       # SIGINT/SIGTERM stop after the current run; the session's end()
       # then saves the final checkpoint.
       signals.StopOnSignals() as stop,
-      cluster_tasks.worker_life(config.cluster, server, session_args, printer),
+      cluster_tasks.worker_life(
+        config.cluster, server, session_args, printer
+      ) as watchdog,
     ):
       hooks = _make_hooks(config, tg, data_sets, stop, printer)
       with tf.train.MonitoredTrainingSession(
@@ -282,6 +284,8 @@ def _train(config, server, data_sets, tg, printer):
         # StepLoggingHook prints the speed; TF's counter only adds noise.
         log_step_count_steps=None,
       ) as sess:
+        if watchdog is not None:
+          watchdog.reached()
         while not sess.should_stop():
           sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
   final = checkpoints.latest_checkpoint(config.log_dir)

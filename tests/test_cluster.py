@@ -377,6 +377,26 @@ class TestPsWatchdog:
     assert "resume from the chief's last checkpoint" in line
 
   @pytest.mark.timeout(30)
+  def test_a_ps_missed_by_every_probe_is_lost_once_the_session_was_up(self):
+    # The ps came up and died between two probes: the session reached it,
+    # no probe did. It was lost, not "never reached".
+    address = _closed_address()
+    config = cluster.ClusterConfig(
+      (address,), WORKERS, 'worker', 0, ps_timeout_secs=0.5
+    )
+    recorder = _Recorder()
+    watchdog = recorder.watchdog(config)
+    watchdog.reached()
+    with watchdog:
+      assert recorder.ended.wait(10)
+    line = recorder.stream.getvalue()
+    assert line.startswith(
+      f'graphnet: error: worker 0 (the chief) lost ps 0 ({address}): no '
+      'answer for 0.5 s; '
+    )
+    assert not recorder.answered.is_set()
+
+  @pytest.mark.timeout(30)
   def test_quiet_while_the_ps_answers_and_stops_when_asked(self):
     ps, address = _listener()
     config = cluster.ClusterConfig(
