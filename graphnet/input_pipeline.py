@@ -355,9 +355,9 @@ class FedBatches:
     self.images, self.labels = images, labels
     self._data_set = data_set
     self._batch_size = batch_size
-    self._steps_per_run = steps_per_run
+    self._batches_per_run = steps_per_run
     self._data, scale = _resident_images(data_set, images)
-    self._label_data = np.asarray(data_set.labels).astype(np.int32)
+    self._label_data = np.asarray(data_set.labels, dtype=np.int32)
     shape = [None, batch_size, *self._data.shape[1:]]
     with tf.name_scope('fed_batches'):
       self._batch_images = tf.placeholder(
@@ -370,7 +370,7 @@ class FedBatches:
 
   def feed_dict(self):
     """The next `steps_per_run` batches, as the loop's feed."""
-    n, size = self._steps_per_run, self._batch_size
+    n, size = self._batches_per_run, self._batch_size
     indices = np.concatenate(
       [self._data_set.next_batch_indices(size) for _ in range(n)]
     )

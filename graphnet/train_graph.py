@@ -149,7 +149,21 @@ def _build_loop(inputs, step_fn, rate, max_steps, steps_per_run):
   return loss, train_op
 
 
-class ResidentLoopInputs(input_pipeline.ResidentInputs):
+class _LoopPath:
+  """`build` of an in-graph loop of up to `config.steps_per_run` steps."""
+
+  def _loop_config(self, config):
+    self._steps_per_run = config.steps_per_run
+    self._max_steps = config.max_steps
+
+  def build(self, step_fn, rate):
+    """(first step's loss, train_op) of one loop of up to N steps."""
+    return _build_loop(
+      self, step_fn, rate, self._max_steps, self._steps_per_run
+    )
+
+
+class ResidentLoopInputs(_LoopPath, input_pipeline.ResidentInputs):
   """The training set in the graph; up to `steps_per_run` steps per run."""
 
   def __init__(self, config, data_set, images, labels):
@@ -157,17 +171,10 @@ class ResidentLoopInputs(input_pipeline.ResidentInputs):
     super().__init__(
       data_set, images, labels, config.batch_size, seed=config.seed
     )
-    self._steps_per_run = config.steps_per_run
-    self._max_steps = config.max_steps
-
-  def build(self, step_fn, rate):
-    """(first step's loss, train_op) of one loop of up to N steps."""
-    return _build_loop(
-      self, step_fn, rate, self._max_steps, self._steps_per_run
-    )
+    self._loop_config(config)
 
 
-class FeedLoopInputs(input_pipeline.FedBatches):
+class FeedLoopInputs(_LoopPath, input_pipeline.FedBatches):
   """`steps_per_run` batches of `next_batch` fed per run, looped in-graph."""
 
   def __init__(self, config, data_set, images, labels):
@@ -175,14 +182,7 @@ class FeedLoopInputs(input_pipeline.FedBatches):
     super().__init__(
       data_set, images, labels, config.batch_size, config.steps_per_run
     )
-    self._steps_per_run = config.steps_per_run
-    self._max_steps = config.max_steps
-
-  def build(self, step_fn, rate):
-    """(first step's loss, train_op) of one loop of up to N steps."""
-    return _build_loop(
-      self, step_fn, rate, self._max_steps, self._steps_per_run
-    )
+    self._loop_config(config)
 
 
 @dataclasses.dataclass
