@@ -24,8 +24,13 @@ any graph is built or file written.
 
 import sys
 
+from graphnet import input_data
 from graphnet import quiet
 
+# Inflating MNIST costs no wall time while TF imports (one core of Python;
+# zlib releases the GIL); the training read reuses it if its files hold
+# the bundled bytes.
+input_data.read_bundled_ahead()
 # TF's start-up chatter and INFO logs hide graphnet's lines unless the user
 # asks for them (-v 1); must run before anything imports TF.
 quiet.setup()

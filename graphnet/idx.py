@@ -32,10 +32,12 @@ import numpy as np
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import read_ahead as read_ahead_lib
 
 __all__ = [
   'IMAGES_MAGIC',
   'LABELS_MAGIC',
+  'read_ahead',
   'read_idx_images',
   'read_idx_labels',
   'write_idx_images',
@@ -133,23 +135,41 @@ def _inflate(path, decomp, data, max_length):
 
 
 def _read_idx(source, magic, num_dims):
-  """Decompresses and validates one IDX file.
+  """Decompresses and validates one IDX file (see `_parse_idx`).
 
   Args:
     source: a gzipped IDX file: a path or an open binary file object.
     magic: the expected magic number.
     num_dims: how many dimension sizes follow the magic number.
 
+  Raises:
+    DataError: the file cannot be read.
+  """
+  path, raw = _read_source(source)
+  ahead = read_ahead_lib.take(raw, (magic, num_dims))
+  if ahead is not None:
+    return ahead
+  return _parse_idx(path, raw, (magic, num_dims))
+
+
+def _parse_idx(path, raw, kind):
+  """Decompresses and validates the bytes of one IDX file.
+
+  Args:
+    path: how messages name the file.
+    raw: the file's bytes (gzip).
+    kind: (magic, num_dims): the expected magic number and how many
+      dimension sizes follow it.
+
   Returns:
     (dims, payload): the declared dimension sizes (tuple of ints) and the
     decompressed data after the header (bytes, exactly prod(dims) long).
 
   Raises:
-    DataError: the file cannot be read.
     DataFormatError: the file is empty, not gzip, corrupt, truncated, has a
       wrong magic number, or holds fewer or more bytes than declared.
   """
-  path, raw = _read_source(source)
+  magic, num_dims = kind
   _check_gzip(path, raw)
   header_len = 4 * (1 + num_dims)
   decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -219,6 +239,24 @@ def _read_idx(source, magic, num_dims):
       path=path,
     )
   return tuple(dims), payload
+
+
+def read_ahead(files):
+  """Starts inflating gzipped IDX files on a thread (see `read_ahead`).
+
+  Later reads of files holding exactly these bytes reuse the result.
+
+  Args:
+    files: (path, magic) pairs, magic IMAGES_MAGIC or LABELS_MAGIC, in the
+      order they will be read.
+
+  Returns:
+    the reading thread, or None when no file could be found.
+  """
+  dims = {IMAGES_MAGIC: 3, LABELS_MAGIC: 1}
+  return read_ahead_lib.start(
+    [(path, (magic, dims[magic])) for path, magic in files], _parse_idx
+  )
 
 
 def read_idx_images(path, rows=None, cols=None):

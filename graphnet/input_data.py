@@ -68,6 +68,7 @@ __all__ = [
   'DataSet',
   'Datasets',
   'read_data_sets',
+  'read_bundled_ahead',
   'from_arrays',
   'read_npz',
   'check_batch_size',
@@ -230,6 +231,28 @@ def maybe_download(
     retries=retries,
     backoff=backoff,
     timeout=timeout,
+  )
+
+
+def read_bundled_ahead():
+  """Starts inflating the bundled MNIST on a thread; returns at once.
+
+  `read_data_sets` then reuses it for every file holding exactly the
+  bundled bytes (the copies it makes, the files TF1's mirrors serve). The
+  command-line trainer calls this before it imports TensorFlow, whose
+  import leaves a second core idle; call `read_ahead.clear()` to drop what
+  was not used.
+
+  Returns:
+    the reading thread, or None when the package holds no MNIST files.
+  """
+  directory = importlib.resources.files('graphnet').joinpath(*_BUNDLED_DIR)
+  magics = (idx.IMAGES_MAGIC, idx.LABELS_MAGIC) * 2
+  return idx.read_ahead(
+    [
+      (os.path.join(str(directory), name), magic)
+      for name, magic in zip(MNIST_FILES, magics, strict=True)
+    ]
   )
 
 

@@ -19,6 +19,7 @@ from graphnet import checkpoints
 from graphnet import errors
 from graphnet import input_data
 from graphnet import log_dirs
+from graphnet import read_ahead
 
 __all__ = [
   'read_data',
@@ -31,18 +32,22 @@ __all__ = [
 
 def read_data(config):
   """The data of `config`: its .npz file, fake data or its IDX files."""
-  if config.data_npz:
-    return input_data.read_npz(
-      config.data_npz,
+  try:
+    if config.data_npz:
+      return input_data.read_npz(
+        config.data_npz,
+        validation_size=config.validation_size,
+        seed=_data_seed(config),
+      )
+    return input_data.read_data_sets(
+      config.input_data_dir,
+      fake_data=config.fake_data,
       validation_size=config.validation_size,
       seed=_data_seed(config),
     )
-  return input_data.read_data_sets(
-    config.input_data_dir,
-    fake_data=config.fake_data,
-    validation_size=config.validation_size,
-    seed=_data_seed(config),
-  )
+  finally:
+    # What the command line read ahead and this data did not use.
+    read_ahead.clear()
 
 
 def _data_seed(config):

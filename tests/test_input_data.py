@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import tracemalloc
 import urllib.request
 
 import numpy as np
@@ -19,6 +20,7 @@ import sklearn.datasets
 from graphnet import errors
 from graphnet import idx
 from graphnet import input_data
+from graphnet import read_ahead
 
 # The test's own copy of the canonical table (graphnet/data/mnist/README.md),
 # so a typo in the library's constants cannot hide itself.
@@ -475,6 +477,44 @@ class TestPixels:
     data = input_data.DataSet(None, None, fake_data=True)
     assert data.pixels.shape == (input_data.NUM_FAKE_EXAMPLES, 784)
     assert (data.pixels == 255).all()
+
+
+class TestLazyFloatImages:
+  """Float32 images of uint8 pixels are made on first use, then kept."""
+
+  def test_reading_mnist_allocates_no_float_images(self, data_dir):
+    read_ahead.clear()
+    tracemalloc.start()
+    try:
+      data = input_data.read_data_sets(str(data_dir), seed=0)
+      _, peak = tracemalloc.get_traced_memory()
+    finally:
+      tracemalloc.stop()
+    # The pixels are 55 MB; float32 training images alone would be 172 MB.
+    assert peak < 120 * 2**20, f'peak {peak / 2**20:.0f} MB'
+    assert data.train.feature_shape == (784,)
+
+  def test_images_are_the_exact_scaled_pixels_and_kept(self, data_dir):
+    data = input_data.read_data_sets(str(data_dir), seed=0)
+    images = data.validation.images
+    assert images is data.validation.images
+    assert images.dtype == np.float32 and images.flags.c_contiguous
+    np.testing.assert_array_equal(
+      images, np.divide(data.validation.pixels, np.float32(255))
+    )
+
+  def test_next_batch_before_images_gives_scaled_pixels(self):
+    raw = np.arange(10 * 784, dtype=np.int64).reshape(10, 28, 28, 1) % 256
+    data = input_data.DataSet(
+      raw.astype(np.uint8), np.arange(10), reshape=False, seed=1
+    )
+    batch, labels = data.next_batch(4)
+    assert batch.shape == (4, 28, 28, 1) and batch.dtype == np.float32
+    np.testing.assert_array_equal(
+      batch.reshape(4, 784) * np.float32(255),
+      data.pixels[labels].astype(np.float32),
+    )
+    assert data.images.shape == (10, 28, 28, 1)
 
 
 def _write_idx_set(directory, shape, num_classes, num_train=40, num_test=12):
