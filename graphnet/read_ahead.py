@@ -89,9 +89,7 @@ def take(raw, kind):
   handed out once (it is forgotten here when taken).
   """
   with _lock:
-    candidates = [
-      e for e in _pending if e.kind == kind and e.size == len(raw)
-    ]
+    candidates = [e for e in _pending if e.kind == kind and e.size == len(raw)]
   for entry in candidates:
     entry.done.wait()
     if entry.result is None or entry.raw != raw:

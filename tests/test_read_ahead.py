@@ -76,9 +76,7 @@ def test_a_result_is_handed_out_once(data_dir, monkeypatch):
   assert len(calls) == 4
 
 
-def test_same_size_file_with_one_byte_changed_is_not_reused(
-  data_dir, tmp_path
-):
+def test_same_size_file_with_one_byte_changed_is_not_reused(data_dir, tmp_path):
   # A hostile copy: the size of the bundled file, one byte flipped in the
   # deflate stream. It must be read (and refused) as what it is.
   target = _copy(data_dir, tmp_path)
