@@ -41,6 +41,7 @@ from absl import flags  # noqa: E402
 from graphnet import cli  # noqa: E402
 from graphnet import cluster_tasks  # noqa: E402
 from graphnet import errors  # noqa: E402
+from graphnet import read_ahead  # noqa: E402
 from graphnet import train_flags  # noqa: E402
 from graphnet import trainer  # noqa: E402
 
@@ -57,7 +58,9 @@ def _train(train_config):
   cluster = train_config.cluster
   try:
     if cluster is not None and cluster.job_name == 'ps':
-      # A ps task serves the variables until the workers report done.
+      # A ps task reads no data; it serves the variables until the workers
+      # report done.
+      read_ahead.clear()
       cluster_tasks.serve_ps(
         cluster, printer=lambda line: print(line, flush=True)
       )
