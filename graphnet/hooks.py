@@ -585,7 +585,7 @@ class EvaluationHook(tf.train.SessionRunHook):
     )
     self._tower = eval_tower
     # An empty set has no precision (TF1's do_eval divided by zero).
-    self._data_sets = [s for s in data_sets if len(s[2].images)]
+    self._data_sets = [s for s in data_sets if len(s[2].labels)]
     # Evaluate at multiples of `every`, and at `last_step`.
     self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
