@@ -10,6 +10,8 @@ Modules, by layer:
 Data
   contract         image size, class count, the saved graph's tensor names
   idx, download    IDX files; fetching and verifying them
+  read_ahead       files inflated on a thread while TF imports
+  dataset          DataSet, Datasets; data_checks: their argument checks
   input_data       DataSet / read_data_sets (TF1's API)
   input_pipeline   in-graph training loops over fed or graph-resident batches
 Models

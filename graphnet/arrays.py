@@ -24,6 +24,7 @@ import zipfile
 
 import numpy as np
 
+from graphnet import data_checks
 from graphnet import dataset
 from graphnet import errors
 
@@ -83,11 +84,11 @@ def _build_datasets(splits, names, validation_size, options):
   The validation split, when None, is the first `validation_size`
   training examples.
   """
-  dataset.as_dtype(options['dtype'])
-  dataset.check_seed(options['seed'])
-  dataset.check_num_classes(options['num_classes'])
+  data_checks.as_dtype(options['dtype'])
+  data_checks.check_seed(options['seed'])
+  data_checks.check_num_classes(options['num_classes'])
   if validation_size is not None:
-    dataset.check_validation_size(validation_size)
+    data_checks.check_validation_size(validation_size)
   # Only the validation split may be left out.
   pairs = {
     split: _as_pair(pair, split)
@@ -103,8 +104,8 @@ def _build_datasets(splits, names, validation_size, options):
   if 'validation' not in pairs:
     train_x, train_y = pairs['train']
     if validation_size is None:
-      validation_size = dataset.default_validation_size(train_x.shape[0])
-    dataset.check_validation_size(
+      validation_size = data_checks.default_validation_size(train_x.shape[0])
+    data_checks.check_validation_size(
       validation_size, train_x.shape[0], names['train'][0]
     )
     pairs['validation'] = (train_x[:validation_size], train_y[:validation_size])
@@ -113,7 +114,7 @@ def _build_datasets(splits, names, validation_size, options):
   if options['num_classes'] is None:
     num_classes = _infer_num_classes(y for _, y in pairs.values())
     options = dict(options, num_classes=num_classes)
-  seeds = dataset.split_seeds(options['seed'])
+  seeds = data_checks.split_seeds(options['seed'])
   built = {}
   for split, seed in zip(_SPLITS, seeds, strict=True):
     x, y = pairs[split]

@@ -38,7 +38,7 @@ import sys
 
 import numpy as np
 
-from graphnet import dataset
+from graphnet import data_checks
 from graphnet import download
 from graphnet import errors
 from graphnet import idx
@@ -391,7 +391,7 @@ def read_data_sets(
       [N, rows, cols, 1].
     validation_size: how many of the first training examples form the
       validation set; int in [0, number of training examples], or None for
-      `min(5000, 10%)` of them (`dataset.default_validation_size`).
+      `min(5000, 10%)` of them (`data_checks.default_validation_size`).
     seed: None (nondeterministic batches) or an int; train, validation and
       test get distinct seeds derived from it.
     source_url: URL prefix of missing files.
@@ -415,11 +415,11 @@ def read_data_sets(
     ChecksumError: the bundled or downloaded data is not canonical MNIST.
     DownloadError: a missing file cannot be downloaded.
   """
-  dtype = dataset.as_dtype(dtype)
-  dataset.check_seed(seed)
-  dataset.check_num_classes(num_classes)
+  dtype = data_checks.as_dtype(dtype)
+  data_checks.check_seed(seed)
+  data_checks.check_num_classes(num_classes)
   if validation_size is not None:
-    dataset.check_validation_size(validation_size)
+    data_checks.check_validation_size(validation_size)
   if fake_data:
     return _fake_datasets(dtype, reshape, one_hot)
 
@@ -447,15 +447,15 @@ def read_data_sets(
       path=paths[TEST_IMAGES],
     )
   if validation_size is None:
-    validation_size = dataset.default_validation_size(train_images.shape[0])
-  dataset.check_validation_size(
+    validation_size = data_checks.default_validation_size(train_images.shape[0])
+  data_checks.check_validation_size(
     validation_size, train_images.shape[0], paths[TRAIN_IMAGES]
   )
   if num_classes is None:
     largest = max(train_labels.max(initial=0), test_labels.max(initial=0))
     num_classes = int(largest) + 1
 
-  seeds = dataset.split_seeds(seed)
+  seeds = data_checks.split_seeds(seed)
   options = dict(
     dtype=dtype, reshape=reshape, one_hot=one_hot, num_classes=num_classes
   )
