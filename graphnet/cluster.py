@@ -320,6 +320,27 @@ class _SyncReplicasOptimizer(tf.train.SyncReplicasOptimizer):
     self._averaged[:] = [v for g, v in grads_and_vars if g is not None]
     return super().apply_gradients(grads_and_vars, global_step, name)
 
+  def get_chief_queue_runner(self):
+    """TF's chief queue runner, ending quietly when its session closes.
+
+    At the end of training it waits for gradients that no longer come, and
+    the session's close cancels that wait; TF's runner reports the
+    cancellation after its coordinator has joined, as a traceback from a
+    dying thread. Here a cancelled run ends the runner as a closed queue
+    does. Builds no op: the graph may be finalized.
+    """
+    runner = super().get_chief_queue_runner()
+    return tf.train.QueueRunner(
+      runner.queue,
+      runner.enqueue_ops,
+      close_op=runner.close_op,
+      cancel_op=runner.cancel_op,
+      queue_closed_exception_types=(
+        tf.errors.OutOfRangeError,
+        tf.errors.CancelledError,
+      ),
+    )
+
 
 class SyncReplicas(tf.train.SessionRunHook):
   """Synchronous updates: optimizer wrapper and session hook in one.

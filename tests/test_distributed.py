@@ -33,6 +33,12 @@ tf.disable_eager_execution()
 
 _REPO = pathlib.Path(__file__).parents[1]
 
+# A sync chief's queue runner must end quietly, not as a traceback from a
+# dying thread.
+pytestmark = pytest.mark.filterwarnings(
+  'error::pytest.PytestUnhandledThreadExceptionWarning'
+)
+
 
 def _load_launcher():
   path = _REPO / 'scripts/launch_local_cluster.py'
