@@ -76,7 +76,7 @@ def _work(entries, parse):
       with open(entry.path, 'rb') as f:
         entry.raw = f.read()
       entry.result = parse(entry.path, entry.raw, entry.kind)
-    except Exception:  # noqa: BLE001 - the ordinary read reports it.
+    except Exception:  # The ordinary read reports it, in the caller.
       entry.raw = entry.result = None
     finally:
       entry.done.set()
