@@ -200,7 +200,10 @@ class DataSet:
     self._num_examples = n
     self._fake_image, self._fake_label = self._make_fake_example()
     if images.dtype == np.uint8:
-      # A view of the caller's bytes: what `images` is scaled from.
+      # What `images` is scaled from, so it must not change under them: a
+      # view of read-only bytes (the IDX reader's), else a private copy.
+      if images.flags.writeable:
+        images = images.copy()
       self._pixels = images.reshape(n, width)
       # Float32 images are made on first use: the in-graph loops train on
       # the pixels, and scaling MNIST's 55000 training images costs a

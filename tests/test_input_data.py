@@ -503,6 +503,13 @@ class TestLazyFloatImages:
       images, np.divide(data.validation.pixels, np.float32(255))
     )
 
+  def test_changing_the_callers_array_later_changes_nothing(self):
+    raw = np.full((4, 28, 28, 1), 51, np.uint8)
+    data = input_data.DataSet(raw, np.arange(4))
+    raw[:] = 0
+    assert (data.images == np.float32(0.2)).all()
+    assert (data.pixels == 51).all()
+
   def test_next_batch_before_images_gives_scaled_pixels(self):
     raw = np.arange(10 * 784, dtype=np.int64).reshape(10, 28, 28, 1) % 256
     data = input_data.DataSet(
