@@ -10,6 +10,7 @@ Modules, by layer:
 Data
   contract         image size, class count, the saved graph's tensor names
   idx, download    IDX files; fetching and verifying them
+  temp_files       temp files renamed into place; killed writers' leftovers
   read_ahead       files inflated on a thread while TF imports
   dataset          DataSet, Datasets; data_checks: their argument checks
   input_data       DataSet / read_data_sets (TF1's API)

@@ -39,6 +39,7 @@ from absl import logging
 
 from graphnet import errors
 from graphnet import idx
+from graphnet import temp_files
 
 __all__ = [
   'DEFAULT_DEADLINE',
@@ -174,7 +175,7 @@ def partial_file(directory, name):
   whatever is left of it when the block ends, by an exception, Ctrl-C or
   SIGTERM, is removed. Before the file is created, temp files of killed
   graphnet runs are removed from `directory`
-  (`idx.remove_stale_temp_files`).
+  (`temp_files.remove_stale_temp_files`).
 
   Args:
     directory: an existing directory.
@@ -193,10 +194,10 @@ def partial_file(directory, name):
       os.replace(tmp, os.path.join(train_dir, name))
   """
   destination = os.path.join(directory, name)
-  idx.remove_stale_temp_files(directory)
+  temp_files.remove_stale_temp_files(directory)
   with _sigterm_unwinds(destination):
     try:
-      fd, tmp_path = idx.create_temp_file(directory, name)
+      fd, tmp_path = temp_files.create_temp_file(directory, name)
     except OSError as e:
       raise errors.DataError(
         f'{directory}: cannot write {name} there ({e.strerror or e}); '

@@ -20,12 +20,7 @@ Example:
 import gzip
 import hashlib
 import os
-import re
-import secrets
-import socket
-import stat
 import struct
-import time
 import zlib
 
 import numpy as np
@@ -33,6 +28,7 @@ import numpy as np
 from graphnet import contract
 from graphnet import errors
 from graphnet import read_ahead as read_ahead_lib
+from graphnet import temp_files
 
 __all__ = [
   'IMAGES_MAGIC',
@@ -43,8 +39,6 @@ __all__ = [
   'write_idx_images',
   'write_idx_labels',
   'md5_of_decompressed',
-  'create_temp_file',
-  'remove_stale_temp_files',
 ]
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions.
@@ -56,16 +50,6 @@ _GZIP_MAGIC = b'\x1f\x8b'
 _MAX_DEFLATE_RATIO = 1100
 _GZIP_SLACK = 1024
 _HASH_CHUNK = 1 << 22
-# What `create_temp_file` names its files: hidden, the final name, the
-# machine and pid that write it.
-_TEMP_NAME = re.compile(
-  r'\..+\.graphnet-(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp'
-)
-# Tells this machine's temp files from those of other machines sharing the
-# directory, whose pids mean nothing here.
-_HOST_TAG = hashlib.md5(socket.gethostname().encode()).hexdigest()[:8]
-# A temp file untouched this long is a leftover even if its pid is alive.
-_STALE_TEMP_SECONDS = 24 * 3600
 
 
 def _read_file(path):
@@ -363,98 +347,11 @@ def md5_of_decompressed(path):
   return digest.hexdigest()
 
 
-def create_temp_file(directory, name):
-  """Creates a new, empty hidden file in `directory` to be renamed to `name`.
-
-  Unlike `tempfile.mkstemp` (mode 0600) the file gets the usual permissions
-  (0666 minus the umask), so it can be renamed into place as is. The name
-  records the creating process, so `remove_stale_temp_files` can tell a
-  leftover of a killed run from a file still being written.
-
-  Args:
-    directory: an existing directory.
-    name: the final file name; the temp name is
-      `.{name}.graphnet-{host}-{pid}-{random}.tmp`, `host` 8 hex digits
-      naming this machine, `random` 12.
-
-  Returns:
-    (fd, path): an open, writable OS-level file descriptor and its path.
-
-  Raises:
-    OSError: the file cannot be created.
-  """
-  flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_BINARY', 0)
-  while True:
-    owner = f'{_HOST_TAG}-{os.getpid()}'
-    path = os.path.join(
-      directory, f'.{name}.graphnet-{owner}-{secrets.token_hex(6)}.tmp'
-    )
-    try:
-      return os.open(path, flags, 0o666), path
-    except FileExistsError:
-      continue
-
-
-def _process_is_gone(pid):
-  """True if no process `pid` runs on this machine (POSIX only)."""
-  if os.name != 'posix' or pid == os.getpid():
-    # On Windows os.kill would terminate the process instead of probing it.
-    return False
-  try:
-    os.kill(pid, 0)
-  except ProcessLookupError:
-    return True
-  except OSError:
-    return False  # EPERM: it exists, under another user.
-  return False
-
-
-def remove_stale_temp_files(directory, max_age=_STALE_TEMP_SECONDS):
-  """Removes temp files that killed graphnet processes left in `directory`.
-
-  Only names `create_temp_file` makes are considered, and only regular
-  files (never links or directories); one is removed when the process that
-  created it on this machine no longer runs, or when it is older than
-  `max_age` (its pid may have been reused, or it comes from another machine
-  sharing the directory). Files still being written by a live process stay.
-
-  Args:
-    directory: the directory to clean; a missing one is ignored.
-    max_age: seconds since the last write after which a temp file is stale
-      whatever its pid.
-
-  Returns:
-    The paths removed (list of str).
-  """
-  try:
-    names = os.listdir(directory)
-  except OSError:
-    return []
-  removed = []
-  now = time.time()
-  for temp_name in names:
-    match = _TEMP_NAME.fullmatch(temp_name)
-    if not match:
-      continue
-    path = os.path.join(directory, temp_name)
-    try:
-      info = os.lstat(path)
-      if not stat.S_ISREG(info.st_mode):
-        continue
-      dead = match['host'] == _HOST_TAG and _process_is_gone(int(match['pid']))
-      if dead or now - info.st_mtime > max_age:
-        os.remove(path)
-        removed.append(path)
-    except OSError:
-      continue  # Gone already, or not ours to remove.
-  return removed
-
-
 def _write_gzip_atomically(path, chunks):
   """Writes gzip-compressed `chunks` to `path` via a temp file."""
   path = os.fspath(path)
   directory = os.path.dirname(os.path.abspath(path))
-  fd, tmp = create_temp_file(directory, os.path.basename(path))
+  fd, tmp = temp_files.create_temp_file(directory, os.path.basename(path))
   try:
     with os.fdopen(fd, 'wb') as f:
       # mtime=0 makes the output byte-for-byte reproducible.

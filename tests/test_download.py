@@ -492,8 +492,8 @@ class TestSigterm:
 
 _MAKE_TEMP_FILE = (
   'import sys, time\n'
-  'from graphnet import idx\n'
-  'fd, path = idx.create_temp_file(sys.argv[1], sys.argv[2])\n'
+  'from graphnet import temp_files\n'
+  'fd, path = temp_files.create_temp_file(sys.argv[1], sys.argv[2])\n'
   'print(path, flush=True)\n'
   'time.sleep(float(sys.argv[3]))\n'
 )
