@@ -10,7 +10,7 @@ This module only handles flags; the work is done by `graphnet.exporter`.
 import dataclasses
 import os
 
-from graphnet import quiet
+from graphnet.cli import quiet
 
 # TF's start-up chatter and INFO logs hide graphnet's lines unless the user
 # asks for them (-v 1); must run before anything imports TF.
@@ -19,8 +19,8 @@ quiet.setup()
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import cli  # noqa: E402
-from graphnet import exporter  # noqa: E402
+from graphnet.cli import common as cli  # noqa: E402
+from graphnet.serving import exporter  # noqa: E402
 
 __all__ = ['ExportConfig', 'main', 'run', 'config_from_flags']
 

@@ -24,8 +24,8 @@ any graph is built or file written.
 
 import sys
 
-from graphnet import input_data
-from graphnet import quiet
+from graphnet.cli import quiet
+from graphnet.data import mnist_reader as input_data
 
 # Inflating MNIST costs no wall time while TF imports (one core of Python;
 # zlib releases the GIL); the training read reuses it if its files hold
@@ -38,12 +38,12 @@ quiet.setup()
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import cli  # noqa: E402
-from graphnet import cluster_tasks  # noqa: E402
 from graphnet import errors  # noqa: E402
-from graphnet import read_ahead  # noqa: E402
-from graphnet import train_flags  # noqa: E402
-from graphnet import trainer  # noqa: E402
+from graphnet.cli import common as cli  # noqa: E402
+from graphnet.cli import train_flags  # noqa: E402
+from graphnet.data import read_ahead  # noqa: E402
+from graphnet.distributed import tasks as cluster_tasks  # noqa: E402
+from graphnet.training import trainer  # noqa: E402
 
 __all__ = ['main', 'run', 'config_from_flags']
 

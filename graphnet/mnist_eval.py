@@ -22,7 +22,7 @@ import signal
 import sys
 import tempfile
 
-from graphnet import quiet
+from graphnet.cli import quiet
 
 # TF's start-up chatter and INFO logs hide graphnet's lines unless the user
 # asks for them (-v 1); must run before anything imports TF.
@@ -31,9 +31,9 @@ quiet.setup()
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import cli  # noqa: E402
 from graphnet import errors  # noqa: E402
-from graphnet import input_data  # noqa: E402
+from graphnet.cli import common as cli  # noqa: E402
+from graphnet.data import mnist_reader as input_data  # noqa: E402
 
 __all__ = ['EvalFlags', 'main', 'run', 'read_flags']
 
@@ -196,7 +196,7 @@ def main(argv):
   options = read_flags()
   # Imported here, not above, so that --help and flag errors answer at once
   # instead of after TensorFlow's few seconds of loading.
-  from graphnet import continuous_eval  # noqa: PLC0415
+  from graphnet.training import continuous_eval  # noqa: PLC0415
 
   # A service manager stops the evaluator with SIGTERM: end as on Ctrl-C.
   signal.signal(signal.SIGTERM, _interrupt)

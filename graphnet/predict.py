@@ -24,7 +24,7 @@ import os
 import sys
 import typing
 
-from graphnet import quiet
+from graphnet.cli import quiet
 
 # TF's start-up chatter and INFO logs hide graphnet's lines unless the user
 # asks for them (-v 1); must run before anything imports TF.
@@ -34,11 +34,11 @@ import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import cli  # noqa: E402
 from graphnet import errors  # noqa: E402
-from graphnet import idx  # noqa: E402
-from graphnet import images  # noqa: E402
-from graphnet import predictor  # noqa: E402
+from graphnet.cli import common as cli  # noqa: E402
+from graphnet.data import idx  # noqa: E402
+from graphnet.data import images  # noqa: E402
+from graphnet.serving import predictor  # noqa: E402
 
 __all__ = ['PredictConfig', 'main', 'run', 'config_from_flags']
 

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 
-from graphnet import input_data
+from graphnet.data import mnist_reader as input_data
 
 
 def _time_load(train_dir, **kwargs):

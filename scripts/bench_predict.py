@@ -20,12 +20,12 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from graphnet import checkpoints  # noqa: E402
-from graphnet import config  # noqa: E402
-from graphnet import idx  # noqa: E402
-from graphnet import input_data  # noqa: E402
-from graphnet import predictor  # noqa: E402
-from graphnet import trainer  # noqa: E402
+from graphnet.checkpoints import state as checkpoints  # noqa: E402
+from graphnet.data import idx  # noqa: E402
+from graphnet.data import mnist_reader as input_data  # noqa: E402
+from graphnet.serving import predictor  # noqa: E402
+from graphnet.training import config  # noqa: E402
+from graphnet.training import trainer  # noqa: E402
 
 flags.DEFINE_string(
   'checkpoint_dir', None, 'Checkpoint directory; default: train one.'

@@ -84,7 +84,7 @@ _EVAL_EVERY = 500
 
 
 def _data(data_dir):
-  from graphnet import input_data
+  from graphnet.data import mnist_reader as input_data
 
   return input_data.read_data_sets(data_dir, seed=0)
 
@@ -211,10 +211,10 @@ _GRAPHNET_PATHS = {
 
 
 def _run_graphnet(args, lr, path):
-  from graphnet import config as config_lib
-  from graphnet import schedules
-  from graphnet import session_config
-  from graphnet import trainer
+  from graphnet.training import config as config_lib
+  from graphnet.training import schedules
+  from graphnet.training import session_config
+  from graphnet.training import trainer
 
   log_dir = tempfile.mkdtemp(prefix='bench-logs-')
   total = args.warmup + args.steps
@@ -398,8 +398,8 @@ def _run_eval(args):
   """Seconds of one evaluation pass over train + validation + test."""
   import tensorflow.compat.v1 as tf
 
-  from graphnet import config as config_lib
-  from graphnet import trainer
+  from graphnet.training import config as config_lib
+  from graphnet.training import trainer
 
   data = _data(args.data_dir)
   config = config_lib.TrainConfig(log_dir='', input_data_dir=args.data_dir)
@@ -619,8 +619,8 @@ def _run_startup_graphnet(args):
   clock = _StageClock()
   # As the CLI: the bundled MNIST inflates on a thread while TF imports
   # (quiet.setup(): TF without its eager Keras import).
-  from graphnet import input_data
-  from graphnet import tf_loader
+  from graphnet.cli import tf_loader
+  from graphnet.data import mnist_reader as input_data
 
   input_data.read_bundled_ahead()
   tf_loader.import_tensorflow()
@@ -631,9 +631,9 @@ def _run_startup_graphnet(args):
     'meanwhile, as the CLI)'
   )
   from graphnet import fully_connected_feed
-  from graphnet import hooks
-  from graphnet import train_flags
-  from graphnet import trainer
+  from graphnet.cli import train_flags
+  from graphnet.training import hooks
+  from graphnet.training import trainer
 
   clock.mark('import graphnet.fully_connected_feed (absl, graphnet)')
   log_dir = tempfile.mkdtemp(prefix='bench-startup-')

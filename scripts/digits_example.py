@@ -18,10 +18,10 @@ import tensorflow.compat.v1 as tf
 from sklearn import datasets
 
 import graphnet
-from graphnet import exporter
-from graphnet import input_data
-from graphnet import layers
-from graphnet import predictor
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import layers
+from graphnet.serving import exporter
+from graphnet.serving import predictor
 
 # Test examples, drawn at random (seed 0) from the 1797.
 NUM_TEST = 397

@@ -20,7 +20,7 @@ import matplotlib
 # No display is needed (or wanted) to write a PNG.
 matplotlib.use('Agg')
 
-from graphnet import quiet  # noqa: E402
+from graphnet.cli import quiet  # noqa: E402
 
 # TensorBoard's event reader imports TF: hide its start-up chatter and the
 # "more than one graph event" warnings unless asked for (-v 1).

@@ -55,11 +55,11 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, _REPO)
 
 from graphnet import fully_connected_feed  # noqa: E402
-from graphnet import input_data  # noqa: E402
-from graphnet import session_config  # noqa: E402
-from graphnet import signals  # noqa: E402
-from graphnet import train_flags  # noqa: E402
-from graphnet import trainer  # noqa: E402
+from graphnet.cli import train_flags  # noqa: E402
+from graphnet.data import mnist_reader as input_data  # noqa: E402
+from graphnet.training import session_config  # noqa: E402
+from graphnet.training import signals  # noqa: E402
+from graphnet.training import trainer  # noqa: E402
 
 # Far beyond any profile: StopAtStepHook never ends a variant early.
 _MAX_STEPS = 10**7

@@ -40,9 +40,9 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Run from a checkout without installing graphnet.
 sys.path.insert(0, _REPO)
 
-from graphnet import input_data  # noqa: E402
 from graphnet.contract import IMAGE_PIXELS  # noqa: E402
 from graphnet.contract import NUM_CLASSES  # noqa: E402
+from graphnet.data import mnist_reader as input_data  # noqa: E402
 
 _ROOT = os.getenv('TEST_TMPDIR', '/tmp')
 _LOG_EVERY = 100

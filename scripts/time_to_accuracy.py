@@ -184,7 +184,7 @@ def main():
   ]
   data_dir = tempfile.mkdtemp(prefix='tta-mnist-')
   sys.path.insert(0, _REPO)
-  from graphnet import input_data
+  from graphnet.data import mnist_reader as input_data
 
   input_data.read_data_sets(data_dir)  # Copies the bundled files once.
   runs = {name: [] for name in names}

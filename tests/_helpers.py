@@ -16,8 +16,8 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from graphnet import config
-from graphnet import trainer
+from graphnet.training import config
+from graphnet.training import trainer
 
 
 def record_stats(category, counts):

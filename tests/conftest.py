@@ -2,7 +2,7 @@
 
 import pytest
 
-from graphnet import input_data
+from graphnet.data import mnist_reader as input_data
 
 
 @pytest.fixture(scope='session')

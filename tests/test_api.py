@@ -8,8 +8,8 @@ import tensorflow.compat.v1 as tf
 
 import graphnet
 from graphnet import errors
-from graphnet import input_data
-from graphnet import layers
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import layers
 
 tf.disable_eager_execution()
 

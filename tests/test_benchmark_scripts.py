@@ -105,7 +105,7 @@ def test_time_to_accuracy_reads_both_kinds_of_check_lines():
 def test_time_to_accuracy_times_the_graphnet_command(tmp_path, monkeypatch):
   import time_to_accuracy
 
-  from graphnet import input_data
+  from graphnet.data import mnist_reader as input_data
 
   input_data.read_data_sets(str(tmp_path))
   # A target the first check reaches: the clock and the kill are tested.

@@ -19,14 +19,14 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config as config_lib
-from graphnet import continuous_eval
 from graphnet import errors
-from graphnet import input_data
-from graphnet import log_dirs
-from graphnet import predictor
-from graphnet import saver as saver_lib
+from graphnet.checkpoints import log_dirs
+from graphnet.checkpoints import saver as saver_lib
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import predictor
+from graphnet.training import config as config_lib
+from graphnet.training import continuous_eval
 
 import _helpers
 

@@ -5,9 +5,9 @@ import os
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
 from graphnet import errors
-from graphnet import mnist
+from graphnet.checkpoints import state as checkpoints
+from graphnet.nn import mlp as mnist
 
 tf.disable_eager_execution()
 

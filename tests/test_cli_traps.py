@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import idx
-from graphnet import input_data
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
 
 _REPO = pathlib.Path(__file__).parents[1]
 _TRAIN = 'python -m graphnet.fully_connected_feed'

@@ -15,11 +15,11 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import cluster
-from graphnet import cluster_tasks
-from graphnet import config
 from graphnet import errors
-from graphnet import schedules
+from graphnet.distributed import cluster
+from graphnet.distributed import tasks as cluster_tasks
+from graphnet.training import config
+from graphnet.training import schedules
 
 tf.disable_eager_execution()
 

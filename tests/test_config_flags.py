@@ -16,8 +16,8 @@ from absl import app
 from absl import flags
 
 from graphnet import fully_connected_feed
-from graphnet import models
-from graphnet import train_flags
+from graphnet.cli import train_flags
+from graphnet.nn import models
 
 import _helpers
 

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import config as config_lib
-from graphnet import deep_mnist
 from graphnet import errors
-from graphnet import idx
-from graphnet import input_data
-from graphnet import mnist
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import deep_mnist
+from graphnet.nn import mlp as mnist
+from graphnet.training import config as config_lib
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 tf.disable_eager_execution()
 
@@ -335,7 +335,7 @@ class TestTrainingConv:
       import sys
       import numpy as np
       import tensorflow.compat.v1 as tf
-      from graphnet import input_data
+      from graphnet.data import mnist_reader as input_data
       tf.disable_eager_execution()
       prefix, data_dir = sys.argv[1:]
       test = input_data.read_data_sets(data_dir).test

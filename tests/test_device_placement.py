@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import config as config_lib
-from graphnet import deep_mnist
-from graphnet import input_data
-from graphnet import mnist
-from graphnet import session_config
-from graphnet import trainer
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import deep_mnist
+from graphnet.nn import mlp as mnist
+from graphnet.training import config as config_lib
+from graphnet.training import session_config
+from graphnet.training import trainer
 
 tf.disable_eager_execution()
 

@@ -24,12 +24,12 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config as config_lib
-from graphnet import disk_full
 from graphnet import errors
-from graphnet import input_data
-from graphnet import trainer
+from graphnet.checkpoints import disk_full
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.training import config as config_lib
+from graphnet.training import trainer
 
 import _helpers
 
@@ -217,7 +217,7 @@ _EVENTS_CHILD = """
 import contextlib
 import sys
 import tensorflow.compat.v1 as tf
-from graphnet import disk_full
+from graphnet.checkpoints import disk_full
 
 summary = tf.Summary(value=[tf.Summary.Value(tag='x', simple_value=1.0)])
 with tf.Graph().as_default():

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import cluster
-from graphnet import hooks
-from graphnet import input_data
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.distributed import cluster
+from graphnet.training import hooks
 
 tf.disable_eager_execution()
 
@@ -235,7 +235,7 @@ class TestSync:
 _LATE_CHIEF_TRAINER = """
 import sys
 from graphnet import fully_connected_feed
-from graphnet import hooks
+from graphnet.training import hooks
 
 after_run = hooks.StopAtStepHook.after_run
 chief = '--task_index=0' in sys.argv and '--job_name=worker' in sys.argv

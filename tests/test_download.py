@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from graphnet import download
 from graphnet import errors
-from graphnet import input_data
+from graphnet.data import download
+from graphnet.data import mnist_reader as input_data
 
 _GOOD = gzip.compress(b'\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x03', mtime=0)
 _GOOD_MD5 = hashlib.md5(gzip.decompress(_GOOD)).hexdigest()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import evaluation
+from graphnet.training import evaluation
 
 tf.disable_eager_execution()
 

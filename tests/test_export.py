@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config
 from graphnet import errors
-from graphnet import exporter
-from graphnet import graph_safety
-from graphnet import idx
-from graphnet import input_data
-from graphnet import predictor
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import exporter
+from graphnet.serving import graph_safety
+from graphnet.serving import predictor
+from graphnet.training import config
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 import _helpers
 

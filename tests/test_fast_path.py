@@ -8,11 +8,11 @@ import textwrap
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config as config_lib
-from graphnet import graph_safety
-from graphnet import input_data
-from graphnet import trainer
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import graph_safety
+from graphnet.training import config as config_lib
+from graphnet.training import trainer
 
 import _helpers
 

@@ -13,12 +13,12 @@ import shutil
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config as config_lib
-from graphnet import continuous_eval
 from graphnet import errors
-from graphnet import input_data
-from graphnet import predictor
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import predictor
+from graphnet.training import config as config_lib
+from graphnet.training import continuous_eval
 
 import _helpers
 

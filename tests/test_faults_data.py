@@ -21,8 +21,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from graphnet import errors
-from graphnet import idx
-from graphnet import input_data
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
 
 import _helpers
 

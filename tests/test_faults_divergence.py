@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import config as config_lib
 from graphnet import errors
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.training import config as config_lib
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 import _helpers
 

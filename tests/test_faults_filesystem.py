@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from graphnet import config as config_lib
 from graphnet import errors
-from graphnet import trainer
+from graphnet.training import config as config_lib
+from graphnet.training import trainer
 
 import _helpers
 

@@ -16,10 +16,10 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config as config_lib
-from graphnet import signals
-from graphnet import trainer
+from graphnet.checkpoints import state as checkpoints
+from graphnet.training import config as config_lib
+from graphnet.training import signals
+from graphnet.training import trainer
 
 import _helpers
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import config
 from graphnet import errors
-from graphnet import graph_safety
-from graphnet import predictor
-from graphnet import schedules
+from graphnet.checkpoints import state as checkpoints
+from graphnet.serving import graph_safety
+from graphnet.serving import predictor
+from graphnet.training import config
+from graphnet.training import schedules
 
 import _helpers
 

@@ -13,8 +13,8 @@ from tensorboard.backend.event_processing.event_accumulator import (
 )
 
 from graphnet import errors
-from graphnet import evaluation
-from graphnet import hooks
+from graphnet.training import evaluation
+from graphnet.training import hooks
 
 tf.disable_eager_execution()
 

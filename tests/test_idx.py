@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from graphnet import errors
-from graphnet import idx
+from graphnet.data import idx
 
 
 def _gz(path, data):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import image_checks
+from graphnet.data import image_checks
 
 # Bytes of each format's magic, which `images` checks before these checks.
 _MAGIC_LENGTH = {'PNG': 8, 'JPEG': 3, 'GIF': 6, 'BMP': 2}

@@ -13,10 +13,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import idx
-from graphnet import images
-from graphnet import input_data
-from graphnet import predictor
+from graphnet.data import idx
+from graphnet.data import images
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import predictor
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # tf.image.rgb_to_grayscale's documented weights, for the NumPy reference.

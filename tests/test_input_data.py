@@ -18,9 +18,9 @@ import pytest
 import sklearn.datasets
 
 from graphnet import errors
-from graphnet import idx
-from graphnet import input_data
-from graphnet import read_ahead
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.data import read_ahead
 
 # The test's own copy of the canonical table (graphnet/data/mnist/README.md),
 # so a typo in the library's constants cannot hide itself.
@@ -1056,8 +1056,8 @@ import sys
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from graphnet import input_data
-from graphnet import mnist
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import mlp as mnist
 
 tf.disable_eager_execution()
 BATCH = 100

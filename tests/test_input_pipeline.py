@@ -5,9 +5,9 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import input_data
-from graphnet import input_pipeline
-from graphnet import mnist
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import mlp as mnist
+from graphnet.training import input_pipeline
 
 _NUM = 37  # Not a multiple of the batch size: batches cross epochs.
 _BATCH = 10

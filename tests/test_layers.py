@@ -9,10 +9,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 from sklearn import datasets as sk_datasets
 
-from graphnet import deep_mnist
 from graphnet import errors
-from graphnet import layers
-from graphnet import mnist
+from graphnet.nn import deep_mnist
+from graphnet.nn import layers
+from graphnet.nn import mlp as mnist
 
 tf.disable_eager_execution()
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import mnist
+from graphnet.nn import mlp as mnist
 
 tf.disable_eager_execution()
 

@@ -14,13 +14,13 @@ from tensorboard.backend.event_processing.event_accumulator import (
   EventAccumulator,
 )
 
-from graphnet import config
-from graphnet import continuous_eval
 from graphnet import errors
-from graphnet import input_data
-from graphnet import mnist
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import mlp as mnist
+from graphnet.training import config
+from graphnet.training import continuous_eval
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STEPS = 100

@@ -5,13 +5,13 @@ import dataclasses
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import config
-from graphnet import continuous_eval
 from graphnet import contract
 from graphnet import errors
-from graphnet import input_data
-from graphnet import models
-from graphnet import trainer
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import models
+from graphnet.training import config
+from graphnet.training import continuous_eval
+from graphnet.training import trainer
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,9 +9,9 @@ import pytest
 from jupyter_client import kernelspec
 from nbclient import NotebookClient
 
-from graphnet import config
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.training import config
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NOTEBOOK = os.path.join(_REPO, 'scripts', 'restore_and_predict.ipynb')

@@ -12,10 +12,10 @@ from tensorboard.backend.event_processing.event_accumulator import (
   EventAccumulator,
 )
 
-from graphnet import config
 from graphnet import errors
-from graphnet import schedules
-from graphnet import trainer
+from graphnet.training import config
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SCRIPT = os.path.join(_REPO, 'scripts', 'plot_training.py')

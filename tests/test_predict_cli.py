@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import idx
-from graphnet import input_data
-from graphnet import predictor
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.serving import predictor
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

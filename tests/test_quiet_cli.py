@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from graphnet import quiet
+from graphnet.cli import quiet
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _GRAPHNET_FILES = frozenset(os.listdir(os.path.join(_REPO, 'graphnet')))

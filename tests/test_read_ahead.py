@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from graphnet import errors
-from graphnet import idx
-from graphnet import input_data
-from graphnet import read_ahead
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.data import read_ahead
 
 
 @pytest.fixture(autouse=True)

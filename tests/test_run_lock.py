@@ -13,14 +13,14 @@ import time
 import pytest
 
 from graphnet import errors
-from graphnet import run_lock
+from graphnet.checkpoints import run_lock
 
 import _helpers
 
 # A child that takes the lock, says so, and holds it until stdin closes.
 _HOLDER = textwrap.dedent("""
   import sys
-  from graphnet import run_lock
+  from graphnet.checkpoints import run_lock
   with run_lock.LogDirLock(sys.argv[1], printer=print):
     print('locked', flush=True)
     sys.stdin.read()
@@ -30,7 +30,7 @@ _HOLDER = textwrap.dedent("""
 _TRIER = textwrap.dedent("""
   import sys
   from graphnet import errors
-  from graphnet import run_lock
+  from graphnet.checkpoints import run_lock
   try:
     with run_lock.LogDirLock(sys.argv[1]):
       print('locked', flush=True)

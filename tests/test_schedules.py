@@ -7,8 +7,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import hooks
-from graphnet import schedules
+from graphnet.training import hooks
+from graphnet.training import schedules
 
 tf.disable_eager_execution()
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import session_config
+from graphnet.training import session_config
 
 tf.disable_eager_execution()
 

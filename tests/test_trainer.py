@@ -11,11 +11,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from graphnet import config as config_lib
 from graphnet import errors
-from graphnet import schedules
-from graphnet import train_flags
-from graphnet import trainer
+from graphnet.cli import train_flags
+from graphnet.training import config as config_lib
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 tf.disable_eager_execution()
 

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
 from graphnet import errors
-from graphnet import predictor
+from graphnet.checkpoints import state as checkpoints
+from graphnet.serving import predictor
 
 import _helpers
 

@@ -15,17 +15,17 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 import graphnet
-from graphnet import config
-from graphnet import continuous_eval
 from graphnet import errors
-from graphnet import exporter
-from graphnet import idx
-from graphnet import input_data
-from graphnet import layers
-from graphnet import mnist
-from graphnet import models
-from graphnet import predictor
-from graphnet import train_graph
+from graphnet.data import idx
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import layers
+from graphnet.nn import mlp as mnist
+from graphnet.nn import models
+from graphnet.serving import exporter
+from graphnet.serving import predictor
+from graphnet.training import config
+from graphnet.training import continuous_eval
+from graphnet.training import train_graph
 
 import _helpers
 
@@ -105,7 +105,7 @@ class TestDigitsExample:
       import json, sys
       import numpy as np
       import tensorflow.compat.v1 as tf
-      from graphnet import predictor
+      from graphnet.serving import predictor
       tf.disable_eager_execution()
       log_dir, images = sys.argv[1], np.load(sys.argv[2])
       with predictor.Predictor.from_checkpoint(log_dir) as p:
@@ -427,7 +427,7 @@ class TestCommandLine:
     (package / 'mymod.py').write_text(
       textwrap.dedent("""
         import tensorflow.compat.v1 as tf
-        from graphnet import layers
+        from graphnet.nn import layers
 
         def build():
           return layers.Sequential([

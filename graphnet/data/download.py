@@ -38,8 +38,8 @@ import urllib.request
 from absl import logging
 
 from graphnet import errors
-from graphnet import idx
-from graphnet import temp_files
+from graphnet.data import idx
+from graphnet.data import temp_files
 
 __all__ = [
   'DEFAULT_DEADLINE',

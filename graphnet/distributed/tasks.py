@@ -42,9 +42,9 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from graphnet import checkpoints
-from graphnet import cluster as cluster_lib
 from graphnet import errors
+from graphnet.checkpoints import state as checkpoints
+from graphnet.distributed import cluster as cluster_lib
 
 __all__ = [
   'wait_for_model',

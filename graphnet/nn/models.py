@@ -46,9 +46,9 @@ from collections.abc import Callable
 import tensorflow.compat.v1 as tf
 
 from graphnet import contract
-from graphnet import deep_mnist
 from graphnet import errors
-from graphnet import mnist
+from graphnet.nn import deep_mnist
+from graphnet.nn import mlp as mnist
 
 __all__ = [
   'ModelSpec',

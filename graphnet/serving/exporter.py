@@ -32,8 +32,8 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from graphnet import contract
 from graphnet import errors
-from graphnet import graph_safety
-from graphnet import predictor
+from graphnet.serving import graph_safety
+from graphnet.serving import predictor
 
 __all__ = [
   'SIGNATURE_KEY',

@@ -33,14 +33,14 @@ from typing import Protocol
 
 import tensorflow.compat.v1 as tf
 
-from graphnet import cluster as cluster_lib
 from graphnet import contract
-from graphnet import evaluation
-from graphnet import input_pipeline
-from graphnet import mnist
-from graphnet import saver as saver_lib
-from graphnet import schedules
-from graphnet import session_config
+from graphnet.checkpoints import saver as saver_lib
+from graphnet.distributed import cluster as cluster_lib
+from graphnet.nn import mlp as mnist
+from graphnet.training import evaluation
+from graphnet.training import input_pipeline
+from graphnet.training import schedules
+from graphnet.training import session_config
 
 __all__ = [
   'InputPath',

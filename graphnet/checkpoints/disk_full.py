@@ -45,8 +45,8 @@ import threading
 
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
 from graphnet import errors
+from graphnet.checkpoints import state as checkpoints
 
 __all__ = [
   'full_disk_cause',

@@ -18,9 +18,9 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
 from graphnet import errors
-from graphnet.checkpoints import BASENAME
+from graphnet.checkpoints.state import BASENAME
+from graphnet.checkpoints import state as checkpoints
 
 __all__ = ['BASENAME', 'Saver']
 

@@ -24,7 +24,7 @@ import signal
 import threading
 
 from graphnet import errors
-from graphnet import hooks
+from graphnet.training import hooks
 
 __all__ = [
   'HANDLED_SIGNALS',

@@ -32,7 +32,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
-from graphnet import layers
+from graphnet.nn import layers
 
 __all__ = [
   'CONV1_FILTERS',

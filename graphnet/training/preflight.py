@@ -15,11 +15,11 @@ Example:
 import dataclasses
 import os
 
-from graphnet import checkpoints
 from graphnet import errors
-from graphnet import input_data
-from graphnet import log_dirs
-from graphnet import read_ahead
+from graphnet.checkpoints import log_dirs
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_reader as input_data
+from graphnet.data import read_ahead
 
 __all__ = [
   'read_data',

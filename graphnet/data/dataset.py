@@ -20,12 +20,12 @@ import math
 
 import numpy as np
 
-from graphnet import data_checks
 from graphnet import errors
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
-from graphnet.data_checks import check_batch_size
+from graphnet.data import checks as data_checks
+from graphnet.data.checks import check_batch_size
 
 __all__ = [
   'NUM_FAKE_EXAMPLES',

@@ -21,8 +21,8 @@ import dataclasses
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet import hooks as hooks_lib
-from graphnet import piecewise
+from graphnet.training import hooks as hooks_lib
+from graphnet.training import piecewise
 
 __all__ = [
   'SCHEDULES',

@@ -9,7 +9,7 @@ make the hooks, then
         sess.run(train_op, feed_dict=inputs.feed_dict())
 
 Example:
-    from graphnet import config, trainer
+    from graphnet.training import config, trainer
     result = trainer.run_training(
         config.TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data'))
     print(result.evaluations['test'].precision)
@@ -24,18 +24,18 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from graphnet import checkpoints
-from graphnet import cluster as cluster_lib
-from graphnet import cluster_tasks
-from graphnet import disk_full
 from graphnet import errors
-from graphnet import hooks as hooks_lib
-from graphnet import log_dirs
-from graphnet import preflight
-from graphnet import run_lock
-from graphnet import session_config
-from graphnet import signals
-from graphnet import train_graph
+from graphnet.checkpoints import disk_full
+from graphnet.checkpoints import log_dirs
+from graphnet.checkpoints import run_lock
+from graphnet.checkpoints import state as checkpoints
+from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import tasks as cluster_tasks
+from graphnet.training import hooks as hooks_lib
+from graphnet.training import preflight
+from graphnet.training import session_config
+from graphnet.training import signals
+from graphnet.training import train_graph
 
 __all__ = [
   'TrainGraph',

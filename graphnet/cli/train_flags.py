@@ -9,7 +9,7 @@ defined here.
 
 Example (in an entry point):
 
-    from graphnet import train_flags
+    from graphnet.cli import train_flags
 
     def main(argv):
       trainer.run_training(train_flags.config_from_flags())
@@ -20,14 +20,14 @@ import dataclasses
 from absl import app
 from absl import flags
 
-from graphnet import cli
-from graphnet import cluster as cluster_lib
-from graphnet import config as config_lib
 from graphnet import errors
-from graphnet import mnist
-from graphnet import models
-from graphnet import schedules
-from graphnet import session_config
+from graphnet.cli import common as cli
+from graphnet.distributed import cluster as cluster_lib
+from graphnet.nn import mlp as mnist
+from graphnet.nn import models
+from graphnet.training import config as config_lib
+from graphnet.training import schedules
+from graphnet.training import session_config
 
 __all__ = ['PRESETS', 'config_from_flags']
 

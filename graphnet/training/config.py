@@ -16,12 +16,12 @@ Example:
 import dataclasses
 import math
 
-from graphnet import cluster as cluster_lib
 from graphnet import errors
-from graphnet import mnist
-from graphnet import models
-from graphnet import schedules
-from graphnet import session_config
+from graphnet.distributed import cluster as cluster_lib
+from graphnet.nn import mlp as mnist
+from graphnet.nn import models
+from graphnet.training import schedules
+from graphnet.training import session_config
 
 __all__ = [
   'AUTO_STEPS_PER_RUN',

@@ -15,7 +15,7 @@ the loop of the deep-learning-basics notes in graph mode.
 
 Example:
     import graphnet
-    from graphnet import input_data, layers
+    from graphnet.data import mnist_reader as input_data, layers
     model = layers.Sequential([layers.Flatten(),
                                layers.Dense(64, tf.nn.relu, name='hidden1'),
                                layers.Dense(10, name='softmax_linear')])
@@ -34,14 +34,14 @@ import tempfile
 
 import numpy as np
 
-from graphnet import config as config_lib
-from graphnet import dataset
 from graphnet import errors
-from graphnet import input_data
-from graphnet import models
-from graphnet import schedules
-from graphnet import session_config
-from graphnet import trainer
+from graphnet.data import dataset
+from graphnet.data import mnist_reader as input_data
+from graphnet.nn import models
+from graphnet.training import config as config_lib
+from graphnet.training import schedules
+from graphnet.training import session_config
+from graphnet.training import trainer
 
 __all__ = ['TrainResult', 'OPTIONS', 'train', 'fit']
 

@@ -26,7 +26,7 @@ still print once).
 
 Example (the first lines of an entry point):
 
-    from graphnet import quiet
+    from graphnet.cli import quiet
 
     quiet.setup()
 
@@ -39,7 +39,7 @@ import re
 import sys
 import tempfile
 
-from graphnet import tf_loader
+from graphnet.cli import tf_loader
 
 __all__ = ['VERBOSE_ENV', 'setup', 'verbose_requested', 'without_noise']
 

@@ -35,14 +35,14 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from graphnet import checkpoints
-from graphnet import config
 from graphnet import contract
 from graphnet import errors
-from graphnet import evaluation
-from graphnet import mnist
-from graphnet import models
-from graphnet import predictor
+from graphnet.checkpoints import state as checkpoints
+from graphnet.nn import mlp as mnist
+from graphnet.nn import models
+from graphnet.serving import predictor
+from graphnet.training import config
+from graphnet.training import evaluation
 
 __all__ = [
   'EMA_SUFFIX',

@@ -27,7 +27,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
-from graphnet import image_checks
+from graphnet.data import image_checks
 
 __all__ = [
   'ImageBatch',

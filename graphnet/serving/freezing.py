@@ -17,10 +17,10 @@ import os
 import tensorflow.compat.v1 as tf
 from google.protobuf import message
 
-from graphnet import checkpoints
 from graphnet import contract
 from graphnet import errors
-from graphnet import graph_safety
+from graphnet.checkpoints import state as checkpoints
+from graphnet.serving import graph_safety
 
 __all__ = [
   'resolve_checkpoint',

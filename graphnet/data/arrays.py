@@ -24,9 +24,9 @@ import zipfile
 
 import numpy as np
 
-from graphnet import data_checks
-from graphnet import dataset
 from graphnet import errors
+from graphnet.data import checks as data_checks
+from graphnet.data import dataset
 
 __all__ = ['from_arrays', 'read_npz']
 

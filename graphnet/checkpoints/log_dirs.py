@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from graphnet import errors
-from graphnet.checkpoints import BASENAME
+from graphnet.checkpoints.state import BASENAME
 
 __all__ = [
   'check_log_dir',

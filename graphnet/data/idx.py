@@ -27,8 +27,8 @@ import numpy as np
 
 from graphnet import contract
 from graphnet import errors
-from graphnet import read_ahead as read_ahead_lib
-from graphnet import temp_files
+from graphnet.data import read_ahead as read_ahead_lib
+from graphnet.data import temp_files
 
 __all__ = [
   'IMAGES_MAGIC',

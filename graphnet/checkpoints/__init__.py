@@ -1,0 +1,1 @@
+"""Log directories: checkpoint state, saver, lock, disk-full handling."""

@@ -1,0 +1,1 @@
+"""Command line: shared flag helpers, the trainer flags, quiet TF import."""

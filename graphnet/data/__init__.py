@@ -1,0 +1,1 @@
+"""Data: IDX files, download, bundled MNIST, DataSet/Datasets, arrays."""

@@ -1,0 +1,1 @@
+"""Several machines: TensorFlow's parameter-server runtime, cluster tasks."""

@@ -1,0 +1,1 @@
+"""Networks: layer objects, the MLP and conv networks, the model registry."""

@@ -1,0 +1,1 @@
+"""Serving: checked .meta graphs, freezing, Predictor, SavedModel export."""

@@ -1,0 +1,405 @@
+"""Restores a trained graphnet checkpoint and classifies images with it.
+
+`Predictor.from_checkpoint(log_dir)` reads the latest checkpoint's `.meta`
+graph without running any of it: `frozen_graph_def` prunes it to the
+inference subgraph, refuses it if it holds ops or tensors unfit for
+inference (`graph_safety`), and replaces the variables by constants read
+from exactly the named checkpoint (the file's own saver never runs). The
+result is imported into a graph and session of its own (never the
+caller's default graph, so several predictors live side by side in one
+process, in eager or graph mode), and every run has a deadline.
+Predictions use the graph's `probabilities` and `predictions` tensors,
+i.e. the moving averages of the weights when the model was trained with
+them.
+
+Example:
+    with predictor.Predictor.from_checkpoint('/tmp/logs') as p:
+      p.predict(images)         # int64 [N]; images uint8 [N, 28, 28] ...
+      p.predict_proba(images)   # float32 [N, 10]
+      p.feature_shape           # (784,): the saved images' example shape
+    predictor.load_images(['seven.png'], invert=True)  # uint8 [1, 28, 28]
+"""
+
+import math
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from graphnet import contract
+from graphnet import errors
+from graphnet.checkpoints import state as checkpoints
+from graphnet.data.images import load_images
+from graphnet.serving import freezing
+from graphnet.serving.freezing import frozen_graph_def
+from graphnet.serving.freezing import read_meta_graph
+from graphnet.serving.freezing import resolve_checkpoint
+
+__all__ = [
+  'resolve_checkpoint',
+  'read_meta_graph',
+  'frozen_graph_def',
+  'IMAGE_SIZE',
+  'IMAGE_PIXELS',
+  'NUM_CLASSES',
+  'INPUT_NAME',
+  'OUTPUT_NAMES',
+  'DEFAULT_TIMEOUT_SECS',
+  'Predictor',
+  'to_batch',
+  'load_images',
+]
+
+# Re-exported from `contract` for callers of earlier versions.
+IMAGE_SIZE = contract.IMAGE_SIZE
+IMAGE_PIXELS = contract.IMAGE_PIXELS
+NUM_CLASSES = contract.NUM_CLASSES
+INPUT_NAME = contract.IMAGES
+OUTPUT_NAMES = contract.OUTPUTS
+
+# Deadline of one `session.run` of a Predictor: a graph that hangs becomes
+# an error instead of a process that must be killed.
+DEFAULT_TIMEOUT_SECS = 300.0
+
+_FORMATS = (
+  'uint8 pixels 0..255 or floats in [0, 1], shaped [N, 28, 28], '
+  '[N, 784], [N, 28, 28, 1], or one image [28, 28] / [784] / [28, 28, 1]'
+)
+_SINGLE_SHAPES = ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_PIXELS,))
+_SINGLE_SHAPES += ((IMAGE_SIZE, IMAGE_SIZE, 1),)
+_BATCH_TAILS = ((IMAGE_PIXELS,), (IMAGE_SIZE, IMAGE_SIZE))
+_BATCH_TAILS += ((IMAGE_SIZE, IMAGE_SIZE, 1),)
+
+
+def _shape_error(found):
+  return errors.InputShapeError(f'images: expected {_FORMATS}; found {found}.')
+
+
+def _features_batch(array, feature_shape):
+  """to_batch for a model of another input than MNIST's 784 pixels."""
+  shape = tuple(feature_shape)
+  expected = (
+    f'uint8 pixels 0..255 (scaled to [0, 1]) or float features (kept as '
+    f'given), shaped [N, {", ".join(map(str, shape))}] or one example '
+    f'{list(shape)}'
+  )
+  if array.shape == shape:
+    array = array[np.newaxis]
+  if (
+    len(shape) == 1
+    and array.ndim > 2
+    and math.prod(array.shape[1:]) == shape[0]
+  ):
+    # A model of flattened images ([None, 256]) takes them as images too.
+    array = array.reshape(len(array), shape[0])
+  if array.ndim < 1 or array.shape[1:] != shape:
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found shape {list(array.shape)}.'
+    )
+  if array.dtype == np.uint8:
+    return array.astype(np.float32) / 255.0
+  if not np.issubdtype(array.dtype, np.floating):
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found dtype {array.dtype}.'
+    )
+  batch = array.astype(np.float32)
+  if batch.size and not np.isfinite(batch).all():
+    raise errors.InputShapeError(
+      f'images: expected {expected}; found values including NaN or infinity.'
+    )
+  return batch
+
+
+def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
+  """Converts images in any accepted format to the model's float32 input.
+
+  Args:
+    images: for MNIST (`feature_shape` (784,)): array-like, uint8 (pixels
+      0..255) or floating point (values in [0, 1]) of shape `[N, 28, 28]`,
+      `[N, 784]` or `[N, 28, 28, 1]`; or one image `[28, 28]`, `[784]` or
+      `[28, 28, 1]`, treated as `N = 1`. For another feature shape:
+      `[N, *feature_shape]` or one example `feature_shape` (a flat
+      `feature_shape` (width,) also takes `[N, h, w, ...]` of that many
+      values), uint8 pixels (scaled to [0, 1], as `input_data` does) or
+      float features (kept as given, finite).
+    feature_shape: the saved graph's example shape (its `images` without
+      the batch dimension).
+
+  Returns:
+    float32 array `[N, *feature_shape]`.
+
+  Raises:
+    InputShapeError: another shape, dtype, or values outside [0, 1].
+  """
+  try:
+    array = np.asarray(images)
+  except (TypeError, ValueError) as e:
+    raise _shape_error(f'an object numpy cannot convert ({e})') from e
+  if tuple(feature_shape) != (IMAGE_PIXELS,):
+    return _features_batch(array, feature_shape)
+  if array.shape in _SINGLE_SHAPES:
+    array = array[np.newaxis]
+  if array.ndim < 2 or array.shape[1:] not in _BATCH_TAILS:
+    raise _shape_error(f'shape {list(array.shape)}, dtype {array.dtype}')
+  if array.dtype == np.uint8:
+    batch = array.reshape(-1, IMAGE_PIXELS).astype(np.float32) / 255.0
+  elif np.issubdtype(array.dtype, np.floating):
+    batch = array.reshape(-1, IMAGE_PIXELS).astype(np.float32)
+    if batch.size and not np.isfinite(batch).all():
+      raise _shape_error(f'{array.dtype} values including NaN or infinity')
+    if batch.size and (batch.min() < 0 or batch.max() > 1):
+      raise _shape_error(
+        f'{array.dtype} values from {batch.min()} to {batch.max()}; divide '
+        '0..255 pixels by 255 or pass them as uint8'
+      )
+  else:
+    hint = '; convert 0..255 pixels with .astype(np.uint8)'
+    if array.dtype.kind not in 'iu':
+      hint = ''
+    raise _shape_error(f'dtype {array.dtype}{hint}')
+  return batch
+
+
+def _import_unchecked(prefix, config):
+  """Imports the whole `.meta` and runs its saver (trusted files only)."""
+  meta_graph_def = read_meta_graph(prefix)
+  graph = tf.Graph()
+  with graph.as_default():
+    saver = tf.train.import_meta_graph(meta_graph_def, clear_devices=True)
+    if saver is None:
+      raise errors.CheckpointError(
+        f'{prefix}.meta declares no saver and holds no variables; it was '
+        'not written by a graphnet training run.',
+        path=prefix,
+      )
+    # Resource variables take any shape on restore, so weights of another
+    # model would load silently and fail (or mislead) later.
+    checkpoints.check_compatible(
+      prefix, tf.global_variables(), flag=f'{prefix}.meta'
+    )
+    session = tf.Session(graph=graph, config=config)
+    try:
+      saver.restore(session, prefix)
+    except BaseException:
+      session.close()
+      raise
+  return graph, session
+
+
+def _import_frozen(graph_def, config):
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.import_graph_def(graph_def, name='')
+  return graph, tf.Session(graph=graph, config=config)
+
+
+def _open_session(prefix, frozen, config):
+  """(prefix, graph, session) of `frozen`, or of the whole `.meta` if None."""
+  try:
+    if frozen is None:
+      graph, session = _import_unchecked(prefix, config)
+    else:
+      graph, session = _import_frozen(frozen, config)
+    graph.finalize()
+  except (tf.errors.OpError, ValueError, KeyError) as e:
+    if isinstance(e, errors.GraphnetError):
+      raise
+    raise freezing.restore_error(prefix, e) from e
+  return prefix, graph, session
+
+
+def _feature_shape(images):
+  """The saved `images` example shape; MNIST's (784,) when not all known."""
+  dims = images.shape.as_list()[1:] if images.shape.ndims else [None]
+  return (IMAGE_PIXELS,) if not dims or None in dims else tuple(dims)
+
+
+class Predictor:
+  """A restored graphnet model in its own graph and session.
+
+  Build it with `from_checkpoint`; close it (or use `with`) to free the
+  session. Not thread-safe to close while predicting.
+  """
+
+  def __init__(self, graph, session, prefix, batch_size, timeout_secs=None):
+    """Use `Predictor.from_checkpoint` instead."""
+    self._graph = graph
+    self._session = session
+    self._prefix = prefix
+    self._batch_size = batch_size
+    self._timeout_secs = timeout_secs
+    self._run_options = None
+    if timeout_secs is not None:
+      self._run_options = tf.RunOptions(
+        timeout_in_ms=max(1, int(timeout_secs * 1000))
+      )
+    self._images = graph.get_tensor_by_name(contract.tensor(INPUT_NAME))
+    # What the model was trained on: [None, 784] for MNIST.
+    self._feature_shape = _feature_shape(self._images)
+    self._probabilities = graph.get_tensor_by_name(
+      contract.tensor(contract.PROBABILITIES)
+    )
+    self._num_classes = self._probabilities.shape[-1] or NUM_CLASSES
+    self._predictions = graph.get_tensor_by_name(
+      contract.tensor(contract.PREDICTIONS)
+    )
+
+  @classmethod
+  def from_checkpoint(
+    cls,
+    path,
+    allow_unsafe=False,
+    config=None,
+    batch_size=10000,
+    timeout_secs=DEFAULT_TIMEOUT_SECS,
+  ):
+    """Restores the checkpoint at `path` (a prefix or a directory).
+
+    Only the checked inference subgraph of the `.meta` file is imported,
+    with the weights of exactly this checkpoint as constants
+    (`frozen_graph_def`); none of the file's own ops for saving or
+    restoring ever runs.
+
+    Args:
+      path: a checkpoint prefix or a directory (its latest checkpoint).
+      allow_unsafe: trust the file: import its whole graph and restore
+        with its own saver, unchecked. Restoring then runs ops of the
+        file, which may write, read or delete files.
+      config: optional `tf.ConfigProto` of the session.
+      batch_size: images per `session.run` (bounds memory for big inputs).
+      timeout_secs: deadline of each `session.run` in seconds, or None.
+        A run waiting past it ends with `PredictionTimeoutError`; TF cannot
+        stop an op that is busy, which is why loops are refused.
+
+    Returns:
+      a `Predictor`.
+
+    Raises:
+      CheckpointError: no checkpoint, or a missing, truncated or damaged
+        `.meta`, `.index` or data file.
+      CheckpointMismatchError: the checkpoint holds another model.
+      UnsafeGraphError: the graph holds an op or tensor refused by
+        `graph_safety`.
+      ConfigError: `batch_size` < 1 or `timeout_secs` <= 0.
+    """
+    if batch_size < 1:
+      raise errors.ConfigError(
+        f'batch_size: expected an integer >= 1, found {batch_size}.'
+      )
+    if timeout_secs is not None and timeout_secs <= 0:
+      raise errors.ConfigError(
+        f'timeout_secs: expected seconds > 0 or None, found {timeout_secs}.'
+      )
+    if allow_unsafe:
+      prefix, graph, session = freezing.read_checkpoint(
+        path, lambda prefix: _open_session(prefix, None, config)
+      )
+    else:
+      prefix, graph, session = _open_session(*frozen_graph_def(path), config)
+    return cls(graph, session, prefix, batch_size, timeout_secs)
+
+  @property
+  def checkpoint(self):
+    """The restored checkpoint prefix (str)."""
+    return self._prefix
+
+  @property
+  def feature_shape(self):
+    """Shape of one example the model takes (tuple), e.g. (784,) or (8, 8)."""
+    return self._feature_shape
+
+  @property
+  def graph(self):
+    """The `tf.Graph` holding the restored model (finalized)."""
+    return self._graph
+
+  @property
+  def session(self):
+    """The `tf.Session` the weights live in."""
+    return self._session
+
+  def _run(self, fetches, images):
+    batch = to_batch(images, self._feature_shape)
+    if self._session is None:
+      raise errors.PredictorClosedError(
+        f'Predictor of {self._prefix} is closed; restore it again with '
+        'Predictor.from_checkpoint.'
+      )
+    parts = []
+    for i in range(0, len(batch), self._batch_size):
+      feed = {self._images: batch[i : i + self._batch_size]}
+      try:
+        parts.append(
+          self._session.run(fetches, feed, options=self._run_options)
+        )
+      except tf.errors.DeadlineExceededError as e:
+        raise errors.PredictionTimeoutError(
+          f'predicting with {self._prefix} took longer than '
+          f'{self._timeout_secs} s per run; pass a larger timeout_secs or '
+          'a smaller batch_size.'
+        ) from e
+    return parts, len(batch)
+
+  def classify(self, images):
+    """Class ids and probabilities in one pass.
+
+    Returns:
+      (int64 `[N]`, float32 `[N, num_classes]`); N = 1 for a single image.
+    """
+    fetches = (self._predictions, self._probabilities)
+    parts, n = self._run(fetches, images)
+    if not n:
+      probabilities = np.zeros([0, self._num_classes], np.float32)
+      return np.zeros([0], np.int64), probabilities
+    return (
+      np.concatenate([p[0] for p in parts]),
+      np.concatenate([p[1] for p in parts]),
+    )
+
+  def predict(self, images):
+    """Most likely class of each image.
+
+    Args:
+      images: see `to_batch`; a single image gives a result of shape [1].
+
+    Returns:
+      int64 array `[N]` of class ids in 0..num_classes-1.
+
+    Raises:
+      InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
+    """
+    parts, n = self._run(self._predictions, images)
+    return np.concatenate(parts) if n else np.zeros([0], np.int64)
+
+  def predict_proba(self, images):
+    """Class probabilities (softmax of the logits) of each image.
+
+    Args:
+      images: see `to_batch`; a single image gives a result of shape
+        [1, num_classes].
+
+    Returns:
+      float32 array `[N, num_classes]`, rows summing to 1.
+
+    Raises:
+      InputShapeError: images of a wrong shape, dtype or value range.
+      PredictorClosedError: the predictor was closed.
+      PredictionTimeoutError: a run exceeded `timeout_secs`.
+    """
+    parts, n = self._run(self._probabilities, images)
+    if not n:
+      return np.zeros([0, self._num_classes], np.float32)
+    return np.concatenate(parts)
+
+  def close(self):
+    """Frees the session; later calls raise `PredictorClosedError`."""
+    if self._session is not None:
+      self._session.close()
+      self._session = None
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()

@@ -1,0 +1,1 @@
+"""Training: config, schedules, train graph, loops, hooks, evaluation."""
