@@ -36,7 +36,11 @@ __all__ = [
   'DiskFullError',
   'GraphError',
   'TrainingInterruptedError',
+  'printable',
 ]
+
+# Longest text of a file shown in a message; the rest is cut.
+_PRINTABLE_LIMIT = 200
 
 
 class GraphnetError(Exception):
@@ -186,3 +190,65 @@ class DiskFullError(GraphnetError, RuntimeError):
     super().__init__(message)
     self.path = path
     self.last_checkpoint = last_checkpoint
+
+
+def printable(text, limit=_PRINTABLE_LIMIT, backslashes=True):
+  r"""`text` safe to print on one line: control characters escaped.
+
+  The one escaping helper for text that comes from a file or the user (op
+  and node names, tensor keys, paths, `Assert` and `CheckNumerics`
+  messages): printed raw, a newline could fake a line of output and an
+  escape sequence could rewrite the terminal. Printable characters of any
+  script stay as they are.
+
+  Args:
+    text: str (undecodable bytes held as surrogate escapes) or bytes.
+    limit: longest result in characters before escaping, or None; longer
+      text is cut and ends with '...'.
+    backslashes: also double backslashes, so that escapes cannot be
+      faked; False for text whose parts are already escaped (a message).
+
+  Returns:
+    str without control, format or separator characters: `\n`, `\t`,
+    `\r`, `\\`, `\xNN` (a control character or an undecodable byte),
+    `\uNNNN`, `\UNNNNNNNN`.
+  """
+  if isinstance(text, bytes):
+    text = text.decode('utf-8', 'surrogateescape')
+  text = str(text)
+  cut = limit is not None and len(text) > limit
+  if cut:
+    text = text[:limit]
+  shown = ''.join(_printable_char(c, backslashes) for c in text)
+  return shown + '...' if cut else shown
+
+
+def _printable_char(c, backslashes):
+  if c == '\\':
+    return '\\\\' if backslashes else c
+  if c.isprintable():
+    return c
+  code = ord(c)
+  if 0xDC80 <= code <= 0xDCFF:  # An undecodable byte (surrogateescape).
+    return f'\\x{code - 0xDC00:02x}'
+  named = {'\n': '\\n', '\t': '\\t', '\r': '\\r'}
+  if c in named:
+    return named[c]
+  if code < 0x100:
+    return f'\\x{code:02x}'
+  return f'\\u{code:04x}' if code < 0x10000 else f'\\U{code:08x}'
+
+
+class NotProvidedError(GraphnetError, AttributeError):
+  """A TF1 API name that graphnet.compat.v1 does not provide.
+
+  Raised on attribute access (`tf.contrib.tpu`, `tf.layers.conv3d_transpose`),
+  so `hasattr()` and `getattr(..., default)` treat it as missing.
+
+  Attributes:
+    name: the API asked for, e.g. 'tf.contrib.tpu'.
+  """
+
+  def __init__(self, message, name=None):
+    super().__init__(message)
+    self.name = name
