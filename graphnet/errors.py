@@ -36,6 +36,7 @@ __all__ = [
   'DiskFullError',
   'GraphError',
   'TrainingInterruptedError',
+  'NotProvidedError',
   'printable',
 ]
 
