@@ -1,0 +1,235 @@
+"""Wide & deep: TF 1.15's DNNLinearCombinedClassifier and ...Regressor.
+
+The logits are the sum of a linear model over `linear_feature_columns`
+(scope 'linear', TF1's names `linear/linear_model/<col>/weights`, e.g.
+crossed and hashed columns) and a DNN over `dnn_feature_columns` (scope
+'dnn', e.g. embedding and indicator columns; see dnn.py). Each part has its
+own optimizer, TF1's defaults 'Ftrl' at min(0.005, 1/sqrt(n_linear)) and
+'Adagrad' at 0.001; one train step runs both and adds 1 to the global step.
+Slots keep TF1's plain names (`.../Adagrad`, `.../Ftrl`, `.../Ftrl_1`).
+
+Example:
+  model = DNNLinearCombinedClassifier(
+      linear_feature_columns=[education, occupation, education_x_occupation],
+      dnn_feature_columns=[age, tf.feature_column.embedding_column(
+          occupation, dimension=8)],
+      dnn_hidden_units=[100, 50])
+  model.train(input_fn, steps=1000)
+"""
+
+from graphnet.compat.v1.estimator.canned import _tf
+from graphnet.compat.v1.estimator.canned import dnn
+from graphnet.compat.v1.estimator.canned import head as head_lib
+from graphnet.compat.v1.estimator.canned import linear
+from graphnet.compat.v1.estimator.canned import optimizers
+from graphnet.compat.v1.estimator.estimator import Estimator
+from graphnet.errors import ConfigError
+
+__all__ = ['DNNLinearCombinedClassifier', 'DNNLinearCombinedRegressor']
+
+# TF 1.15's default learning rates of the two parts' optimizer names.
+DNN_LEARNING_RATE = 0.001
+LINEAR_LEARNING_RATE = 0.005
+
+
+def _check(linear_columns, dnn_columns, dnn_hidden_units, dnn_dropout):
+  """(linear columns, dnn columns, hidden units) as lists, checked."""
+  if not linear_columns and not dnn_columns:
+    raise ConfigError(
+      'linear_feature_columns, dnn_feature_columns: give at least one of '
+      'them (both are empty).'
+    )
+  linear_columns = (
+    dnn.check_feature_columns(linear_columns, 'linear_feature_columns')
+    if linear_columns
+    else []
+  )
+  hidden = None
+  if dnn_columns:
+    dnn_columns = dnn.check_feature_columns(dnn_columns, 'dnn_feature_columns')
+    if not dnn_hidden_units:
+      raise ConfigError(
+        'dnn_hidden_units: must be given when dnn_feature_columns is, e.g. '
+        '[100, 50].'
+      )
+    hidden = dnn._check_hidden_units(dnn_hidden_units, 'dnn_hidden_units')  # noqa: SLF001
+    dnn._check_dropout(dnn_dropout, 'dnn_dropout')  # noqa: SLF001
+  else:
+    dnn_columns = []
+  return linear_columns, dnn_columns, hidden
+
+
+def _combined_model_fn_builder(
+  head,
+  linear_columns,
+  linear_optimizer,
+  dnn_columns,
+  dnn_optimizer,
+  dnn_hidden_units,
+  dnn_activation_fn,
+  dnn_dropout,
+  batch_norm,
+  linear_sparse_combiner,
+):
+  def model_fn(features, labels, mode):
+    tf = _tf.v1()
+    features = dnn.check_features(features)
+    parts = []  # (logits, optimizer, scope name)
+    training = str(mode) == 'train'
+    if dnn_columns:
+      with tf.variable_scope('dnn') as scope:
+        logits = dnn.dnn_logits(
+          features,
+          dnn_columns,
+          dnn_hidden_units,
+          head.logits_dimension,
+          mode,
+          dnn_activation_fn,
+          dnn_dropout,
+          batch_norm,
+        )
+      opt = training and optimizers.get_optimizer_instance(
+        dnn_optimizer, DNN_LEARNING_RATE
+      )
+      parts.append((logits, opt, scope.name))
+    if linear_columns:
+      with tf.variable_scope('linear') as scope:
+        logits = linear.linear_logits(
+          features,
+          linear_columns,
+          head.logits_dimension,
+          linear_sparse_combiner,
+        )
+      opt = training and optimizers.get_optimizer_instance(
+        linear_optimizer,
+        linear.default_learning_rate(len(linear_columns), LINEAR_LEARNING_RATE),
+      )
+      parts.append((logits, opt, scope.name))
+    logits = tf.add_n([part[0] for part in parts])  # [batch, logits_dim]
+
+    def train_op_fn(loss):
+      steps = [
+        opt.minimize(
+          loss,
+          var_list=tf.get_collection(
+            tf.GraphKeys.TRAINABLE_VARIABLES, scope=name
+          ),
+        )
+        for _, opt, name in parts
+      ]
+      # Both parts step, then the global step counts one.
+      with tf.control_dependencies([tf.group(*steps)]):
+        return tf.assign_add(tf.train.get_global_step(), 1).op
+
+    return head.create_estimator_spec(
+      features, mode, logits, labels, train_op_fn=train_op_fn
+    )
+
+  return model_fn
+
+
+class DNNLinearCombinedClassifier(Estimator):
+  """TF 1.15's `tf.estimator.DNNLinearCombinedClassifier` (wide & deep)."""
+
+  def __init__(
+    self,
+    model_dir=None,
+    linear_feature_columns=None,
+    linear_optimizer='Ftrl',
+    dnn_feature_columns=None,
+    dnn_optimizer='Adagrad',
+    dnn_hidden_units=None,
+    dnn_activation_fn=None,
+    dnn_dropout=None,
+    n_classes=2,
+    weight_column=None,
+    label_vocabulary=None,
+    input_layer_partitioner=None,
+    config=None,
+    warm_start_from=None,
+    loss_reduction='weighted_sum',
+    batch_norm=False,
+    linear_sparse_combiner='sum',
+  ):
+    """Checks the arguments (TF 1.15's, same defaults).
+
+    `dnn_activation_fn` None means tf.nn.relu; `input_layer_partitioner`
+    is accepted and ignored.
+
+    Raises:
+      ConfigError: no columns at all, dnn columns without hidden units,
+        n_classes < 2, a label_vocabulary of another length.
+    """
+    del input_layer_partitioner
+    linear_columns, dnn_columns, hidden = _check(
+      linear_feature_columns, dnn_feature_columns, dnn_hidden_units, dnn_dropout
+    )
+    head = head_lib.classifier_head(
+      n_classes, weight_column, label_vocabulary, loss_reduction
+    )
+    super().__init__(
+      model_fn=_combined_model_fn_builder(
+        head,
+        linear_columns,
+        linear_optimizer,
+        dnn_columns,
+        dnn_optimizer,
+        hidden,
+        dnn_activation_fn,
+        dnn_dropout,
+        batch_norm,
+        linear.check_combiner(linear_sparse_combiner, 'linear_sparse_combiner'),
+      ),
+      model_dir=model_dir,
+      config=config,
+      warm_start_from=warm_start_from,
+    )
+
+
+class DNNLinearCombinedRegressor(Estimator):
+  """TF 1.15's `tf.estimator.DNNLinearCombinedRegressor`."""
+
+  def __init__(
+    self,
+    model_dir=None,
+    linear_feature_columns=None,
+    linear_optimizer='Ftrl',
+    dnn_feature_columns=None,
+    dnn_optimizer='Adagrad',
+    dnn_hidden_units=None,
+    dnn_activation_fn=None,
+    dnn_dropout=None,
+    label_dimension=1,
+    weight_column=None,
+    input_layer_partitioner=None,
+    config=None,
+    warm_start_from=None,
+    loss_reduction='weighted_sum',
+    batch_norm=False,
+    linear_sparse_combiner='sum',
+  ):
+    """As DNNLinearCombinedClassifier, with float labels."""
+    del input_layer_partitioner
+    linear_columns, dnn_columns, hidden = _check(
+      linear_feature_columns, dnn_feature_columns, dnn_hidden_units, dnn_dropout
+    )
+    head = head_lib.regression_head(
+      label_dimension, weight_column, loss_reduction
+    )
+    super().__init__(
+      model_fn=_combined_model_fn_builder(
+        head,
+        linear_columns,
+        linear_optimizer,
+        dnn_columns,
+        dnn_optimizer,
+        hidden,
+        dnn_activation_fn,
+        dnn_dropout,
+        batch_norm,
+        linear.check_combiner(linear_sparse_combiner, 'linear_sparse_combiner'),
+      ),
+      model_dir=model_dir,
+      config=config,
+      warm_start_from=warm_start_from,
+    )

@@ -1,0 +1,162 @@
+"""LinearClassifier and LinearRegressor: TF 1.15's premade linear models.
+
+Logits are `tf.compat.v1.feature_column.linear_model` over the columns in
+variable scope 'linear', so the variables carry TF 1.15's names:
+
+  linear/linear_model/<col>/weights   [n_buckets or dim, logits_dim]
+  linear/linear_model/bias_weights    [logits_dim]
+
+The default optimizer is TF1's 'Ftrl' at min(0.2, 1/sqrt(n_columns)).
+
+Example:
+  regressor = LinearRegressor(feature_columns=[
+      tf.feature_column.numeric_column('age'),
+      tf.feature_column.categorical_column_with_hash_bucket('job', 100)])
+  regressor.train(input_fn, steps=1000)
+"""
+
+import math
+
+from graphnet.compat.v1.estimator.canned import _saver
+from graphnet.compat.v1.estimator.canned import _tf
+from graphnet.compat.v1.estimator.canned import head as head_lib
+from graphnet.compat.v1.estimator.canned import optimizers
+from graphnet.compat.v1.estimator.canned.dnn import check_feature_columns
+from graphnet.compat.v1.estimator.canned.dnn import check_features
+from graphnet.compat.v1.estimator.estimator import Estimator
+from graphnet.errors import ConfigError
+
+__all__ = ['LinearClassifier', 'LinearRegressor', 'linear_logits']
+
+# TF 1.15's cap on the default Ftrl learning rate of a linear estimator.
+LEARNING_RATE = 0.2
+_COMBINERS = ('sum', 'mean', 'sqrtn')
+
+
+def default_learning_rate(n_columns, cap=LEARNING_RATE):
+  """TF1's default linear learning rate: min(cap, 1 / sqrt(n_columns))."""
+  return min(cap, 1.0 / math.sqrt(n_columns))
+
+
+def linear_logits(features, feature_columns, units, sparse_combiner='sum'):
+  """Weighted sum of the columns in the current variable scope.
+
+  Args:
+    features: dict of feature Tensors/SparseTensors.
+    feature_columns: dense or categorical columns.
+    units: logits dimension.
+    sparse_combiner: how a multivalent categorical column's weights
+      combine: 'sum', 'mean' or 'sqrtn'.
+
+  Returns:
+    float32 logits [batch, units]; creates `linear_model/<col>/weights`
+    and `linear_model/bias_weights`.
+  """
+  tf = _tf.v1()
+  return tf.feature_column.linear_model(
+    features, feature_columns, units=units, sparse_combiner=sparse_combiner
+  )
+
+
+def check_combiner(sparse_combiner, argument='sparse_combiner'):
+  if sparse_combiner not in _COMBINERS:
+    raise ConfigError(
+      f'{argument}: expected one of {", ".join(_COMBINERS)}, found '
+      f'{sparse_combiner!r}.'
+    )
+  return sparse_combiner
+
+
+def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
+  def model_fn(features, labels, mode, config):
+    tf = _tf.v1()
+    features = check_features(features)
+    with tf.variable_scope('linear'):
+      logits = linear_logits(
+        features, feature_columns, head.logits_dimension, sparse_combiner
+      )
+    opt = None
+    if str(mode) == 'train':
+      opt = optimizers.get_optimizer_instance(
+        optimizer, default_learning_rate(len(feature_columns))
+      )
+    spec = head.create_estimator_spec(
+      features, mode, logits, labels, optimizer=opt
+    )
+    if opt is not None:
+      spec = spec._replace(scaffold=_saver.tf1_scaffold([opt], config))
+    return spec
+
+  return model_fn
+
+
+class LinearClassifier(Estimator):
+  """TF 1.15's `tf.estimator.LinearClassifier` (loss summed over batch)."""
+
+  def __init__(
+    self,
+    feature_columns,
+    model_dir=None,
+    n_classes=2,
+    weight_column=None,
+    label_vocabulary=None,
+    optimizer='Ftrl',
+    config=None,
+    partitioner=None,
+    warm_start_from=None,
+    loss_reduction='weighted_sum',
+    sparse_combiner='sum',
+  ):
+    """Checks the arguments (TF 1.15's, same defaults).
+
+    `partitioner` is accepted and ignored (variables are not partitioned).
+
+    Raises:
+      ConfigError: no feature columns, n_classes < 2, a label_vocabulary
+        of another length, an unknown sparse_combiner.
+    """
+    del partitioner
+    columns = check_feature_columns(feature_columns)
+    head = head_lib.classifier_head(
+      n_classes, weight_column, label_vocabulary, loss_reduction
+    )
+    super().__init__(
+      model_fn=_linear_model_fn_builder(
+        head, columns, optimizer, check_combiner(sparse_combiner)
+      ),
+      model_dir=model_dir,
+      config=config,
+      warm_start_from=warm_start_from,
+    )
+
+
+class LinearRegressor(Estimator):
+  """TF 1.15's `tf.estimator.LinearRegressor` (squared error, summed)."""
+
+  def __init__(
+    self,
+    feature_columns,
+    model_dir=None,
+    label_dimension=1,
+    weight_column=None,
+    optimizer='Ftrl',
+    config=None,
+    partitioner=None,
+    warm_start_from=None,
+    loss_reduction='weighted_sum',
+    sparse_combiner='sum',
+  ):
+    """As LinearClassifier, with `label_dimension` float labels."""
+    del partitioner
+    columns = check_feature_columns(feature_columns)
+    head = head_lib.regression_head(
+      label_dimension, weight_column, loss_reduction
+    )
+    super().__init__(
+      model_fn=_linear_model_fn_builder(
+        head, columns, optimizer, check_combiner(sparse_combiner)
+      ),
+      model_dir=model_dir,
+      config=config,
+      warm_start_from=warm_start_from,
+    )
