@@ -87,23 +87,7 @@ def printable_name(name):
     str without control characters: `\n`, `\t`, `\r`, `\\`, `\xNN`
     (a control character or an undecodable byte), `\uNNNN`.
   """
-  if isinstance(name, bytes):
-    name = name.decode('utf-8', 'surrogateescape')
-  return ''.join(_printable_char(c) for c in str(name))
-
-
-def _printable_char(c):
-  if c == '\\':
-    return '\\\\'
-  if c.isprintable():
-    return c
-  code = ord(c)
-  if 0xDC80 <= code <= 0xDCFF:  # An undecodable byte (surrogateescape).
-    return f'\\x{code - 0xDC00:02x}'
-  named = {'\n': '\\n', '\t': '\\t', '\r': '\\r'}
-  if c in named:
-    return named[c]
-  return f'\\x{code:02x}' if code < 0x100 else f'\\u{code:04x}'
+  return errors.printable(name, limit=None)
 
 
 def is_dark_on_light(image):
