@@ -1,26 +1,23 @@
 """graphnet's SessionRunHooks (`LearningRateSetterHook`, ...).
 
-Implemented in `graphnet.training.hooks`; this module keeps the name users type.
+The names users type; `graphnet.training.hooks` implements them.
 """
 
-from graphnet.training.hooks import DivergenceHook
-from graphnet.training.hooks import EvaluationHook
-from graphnet.training.hooks import FiniteWeightsListener
-from graphnet.training.hooks import LearningRateSetterHook
-from graphnet.training.hooks import LoopCheckpointSaverHook
-from graphnet.training.hooks import LoopSummarySaverHook
-from graphnet.training.hooks import SignalStopHook
-from graphnet.training.hooks import StepLoggingHook
-from graphnet.training.hooks import StopAtStepHook
+from graphnet.training import hooks as _impl
+from graphnet.training.hooks import DivergenceHook as DivergenceHook
+from graphnet.training.hooks import EvaluationHook as EvaluationHook
+from graphnet.training.hooks import (
+  FiniteWeightsListener as FiniteWeightsListener,
+)
+from graphnet.training.hooks import (
+  LearningRateSetterHook as LearningRateSetterHook,
+)
+from graphnet.training.hooks import (
+  LoopCheckpointSaverHook as LoopCheckpointSaverHook,
+)
+from graphnet.training.hooks import LoopSummarySaverHook as LoopSummarySaverHook
+from graphnet.training.hooks import SignalStopHook as SignalStopHook
+from graphnet.training.hooks import StepLoggingHook as StepLoggingHook
+from graphnet.training.hooks import StopAtStepHook as StopAtStepHook
 
-__all__ = [
-  'LearningRateSetterHook',
-  'StopAtStepHook',
-  'DivergenceHook',
-  'FiniteWeightsListener',
-  'StepLoggingHook',
-  'EvaluationHook',
-  'LoopCheckpointSaverHook',
-  'LoopSummarySaverHook',
-  'SignalStopHook',
-]
+__all__ = list(_impl.__all__)

@@ -38,6 +38,7 @@ from graphnet import errors  # noqa: E402
 from graphnet.cli import common as cli  # noqa: E402
 from graphnet.data import idx  # noqa: E402
 from graphnet.data import images  # noqa: E402
+from graphnet.serving import freezing  # noqa: E402
 from graphnet.serving import predictor  # noqa: E402
 
 __all__ = ['PredictConfig', 'main', 'run', 'config_from_flags']
@@ -198,7 +199,7 @@ def _predict(config, out, notes):
   # Cheap checks first: the checkpoint's files, then every input; only
   # then the slow restore (of a directory's newest checkpoint then: a
   # trainer beside may have replaced the one checked).
-  predictor.resolve_checkpoint(config.checkpoint)
+  freezing.resolve_checkpoint(config.checkpoint)
   inputs = _read_inputs(config)
   with predictor.Predictor.from_checkpoint(
     config.checkpoint,

@@ -399,11 +399,11 @@ def _run_eval(args):
   import tensorflow.compat.v1 as tf
 
   from graphnet.training import config as config_lib
-  from graphnet.training import trainer
+  from graphnet.training import train_graph
 
   data = _data(args.data_dir)
   config = config_lib.TrainConfig(log_dir='', input_data_dir=args.data_dir)
-  tg = trainer.build_train_graph(config, data)
+  tg = train_graph.build_train_graph(config, data)
   with tg.graph.as_default(), tf.Session(config=_tf_threads(args.threads)) as s:
     s.run(tf.global_variables_initializer())
     passes = []

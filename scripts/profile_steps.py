@@ -59,6 +59,7 @@ from graphnet.cli import train_flags  # noqa: E402
 from graphnet.data import mnist_reader as input_data  # noqa: E402
 from graphnet.training import session_config  # noqa: E402
 from graphnet.training import signals  # noqa: E402
+from graphnet.training import train_graph  # noqa: E402
 from graphnet.training import trainer  # noqa: E402
 
 # Far beyond any profile: StopAtStepHook never ends a variant early.
@@ -121,7 +122,7 @@ class _Variant:
     self._filter = hook_filter
     self._log_dir = tempfile.mkdtemp(prefix='profile-steps-')
     self.config = _config(self._log_dir, data_dir)
-    self.tg = trainer.build_train_graph(self.config, data_sets)
+    self.tg = train_graph.build_train_graph(self.config, data_sets)
     self._data_sets = data_sets
 
   def open(self, stack):
@@ -487,7 +488,7 @@ def _trace_loop(data_sets, data_dir, runs, pipeline, steps_per_run=100):
     '--steps_per_run',
     str(steps_per_run),
   )
-  tg = trainer.build_train_graph(config, data_sets)
+  tg = train_graph.build_train_graph(config, data_sets)
   with (
     tg.graph.as_default(),
     tf.Session(config=session_config.make_config(config.session)) as sess,
@@ -519,7 +520,7 @@ def _overhead_session(config, data_sets, variant):
   backward pass and updates: the differences between variants are what
   the hooks and MonitoredSession add.
   """
-  tg = trainer.build_train_graph(config, data_sets)
+  tg = train_graph.build_train_graph(config, data_sets)
   with tg.graph.as_default():
     train_op = tf.group(tf.assign_add(tg.global_step, 1), tg.loss)
     stop = signals.StopOnSignals()

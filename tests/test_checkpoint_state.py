@@ -24,6 +24,7 @@ from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_reader as input_data
+from graphnet.serving import freezing
 from graphnet.serving import predictor
 from graphnet.training import config as config_lib
 from graphnet.training import continuous_eval
@@ -156,7 +157,7 @@ class TestLatestComplete:
   def test_predictor_resolves_the_newest_complete(self, tmp_path):
     old, new = _save_steps(str(tmp_path), [1, 2])
     os.remove(new + '.meta')
-    assert predictor.resolve_checkpoint(str(tmp_path)) == old
+    assert freezing.resolve_checkpoint(str(tmp_path)) == old
 
 
 class TestReadWithRetry:

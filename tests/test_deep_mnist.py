@@ -17,6 +17,7 @@ from graphnet.nn import deep_mnist
 from graphnet.nn import mlp as mnist
 from graphnet.training import config as config_lib
 from graphnet.training import schedules
+from graphnet.training import train_graph
 from graphnet.training import trainer
 
 tf.disable_eager_execution()
@@ -226,7 +227,7 @@ class TestModelFn:
       ),
     )
     data_sets = input_data.read_data_sets('unused', fake_data=True)
-    tg = trainer.build_train_graph(cfg, data_sets)
+    tg = train_graph.build_train_graph(cfg, data_sets)
     graph = tg.graph
     with graph.as_default():
       assert len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) == 6

@@ -21,6 +21,7 @@ from graphnet.nn import deep_mnist
 from graphnet.nn import mlp as mnist
 from graphnet.training import config as config_lib
 from graphnet.training import session_config
+from graphnet.training import train_graph
 from graphnet.training import trainer
 
 tf.disable_eager_execution()
@@ -170,7 +171,7 @@ class TestGpuPinnedGraphOnCpu:
       seed=0,
     )
     data_sets = input_data.read_data_sets(cfg.input_data_dir, fake_data=True)
-    tg = trainer.build_train_graph(cfg, data_sets)
+    tg = train_graph.build_train_graph(cfg, data_sets)
     assert tg.loss.device == '/device:GPU:0'
     assert tg.graph.get_tensor_by_name('predictions:0').device == (
       '/device:GPU:0'

@@ -12,6 +12,7 @@ from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_reader as input_data
 from graphnet.serving import graph_safety
 from graphnet.training import config as config_lib
+from graphnet.training import train_graph
 from graphnet.training import trainer
 
 import _helpers
@@ -128,7 +129,7 @@ class TestHooksWithStepsPerRun:
         schedule=config_lib.schedules.Schedule('exponential', 0.01),
       )
       data = input_data.read_data_sets(None, fake_data=True)
-      graph = trainer.build_train_graph(config, data).graph
+      graph = train_graph.build_train_graph(config, data).graph
       return sorted(
         (v.op.name, v.shape.as_list())
         for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
@@ -188,7 +189,7 @@ def _assert_restores(prefix):
   meta_graph = tf.MetaGraphDef()
   with open(prefix + '.meta', 'rb') as f:
     meta_graph.ParseFromString(f.read())
-  graph_safety.check_meta_graph_def(meta_graph)
+  graph_safety.inference_graph_def(meta_graph)
   proc = _helpers.run_python(
     '-c',
     _RESTORE,

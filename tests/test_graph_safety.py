@@ -100,11 +100,11 @@ class TestTrainerGraphs:
     'name', ['sgd', 'momentum_ema_l2', 'adam', 'adagrad', 'rmsprop']
   )
   def test_accepts_every_trainer_graph(self, trained, name):
-    graph_safety.check_meta_graph_def(_helpers.read_meta(trained[name]))
+    graph_safety.inference_graph_def(_helpers.read_meta(trained[name]))
 
   def test_accepts_contract_graph(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
-    graph_safety.check_meta_graph_def(_helpers.read_meta(prefix))
+    graph_safety.inference_graph_def(_helpers.read_meta(prefix))
 
 
 class TestRefusals:
@@ -131,7 +131,7 @@ class TestRefusals:
 
     meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
     with pytest.raises(errors.UnsafeGraphError, match=r'PyFunc.*hook'):
-      graph_safety.check_meta_graph_def(meta)
+      graph_safety.inference_graph_def(meta)
 
   def test_op_inside_library_function_refused(self, tmp_path):
     target = str(tmp_path / 'f.txt')
@@ -147,14 +147,14 @@ class TestRefusals:
     meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
     assert meta.graph_def.library.function
     with pytest.raises(errors.UnsafeGraphError, match='WriteFile.*function'):
-      graph_safety.check_meta_graph_def(meta)
+      graph_safety.inference_graph_def(meta)
 
   def test_func_attr_naming_an_op_refused(self, tmp_path):
     def extra():
       tf.function(lambda x: x * 2.0)(tf.constant(1.0))
 
     meta = _helpers.read_meta(_save_contract_graph(str(tmp_path), extra))
-    graph_safety.check_meta_graph_def(meta)
+    graph_safety.inference_graph_def(meta)
     call = next(
       n
       for n in meta.graph_def.node
@@ -162,7 +162,7 @@ class TestRefusals:
     )
     call.attr['f'].func.name = 'WriteFile'
     with pytest.raises(errors.UnsafeGraphError, match="calls 'WriteFile'"):
-      graph_safety.check_meta_graph_def(meta)
+      graph_safety.inference_graph_def(meta)
 
   # The four tests below replace ones asserting that the file's saver was
   # vetted: graphnet now never runs the file's saver at all, so checkpoint
@@ -181,14 +181,14 @@ class TestRefusals:
         )
 
     prefix = _save_contract_graph(str(tmp_path), extra)
-    graph_safety.check_meta_graph_def(_helpers.read_meta(prefix))
+    graph_safety.inference_graph_def(_helpers.read_meta(prefix))
     with predictor.Predictor.from_checkpoint(prefix) as p:
       assert p.predict(np.zeros([2, 784], np.float32)).shape == (2,)
     assert not list(tmp_path.glob('x*'))
     meta = _helpers.read_meta(prefix)
     _helpers.graph_node(meta, 'predictions').input.append('^evil/save_it')
     with pytest.raises(errors.UnsafeGraphError, match='SaveV2.*any path'):
-      graph_safety.check_meta_graph_def(meta)
+      graph_safety.inference_graph_def(meta)
 
   def test_restore_reaching_save_never_runs(self, tmp_path):
     prefix = _save_contract_graph(str(tmp_path))
@@ -221,7 +221,7 @@ class TestRefusals:
     meta = _helpers.read_meta(prefix)
     meta.ClearField('saver_def')
     _helpers.write_meta(prefix, meta)
-    graph_safety.check_meta_graph_def(meta)
+    graph_safety.inference_graph_def(meta)
     with predictor.Predictor.from_checkpoint(prefix) as p:
       assert p.predict(np.zeros([1, 784], np.float32)).shape == (1,)
 

@@ -20,6 +20,7 @@ from graphnet.nn import mlp as mnist
 from graphnet.training import config
 from graphnet.training import continuous_eval
 from graphnet.training import schedules
+from graphnet.training import train_graph
 from graphnet.training import trainer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,15 +132,21 @@ class _FakeTime:
       self._on_sleep(len(self.sleeps))
 
 
-class TestReadModelShape:
+def _summary(found):
+  params = found.network.params
+  return (params.hidden1, params.hidden2, found.moving_averages)
+
+
+class TestReadCheckpointModel:
   def test_plain(self, plain):
-    shape = continuous_eval.read_model_shape(plain[1].checkpoint)
-    assert shape == continuous_eval.ModelShape(*_HIDDEN, False)
+    found = continuous_eval.read_checkpoint_model(plain[1].checkpoint)
+    assert found.network.model == 'mlp'
+    assert _summary(found) == (*_HIDDEN, False)
 
   def test_moving_averages(self, averaged):
     prefix = tf.train.latest_checkpoint(str(averaged[0]))
-    shape = continuous_eval.read_model_shape(prefix)
-    assert shape == continuous_eval.ModelShape(*_HIDDEN, True)
+    found = continuous_eval.read_checkpoint_model(prefix)
+    assert _summary(found) == (*_HIDDEN, True)
 
   def test_other_model_is_mismatch(self, tmp_path):
     with tf.Graph().as_default():
@@ -149,7 +156,7 @@ class TestReadModelShape:
         sess.run(v.initializer)
         prefix = saver.save(sess, str(tmp_path / 'model.ckpt'), 7)
     with pytest.raises(errors.CheckpointMismatchError, match='conv1/kernel'):
-      continuous_eval.read_model_shape(prefix)
+      continuous_eval.read_checkpoint_model(prefix)
 
 
 class TestEvaluateCheckpoint:
@@ -446,7 +453,7 @@ class TestConvCheckpoints:
     )
     data = _Small(64, seed=4)
     fake = input_data.read_data_sets('', fake_data=True)
-    tg = trainer.build_train_graph(cfg, fake)
+    tg = train_graph.build_train_graph(cfg, fake)
     with tg.graph.as_default(), tf.Session() as sess:
       sess.run(
         [tf.global_variables_initializer(), tf.local_variables_initializer()]
@@ -455,8 +462,9 @@ class TestConvCheckpoints:
         sess.run(tg.train_op, {tg.images: data.images, tg.labels: data.labels})
       prefix = tg.saver.save(sess, str(tmp_path / 'model.ckpt'), global_step=3)
       expected = sess.run('predictions:0', {'images:0': data.images})
-    shape = continuous_eval.read_model_shape(prefix)
-    assert (shape.model, shape.batch_norm, shape.moving_averages) == (
+    found = continuous_eval.read_checkpoint_model(prefix)
+    batch_norm_found = found.network.params.batch_norm
+    assert (found.network.model, batch_norm_found, found.moving_averages) == (
       'conv',
       batch_norm,
       True,

@@ -13,7 +13,7 @@ the model was trained with them) turned into constants:
   `saved_model_cli show --dir DIR --all`.
 
 Nothing of the checkpoint's `.meta` file runs: both exports are built from
-`predictor.frozen_graph_def` (the pruned, checked inference subgraph with
+`freezing.frozen_graph_def` (the pruned, checked inference subgraph with
 the checkpoint's weights as constants), and each checks what it wrote with
 the same `graph_safety` checks before it is put in place.
 
@@ -32,12 +32,12 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from graphnet import contract
 from graphnet import errors
+from graphnet.serving import freezing
 from graphnet.serving import graph_safety
 from graphnet.serving import predictor
 
 __all__ = [
   'SIGNATURE_KEY',
-  'frozen_graph_def',
   'export_frozen_graph',
   'export_saved_model',
 ]
@@ -46,7 +46,7 @@ SIGNATURE_KEY = 'serving_default'
 _OUTPUTS = (contract.PROBABILITIES, contract.PREDICTIONS)
 
 
-def frozen_graph_def(checkpoint, allow_unsafe=False):
+def _frozen_inference_graph(checkpoint, allow_unsafe=False):
   """The inference graph of `checkpoint` with its variables as constants.
 
   Args:
@@ -63,7 +63,7 @@ def frozen_graph_def(checkpoint, allow_unsafe=False):
     UnsafeGraphError: the `.meta` graph holds refused ops or tensors.
   """
   if not allow_unsafe:
-    return predictor.frozen_graph_def(checkpoint)[1]
+    return freezing.frozen_graph_def(checkpoint)[1]
   with predictor.Predictor.from_checkpoint(
     checkpoint, allow_unsafe=True
   ) as model:
@@ -122,12 +122,12 @@ def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
     the `tf.GraphDef` written.
 
   Raises:
-    CheckpointError, UnsafeGraphError: see `frozen_graph_def`.
+    CheckpointError, UnsafeGraphError: see `_frozen_inference_graph`.
     ConfigError: the directory of `out_path` does not exist.
   """
   out_path = os.fspath(out_path)
   _check_destination(out_path, 'frozen graph')
-  graph_def = frozen_graph_def(checkpoint, allow_unsafe)
+  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe)
   tmp = out_path + '.tmp'
   with open(tmp, 'wb') as f:
     f.write(graph_def.SerializeToString())
@@ -150,7 +150,7 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
     allow_unsafe: skip the `graph_safety` check (trusted graphs only).
 
   Raises:
-    CheckpointError, UnsafeGraphError: see `frozen_graph_def`.
+    CheckpointError, UnsafeGraphError: see `_frozen_inference_graph`.
     ConfigError: `export_dir` exists or its parent does not.
   """
   export_dir = os.fspath(export_dir)
@@ -160,7 +160,7 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
       'choose a new directory (a SavedModel is written once).'
     )
   _check_destination(export_dir, 'SavedModel directory')
-  graph_def = frozen_graph_def(checkpoint, allow_unsafe)
+  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe)
   graph = tf.Graph()
   with graph.as_default():
     tf.import_graph_def(graph_def, name='')

@@ -116,11 +116,6 @@ def read_meta_graph(prefix):
   return meta_graph_def
 
 
-def _node_name(input_name):
-  """'scope/op:0' or '^scope/op' -> 'scope/op'."""
-  return input_name.lstrip('^').split(':')[0]
-
-
 def _checkpoint_reader(prefix):
   try:
     reader = tf.train.load_checkpoint(prefix)
@@ -200,7 +195,7 @@ def _freeze(graph_def, prefix):
       value = _variable_value(reader, shapes, prefix, node)
       out.node.add().CopyFrom(_const_node(node.name, value))
     elif node.op == 'ReadVariableOp':
-      handle = by_name[_node_name(node.input[0])]
+      handle = by_name[graph_safety.node_name(node.input[0])]
       if handle.op != 'VarHandleOp':
         raise errors.UnsafeGraphError(
           f'ReadVariableOp {node.name!r} reads {handle.name!r}, a '
@@ -212,7 +207,7 @@ def _freeze(graph_def, prefix):
       const.input.extend(i for i in node.input[1:] if i.startswith('^'))
     else:
       if any(
-        by_name[_node_name(i)].op == 'VarHandleOp'
+        by_name[graph_safety.node_name(i)].op == 'VarHandleOp'
         for i in node.input
         if not i.startswith('^')
       ):
@@ -226,8 +221,8 @@ def _freeze(graph_def, prefix):
     kept = [
       i
       for i in node.input
-      if by_name.get(_node_name(i)) is None
-      or by_name[_node_name(i)].op != 'VarHandleOp'
+      if by_name.get(graph_safety.node_name(i)) is None
+      or by_name[graph_safety.node_name(i)].op != 'VarHandleOp'
     ]
     del node.input[:]
     node.input.extend(kept)

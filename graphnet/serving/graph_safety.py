@@ -27,10 +27,10 @@ imports the whole file. It keeps only what prediction needs and checks it:
 
 Anything else raises `errors.UnsafeGraphError` naming the op type and node.
 The caller then replaces the variables by constants read from the
-checkpoint it named (see `predictor.frozen_graph_def`).
+checkpoint it named (see `freezing.frozen_graph_def`).
 
 Example:
-    meta = predictor.read_meta_graph(prefix)
+    meta = freezing.read_meta_graph(prefix)
     graph_def = graph_safety.inference_graph_def(meta)  # UnsafeGraphError
 """
 
@@ -52,7 +52,7 @@ __all__ = [
   'check_static_sizes',
   'check_file_graph_def',
   'inference_graph_def',
-  'check_meta_graph_def',
+  'node_name',
 ]
 
 # Pure tensor math on the inputs, constants and variables: what the
@@ -179,7 +179,7 @@ _TRUSTED = (
 )
 
 
-def _node_name(input_name):
+def node_name(input_name):
   """'scope/op:0' or '^scope/op' -> 'scope/op'."""
   return input_name.lstrip('^').split(':')[0]
 
@@ -334,7 +334,7 @@ def _closure(graph_def, roots):
   seen = set()
   stack = list(roots)
   while stack:
-    name = _node_name(stack.pop())
+    name = node_name(stack.pop())
     if name in seen:
       continue
     if name not in by_name:
@@ -387,17 +387,6 @@ def inference_graph_def(meta_graph_def, allow=()):
   pruned = _pruned(graph_def, contract.OUTPUTS)
   check_graph_def(pruned, allow=VARIABLE_OPS | frozenset(allow))
   return pruned
-
-
-def check_meta_graph_def(meta_graph_def, allow=()):
-  """Checks a `MetaGraphDef` before any of it is imported or run.
-
-  Same as `inference_graph_def`; kept for callers of earlier versions.
-
-  Returns:
-    the pruned inference `tf.GraphDef`.
-  """
-  return inference_graph_def(meta_graph_def, allow=allow)
 
 
 def _with_batch(graph_def, batch):

@@ -1,7 +1,7 @@
 """Restores a trained graphnet checkpoint and classifies images with it.
 
 `Predictor.from_checkpoint(log_dir)` reads the latest checkpoint's `.meta`
-graph without running any of it: `frozen_graph_def` prunes it to the
+graph without running any of it: `freezing.frozen_graph_def` prunes it to the
 inference subgraph, refuses it if it holds ops or tensors unfit for
 inference (`graph_safety`), and replaces the variables by constants read
 from exactly the named checkpoint (the file's own saver never runs). The
@@ -30,31 +30,13 @@ from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data.images import load_images
 from graphnet.serving import freezing
-from graphnet.serving.freezing import frozen_graph_def
-from graphnet.serving.freezing import read_meta_graph
-from graphnet.serving.freezing import resolve_checkpoint
 
 __all__ = [
-  'resolve_checkpoint',
-  'read_meta_graph',
-  'frozen_graph_def',
-  'IMAGE_SIZE',
-  'IMAGE_PIXELS',
-  'NUM_CLASSES',
-  'INPUT_NAME',
-  'OUTPUT_NAMES',
   'DEFAULT_TIMEOUT_SECS',
   'Predictor',
   'to_batch',
   'load_images',
 ]
-
-# Re-exported from `contract` for callers of earlier versions.
-IMAGE_SIZE = contract.IMAGE_SIZE
-IMAGE_PIXELS = contract.IMAGE_PIXELS
-NUM_CLASSES = contract.NUM_CLASSES
-INPUT_NAME = contract.IMAGES
-OUTPUT_NAMES = contract.OUTPUTS
 
 # Deadline of one `session.run` of a Predictor: a graph that hangs becomes
 # an error instead of a process that must be killed.
@@ -64,10 +46,16 @@ _FORMATS = (
   'uint8 pixels 0..255 or floats in [0, 1], shaped [N, 28, 28], '
   '[N, 784], [N, 28, 28, 1], or one image [28, 28] / [784] / [28, 28, 1]'
 )
-_SINGLE_SHAPES = ((IMAGE_SIZE, IMAGE_SIZE), (IMAGE_PIXELS,))
-_SINGLE_SHAPES += ((IMAGE_SIZE, IMAGE_SIZE, 1),)
-_BATCH_TAILS = ((IMAGE_PIXELS,), (IMAGE_SIZE, IMAGE_SIZE))
-_BATCH_TAILS += ((IMAGE_SIZE, IMAGE_SIZE, 1),)
+_SINGLE_SHAPES = (
+  (contract.IMAGE_SIZE, contract.IMAGE_SIZE),
+  (contract.IMAGE_PIXELS,),
+)
+_SINGLE_SHAPES += ((contract.IMAGE_SIZE, contract.IMAGE_SIZE, 1),)
+_BATCH_TAILS = (
+  (contract.IMAGE_PIXELS,),
+  (contract.IMAGE_SIZE, contract.IMAGE_SIZE),
+)
+_BATCH_TAILS += ((contract.IMAGE_SIZE, contract.IMAGE_SIZE, 1),)
 
 
 def _shape_error(found):
@@ -109,7 +97,7 @@ def _features_batch(array, feature_shape):
   return batch
 
 
-def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
+def to_batch(images, feature_shape=(contract.IMAGE_PIXELS,)):
   """Converts images in any accepted format to the model's float32 input.
 
   Args:
@@ -134,16 +122,16 @@ def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
     array = np.asarray(images)
   except (TypeError, ValueError) as e:
     raise _shape_error(f'an object numpy cannot convert ({e})') from e
-  if tuple(feature_shape) != (IMAGE_PIXELS,):
+  if tuple(feature_shape) != (contract.IMAGE_PIXELS,):
     return _features_batch(array, feature_shape)
   if array.shape in _SINGLE_SHAPES:
     array = array[np.newaxis]
   if array.ndim < 2 or array.shape[1:] not in _BATCH_TAILS:
     raise _shape_error(f'shape {list(array.shape)}, dtype {array.dtype}')
   if array.dtype == np.uint8:
-    batch = array.reshape(-1, IMAGE_PIXELS).astype(np.float32) / 255.0
+    batch = array.reshape(-1, contract.IMAGE_PIXELS).astype(np.float32) / 255.0
   elif np.issubdtype(array.dtype, np.floating):
-    batch = array.reshape(-1, IMAGE_PIXELS).astype(np.float32)
+    batch = array.reshape(-1, contract.IMAGE_PIXELS).astype(np.float32)
     if batch.size and not np.isfinite(batch).all():
       raise _shape_error(f'{array.dtype} values including NaN or infinity')
     if batch.size and (batch.min() < 0 or batch.max() > 1):
@@ -161,7 +149,7 @@ def to_batch(images, feature_shape=(IMAGE_PIXELS,)):
 
 def _import_unchecked(prefix, config):
   """Imports the whole `.meta` and runs its saver (trusted files only)."""
-  meta_graph_def = read_meta_graph(prefix)
+  meta_graph_def = freezing.read_meta_graph(prefix)
   graph = tf.Graph()
   with graph.as_default():
     saver = tf.train.import_meta_graph(meta_graph_def, clear_devices=True)
@@ -210,7 +198,7 @@ def _open_session(prefix, frozen, config):
 def _feature_shape(images):
   """The saved `images` example shape; MNIST's (784,) when not all known."""
   dims = images.shape.as_list()[1:] if images.shape.ndims else [None]
-  return (IMAGE_PIXELS,) if not dims or None in dims else tuple(dims)
+  return (contract.IMAGE_PIXELS,) if not dims or None in dims else tuple(dims)
 
 
 class Predictor:
@@ -232,13 +220,13 @@ class Predictor:
       self._run_options = tf.RunOptions(
         timeout_in_ms=max(1, int(timeout_secs * 1000))
       )
-    self._images = graph.get_tensor_by_name(contract.tensor(INPUT_NAME))
+    self._images = graph.get_tensor_by_name(contract.tensor(contract.IMAGES))
     # What the model was trained on: [None, 784] for MNIST.
     self._feature_shape = _feature_shape(self._images)
     self._probabilities = graph.get_tensor_by_name(
       contract.tensor(contract.PROBABILITIES)
     )
-    self._num_classes = self._probabilities.shape[-1] or NUM_CLASSES
+    self._num_classes = self._probabilities.shape[-1] or contract.NUM_CLASSES
     self._predictions = graph.get_tensor_by_name(
       contract.tensor(contract.PREDICTIONS)
     )
@@ -256,7 +244,7 @@ class Predictor:
 
     Only the checked inference subgraph of the `.meta` file is imported,
     with the weights of exactly this checkpoint as constants
-    (`frozen_graph_def`); none of the file's own ops for saving or
+    (`freezing.frozen_graph_def`); none of the file's own ops for saving or
     restoring ever runs.
 
     Args:
@@ -294,7 +282,9 @@ class Predictor:
         path, lambda prefix: _open_session(prefix, None, config)
       )
     else:
-      prefix, graph, session = _open_session(*frozen_graph_def(path), config)
+      prefix, graph, session = _open_session(
+        *freezing.frozen_graph_def(path), config
+      )
     return cls(graph, session, prefix, batch_size, timeout_secs)
 
   @property

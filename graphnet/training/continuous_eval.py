@@ -13,7 +13,7 @@ A checkpoint of a network the registry cannot recognise (a user's model
 callable trained with `graphnet.train`, or a built-in network on other
 data) is scored through its saved graph instead: the checked inference
 subgraph of its `.meta` with the checkpoint's weights as constants
-(`predictor.frozen_graph_def`; the moving averages when the model was
+(`freezing.frozen_graph_def`; the moving averages when the model was
 trained with them), so nothing of the file runs but inference.
 
 The trainer's `Saver` writes the checkpoint files first and replaces the
@@ -40,17 +40,15 @@ from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
 from graphnet.nn import mlp as mnist
 from graphnet.nn import models
-from graphnet.serving import predictor
+from graphnet.serving import freezing
 from graphnet.training import config
 from graphnet.training import evaluation
 
 __all__ = [
   'EMA_SUFFIX',
   'CheckpointModel',
-  'ModelShape',
   'EvalRecord',
   'read_checkpoint_model',
-  'read_model_shape',
   'evaluate_checkpoint',
   'evaluation_loop',
 ]
@@ -69,26 +67,6 @@ class CheckpointModel:
   # Whether the checkpoint holds moving averages of every trainable
   # variable (the weights the trainer evaluates with).
   moving_averages: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelShape:
-  """`read_model_shape`'s summary of the built-in networks' checkpoints.
-
-  Kept for callers of earlier versions; `CheckpointModel` describes any
-  registered network.
-  """
-
-  # Units of the first hidden layer; 0 = softmax regression (or conv).
-  hidden1: int
-  # Units of the second hidden layer; 0 = one hidden layer (or conv).
-  hidden2: int
-  # Whether the checkpoint holds moving averages of every model variable.
-  moving_averages: bool
-  # The registered network name ('mlp', 'conv').
-  model: str = 'mlp'
-  # For 'conv': whether its layers use batch normalisation.
-  batch_norm: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +111,7 @@ def _saved_graph_eval(prefix, shapes):
     CheckpointMismatchError: the `.meta` holds no usable graphnet graph.
   """
   try:
-    _, graph_def = predictor.frozen_graph_def(prefix)
+    _, graph_def = freezing.frozen_graph_def(prefix)
   except errors.CheckpointMismatchError:
     raise
   except (errors.CheckpointError, errors.UnsafeGraphError) as e:
@@ -177,24 +155,6 @@ def read_checkpoint_model(prefix):
   shapes = checkpoints.variable_shapes(prefix)
   network = _network(prefix, shapes)
   return CheckpointModel(network, _build_eval_graph(network, shapes)[-1])
-
-
-def read_model_shape(prefix):
-  """The `ModelShape` of the graphnet MLP or conv net stored at `prefix`.
-
-  Raises:
-    CheckpointError: the checkpoint cannot be read.
-    CheckpointMismatchError: the checkpoint holds another model.
-  """
-  found = read_checkpoint_model(prefix)
-  params = found.network.params
-  return ModelShape(
-    getattr(params, 'hidden1', 0),
-    getattr(params, 'hidden2', 0),
-    found.moving_averages,
-    found.network.model,
-    getattr(params, 'batch_norm', False),
-  )
 
 
 def _read_step(prefix):

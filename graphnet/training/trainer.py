@@ -38,17 +38,12 @@ from graphnet.training import signals
 from graphnet.training import train_graph
 
 __all__ = [
-  'TrainGraph',
   'TrainResult',
-  'fill_feed_dict',
-  'build_train_graph',
   'run_training',
 ]
 
-# The graph half of training, re-exported for the callers of trainer.
-TrainGraph = train_graph.TrainGraph
+# The graph half of training, bound here so that a benchmark can time it.
 build_train_graph = train_graph.build_train_graph
-fill_feed_dict = train_graph.fill_feed_dict
 
 # Output lines appear as they happen, also when piped to a file.
 _print_flush = functools.partial(print, flush=True)
