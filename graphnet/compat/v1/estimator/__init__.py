@@ -1,0 +1,110 @@
+"""TF1's `tf.estimator`, kept alive on TensorFlow 2 (graph mode).
+
+A program written for `tf.estimator` runs with its import changed:
+
+    import graphnet.compat.v1 as tf      # tf.estimator.Estimator, ...
+    # or
+    from graphnet.compat.v1 import estimator
+
+What is here: `Estimator`, `EstimatorSpec`, `ModeKeys`, `RunConfig`,
+`TrainSpec`, `EvalSpec`, `train_and_evaluate` (locally and on a `TF_CONFIG`
+cluster), the `inputs` (`numpy_input_fn`, `pandas_input_fn`) and `export`
+namespaces, the hook aliases (`SessionRunHook`, `LoggingTensorHook`, ...)
+and, loaded on first use, the premade estimators (`DNNClassifier`, ...).
+
+Example:
+    from graphnet.compat.v1 import estimator
+    est = estimator.Estimator(model_fn, model_dir='/tmp/model')
+    est.train(estimator.inputs.numpy_input_fn(
+        {'x': x}, y, batch_size=32, num_epochs=None, shuffle=True),
+        max_steps=1000)
+"""
+
+import importlib
+
+from graphnet.compat.v1.estimator import export
+from graphnet.compat.v1.estimator import hooks as _hooks
+from graphnet.compat.v1.estimator import inputs
+from graphnet.compat.v1.estimator.estimator import Estimator
+from graphnet.compat.v1.estimator.estimator import VocabInfo
+from graphnet.compat.v1.estimator.estimator import WarmStartSettings
+from graphnet.compat.v1.estimator.model_fn import EstimatorSpec
+from graphnet.compat.v1.estimator.model_fn import ModeKeys
+from graphnet.compat.v1.estimator.run_config import RunConfig
+from graphnet.compat.v1.estimator.run_config import TaskType
+from graphnet.compat.v1.estimator.training import EvalSpec
+from graphnet.compat.v1.estimator.training import TrainSpec
+from graphnet.compat.v1.estimator.training import train_and_evaluate
+
+__all__ = [
+  'CheckpointSaverHook',
+  'CheckpointSaverListener',
+  'DNNClassifier',
+  'DNNLinearCombinedClassifier',
+  'DNNLinearCombinedRegressor',
+  'DNNRegressor',
+  'Estimator',
+  'EstimatorSpec',
+  'EvalSpec',
+  'FeedFnHook',
+  'FinalOpsHook',
+  'GlobalStepWaiterHook',
+  'LinearClassifier',
+  'LinearRegressor',
+  'LoggingTensorHook',
+  'ModeKeys',
+  'NanLossDuringTrainingError',
+  'NanTensorHook',
+  'ProfilerHook',
+  'RunConfig',
+  'SecondOrStepTimer',
+  'SessionRunArgs',
+  'SessionRunContext',
+  'SessionRunHook',
+  'SessionRunValues',
+  'StepCounterHook',
+  'StopAtStepHook',
+  'SummarySaverHook',
+  'TaskType',
+  'TrainSpec',
+  'VocabInfo',
+  'WarmStartSettings',
+  'export',
+  'inputs',
+  'train_and_evaluate',
+]
+
+CheckpointSaverHook = _hooks.CheckpointSaverHook
+CheckpointSaverListener = _hooks.CheckpointSaverListener
+FeedFnHook = _hooks.FeedFnHook
+FinalOpsHook = _hooks.FinalOpsHook
+GlobalStepWaiterHook = _hooks.GlobalStepWaiterHook
+LoggingTensorHook = _hooks.LoggingTensorHook
+NanLossDuringTrainingError = _hooks.NanLossDuringTrainingError
+NanTensorHook = _hooks.NanTensorHook
+ProfilerHook = _hooks.ProfilerHook
+SecondOrStepTimer = _hooks.SecondOrStepTimer
+SessionRunArgs = _hooks.SessionRunArgs
+SessionRunContext = _hooks.SessionRunContext
+SessionRunHook = _hooks.SessionRunHook
+SessionRunValues = _hooks.SessionRunValues
+StepCounterHook = _hooks.StepCounterHook
+StopAtStepHook = _hooks.StopAtStepHook
+SummarySaverHook = _hooks.SummarySaverHook
+
+# The premade estimators live in `canned` and load on first use.
+_CANNED = (
+  'DNNClassifier',
+  'DNNRegressor',
+  'LinearClassifier',
+  'LinearRegressor',
+  'DNNLinearCombinedClassifier',
+  'DNNLinearCombinedRegressor',
+)
+
+
+def __getattr__(name):
+  if name in _CANNED:
+    canned = importlib.import_module('graphnet.compat.v1.estimator.canned')
+    return getattr(canned, name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

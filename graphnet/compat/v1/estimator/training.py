@@ -1,0 +1,300 @@
+"""TF1's `train_and_evaluate`, `TrainSpec` and `EvalSpec`.
+
+Locally (no `TF_CONFIG`): trains, and evaluates each new checkpoint at most
+every `EvalSpec.throttle_secs`, then once more at the end unless the last
+checkpoint was already evaluated. On a cluster described by `TF_CONFIG`,
+each process runs its task on TensorFlow's own gRPC runtime:
+
+* `chief` / `worker`: start the task's server and train with the variables
+  on the ps tasks (`replica_device_setter`); only the chief restores,
+  saves checkpoints and summaries. graphnet's cluster life applies: a
+  non-chief worker waits for the chief's model, a lost ps ends every
+  worker within `ps_timeout_secs` naming it, each worker tells the ps tasks
+  when it is done.
+* `ps`: serves the variables until every worker is done (`serve_ps`).
+* `evaluator`: evaluates each new checkpoint of `model_dir` (after
+  `start_delay_secs`, at most every `throttle_secs`) and ends once it has
+  evaluated the one of `TrainSpec.max_steps`.
+
+Example:
+    train_spec = TrainSpec(train_input_fn, max_steps=1000)
+    eval_spec = EvalSpec(eval_input_fn, steps=None, throttle_secs=60)
+    metrics, exports = train_and_evaluate(estimator, train_spec, eval_spec)
+"""
+
+import collections
+import time
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+from graphnet.checkpoints import state as checkpoints
+from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import tasks as cluster_tasks
+from graphnet.distributed import tf_config as tf_config_lib
+
+__all__ = ['TrainSpec', 'EvalSpec', 'train_and_evaluate']
+
+# How often the evaluator looks for a new checkpoint.
+_POLL_SECS = 0.5
+
+
+def _fail(spec, field, message):
+  raise errors.ConfigError(f'{spec}: {field} {message}', field=field)
+
+
+class TrainSpec(
+  collections.namedtuple(
+    'TrainSpec', ['input_fn', 'max_steps', 'hooks', 'saving_listeners']
+  )
+):
+  """What to train on and for how long (`max_steps` None: data's end)."""
+
+  __slots__ = ()
+
+  def __new__(cls, input_fn, max_steps=None, hooks=None, saving_listeners=None):
+    if not callable(input_fn):
+      _fail('TrainSpec', 'input_fn', f'must be callable, got {input_fn!r}.')
+    if max_steps is not None and max_steps <= 0:
+      _fail('TrainSpec', 'max_steps', f'must be > 0 or None, got {max_steps}.')
+    return super().__new__(
+      cls,
+      input_fn,
+      max_steps,
+      tuple(hooks or ()),
+      tuple(saving_listeners or ()),
+    )
+
+
+class EvalSpec(
+  collections.namedtuple(
+    'EvalSpec',
+    [
+      'input_fn',
+      'steps',
+      'name',
+      'hooks',
+      'exporters',
+      'start_delay_secs',
+      'throttle_secs',
+    ],
+  )
+):
+  """What to evaluate on, how many batches, and how often."""
+
+  __slots__ = ()
+
+  def __new__(
+    cls,
+    input_fn,
+    steps=100,
+    name=None,
+    hooks=None,
+    exporters=None,
+    start_delay_secs=120,
+    throttle_secs=600,
+  ):
+    if not callable(input_fn):
+      _fail('EvalSpec', 'input_fn', f'must be callable, got {input_fn!r}.')
+    if steps is not None and steps <= 0:
+      _fail('EvalSpec', 'steps', f'must be > 0 or None, got {steps}.')
+    for field, value in (
+      ('start_delay_secs', start_delay_secs),
+      ('throttle_secs', throttle_secs),
+    ):
+      if value < 0:
+        _fail('EvalSpec', field, f'must be >= 0, got {value}.')
+    if exporters is None:
+      exporters = ()
+    elif not isinstance(exporters, (list, tuple)):
+      exporters = (exporters,)
+    for exporter in exporters:
+      if not hasattr(exporter, 'export') or not hasattr(exporter, 'name'):
+        _fail(
+          'EvalSpec',
+          'exporters',
+          f'must have `name` and `export(...)`, got {exporter!r}.',
+        )
+    return super().__new__(
+      cls,
+      input_fn,
+      steps,
+      name,
+      tuple(hooks or ()),
+      tuple(exporters),
+      start_delay_secs,
+      throttle_secs,
+    )
+
+
+class _Evaluator:
+  """Evaluates checkpoints per `eval_spec` and runs its exporters."""
+
+  def __init__(self, estimator, eval_spec):
+    self._estimator = estimator
+    self._spec = eval_spec
+    self.last_step = None
+    self.last_result = None
+    self.export_results = []
+
+  def evaluate(self, checkpoint):
+    result = self._estimator.evaluate(
+      self._spec.input_fn,
+      steps=self._spec.steps,
+      hooks=self._spec.hooks,
+      checkpoint_path=checkpoint,
+      name=self._spec.name,
+    )
+    self.last_step = int(result['global_step'])
+    self.last_result = result
+    for exporter in self._spec.exporters:
+      self.export_results.append(
+        exporter.export(
+          self._estimator,
+          f'{self._estimator.model_dir}/export/{exporter.name}',
+          checkpoint,
+          result,
+          False,
+        )
+      )
+    return result
+
+
+class _EvaluateOnSave(tf.train.CheckpointSaverListener):
+  """Evaluates a saved checkpoint when `throttle_secs` have passed."""
+
+  def __init__(self, evaluator, throttle_secs):
+    self._evaluator = evaluator
+    self._timer = tf.train.SecondOrStepTimer(every_secs=throttle_secs)
+
+  def begin(self):
+    # The checkpoint saved as the session starts holds no new training.
+    self._timer.update_last_triggered_step(0)
+    self._started = False
+
+  def after_save(self, session, global_step_value):
+    if not self._started:
+      self._started = True
+      return
+    if self._timer.should_trigger_for_step(global_step_value):
+      self._timer.update_last_triggered_step(global_step_value)
+      self._evaluator.evaluate(None)
+
+
+def _run_local(estimator, train_spec, eval_spec):
+  config = estimator.config
+  if not (config.save_checkpoints_steps or config.save_checkpoints_secs):
+    raise errors.ConfigError(
+      'train_and_evaluate: RunConfig must save checkpoints '
+      '(save_checkpoints_steps or save_checkpoints_secs) to evaluate them.',
+      field='save_checkpoints_steps',
+    )
+  evaluator = _Evaluator(estimator, eval_spec)
+  listener = _EvaluateOnSave(evaluator, eval_spec.throttle_secs)
+  estimator.train(
+    train_spec.input_fn,
+    hooks=list(train_spec.hooks),
+    max_steps=train_spec.max_steps,
+    saving_listeners=[*train_spec.saving_listeners, listener],
+  )
+  latest = estimator.latest_checkpoint()
+  if latest and checkpoints.checkpoint_step(latest) != evaluator.last_step:
+    evaluator.evaluate(latest)
+  return evaluator.last_result, evaluator.export_results
+
+
+class _ClusterTask:
+  """A chief or worker of a TF_CONFIG cluster, for `Estimator._train`."""
+
+  def __init__(self, cluster, server, model_dir):
+    self._cluster = cluster
+    self._server = server
+    self._model_dir = model_dir
+    self.is_chief = cluster.is_chief
+    self.device_fn = cluster_lib.device_setter(cluster)
+
+  def session_args(self, config):
+    """MonitoredTrainingSession's master, is_chief, checkpoint_dir, config."""
+    return {
+      'master': self._server.target,
+      'is_chief': self.is_chief,
+      # Only the chief restores and writes checkpoints and summaries.
+      'checkpoint_dir': self._model_dir if self.is_chief else None,
+      'config': cluster_lib.session_config(
+        self._cluster, config.session_config
+      ),
+    }
+
+  def life(self, session_args):
+    """`cluster_tasks.worker_life` (watchdog, wait for chief, report done)."""
+    return cluster_tasks.worker_life(
+      self._cluster, self._server, session_args, printer=tf.logging.info
+    )
+
+
+def _run_evaluator(estimator, train_spec, eval_spec):
+  evaluator = _Evaluator(estimator, eval_spec)
+  time.sleep(eval_spec.start_delay_secs)
+  last_eval_time = None
+  seen = None
+  while True:
+    latest = estimator.latest_checkpoint()
+    if latest and latest != seen and checkpoints.complete(latest):
+      wait = 0.0
+      if last_eval_time is not None:
+        wait = eval_spec.throttle_secs - (time.time() - last_eval_time)
+      step = checkpoints.checkpoint_step(latest)
+      final = train_spec.max_steps is not None and step >= train_spec.max_steps
+      if wait <= 0 or final:
+        seen = latest
+        last_eval_time = time.time()
+        evaluator.evaluate(latest)
+        if final:
+          tf.logging.info(
+            'Exiting evaluation, global step %d >= max_steps %d.',
+            step,
+            train_spec.max_steps,
+          )
+          return evaluator.last_result, evaluator.export_results
+    time.sleep(_POLL_SECS)
+
+
+def train_and_evaluate(estimator, train_spec, eval_spec):
+  """Trains and evaluates, locally or as this process's TF_CONFIG task.
+
+  Args:
+    estimator: an `Estimator`.
+    train_spec: a `TrainSpec`.
+    eval_spec: an `EvalSpec`.
+
+  Returns:
+    (metrics of the last evaluation or None, list of export results), as
+    TF 1.15 returned; None for tasks that do not evaluate.
+
+  Raises:
+    ConfigError: the specs are not TrainSpec/EvalSpec, or locally the
+      config saves no checkpoints.
+    ClusterError: `TF_CONFIG` is malformed or a port is taken.
+  """
+  if not isinstance(train_spec, TrainSpec):
+    _fail('train_and_evaluate', 'train_spec', 'must be a TrainSpec.')
+  if not isinstance(eval_spec, EvalSpec):
+    _fail('train_and_evaluate', 'eval_spec', 'must be an EvalSpec.')
+  config = estimator.config.tf_config
+  if not config.is_distributed:
+    return _run_local(estimator, train_spec, eval_spec)
+  if config.task_type == tf_config_lib.EVALUATOR:
+    return _run_evaluator(estimator, train_spec, eval_spec)
+  cluster = config.cluster_config()
+  if config.task_type == tf_config_lib.PS:
+    cluster_tasks.serve_ps(cluster, printer=tf.logging.info)
+    return None, []
+  server = cluster_lib.start_server(cluster)
+  estimator._train(  # noqa: SLF001 (the cluster path of train)
+    train_spec.input_fn,
+    hooks=list(train_spec.hooks),
+    max_steps=train_spec.max_steps,
+    saving_listeners=list(train_spec.saving_listeners),
+    cluster=_ClusterTask(cluster, server, estimator.model_dir),
+  )
+  return None, []
