@@ -114,8 +114,7 @@ def _opened(path, directory, what):
     fd = os.open(target, _OPEN_FLAGS)
   except OSError as e:
     raise errors.CheckpointError(
-      f'{what} {errors.printable(path)} cannot be opened '
-      f'({e.strerror or e}).',
+      f'{what} {errors.printable(path)} cannot be opened ({e.strerror or e}).',
       path=path,
     ) from e
   try:
@@ -167,7 +166,9 @@ def read_regular(path, directory, what, max_bytes):
   """The whole content of regular file `path`, at most `max_bytes`.
 
   Args:
-    path, directory, what: see `check_regular`.
+    path: the file.
+    directory: the checkpoint's directory; a link must stay inside it.
+    what: the file's role for messages, e.g. 'variable index'.
     max_bytes: the size cap (int); a larger file is refused unread.
 
   Returns:
@@ -186,4 +187,3 @@ def read_regular(path, directory, what, max_bytes):
         path=path,
       )
     return _read_exactly(fd, size, path, what)
-
