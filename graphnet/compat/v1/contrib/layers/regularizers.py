@@ -1,0 +1,149 @@
+"""`tf.contrib.layers` regularizers of TF 1.15 (l1, l2, sums).
+
+A regularizer maps a weight tensor to a scalar loss; given to a layer
+(`weights_regularizer=`) or `tf.get_variable(regularizer=)`, its loss goes
+to `tf.GraphKeys.REGULARIZATION_LOSSES` when the variable is created.
+`l2_regularizer(scale)(w)` is `scale * sum(w ** 2) / 2` (`tf.nn.l2_loss`).
+
+Example:
+    regularizer = l2_regularizer(0.0001)
+    w = tf.get_variable('w', [784, 500], regularizer=regularizer)
+    tf.add_to_collection('losses', regularizer(w))  # the book's way
+"""
+
+import numbers
+
+import tensorflow.compat.v1 as tf
+
+__all__ = [
+  'apply_regularization',
+  'l1_l2_regularizer',
+  'l1_regularizer',
+  'l2_regularizer',
+  'sum_regularizer',
+]
+
+
+def _check_scale(scale, name):
+  """Returns whether `scale` disables the regularizer (it is 0)."""
+  if isinstance(scale, numbers.Integral):
+    raise ValueError(
+      f'{name}: scale cannot be an integer, got {scale!r}; write it as a '
+      f'float ({float(scale)!r}).'
+    )
+  if isinstance(scale, numbers.Real):
+    if scale < 0.0:
+      raise ValueError(
+        f'{name}: scale must be >= 0, got {scale!r}; 0.0 disables it.'
+      )
+    if scale == 0.0:
+      tf.logging.info('Scale of 0 disables regularizer.')
+      return True
+  return False
+
+
+def l1_regularizer(scale, scope=None):
+  """A function `w -> scale * sum(|w|)`.
+
+  Args:
+    scale: a float >= 0 (0.0: the function returns None, no loss).
+    scope: the name scope of the loss ops (default 'l1_regularizer').
+
+  Raises:
+    ValueError: `scale` is an integer or negative.
+  """
+  if _check_scale(scale, 'l1_regularizer'):
+    return lambda _: None
+
+  def l1(weights):
+    with tf.name_scope(scope, 'l1_regularizer', [weights]) as name:
+      my_scale = tf.convert_to_tensor(
+        scale, dtype=weights.dtype.base_dtype, name='scale'
+      )
+      return tf.multiply(my_scale, tf.reduce_sum(tf.abs(weights)), name=name)
+
+  return l1
+
+
+def l2_regularizer(scale, scope=None):
+  """A function `w -> scale * tf.nn.l2_loss(w)` (half the sum of squares).
+
+  Args:
+    scale: a float >= 0 (0.0: the function returns None, no loss).
+    scope: the name scope of the loss ops (default 'l2_regularizer').
+
+  Raises:
+    ValueError: `scale` is an integer or negative.
+  """
+  if _check_scale(scale, 'l2_regularizer'):
+    return lambda _: None
+
+  def l2(weights):
+    with tf.name_scope(scope, 'l2_regularizer', [weights]) as name:
+      my_scale = tf.convert_to_tensor(
+        scale, dtype=weights.dtype.base_dtype, name='scale'
+      )
+      return tf.multiply(my_scale, tf.nn.l2_loss(weights), name=name)
+
+  return l2
+
+
+def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
+  """The sum of an l1 and an l2 regularizer."""
+  if isinstance(scale_l1, numbers.Integral):
+    scale_l1 = float(scale_l1)
+  if isinstance(scale_l2, numbers.Integral):
+    scale_l2 = float(scale_l2)
+  scope = scope or 'l1_l2_regularizer'
+  if scale_l1 == 0.0:
+    return l2_regularizer(scale_l2, scope)
+  if scale_l2 == 0.0:
+    return l1_regularizer(scale_l1, scope)
+  return sum_regularizer(
+    [l1_regularizer(scale_l1), l2_regularizer(scale_l2)], scope=scope
+  )
+
+
+def sum_regularizer(regularizer_list, scope=None):
+  """A regularizer adding the losses of several (None ones skipped)."""
+  regularizers = [reg for reg in regularizer_list if reg is not None]
+  if not regularizers:
+    return None
+
+  def sum_reg(weights):
+    with tf.name_scope(scope, 'sum_regularizer', [weights]) as name:
+      losses = [reg(weights) for reg in regularizers]
+      losses = [loss for loss in losses if loss is not None]
+      return tf.add_n(losses, name=name)
+
+  return sum_reg
+
+
+def apply_regularization(regularizer, weights_list=None):
+  """The sum of `regularizer` over `weights_list`, a regularization loss.
+
+  `weights_list` defaults to the WEIGHTS collection; the sum is also added
+  to `REGULARIZATION_LOSSES`.
+
+  Raises:
+    ValueError: `regularizer` is None or there are no weights.
+  """
+  if not weights_list:
+    weights_list = tf.get_collection(tf.GraphKeys.WEIGHTS)
+  if not weights_list:
+    raise ValueError(
+      'apply_regularization: no weights to regularize; pass weights_list '
+      'or add variables to tf.GraphKeys.WEIGHTS.'
+    )
+  if regularizer is None:
+    raise ValueError('apply_regularization: regularizer is None.')
+  with tf.name_scope(
+    'get_regularization_penalty', values=weights_list
+  ) as scope:
+    penalties = [regularizer(w) for w in weights_list]
+    penalties = [p for p in penalties if p is not None]
+    if not penalties:
+      return tf.constant(0.0)
+    summed = tf.add_n(penalties, name=scope)
+    tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, summed)
+    return summed
