@@ -22,7 +22,6 @@ Example:
   classifier.train(input_fn, steps=1000)
 """
 
-from graphnet.compat.v1.estimator.canned import _saver
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import optimizers
@@ -199,7 +198,7 @@ def _dnn_model_fn_builder(
 ):
   """The model_fn of DNNClassifier/DNNRegressor."""
 
-  def model_fn(features, labels, mode, config):
+  def model_fn(features, labels, mode):
     tf = _tf.v1()
     features = check_features(features)
     opt = None
@@ -215,13 +214,12 @@ def _dnn_model_fn_builder(
         batch_norm,
       )
     if str(mode) == 'train':
-      opt = optimizers.get_optimizer_instance(optimizer, LEARNING_RATE)
-    spec = head.create_estimator_spec(
+      opt = optimizers.name_slots_as_tf1(
+        optimizers.get_optimizer_instance(optimizer, LEARNING_RATE), 'dnn'
+      )
+    return head.create_estimator_spec(
       features, mode, logits, labels, optimizer=opt
     )
-    if opt is not None:
-      spec = spec._replace(scaffold=_saver.tf1_scaffold([opt], config))
-    return spec
 
   return model_fn
 

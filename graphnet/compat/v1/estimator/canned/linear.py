@@ -17,7 +17,6 @@ Example:
 
 import math
 
-from graphnet.compat.v1.estimator.canned import _saver
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import optimizers
@@ -68,7 +67,7 @@ def check_combiner(sparse_combiner, argument='sparse_combiner'):
 
 
 def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
-  def model_fn(features, labels, mode, config):
+  def model_fn(features, labels, mode):
     tf = _tf.v1()
     features = check_features(features)
     with tf.variable_scope('linear'):
@@ -77,15 +76,15 @@ def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
       )
     opt = None
     if str(mode) == 'train':
-      opt = optimizers.get_optimizer_instance(
-        optimizer, default_learning_rate(len(feature_columns))
+      opt = optimizers.name_slots_as_tf1(
+        optimizers.get_optimizer_instance(
+          optimizer, default_learning_rate(len(feature_columns))
+        ),
+        'linear',
       )
-    spec = head.create_estimator_spec(
+    return head.create_estimator_spec(
       features, mode, logits, labels, optimizer=opt
     )
-    if opt is not None:
-      spec = spec._replace(scaffold=_saver.tf1_scaffold([opt], config))
-    return spec
 
   return model_fn
 

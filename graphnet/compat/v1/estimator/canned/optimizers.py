@@ -13,7 +13,7 @@ Example:
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.errors import ConfigError
 
-__all__ = ['OPTIMIZER_NAMES', 'get_optimizer_instance']
+__all__ = ['OPTIMIZER_NAMES', 'get_optimizer_instance', 'name_slots_as_tf1']
 
 # The names TF 1.15's canned/optimizers.py accepted.
 OPTIMIZER_NAMES = ('Adagrad', 'Adam', 'Ftrl', 'RMSProp', 'SGD')
@@ -68,3 +68,31 @@ def get_optimizer_instance(opt, learning_rate=None):
       'e.g. tf.compat.v1.train.AdagradOptimizer.'
     )
   return opt
+
+
+def name_slots_as_tf1(optimizer, top_scope):
+  """Renames `optimizer` so its slots get TF 1.15's checkpoint names.
+
+  TF 1.15's DNN* and Linear* estimators built their variables under a
+  variable partitioner (one part without a ps), and its slot bookkeeping
+  cut each slot's path by an op name that lacks the estimator's top scope;
+  their checkpoints hold keys such as `dnn/hiddenlayer_0/kernel/t_0/Adagrad`
+  and `linear/linear_model/age/weights/part_0/Ftrl`. graphnet's variables
+  are not partitioned; an optimizer named `t_0/Adagrad` (under 'dnn') or
+  `part_0/Ftrl` (under 'linear') makes slot variables of those very names,
+  so a TF 1.15 model_dir resumes with its accumulators and TF 1.15 reads
+  graphnet's checkpoints. (Wide & deep's checkpoints use plain names.)
+
+  Args:
+    optimizer: a TF1 Optimizer; its private name is changed in place.
+    top_scope: 'dnn' or 'linear'.
+
+  Returns:
+    the optimizer.
+  """
+  # The part of '/part_0/' left after TF1's cut (offset 7 - len(top)).
+  prefix = '/part_0/'[max(0, 7 - len(top_scope)) :]
+  name = optimizer._name  # noqa: SLF001 (TF1 Optimizer has no setter)
+  if not name.startswith(prefix):
+    optimizer._name = prefix + name  # noqa: SLF001
+  return optimizer
