@@ -1,0 +1,1 @@
+"""Compatibility namespaces for programs written against older TensorFlow."""

@@ -1,0 +1,111 @@
+"""TF1's `tf` on TensorFlow 2: `import graphnet.compat.v1 as tf`.
+
+The module is `tensorflow.compat.v1` (every name not listed below is
+TF's own, looked up on first use) plus what TF 2.16 took away with Keras 3:
+
+- `tf.layers`: graphnet's TF1 `tf.layers` (`graphnet.compat.v1.layers`):
+  `dense`, `conv2d`, `conv2d_transpose`, pooling, `dropout`,
+  `batch_normalization`, `flatten` and their classes, with TF1's variable
+  names, so TF 1.x checkpoints restore without a name map.
+- `tf.nn`: `tf.compat.v1.nn` plus `tf.nn.rnn_cell`
+  (`graphnet.compat.v1.rnn_cell`).
+- `tf.contrib` (`graphnet.compat.v1.contrib`) and `tf.estimator`
+  (`graphnet.compat.v1.estimator`).
+
+Those are imported on first use, as is Keras: importing this module imports
+TensorFlow without Keras (see `graphnet.cli.tf_loader`), and nothing here
+imports it afterwards; `tf.keras` is whatever TF 2.21 makes of it.
+
+What importing changes, for the whole process (TF1's defaults that TF 1.x
+programs rely on; nothing else):
+
+1. Eager execution is off (`tf.disable_eager_execution()`): graphs,
+   placeholders and `tf.Session` as in TF1.
+2. Shapes are TF1's (`tf.disable_v2_tensorshape()`): `x.shape[1]` and
+   `x.get_shape()[1]` are `Dimension`s, so `x.get_shape()[1].value` works
+   (`int(...)` and `as_list()` work either way).
+
+What it leaves as TF 2.21 has it (a program may still call
+`tf.disable_v2_behavior()`, which graphnet's layers support):
+
+- Variables are resource variables (`VarHandleOp`): `tf.train.Saver`
+  writes and restores the same checkpoints as TF1's reference variables,
+  and reads are ordered by control dependencies, as TF1 programs intended.
+  A `tf.layers` CNN training step costs the same either way (BENCHMARKS.md).
+- Control flow is v2 (`tf.while_loop` / `tf.cond` as functional ops);
+  variable names made inside loops (`rnn/basic_lstm_cell/kernel`) are the
+  same.
+- `Tensor == Tensor` is identity in graph mode (TF1's) already.
+
+A name neither TF's `tf.compat.v1` nor graphnet provides raises
+`graphnet.errors.NotProvidedError` (an `AttributeError`) naming it.
+
+Example:
+    import graphnet.compat.v1 as tf
+    from graphnet import input_data
+
+    x = tf.placeholder(tf.float32, [None, 784])
+    hidden = tf.layers.dense(x, 128, tf.nn.relu)      # dense/kernel
+    logits = tf.layers.dense(hidden, 10)              # dense_1/kernel
+"""
+
+import importlib
+
+from graphnet import errors
+
+# Before `tensorflow.compat.v1`: TF's own __init__ would import Keras.
+from graphnet.cli import tf_loader
+
+tf_loader.import_tensorflow()
+
+import tensorflow.compat.v1 as _tf  # noqa: E402 (after tf_loader)
+
+__all__ = []  # The namespace is TF's; nothing is meant for `import *`.
+
+# graphnet's own modules in this namespace: name -> what it stands for.
+_SUBMODULES = {
+  'layers': 'TF1 tf.layers',
+  'nn': 'tf.nn with rnn_cell',
+  'contrib': 'TF1 tf.contrib',
+  'estimator': 'TF1 tf.estimator',
+}
+
+_tf.disable_eager_execution()
+_tf.disable_v2_tensorshape()
+
+
+def __getattr__(name):
+  """`tf.<name>`: graphnet's submodule, else TF's `tf.compat.v1.<name>`."""
+  if name in _SUBMODULES:
+    return _import_submodule(name)
+  try:
+    value = getattr(_tf, name)
+  except AttributeError:
+    raise errors.NotProvidedError(
+      f"tf.{name} is not provided: it is neither in TensorFlow 2's "
+      f'tf.compat.v1 nor added by graphnet.compat.v1 (which adds '
+      f'{", ".join(f"tf.{n}" for n in _SUBMODULES)}). Check the spelling, '
+      'or see README "Coming from TF1" for what graphnet covers.',
+      name=f'tf.{name}',
+    ) from None
+  # Later lookups find the name in the module dict, without this function.
+  globals()[name] = value
+  return value
+
+
+def __dir__():
+  return sorted(set(globals()) | set(dir(_tf)) | set(_SUBMODULES))
+
+
+def _import_submodule(name):
+  full_name = f'{__name__}.{name}'
+  try:
+    return importlib.import_module(full_name)
+  except ModuleNotFoundError as e:
+    if e.name != full_name:
+      raise
+    raise errors.NotProvidedError(
+      f'tf.{name} ({_SUBMODULES[name]}) is not provided: this graphnet has '
+      f'no module {full_name}.',
+      name=f'tf.{name}',
+    ) from None

@@ -1,0 +1,521 @@
+"""TF1's `tf.layers.Layer`: variable scopes, reuse and collections.
+
+A layer object makes its variables with `tf.get_variable` in a variable
+scope chosen at its first call (or first `add_weight`) as TF 1.x chose it:
+
+- made by a function (`tf.layers.dense(..., name='fc')`): the scope is
+  `name` as given, so a second call with the same name and no `reuse`
+  raises TF's "Variable fc/kernel already exists";
+- made as an object (`tf.layers.Dense(10, name='fc')`) or without a name:
+  `tf.variable_scope(None, default_name=name or 'dense')`, which TF makes
+  unique per graph and enclosing scope: `dense`, `dense_1`, ...;
+- `reuse=True` (functions) opens the scope by name, reusing its variables;
+  an enclosing `tf.variable_scope(..., reuse=True)` reuses as in TF1.
+
+Every later call of the same object reuses its variables. Ops go in the
+scope's name scope (`dense/MatMul`). Collections, as TF1's:
+`REGULARIZATION_LOSSES` gets each weight regularizer's loss (named
+`<scope>/<weight>/Regularizer/...`) when the weight is created, and the
+activity regularizer's loss divided by the batch size at each call;
+`UPDATE_OPS` gets the layer's update ops (batch norm's moving averages)
+after each call, unless the layer was built with `trainable=False`.
+
+No Keras: this is graphnet's own code on `tf.compat.v1`.
+
+Example:
+    class Scale(Layer):
+      def build(self, input_shape):
+        self.scale = self.add_weight('scale', [], initializer=ONES)
+        super().build(input_shape)
+
+      def call(self, inputs):
+        return inputs * self.scale
+"""
+
+import re
+import weakref
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+
+__all__ = [
+  'InputSpec',
+  'Layer',
+  'smart_cond',
+  'normalize_tuple',
+  'padding_of',
+  'data_format_of',
+  'activation_of',
+  'ZEROS',
+  'ONES',
+]
+
+# TF1's default initializers of biases and batch norm (shared, stateless).
+ZEROS = tf.zeros_initializer()
+ONES = tf.ones_initializer()
+
+# Layer.name counters per graph (`dense_1`, `dense_2`, ... as TF1 numbered
+# its layer objects; the variable scope is numbered separately, by TF).
+_NAME_UIDS = weakref.WeakKeyDictionary()
+
+
+class InputSpec:
+  """What a layer accepts: `ndim`, `min_ndim`, `max_ndim`, fixed `axes`.
+
+  TF1's `tf.layers.InputSpec`; `dtype` and `shape` are recorded, not checked.
+  """
+
+  def __init__(
+    self,
+    dtype=None,
+    shape=None,
+    ndim=None,
+    max_ndim=None,
+    min_ndim=None,
+    axes=None,
+  ):
+    self.dtype = dtype
+    self.shape = shape
+    self.ndim = len(shape) if shape is not None else ndim
+    self.max_ndim = max_ndim
+    self.min_ndim = min_ndim
+    self.axes = dict(axes or {})
+
+  def __repr__(self):
+    return (
+      f'InputSpec(ndim={self.ndim}, min_ndim={self.min_ndim}, '
+      f'max_ndim={self.max_ndim}, axes={self.axes})'
+    )
+
+  def check(self, layer_name, inputs):
+    """Raises ConfigError if `inputs` (a tensor) does not fit this spec."""
+    ndims = inputs.shape.ndims
+    wanted = None
+    if self.ndim is not None and ndims != self.ndim:
+      wanted = f'ndim={self.ndim}'
+    elif self.min_ndim is not None and (ndims is None or ndims < self.min_ndim):
+      wanted = f'min_ndim={self.min_ndim}'
+    elif self.max_ndim is not None and (ndims is None or ndims > self.max_ndim):
+      wanted = f'max_ndim={self.max_ndim}'
+    if wanted:
+      raise errors.ConfigError(
+        f'layer {layer_name!r}: expected inputs of {wanted}, got shape '
+        f'{inputs.shape} (tensor {inputs.name}).'
+      )
+    dims = inputs.shape.as_list() if ndims is not None else []
+    for axis, size in self.axes.items():
+      found = dims[axis] if dims else None
+      if size is not None and found not in (None, size):
+        raise errors.ConfigError(
+          f'layer {layer_name!r}: expected axis {axis} of the inputs to have '
+          f'size {size} (as at its first call), got shape {inputs.shape} '
+          f'(tensor {inputs.name}).'
+        )
+
+
+class Layer:
+  """TF1's `tf.layers.Layer`: subclass it with `build` and `call`.
+
+  Attributes:
+    name: the layer's name (`dense_1` for the first unnamed `Dense` object,
+      as TF1 numbered them; its variable scope is `scope_name`).
+    trainable: whether its weights go to `TRAINABLE_VARIABLES` (and its
+      updates to `UPDATE_OPS`).
+    built: whether `build` has run (variables made).
+    input_spec: an `InputSpec` checked at each call, or None.
+  """
+
+  def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+    scope = kwargs.pop('_scope', None)
+    self._reuse = kwargs.pop('_reuse', None)
+    activity_regularizer = kwargs.pop('activity_regularizer', None)
+    # Keras's shape arguments mean nothing for a graph-mode layer.
+    for ignored in ('input_shape', 'batch_input_shape', 'batch_size'):
+      kwargs.pop(ignored, None)
+    if kwargs:
+      raise TypeError(
+        f'{type(self).__name__}: unexpected keyword argument(s) '
+        f'{sorted(kwargs)}.'
+      )
+    self.trainable = trainable
+    self.built = False
+    self.input_spec = None
+    self.activity_regularizer = activity_regularizer
+    self._dtype = tf.as_dtype(dtype).name if dtype is not None else None
+    self._trainable_weights = []
+    self._non_trainable_weights = []
+    self._updates = []
+    self._losses = []
+    self._current_scope = None
+    self._init_set_name(name)
+    if scope:
+      with tf.variable_scope(scope) as captured:
+        self._scope = captured
+    else:
+      self._scope = None
+
+  def _init_set_name(self, name):
+    base = _snake_case(type(self).__name__)
+    if isinstance(name, tf.VariableScope):
+      self._name, self._base_name = _unique_name(base), name.name
+    elif name:
+      self._name = self._base_name = name
+    else:
+      self._name, self._base_name = _unique_name(base), base
+
+  @property
+  def name(self):
+    return self._name
+
+  @property
+  def dtype(self):
+    """The weights' dtype name; None until the first call infers it."""
+    return self._dtype
+
+  @property
+  def scope_name(self):
+    if not self._scope:
+      raise ValueError(
+        f'layer {self._name!r} has no variable scope yet: it is chosen at '
+        'the first call; call the layer before asking for scope_name.'
+      )
+    return self._scope.name
+
+  @property
+  def trainable_weights(self):
+    return list(self._trainable_weights) if self.trainable else []
+
+  @property
+  def non_trainable_weights(self):
+    if self.trainable:
+      return list(self._non_trainable_weights)
+    return self._trainable_weights + self._non_trainable_weights
+
+  @property
+  def weights(self):
+    return self.trainable_weights + self.non_trainable_weights
+
+  trainable_variables = trainable_weights
+  non_trainable_variables = non_trainable_weights
+  variables = weights
+
+  @property
+  def updates(self):
+    """Update ops of the calls so far; none for a non-trainable layer."""
+    return list(self._updates) if self.trainable else []
+
+  @property
+  def losses(self):
+    """Regularization losses made so far (tensors)."""
+    return list(self._losses)
+
+  def build(self, input_shape):
+    """Makes the variables for inputs of `input_shape` (a TensorShape)."""
+    del input_shape
+    self.built = True
+
+  def call(self, inputs, **kwargs):
+    """The layer's computation; the base class returns `inputs`."""
+    del kwargs
+    return inputs
+
+  def add_weight(
+    self,
+    name,
+    shape,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    constraint=None,
+    use_resource=None,
+    synchronization=tf.VariableSynchronization.AUTO,
+    aggregation=tf.VariableAggregation.NONE,
+    partitioner=None,
+    **kwargs,
+  ):
+    """Makes (or, reusing, gets) variable `<scope>/<name>`; returns it.
+
+    Args:
+      name: the variable's name inside the layer's scope, e.g. 'kernel'.
+      shape: its shape (list of ints).
+      dtype: default: the layer's dtype, else float32.
+      initializer: default: the variable scope's initializer, else TF's
+        default for `get_variable` (glorot uniform for floats).
+      regularizer: optional function variable -> scalar loss, added to
+        `REGULARIZATION_LOSSES` when the variable is created (not reused).
+      trainable: default True (False with `synchronization=ON_READ`).
+      constraint: optional projection the optimizer applies after updates.
+      use_resource: passed to `tf.get_variable`.
+      synchronization: passed to `tf.get_variable`.
+      aggregation: passed to `tf.get_variable`.
+      partitioner: passed to `tf.get_variable`.
+      **kwargs: only `experimental_autocast`, ignored.
+
+    Returns:
+      the variable.
+    """
+    kwargs.pop('experimental_autocast', None)
+    if kwargs:
+      raise TypeError(f'add_weight: unexpected keyword argument(s) {kwargs}.')
+    if synchronization == tf.VariableSynchronization.ON_READ:
+      if trainable:
+        raise ValueError(
+          'add_weight: synchronization=ON_READ is only for non-trainable '
+          'variables; pass trainable=False.'
+        )
+      trainable = False
+    elif trainable is None:
+      trainable = True
+    existing = {id(v) for v in tf.global_variables()}
+    dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
+    self._set_scope(None)
+    reuse = self.built or self._reuse
+    with tf.variable_scope(
+      self._scope, reuse=reuse, auxiliary_name_scope=False
+    ) as scope:
+      self._current_scope = scope
+      with tf.name_scope(scope.original_name_scope):
+        variable = tf.get_variable(
+          name,
+          shape,
+          dtype=dtype,
+          initializer=initializer or scope.initializer,
+          trainable=trainable and self.trainable,
+          constraint=constraint,
+          partitioner=partitioner,
+          use_resource=use_resource,
+          synchronization=synchronization,
+          aggregation=aggregation,
+        )
+        if regularizer and _is_new(variable, existing):
+          with tf.name_scope(f'{name}/Regularizer'):
+            self._add_losses([regularizer(variable)])
+    if trainable and self.trainable and _is_trainable(variable):
+      self._trainable_weights.append(variable)
+    else:
+      self._non_trainable_weights.append(variable)
+    return variable
+
+  # TF1's older name.
+  add_variable = add_weight
+
+  def add_update(self, updates, inputs=None):
+    """Records update ops (ops, tensors or callables making them)."""
+    del inputs
+    if not isinstance(updates, (list, tuple)):
+      updates = [updates]
+    for update in updates:
+      if callable(update):
+        update = update()
+      if not isinstance(update, tf.Operation):
+        update = update.op
+      self._updates.append(update)
+
+  def add_loss(self, losses, inputs=None):
+    """Adds loss tensors to the layer and to `REGULARIZATION_LOSSES`."""
+    del inputs
+    if not isinstance(losses, (list, tuple)):
+      losses = [losses]
+    self._add_losses([loss() if callable(loss) else loss for loss in losses])
+
+  def __call__(self, inputs, *args, **kwargs):
+    """Builds the layer on `inputs` (first call: makes the variables).
+
+    Args:
+      inputs: a tensor (or array, converted).
+      *args: passed to `call`.
+      **kwargs: passed to `call` (e.g. `training=`), but `scope`: the
+        variable scope for a first call.
+
+    Returns:
+      the output tensor.
+    """
+    if tf.executing_eagerly():
+      raise errors.ConfigError(
+        f'layer {self._name!r}: graphnet.compat.v1 layers build graphs; '
+        'eager execution is on (call tf.disable_eager_execution() first).'
+      )
+    self._set_scope(kwargs.pop('scope', None))
+    reuse = True if self.built else self._reuse
+    with tf.variable_scope(
+      self._scope, reuse=reuse, auxiliary_name_scope=False
+    ) as scope:
+      self._current_scope = scope
+      with tf.name_scope(scope.original_name_scope):
+        if not isinstance(inputs, (tf.Tensor, tf.SparseTensor, tf.Variable)):
+          inputs = tf.convert_to_tensor(inputs)
+        if self.input_spec is not None:
+          self.input_spec.check(self._name, inputs)
+        if not self.built:
+          if self._dtype is None:
+            self._dtype = inputs.dtype.base_dtype.name
+          self.build(inputs.shape)
+          self.built = True
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+          self._regularize_activity(outputs)
+    if self.trainable:
+      _add_to_collection(tf.GraphKeys.UPDATE_OPS, self._updates)
+    return outputs
+
+  def apply(self, inputs, *args, **kwargs):
+    """The same as calling the layer (TF1's older spelling)."""
+    return self(inputs, *args, **kwargs)
+
+  def __repr__(self):
+    return f'<{type(self).__name__} name={self._name!r}>'
+
+  def _set_scope(self, scope=None):
+    if self._scope is not None:
+      return
+    if self._reuse:
+      with tf.variable_scope(
+        scope if scope is not None else self._base_name
+      ) as captured:
+        self._scope = captured
+    else:
+      with tf.variable_scope(scope, default_name=self._base_name) as captured:
+        self._scope = captured
+
+  def _regularize_activity(self, outputs):
+    with tf.name_scope('ActivityRegularizer'):
+      loss = self.activity_regularizer(outputs)
+      batch = tf.cast(tf.shape(outputs)[0], loss.dtype)
+      self._add_losses([loss / batch])
+
+  def _add_losses(self, losses):
+    losses = [loss for loss in losses if loss is not None]
+    self._losses.extend(losses)
+    _add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, losses)
+
+
+def smart_cond(pred, true_fn, false_fn, name=None):
+  """`true_fn()` or `false_fn()` when `pred` is known, else `tf.cond`.
+
+  Args:
+    pred: python bool (or 0/1), or a scalar bool tensor; a constant tensor
+      picks its branch when the graph is built, as TF1's layers did.
+    true_fn: function of no arguments returning tensors.
+    false_fn: the same, for a false `pred`.
+    name: the name scope of the `tf.cond`.
+
+  Returns:
+    the chosen branch's outputs.
+  """
+  if isinstance(pred, (bool, np.bool_)) or (
+    isinstance(pred, (int, np.integer)) and pred in (0, 1)
+  ):
+    return true_fn() if pred else false_fn()
+  if not isinstance(pred, (tf.Tensor, tf.Variable)):
+    raise errors.ConfigError(
+      f'training must be a python bool or a scalar bool tensor, got {pred!r}.'
+    )
+  if isinstance(pred, tf.Tensor):
+    value = tf.get_static_value(pred)
+    if value is not None:
+      return true_fn() if value else false_fn()
+  return tf.cond(pred, true_fn, false_fn, name=name)
+
+
+def normalize_tuple(label, what, value, n):
+  """An int or n ints -> tuple of n ints (kernel sizes, strides)."""
+  if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    return (int(value),) * n
+  try:
+    values = tuple(value)
+  except TypeError:
+    values = ()
+  if len(values) != n or not all(
+    isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+  ):
+    raise errors.ConfigError(
+      f'{label}: {what} must be an int or a tuple of {n} ints, got {value!r}.'
+    )
+  return tuple(int(v) for v in values)
+
+
+def padding_of(label, padding, allowed=('valid', 'same')):
+  """TF1's padding names in any case -> lower case; ConfigError otherwise."""
+  if not isinstance(padding, str) or padding.lower() not in allowed:
+    raise errors.ConfigError(
+      f'{label}: padding must be one of {allowed} (any case), got {padding!r}.'
+    )
+  return padding.lower()
+
+
+def data_format_of(label, data_format):
+  """'channels_last' or 'channels_first' (any case); ConfigError otherwise."""
+  if data_format is None:
+    return 'channels_last'
+  formats = ('channels_last', 'channels_first')
+  if not isinstance(data_format, str) or data_format.lower() not in formats:
+    raise errors.ConfigError(
+      f'{label}: data_format must be one of {formats}, got {data_format!r}.'
+    )
+  return data_format.lower()
+
+
+def activation_of(label, activation):
+  """A function tensor -> tensor, from a function, None or a Keras name."""
+  if activation is None or callable(activation):
+    return activation
+  functions = {
+    'linear': None,
+    'relu': tf.nn.relu,
+    'relu6': tf.nn.relu6,
+    'elu': tf.nn.elu,
+    'selu': tf.nn.selu,
+    'tanh': tf.tanh,
+    'sigmoid': tf.sigmoid,
+    'softmax': tf.nn.softmax,
+    'softplus': tf.nn.softplus,
+    'softsign': tf.nn.softsign,
+  }
+  if activation not in functions:
+    raise errors.ConfigError(
+      f'{label}: activation must be a function (e.g. tf.nn.relu), None or '
+      f'one of {sorted(functions)}, got {activation!r}.'
+    )
+  return functions[activation]
+
+
+def _snake_case(name):
+  name = re.sub(r'(.)([A-Z][a-z0-9]+)', r'\1_\2', name)
+  return re.sub(r'([a-z])([A-Z])', r'\1_\2', name).lower()
+
+
+def _unique_name(base):
+  """`base_1`, `base_2`, ... per graph, as TF1 named layer objects."""
+  counts = _NAME_UIDS.setdefault(tf.get_default_graph(), {})
+  counts[base] = counts.get(base, 0) + 1
+  return f'{base}_{counts[base]}'
+
+
+def _parts(variable):
+  """The variables of a (partitioned) variable."""
+  if hasattr(variable, '_get_variable_list'):  # A PartitionedVariable.
+    return list(variable)
+  return [variable]
+
+
+def _is_new(variable, existing):
+  return not any(id(part) in existing for part in _parts(variable))
+
+
+def _is_trainable(variable):
+  """Whether `variable` is in TRAINABLE_VARIABLES (a trainable scope)."""
+  trainable = {id(v) for v in tf.trainable_variables()}
+  return all(id(part) in trainable for part in _parts(variable))
+
+
+def _add_to_collection(name, elements):
+  """Appends each of `elements` not yet in graph collection `name`."""
+  collection = tf.get_collection_ref(name)
+  present = {id(e) for e in collection}
+  for element in elements:
+    if id(element) not in present:
+      collection.append(element)
+      present.add(id(element))

@@ -1,0 +1,320 @@
+"""TF1's `tf.layers` convolutions and their functions.
+
+`Conv1D`, `Conv2D`, `Conv3D` make `kernel` `[*kernel_size, in, filters]`
+and `bias` `[filters]`; `Conv2DTranspose` makes `kernel` `[kh, kw, filters,
+in]` (TF1's order: it is the kernel of the convolution it transposes).
+Default kernel initializer: the variable scope's, else glorot uniform;
+biases start at zero. Padding 'valid' (default) or 'same', any case;
+`data_format` 'channels_last' (default) or 'channels_first'.
+
+Example:
+    net = tf.layers.conv2d(images, 32, 5, padding='same',
+                           activation=tf.nn.relu)        # conv2d/kernel
+    up = tf.layers.conv2d_transpose(net, 16, 3, strides=2,
+                                    padding='same')      # [b, 2h, 2w, 16]
+"""
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+from graphnet.compat.v1.layers import base
+
+__all__ = [
+  'Conv1D',
+  'Conv2D',
+  'Conv3D',
+  'Conv2DTranspose',
+  'conv1d',
+  'conv2d',
+  'conv3d',
+  'conv2d_transpose',
+]
+
+# TF's data_format strings by rank of the convolution.
+_CHANNELS_LAST = {1: 'NWC', 2: 'NHWC', 3: 'NDHWC'}
+_CHANNELS_FIRST = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
+
+
+class _Conv(base.Layer):
+  """An N-D convolution (N = `rank`), its bias and activation."""
+
+  _KERNEL_LAST_TWO = 'in_out'
+
+  def __init__(
+    self,
+    rank,
+    filters,
+    kernel_size,
+    strides=1,
+    padding='valid',
+    data_format='channels_last',
+    dilation_rate=1,
+    activation=None,
+    use_bias=True,
+    kernel_initializer=None,
+    bias_initializer=base.ZEROS,
+    kernel_regularizer=None,
+    bias_regularizer=None,
+    activity_regularizer=None,
+    kernel_constraint=None,
+    bias_constraint=None,
+    trainable=True,
+    name=None,
+    **kwargs,
+  ):
+    super().__init__(
+      trainable=trainable,
+      name=name,
+      activity_regularizer=activity_regularizer,
+      **kwargs,
+    )
+    label = f'layer {self.name!r}'
+    self.rank = rank
+    self.filters = int(filters)
+    self.kernel_size = base.normalize_tuple(
+      label, 'kernel_size', kernel_size, rank
+    )
+    self.strides = base.normalize_tuple(label, 'strides', strides, rank)
+    allowed = ('valid', 'same', 'causal') if rank == 1 else ('valid', 'same')
+    self.padding = base.padding_of(label, padding, allowed)
+    self.data_format = base.data_format_of(label, data_format)
+    self.dilation_rate = base.normalize_tuple(
+      label, 'dilation_rate', dilation_rate, rank
+    )
+    self.activation = base.activation_of(label, activation)
+    self.use_bias = use_bias
+    self.kernel_initializer = kernel_initializer
+    self.bias_initializer = bias_initializer
+    self.kernel_regularizer = kernel_regularizer
+    self.bias_regularizer = bias_regularizer
+    self.kernel_constraint = kernel_constraint
+    self.bias_constraint = bias_constraint
+    self.input_spec = base.InputSpec(ndim=rank + 2)
+
+  @property
+  def _channel_axis(self):
+    return 1 if self.data_format == 'channels_first' else -1
+
+  def _tf_data_format(self):
+    formats = (
+      _CHANNELS_FIRST
+      if self.data_format == 'channels_first'
+      else _CHANNELS_LAST
+    )
+    return formats[self.rank]
+
+  def _kernel_shape(self, channels):
+    return [*self.kernel_size, channels, self.filters]
+
+  def build(self, input_shape):
+    input_shape = tf.TensorShape(input_shape)
+    channels = tf.dimension_value(input_shape[self._channel_axis])
+    if channels is None:
+      raise errors.ConfigError(
+        f'layer {self.name!r}: the channel dimension of the inputs must be '
+        f'known to size the kernel, got shape {input_shape} '
+        f'(data_format {self.data_format}).'
+      )
+    self.input_spec = base.InputSpec(
+      ndim=self.rank + 2, axes={self._channel_axis: channels}
+    )
+    self.kernel = self.add_weight(
+      'kernel',
+      self._kernel_shape(channels),
+      initializer=self.kernel_initializer,
+      regularizer=self.kernel_regularizer,
+      constraint=self.kernel_constraint,
+      dtype=self.dtype,
+      trainable=True,
+    )
+    self.bias = None
+    if self.use_bias:
+      self.bias = self.add_weight(
+        'bias',
+        [self.filters],
+        initializer=self.bias_initializer,
+        regularizer=self.bias_regularizer,
+        constraint=self.bias_constraint,
+        dtype=self.dtype,
+        trainable=True,
+      )
+    self.built = True
+
+  def call(self, inputs):
+    padding = self.padding
+    if padding == 'causal':
+      # Left padding only: output t sees inputs <= t.
+      left = self.dilation_rate[0] * (self.kernel_size[0] - 1)
+      pads = [[0, 0], [left, 0], [0, 0]]
+      if self.data_format == 'channels_first':
+        pads = [[0, 0], [0, 0], [left, 0]]
+      inputs = tf.pad(inputs, pads)
+      padding = 'valid'
+    outputs = tf.nn.convolution(
+      inputs,
+      self.kernel,
+      padding=padding.upper(),
+      strides=self.strides,
+      dilation_rate=self.dilation_rate,
+      data_format=self._tf_data_format(),
+    )
+    return self._finish(outputs)
+
+  def _finish(self, outputs):
+    if self.use_bias:
+      if self.data_format == 'channels_first' and self.rank == 1:
+        outputs += tf.reshape(self.bias, [1, self.filters, 1])
+      elif self.data_format == 'channels_first':
+        outputs = tf.nn.bias_add(outputs, self.bias, data_format='NCHW')
+      else:
+        outputs = tf.nn.bias_add(outputs, self.bias, data_format='NHWC')
+    if self.activation is not None:
+      return self.activation(outputs)
+    return outputs
+
+
+class Conv1D(_Conv):
+  """A 1-D convolution over `[batch, length, channels]`; may be causal."""
+
+  def __init__(self, filters, kernel_size, **kwargs):
+    super().__init__(1, filters, kernel_size, **kwargs)
+
+
+class Conv2D(_Conv):
+  """A 2-D convolution over `[batch, height, width, channels]`."""
+
+  def __init__(self, filters, kernel_size, **kwargs):
+    super().__init__(2, filters, kernel_size, **kwargs)
+
+
+class Conv3D(_Conv):
+  """A 3-D convolution over `[batch, depth, height, width, channels]`."""
+
+  def __init__(self, filters, kernel_size, **kwargs):
+    super().__init__(3, filters, kernel_size, **kwargs)
+
+
+class Conv2DTranspose(_Conv):
+  """The transpose (gradient) of a 2-D convolution: upsamples by `strides`.
+
+  Output height: `h * stride` with 'same', `h * stride + max(k - stride,
+  0)` with 'valid' (TF1's). Kernel `[kh, kw, filters, in]`.
+  """
+
+  def __init__(self, filters, kernel_size, **kwargs):
+    if 'dilation_rate' in kwargs and base.normalize_tuple(
+      'Conv2DTranspose', 'dilation_rate', kwargs['dilation_rate'], 2
+    ) != (1, 1):
+      raise errors.ConfigError(
+        'Conv2DTranspose: dilation_rate other than 1 is not supported (nor '
+        'was it by TF1).'
+      )
+    super().__init__(2, filters, kernel_size, **kwargs)
+
+  def _kernel_shape(self, channels):
+    return [*self.kernel_size, self.filters, channels]
+
+  def call(self, inputs):
+    first = self.data_format == 'channels_first'
+    h_axis, w_axis = (2, 3) if first else (1, 2)
+    dynamic = tf.shape(inputs)
+    static = inputs.shape.as_list()
+    sizes = []
+    static_sizes = []
+    for axis, kernel, stride in zip(
+      (h_axis, w_axis), self.kernel_size, self.strides, strict=True
+    ):
+      sizes.append(_deconv_length(dynamic[axis], kernel, self.padding, stride))
+      static_sizes.append(
+        _deconv_length(static[axis], kernel, self.padding, stride)
+      )
+    batch = dynamic[0]
+    if first:
+      output_shape = [batch, self.filters, *sizes]
+      strides = [1, 1, *self.strides]
+    else:
+      output_shape = [batch, *sizes, self.filters]
+      strides = [1, *self.strides, 1]
+    outputs = tf.nn.conv2d_transpose(
+      inputs,
+      self.kernel,
+      tf.stack(output_shape),
+      strides,
+      padding=self.padding.upper(),
+      data_format='NCHW' if first else 'NHWC',
+    )
+    known = [static[0], self.filters, *static_sizes]
+    if not first:
+      known = [static[0], *static_sizes, self.filters]
+    outputs.set_shape(known)
+    return self._finish(outputs)
+
+
+def _deconv_length(length, kernel, padding, stride):
+  """TF1's output length of a transposed convolution (None stays None)."""
+  if length is None:
+    return None
+  if padding == 'valid':
+    return length * stride + max(kernel - stride, 0)
+  return length * stride
+
+
+def conv1d(inputs, filters, kernel_size, strides=1, padding='valid',
+           data_format='channels_last', dilation_rate=1, activation=None,
+           use_bias=True, kernel_initializer=None,
+           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_regularizer=None, activity_regularizer=None,
+           kernel_constraint=None, bias_constraint=None, trainable=True,
+           name=None, reuse=None):  # fmt: skip
+  """TF1's `tf.layers.conv1d`; `name` as given (reuse needs `reuse=True`)."""
+  return _apply(Conv1D, inputs, locals())
+
+
+def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
+           data_format='channels_last', dilation_rate=(1, 1), activation=None,
+           use_bias=True, kernel_initializer=None,
+           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_regularizer=None, activity_regularizer=None,
+           kernel_constraint=None, bias_constraint=None, trainable=True,
+           name=None, reuse=None):  # fmt: skip
+  """TF1's `tf.layers.conv2d`; `name` as given (reuse needs `reuse=True`).
+
+  Returns `[batch, h', w', filters]` (channels_last).
+  """
+  return _apply(Conv2D, inputs, locals())
+
+
+def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding='valid',
+           data_format='channels_last', dilation_rate=(1, 1, 1),
+           activation=None, use_bias=True, kernel_initializer=None,
+           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_regularizer=None, activity_regularizer=None,
+           kernel_constraint=None, bias_constraint=None, trainable=True,
+           name=None, reuse=None):  # fmt: skip
+  """TF1's `tf.layers.conv3d`; `name` as given (reuse needs `reuse=True`)."""
+  return _apply(Conv3D, inputs, locals())
+
+
+def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1),
+                     padding='valid', data_format='channels_last',
+                     activation=None, use_bias=True, kernel_initializer=None,
+                     bias_initializer=base.ZEROS,
+                     kernel_regularizer=None, bias_regularizer=None,
+                     activity_regularizer=None, kernel_constraint=None,
+                     bias_constraint=None, trainable=True, name=None,
+                     reuse=None):  # fmt: skip
+  """TF1's `tf.layers.conv2d_transpose`: kernel `[kh, kw, filters, in]`.
+
+  Returns `[batch, h * stride (+ max(k - stride, 0) if 'valid'), ...,
+  filters]` (channels_last).
+  """
+  return _apply(Conv2DTranspose, inputs, locals())
+
+
+def _apply(cls, inputs, arguments):
+  """Makes `cls` from a function's arguments and applies it to `inputs`."""
+  arguments = dict(arguments)
+  del arguments['inputs']
+  name, reuse = arguments.pop('name'), arguments.pop('reuse')
+  layer = cls(**arguments, name=name, _scope=name, _reuse=reuse)
+  return layer(inputs)

@@ -1,0 +1,204 @@
+"""TF1's `tf.layers` pooling layers (1-D, 2-D, 3-D; max and average).
+
+No variables. `pool_size` and `strides` are required (an int or a tuple);
+padding 'valid' (default) or 'same', any case. Aliases as in TF1:
+`MaxPool2D` is `MaxPooling2D`, `AvgPool2D` is `AveragePooling2D`, ...
+
+Example:
+    net = tf.layers.max_pooling2d(net, 2, 2)  # [b, h / 2, w / 2, c]
+"""
+
+import tensorflow.compat.v1 as tf
+
+from graphnet.compat.v1.layers import base
+
+__all__ = [
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'MaxPooling3D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'AveragePooling3D',
+  'max_pooling1d',
+  'max_pooling2d',
+  'max_pooling3d',
+  'average_pooling1d',
+  'average_pooling2d',
+  'average_pooling3d',
+]
+
+
+class _Pooling(base.Layer):
+  """Pools windows of `pool_size` every `strides` over the spatial axes."""
+
+  _RANK = 2
+  _MAX = True
+
+  def __init__(
+    self,
+    pool_size,
+    strides,
+    padding='valid',
+    data_format='channels_last',
+    name=None,
+    **kwargs,
+  ):
+    super().__init__(name=name, **kwargs)
+    label = f'layer {self.name!r}'
+    rank = self._RANK
+    self.pool_size = base.normalize_tuple(label, 'pool_size', pool_size, rank)
+    self.strides = base.normalize_tuple(label, 'strides', strides, rank)
+    self.padding = base.padding_of(label, padding)
+    self.data_format = base.data_format_of(label, data_format)
+    self.input_spec = base.InputSpec(ndim=rank + 2)
+
+  def call(self, inputs):
+    first = self.data_format == 'channels_first'
+    pool_size, strides = self.pool_size, self.strides
+    if self._RANK == 1:
+      # As TF1: pooled as an image one pixel wide.
+      axis = 3 if first else 2
+      inputs = tf.expand_dims(inputs, axis)
+      pool_size, strides = (*pool_size, 1), (*strides, 1)
+    if first:
+      window, step = [1, 1, *pool_size], [1, 1, *strides]
+    else:
+      window, step = [1, *pool_size, 1], [1, *strides, 1]
+    padding = self.padding.upper()
+    if len(pool_size) == 3:
+      fmt = 'NCDHW' if first else 'NDHWC'
+      pool = tf.nn.max_pool3d if self._MAX else tf.nn.avg_pool3d
+    else:
+      fmt = 'NCHW' if first else 'NHWC'
+      pool = tf.nn.max_pool if self._MAX else tf.nn.avg_pool
+    outputs = pool(inputs, window, step, padding, data_format=fmt)
+    if self._RANK == 1:
+      outputs = tf.squeeze(outputs, [axis])
+    return outputs
+
+
+class MaxPooling1D(_Pooling):
+  """Max over windows of `[batch, length, channels]`."""
+
+  _RANK = 1
+
+
+class MaxPooling2D(_Pooling):
+  """Max over windows of `[batch, height, width, channels]`."""
+
+
+class MaxPooling3D(_Pooling):
+  """Max over windows of `[batch, depth, height, width, channels]`."""
+
+  _RANK = 3
+
+
+class AveragePooling1D(_Pooling):
+  """Mean over windows of `[batch, length, channels]`."""
+
+  _RANK = 1
+  _MAX = False
+
+
+class AveragePooling2D(_Pooling):
+  """Mean over windows of `[batch, height, width, channels]`."""
+
+  _MAX = False
+
+
+class AveragePooling3D(_Pooling):
+  """Mean over windows of `[batch, depth, height, width, channels]`."""
+
+  _RANK = 3
+  _MAX = False
+
+
+def _pool(cls, inputs, pool_size, strides, padding, data_format, name):
+  layer = cls(
+    pool_size, strides, padding=padding, data_format=data_format, name=name
+  )
+  return layer(inputs)
+
+
+def max_pooling1d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.max_pooling1d`."""
+  return _pool(
+    MaxPooling1D, inputs, pool_size, strides, padding, data_format, name
+  )
+
+
+def max_pooling2d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.max_pooling2d`: `[b, h, w, c]` -> `[b, h', w', c]`."""
+  return _pool(
+    MaxPooling2D, inputs, pool_size, strides, padding, data_format, name
+  )
+
+
+def max_pooling3d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.max_pooling3d`."""
+  return _pool(
+    MaxPooling3D, inputs, pool_size, strides, padding, data_format, name
+  )
+
+
+def average_pooling1d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.average_pooling1d`."""
+  return _pool(
+    AveragePooling1D, inputs, pool_size, strides, padding, data_format, name
+  )
+
+
+def average_pooling2d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.average_pooling2d`: `[b, h, w, c]` -> `[b, h', w', c]`."""
+  return _pool(
+    AveragePooling2D, inputs, pool_size, strides, padding, data_format, name
+  )
+
+
+def average_pooling3d(
+  inputs,
+  pool_size,
+  strides,
+  padding='valid',
+  data_format='channels_last',
+  name=None,
+):
+  """TF1's `tf.layers.average_pooling3d`."""
+  return _pool(
+    AveragePooling3D, inputs, pool_size, strides, padding, data_format, name
+  )

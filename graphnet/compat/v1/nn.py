@@ -1,0 +1,53 @@
+"""TF1's `tf.nn`: `tf.compat.v1.nn` plus `rnn_cell`.
+
+TF 2.21's `tf.compat.v1.nn.rnn_cell` holds Keras-backed cells that raise
+under Keras 3; here `tf.nn.rnn_cell` is `graphnet.compat.v1.rnn_cell`,
+imported on first use. Every other name is TF's `tf.compat.v1.nn.<name>`
+(`dynamic_rnn`, `static_rnn`, `conv2d`, `softmax_cross_entropy_with_logits`,
+...).
+
+Example:
+    import graphnet.compat.v1 as tf
+    cell = tf.nn.rnn_cell.BasicLSTMCell(128)
+    outputs, state = tf.nn.dynamic_rnn(cell, inputs, dtype=tf.float32)
+"""
+
+import importlib
+
+import tensorflow.compat.v1 as _tf
+
+from graphnet import errors
+
+__all__ = []  # The namespace is TF's; nothing is meant for `import *`.
+
+_RNN_CELL = 'graphnet.compat.v1.rnn_cell'
+
+
+def __getattr__(name):
+  """`tf.nn.<name>`: graphnet's `rnn_cell`, else TF's `tf.compat.v1.nn`."""
+  if name == 'rnn_cell':
+    try:
+      return importlib.import_module(_RNN_CELL)
+    except ModuleNotFoundError as e:
+      if e.name != _RNN_CELL:
+        raise
+      raise errors.NotProvidedError(
+        f'tf.nn.rnn_cell is not provided: this graphnet has no module '
+        f'{_RNN_CELL}.',
+        name='tf.nn.rnn_cell',
+      ) from None
+  try:
+    value = getattr(_tf.nn, name)
+  except AttributeError:
+    raise errors.NotProvidedError(
+      f"tf.nn.{name} is not provided: it is not in TensorFlow 2's "
+      'tf.compat.v1.nn, and graphnet.compat.v1 adds only tf.nn.rnn_cell '
+      'there. Check the spelling.',
+      name=f'tf.nn.{name}',
+    ) from None
+  globals()[name] = value
+  return value
+
+
+def __dir__():
+  return sorted(set(globals()) | set(dir(_tf.nn)) | {'rnn_cell'})
