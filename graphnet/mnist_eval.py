@@ -32,6 +32,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
 from graphnet import errors  # noqa: E402
+from graphnet import options  # noqa: E402
 from graphnet.cli import common as cli  # noqa: E402
 from graphnet.data import mnist_reader as input_data  # noqa: E402
 
@@ -100,17 +101,14 @@ class EvalFlags:
   eval_dir_is_default: bool = False
 
 
-# The flag of each EvalFlags field whose name differs from it.
-_FLAG_OF_FIELD = {'interval_secs': 'eval_interval_secs'}
-
-
 def read_flags():
   """Reads the parsed flags once into an `EvalFlags`."""
   eval_dir = FLAGS.eval_dir or os.path.join(
     FLAGS.checkpoint_dir, f'eval_{FLAGS.subset}'
   )
   read = {
-    f.name: FLAGS[_FLAG_OF_FIELD.get(f.name, f.name)].value
+    # A field's flag: options.name_of (interval_secs: --eval_interval_secs).
+    f.name: FLAGS[options.name_of(f.name)].value
     for f in dataclasses.fields(EvalFlags)
     if f.name not in ('eval_dir', 'eval_dir_is_default')
   }

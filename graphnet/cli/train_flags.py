@@ -1,11 +1,14 @@
 """The trainer's command line: flags, presets, and reading them into a config.
 
 Flags keep TF1's names and defaults and only absl's type and bound checks
-(plus "parses as numbers" for the lists); every other rule lives in the
-config dataclasses, and `config_from_flags()` turns their `ConfigError`
-into absl's usage error naming the flag. A network's flags are the fields
-of its config class (`models.MlpConfig`: --hidden1, --hidden2); each is
-defined here.
+(plus "parses as numbers" for the lists). Each setting's flag is made from
+its config field (`options.option()`: default, help and bounds written
+once, in `config`, `schedules`, `session_config`), a network's from the
+fields of its registered config class (`models.MlpConfig`: --hidden1,
+--hidden2); every other rule lives in the config dataclasses, and
+`config_from_flags()` turns their `ConfigError` into absl's usage error
+naming the flag. Only the directories, --preset and the cluster's flags
+are defined here by hand.
 
 Example (in an entry point):
 
@@ -21,9 +24,10 @@ from absl import app
 from absl import flags
 
 from graphnet import errors
+from graphnet import options
 from graphnet.cli import common as cli
+from graphnet.cli import config_flags
 from graphnet.distributed import cluster as cluster_lib
-from graphnet.nn import mlp as mnist
 from graphnet.nn import models
 from graphnet.training import config as config_lib
 from graphnet.training import schedules
@@ -75,66 +79,25 @@ PRESETS = {
   },
 }
 
-# The flag that sets each config field whose name differs from it.
-_FLAG_OF_FIELD = {
-  'kind': 'lr_schedule',
-  'base_rate': 'learning_rate',
-  'boundaries': 'lr_boundaries',
-  'values': 'lr_values',
-}
-
 # Flags given under another name: flag -> its alias.
 _ALIASES = {'log_dir': 'train_dir'}
 
-flags.DEFINE_integer(
-  'max_steps', 2000, 'Global step to train to.', lower_bound=0
-)
-flags.DEFINE_float('learning_rate', 0.01, 'Initial learning rate.')
-flags.DEFINE_integer(
-  'batch_size', 100, 'Examples per training step.', lower_bound=1
-)
-flags.DEFINE_string(
-  'model',
-  'mlp',
-  'mlp: fully connected (--hidden1/--hidden2); conv: deep-MNIST CNN; or '
-  'package.module:function returning your model callable '
-  'model(images[, is_training]) -> logits (e.g. a graphnet.layers.'
-  'Sequential), imported from PYTHONPATH.',
-)
-# The fields of models.MlpConfig.
-flags.DEFINE_integer(
-  'hidden1', 128, 'Units in hidden layer 1 (0: none).', lower_bound=0
-)
-flags.DEFINE_integer(
-  'hidden2', 32, 'Units in hidden layer 2 (0: none).', lower_bound=0
-)
-# The fields of models.ConvConfig.
-flags.DEFINE_float(
-  'keep_prob',
-  0.5,
-  'conv: probability of keeping an fc1 unit in training, in (0, 1].',
-)
-flags.DEFINE_boolean(
-  'batch_norm', False, 'conv: batch-normalise conv1, conv2 and fc1.'
-)
+# Each setting's flag comes from its config field (default, help, bounds):
+# the trainer's, and every registered network's.
+for _cls in (
+  config_lib.TrainConfig,
+  config_lib.ModelConfig,
+  schedules.Schedule,
+  session_config.SessionOptions,
+  *(models.get(name).config_class for name in models.names()),
+):
+  config_flags.define(_cls, __name__)
+
 flags.DEFINE_string(
   'input_data_dir',
   cli.DEFAULT_DATA_DIR,
   "Directory of the IDX files in MNIST's four file names (MNIST's bundled "
   'copy lands here when missing); any image size and class count.',
-)
-flags.DEFINE_string(
-  'data_npz',
-  None,
-  'NumPy .npz file to train on instead of --input_data_dir: x_train, '
-  'y_train, x_test, y_test (optional x_val, y_val).',
-)
-flags.DEFINE_integer(
-  'validation_size',
-  None,
-  'First training examples held out for validation; default min(5000, '
-  '10% of them).',
-  lower_bound=0,
 )
 # absl.logging defines --log_dir for log files it never writes unless asked;
 # TF1's trainer used the name for checkpoints and events, so it is ours.
@@ -152,115 +115,11 @@ flags.DEFINE_string(
   None,
   "--log_dir's name in older TF1 versions of the tutorial; either works.",
 )
-flags.DEFINE_boolean('fake_data', False, 'Use fake data (for unit tests).')
-flags.DEFINE_enum('optimizer', 'sgd', list(mnist.OPTIMIZERS), 'Optimizer.')
-flags.DEFINE_float(
-  'momentum', 0.9, 'Momentum (momentum, rmsprop).', lower_bound=0.0
-)
-flags.DEFINE_enum(
-  'lr_schedule',
-  'constant',
-  list(schedules.SCHEDULES),
-  'Learning-rate schedule.',
-)
-flags.DEFINE_integer(
-  'decay_steps',
-  550,
-  'Steps per decay period (550 = one epoch of 100).',
-  lower_bound=1,
-)
-flags.DEFINE_float('decay_rate', 0.99, 'Decay per period, in (0, 1].')
-flags.DEFINE_boolean('staircase', False, 'Decay in whole periods.')
-flags.DEFINE_list(
-  'lr_boundaries',
-  [str(b) for b in schedules.DEFAULT_BOUNDARIES],
-  'Steps where piecewise schedules change value.',
-)
-flags.DEFINE_list(
-  'lr_values',
-  [str(v) for v in schedules.DEFAULT_VALUES],
-  'Piecewise learning rates (one more than boundaries).',
-)
-flags.DEFINE_float(
-  'moving_average_decay',
-  0.0,
-  "Decay of the weights' moving averages, in [0, 1); 0: off.",
-)
-flags.DEFINE_float(
-  'regularization_rate', 0.0, 'L2 penalty; 0: off.', lower_bound=0.0
-)
-flags.DEFINE_integer(
-  'save_checkpoint_steps',
-  1000,
-  'Save a checkpoint every N steps.',
-  lower_bound=1,
-)
-flags.DEFINE_integer(
-  'keep_checkpoint_max', 5, 'Checkpoints kept.', lower_bound=1
-)
-flags.DEFINE_integer(
-  'eval_every', 1000, 'Evaluate every N steps.', lower_bound=1
-)
-flags.DEFINE_list(
-  'eval_sets',
-  list(config_lib.EVAL_SETS),
-  'Data sets evaluated every --eval_every steps and at the end: any of '
-  'train, validation, test.',
-)
-flags.DEFINE_integer(
-  'log_every', 100, 'Print the loss every N steps.', lower_bound=1
-)
-flags.DEFINE_integer('seed', None, 'Random seed (graph and batch order).')
 flags.DEFINE_enum(
   'preset',
   'tutorial',
   list(PRESETS),
   'Named recipe; explicit flags override it.',
-)
-flags.DEFINE_enum(
-  'device',
-  'auto',
-  list(session_config.DEVICES),
-  'Where to run: auto (GPU if any), cpu or gpu.',
-)
-flags.DEFINE_boolean('allow_growth', True, 'Grow GPU memory as needed.')
-flags.DEFINE_float(
-  'gpu_memory_fraction',
-  0.0,
-  'Fraction of GPU memory to take; 0: TF default.',
-  lower_bound=0.0,
-  upper_bound=1.0,
-)
-flags.DEFINE_boolean('log_device_placement', False, 'Log op placement.')
-flags.DEFINE_integer(
-  'intra_op_parallelism_threads',
-  0,
-  'Threads within an op; 0: TF chooses.',
-  lower_bound=0,
-)
-flags.DEFINE_integer(
-  'inter_op_parallelism_threads',
-  0,
-  'Ops run in parallel; 0: TF chooses.',
-  lower_bound=0,
-)
-flags.DEFINE_enum(
-  'input_pipeline',
-  'feed',
-  list(config_lib.INPUT_PIPELINES),
-  'How batches reach the graph: feed (feed_dict, TF1) or resident (the '
-  'training set in graph variables, batches drawn in the graph).',
-)
-flags.DEFINE_integer(
-  'steps_per_run',
-  None,
-  'Training steps per session.run, in an in-graph loop (default: the '
-  'largest N <= 100 dividing --log_every, --eval_every, '
-  '--save_checkpoint_steps and fed --lr_boundaries; 1 in a cluster). With '
-  '--input_pipeline feed the N batches are those of N next_batch calls; 1 '
-  'runs each step on its own as TF1 did. Intervals are rounded up to '
-  'multiples of it.',
-  lower_bound=1,
 )
 
 
@@ -291,35 +150,48 @@ flags.register_validator(
   '--lr_values must be a list of numbers.',
 )
 
+
 # Distributed training: every task gets the same host lists and its own
 # --job_name/--task_index. Empty host lists train in this one process.
+def _cluster_default(name):
+  return options.default_of(cluster_lib.ClusterConfig, name)
+
+
 flags.DEFINE_list(
-  'ps_hosts', [], 'Parameter-server tasks, host:port,... (distributed).'
+  'ps_hosts',
+  list(_cluster_default('ps_hosts')),
+  'Parameter-server tasks, host:port,... (distributed).',
 )
 flags.DEFINE_list(
-  'worker_hosts', [], 'Worker tasks, host:port,...; worker 0 is the chief.'
+  'worker_hosts',
+  list(_cluster_default('worker_hosts')),
+  'Worker tasks, host:port,...; worker 0 is the chief.',
 )
+# No default: a task of a cluster must say which job it is.
 flags.DEFINE_enum(
   'job_name', None, list(cluster_lib.JOBS), "This task's job: ps or worker."
 )
 flags.DEFINE_integer(
-  'task_index', 0, "This task's index within its job.", lower_bound=0
+  'task_index',
+  _cluster_default('task_index'),
+  "This task's index within its job.",
+  lower_bound=0,
 )
 flags.DEFINE_boolean(
   'sync_replicas',
-  False,
+  _cluster_default('sync_replicas'),
   'Aggregate the workers gradients (SyncReplicasOptimizer) instead of '
   'applying each asynchronously.',
 )
 flags.DEFINE_integer(
   'replicas_to_aggregate',
-  None,
+  _cluster_default('replicas_to_aggregate'),
   'Gradients per synchronous update; default: the number of workers.',
   lower_bound=1,
 )
 flags.DEFINE_float(
   'ps_timeout_secs',
-  cluster_lib.PS_TIMEOUT_SECS,
+  _cluster_default('ps_timeout_secs'),
   'A worker exits with an error after this many seconds without an answer '
   'from a ps task; a ps stops after as long without one from any worker '
   'still training.',
@@ -394,16 +266,12 @@ def _cluster_from_flags():
   )
 
 
-def _flag_of(field):
-  return _FLAG_OF_FIELD.get(field, field)
-
-
 def _from_flags(cls, value, **given):
   """A `cls` whose fields not in `given` are read from their flags."""
   read = {
-    f.name: value(_flag_of(f.name))
+    f.name: value(options.name_of(f.name))
     for f in dataclasses.fields(cls)
-    if f.name not in given and _flag_of(f.name) in FLAGS
+    if f.name not in given and options.name_of(f.name) in FLAGS
   }
   return cls(**read, **given)
 
@@ -434,8 +302,8 @@ def _train_config(value):
     boundaries=_ints(value('lr_boundaries')),
     values=_floats(value('lr_values')),
   )
-  steps_per_run = value('steps_per_run')
-  config = _from_flags(
+  # --steps_per_run unset (None) is the config's automatic choice.
+  return _from_flags(
     config_lib.TrainConfig,
     value,
     model=_model_config(value),
@@ -443,12 +311,7 @@ def _train_config(value):
     session=_from_flags(session_config.SessionOptions, value),
     cluster=_cluster_from_flags(),
     eval_sets=tuple(value('eval_sets')),
-    steps_per_run=steps_per_run or 1,
   )
-  if steps_per_run is None:
-    auto = config_lib.auto_steps_per_run(config)
-    config = dataclasses.replace(config, steps_per_run=auto)
-  return config
 
 
 def _check_aliases():
@@ -482,7 +345,7 @@ def config_from_flags():
   try:
     return _train_config(value)
   except errors.ConfigError as e:
-    flag = f'--{_flag_of(e.field)}: ' if e.field else ''
+    flag = f'{options.as_flag(e.field)}: ' if e.field else ''
     raise app.UsageError(
       f'{flag}{e} (--preset {FLAGS.preset} with these flags)'
     ) from e

@@ -1,8 +1,8 @@
 """The networks graphnet trains, by name: the one place a network is added.
 
 A `ModelSpec` says everything the rest of graphnet needs to know about a
-network: its hyperparameters (a frozen dataclass whose fields are also the
-names of its command-line flags, checked in its `__post_init__`), how to
+network: its hyperparameters (a frozen dataclass checked in its
+`__post_init__`; each `options.option()` field is also a flag), how to
 build it, how many examples an evaluation run takes, and how to read its
 hyperparameters back from a checkpoint's variable shapes (so an evaluator
 rebuilds the network a checkpoint holds without being told).
@@ -12,17 +12,17 @@ function: images float32 `[batch, *feature_shape]` in (MNIST: `[batch,
 784]`), logits float32 `[batch, num_classes]` out (a build with a
 `num_classes` keyword is given the data's class count), variables made
 with `tf.get_variable` so that a second call under `reuse=True` (the
-evaluation tower) shares them. `is_training` is a python
-bool: True for the train tower (dropout, batch statistics), False for
-evaluation and serving. `regularizer` (or None) maps a weight to a scalar
-penalty added to the `'losses'` collection, once per variable.
+evaluation tower) shares them. `is_training` is a python bool: True for
+the train tower (dropout, batch statistics), False for evaluation and
+serving. `regularizer` (or None) maps a weight to a scalar penalty added
+to the `'losses'` collection, once per variable.
 
-Adding a network is one `register()` call here (plus, for the command line,
-one flag per field of its config):
+Adding a network is one `register()` call here; the command line makes a
+flag of each `option()` field of its config:
 
     @dataclasses.dataclass(frozen=True)
     class TinyConfig:
-      units: int = 16
+      units: int = options.option(16, 'tiny: hidden units.', lower_bound=0)
 
     def _tiny(params, images, is_training, regularizer=None):
       del is_training  # No dropout.
@@ -47,6 +47,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import options
 from graphnet.nn import deep_mnist
 from graphnet.nn import mlp as mnist
 
@@ -71,9 +72,8 @@ class ModelSpec:
 
   # The name of --model and of `config.ModelConfig.model`.
   name: str
-  # Frozen dataclass of the network's hyperparameters; every field has a
-  # default, and its __post_init__ raises errors.ConfigError (with `field=`)
-  # for a bad value.
+  # Frozen dataclass of the network's hyperparameters, all with defaults;
+  # its __post_init__ raises errors.ConfigError (`field=`) for a bad value.
   config_class: type
   # build(params, images, is_training, regularizer=None) -> logits.
   build: Callable
@@ -184,10 +184,12 @@ def read_config(shapes):
 class MlpConfig:
   """TF1's fully connected network (`mnist.inference`)."""
 
-  # Units of the first hidden layer; 0 = softmax regression.
-  hidden1: int = 128
-  # Units of the second hidden layer; 0 = one hidden layer.
-  hidden2: int = 32
+  hidden1: int = options.option(
+    128, 'Units in hidden layer 1 (0: none).', lower_bound=0
+  )
+  hidden2: int = options.option(
+    32, 'Units in hidden layer 2 (0: none).', lower_bound=0
+  )
 
   def __post_init__(self):
     mnist.check_hidden_units(
@@ -234,10 +236,12 @@ def _mlp_config(shapes):
 class ConvConfig:
   """The convolutional network of "Deep MNIST" (`deep_mnist`)."""
 
-  # Probability of keeping each fc1 unit while training, in (0, 1].
-  keep_prob: float = 0.5
-  # Batch-normalise the conv1, conv2 and fc1 pre-activations.
-  batch_norm: bool = False
+  keep_prob: float = options.option(
+    0.5, 'conv: probability of keeping an fc1 unit in training, in (0, 1].'
+  )
+  batch_norm: bool = options.option(
+    False, 'conv: batch-normalise conv1, conv2 and fc1.'
+  )
 
   def __post_init__(self):
     deep_mnist.check_keep_prob(self.keep_prob, 'ConvConfig')
@@ -250,13 +254,9 @@ def _conv(
   regularizer=None,
   num_classes=contract.NUM_CLASSES,
 ):
+  keep, norm = params.keep_prob, params.batch_norm
   return deep_mnist.model_fn(
-    images,
-    params.keep_prob,
-    params.batch_norm,
-    is_training,
-    regularizer,
-    num_classes,
+    images, keep, norm, is_training, regularizer, num_classes
   )
 
 

@@ -35,6 +35,7 @@ import tempfile
 import numpy as np
 
 from graphnet import errors
+from graphnet import options as options_lib
 from graphnet.data import dataset
 from graphnet.data import mnist_reader as input_data
 from graphnet.nn import models
@@ -60,13 +61,6 @@ _NOT_OPTIONS = frozenset(
     'session',
   }
 )
-# Schedule fields whose option (and flag) name differs.
-_SCHEDULE_OPTION = {
-  'kind': 'lr_schedule',
-  'base_rate': 'learning_rate',
-  'boundaries': 'lr_boundaries',
-  'values': 'lr_values',
-}
 
 
 def _option_names():
@@ -74,11 +68,11 @@ def _option_names():
   names = {}
   for f in dataclasses.fields(config_lib.TrainConfig):
     if f.name not in _NOT_OPTIONS:
-      names[f.name] = ('train', f.name)
+      names[options_lib.name_of(f.name)] = ('train', f.name)
   for f in dataclasses.fields(schedules.Schedule):
-    names[_SCHEDULE_OPTION.get(f.name, f.name)] = ('schedule', f.name)
+    names[options_lib.name_of(f.name)] = ('schedule', f.name)
   for f in dataclasses.fields(session_config.SessionOptions):
-    names[f.name] = ('session', f.name)
+    names[options_lib.name_of(f.name)] = ('session', f.name)
   names['regularization_rate'] = ('model', 'regularization_rate')
   return names
 

@@ -17,6 +17,7 @@ import dataclasses
 import math
 
 from graphnet import errors
+from graphnet import options
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.nn import mlp as mnist
 from graphnet.nn import models
@@ -52,16 +53,30 @@ class ModelConfig:
   keyword fields (`models.MlpConfig(hidden1=64)`); or pass `params=`.
   """
 
-  # Network name: one of models.names().
-  model: str
+  # One of models.names().
+  model: str = options.option(
+    'mlp',
+    'mlp: fully connected ({hidden1}/{hidden2}); conv: deep-MNIST CNN; or '
+    'package.module:function returning your model callable '
+    'model(images[, is_training]) -> logits (e.g. a graphnet.layers.'
+    'Sequential), imported from PYTHONPATH.',
+  )
   # The network's hyperparameters: a models.get(model).config_class.
   params: object
-  # L2 penalty on the weights; 0 = off.
-  regularization_rate: float
+  regularization_rate: float = options.option(
+    0.0, 'L2 penalty; 0: off.', lower_bound=0.0
+  )
 
   def __init__(
-    self, model='mlp', regularization_rate=0.0, params=None, **fields
+    self, model=None, regularization_rate=None, params=None, **fields
   ):
+    # None: the field's default, written once above.
+    if model is None:
+      model = options.default_of(ModelConfig, 'model')
+    if regularization_rate is None:
+      regularization_rate = options.default_of(
+        ModelConfig, 'regularization_rate'
+      )
     spec = models.get(model)
     if params is None:
       params = _network_config(spec, fields)
@@ -71,15 +86,10 @@ class ModelConfig:
         f'(and no other fields), got {params!r} and {sorted(fields)}.',
         field='model',
       )
-    if not regularization_rate >= 0:
-      raise errors.ConfigError(
-        'ModelConfig: regularization_rate must be >= 0, got '
-        f'{regularization_rate}.',
-        field='regularization_rate',
-      )
     object.__setattr__(self, 'model', model)
     object.__setattr__(self, 'params', params)
     object.__setattr__(self, 'regularization_rate', regularization_rate)
+    options.check_bounds(self)
 
   @property
   def spec(self):
@@ -109,82 +119,94 @@ class TrainConfig:
   # Where the four IDX files are read from (MNIST's are copied there when
   # missing); any IDX set in MNIST's file names, sizes read from the files.
   input_data_dir: str
-  # Use TF1's fake data set instead of MNIST.
-  fake_data: bool = False
-  # A NumPy .npz file (x_train, y_train, x_test, y_test, optional x_val,
-  # y_val) to read instead of input_data_dir; None = the IDX files.
-  data_npz: str | None = None
-  # First training examples held out for validation (when the data has no
-  # validation split); None = min(5000, 10% of the training examples).
-  validation_size: int | None = None
+  fake_data: bool = options.option(False, 'Use fake data (for unit tests).')
+  # None = the IDX files of input_data_dir.
+  data_npz: str | None = options.option(
+    None,
+    'NumPy .npz file to train on instead of {input_data_dir}: x_train, '
+    'y_train, x_test, y_test (optional x_val, y_val).',
+  )
+  # Used when the data has no validation split.
+  validation_size: int | None = options.option(
+    None,
+    'First training examples held out for validation; default min(5000, '
+    '10% of them).',
+    lower_bound=0,
+  )
   # The network.
   model: ModelConfig = ModelConfig()
   # The learning-rate schedule.
   schedule: schedules.Schedule = schedules.Schedule()
-  # One of mnist.OPTIMIZERS.
-  optimizer: str = 'sgd'
-  # Momentum of the momentum and rmsprop optimizers.
-  momentum: float = 0.9
-  # Decay of the moving averages of the weights; 0 = off.
-  moving_average_decay: float = 0.0
-  # Examples per training step.
-  batch_size: int = 100
-  # Global step to train to.
-  max_steps: int = 2000
-  # Save a checkpoint every this many steps (and at the end).
-  save_checkpoint_steps: int = 1000
-  # Checkpoints kept on disk.
-  keep_checkpoint_max: int = 5
-  # Evaluate every this many steps and at the end.
-  eval_every: int = 1000
-  # The data sets evaluated: some of EVAL_SETS, printed in that order.
-  eval_sets: tuple = EVAL_SETS
-  # Print the loss every this many steps.
-  log_every: int = 100
-  # Seed of the graph and of the batch order; None = random.
-  seed: int | None = None
+  optimizer: str = options.option('sgd', 'Optimizer.', choices=mnist.OPTIMIZERS)
+  momentum: float = options.option(
+    0.9, 'Momentum (momentum, rmsprop).', lower_bound=0.0
+  )
+  moving_average_decay: float = options.option(
+    0.0, "Decay of the weights' moving averages, in [0, 1); 0: off."
+  )
+  batch_size: int = options.option(
+    100, 'Examples per training step.', lower_bound=1
+  )
+  max_steps: int = options.option(
+    2000, 'Global step to train to.', lower_bound=0
+  )
+  # Also at the end.
+  save_checkpoint_steps: int = options.option(
+    1000, 'Save a checkpoint every N steps.', lower_bound=1
+  )
+  keep_checkpoint_max: int = options.option(
+    5, 'Checkpoints kept.', lower_bound=1
+  )
+  # Also at the end.
+  eval_every: int = options.option(
+    1000, 'Evaluate every N steps.', lower_bound=1
+  )
+  # Printed in the order of EVAL_SETS.
+  eval_sets: tuple = options.option(
+    EVAL_SETS,
+    'Data sets evaluated every {eval_every} steps and at the end: any of '
+    'train, validation, test.',
+  )
+  log_every: int = options.option(
+    100, 'Print the loss every N steps.', lower_bound=1
+  )
+  # None = a random seed.
+  seed: int | None = options.option(
+    None, 'Random seed (graph and batch order).'
+  )
   # Device, GPU memory and threads.
   session: session_config.SessionOptions = session_config.SessionOptions()
-  # How batches reach the graph: one of INPUT_PIPELINES.
-  input_pipeline: str = 'feed'
-  # Training steps per session.run (an in-graph loop over N fed or
-  # resident batches); log_every, eval_every and save_checkpoint_steps are
-  # rounded up to multiples of it by the trainer.
-  steps_per_run: int = 1
+  input_pipeline: str = options.option(
+    'feed',
+    'How batches reach the graph: feed (feed_dict, TF1) or resident (the '
+    'training set in graph variables, batches drawn in the graph).',
+    choices=INPUT_PIPELINES,
+  )
+  # None is replaced by auto_steps_per_run(config) when the config is
+  # made; log_every, eval_every and save_checkpoint_steps are rounded up to
+  # multiples of it by the trainer.
+  steps_per_run: int | None = options.option(
+    None,
+    'Training steps per session.run, in an in-graph loop (default: the '
+    'largest N <= 100 dividing {log_every}, {eval_every}, '
+    '{save_checkpoint_steps} and fed {lr_boundaries}; 1 in a cluster). '
+    'With {input_pipeline} feed the N batches are those of N next_batch '
+    'calls; 1 runs each step on its own as TF1 did. Intervals are rounded '
+    'up to multiples of it.',
+    lower_bound=1,
+  )
   # Distributed training (between-graph replication); None = one process.
   cluster: cluster_lib.ClusterConfig | None = None
 
   def __post_init__(self):
+    options.check_bounds(self)
     checks = [
-      ('batch_size', self.batch_size >= 1, '>= 1'),
-      (
-        'validation_size',
-        self.validation_size is None or self.validation_size >= 0,
-        'None or >= 0',
-      ),
-      ('max_steps', self.max_steps >= 0, '>= 0'),
-      ('save_checkpoint_steps', self.save_checkpoint_steps >= 1, '>= 1'),
-      ('keep_checkpoint_max', self.keep_checkpoint_max >= 1, '>= 1'),
-      ('eval_every', self.eval_every >= 1, '>= 1'),
       (
         'eval_sets',
         bool(self.eval_sets) and set(self.eval_sets) <= set(EVAL_SETS),
         f'one or more of {EVAL_SETS}',
       ),
-      ('log_every', self.log_every >= 1, '>= 1'),
-      ('steps_per_run', self.steps_per_run >= 1, '>= 1'),
-      ('momentum', self.momentum >= 0, '>= 0'),
       ('moving_average_decay', 0 <= self.moving_average_decay < 1, 'in [0, 1)'),
-      (
-        'optimizer',
-        self.optimizer in mnist.OPTIMIZERS,
-        f'one of {mnist.OPTIMIZERS}',
-      ),
-      (
-        'input_pipeline',
-        self.input_pipeline in INPUT_PIPELINES,
-        f'one of {INPUT_PIPELINES}',
-      ),
     ]
     for name, ok, expected in checks:
       if not ok:
@@ -193,6 +215,9 @@ class TrainConfig:
           f'{getattr(self, name)!r}.',
           field=name,
         )
+    if self.steps_per_run is None:
+      # Frozen: set once, here, as the default it stands for.
+      object.__setattr__(self, 'steps_per_run', auto_steps_per_run(self))
     self._check_cluster()
 
   def _check_cluster(self):

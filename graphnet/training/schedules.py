@@ -21,6 +21,7 @@ import dataclasses
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.training import hooks as hooks_lib
 from graphnet.training import piecewise
 
@@ -51,22 +52,25 @@ DEFAULT_VALUES = (0.1, 0.01, 0.001, 0.0001)
 class Schedule:
   """How the learning rate changes with the global step."""
 
-  # One of SCHEDULES.
-  kind: str = 'constant'
-  # Initial (or constant) learning rate.
-  base_rate: float = 0.01
-  # Steps per decay period (exponential, inverse_time, natural_exp), or the
-  # length of the decay (polynomial).
-  decay_steps: int = 550
-  # Decay factor per period; for polynomial, the final rate is
-  # base_rate * decay_rate.
-  decay_rate: float = 0.99
-  # Decay in whole periods (a staircase) instead of continuously.
-  staircase: bool = False
-  # Steps where the piecewise schedules change value.
-  boundaries: tuple = DEFAULT_BOUNDARIES
-  # Piecewise values: one more than boundaries.
-  values: tuple = DEFAULT_VALUES
+  kind: str = options.option(
+    'constant', 'Learning-rate schedule.', choices=SCHEDULES
+  )
+  # Initial (or constant) learning rate, > 0.
+  base_rate: float = options.option(0.01, 'Initial learning rate.')
+  # Or, for polynomial, the length of the decay.
+  decay_steps: int = options.option(
+    550, 'Steps per decay period (550 = one epoch of 100).', lower_bound=1
+  )
+  # For polynomial, the final rate is base_rate * decay_rate.
+  decay_rate: float = options.option(0.99, 'Decay per period, in (0, 1].')
+  # A staircase instead of a continuous decay.
+  staircase: bool = options.option(False, 'Decay in whole periods.')
+  boundaries: tuple = options.option(
+    DEFAULT_BOUNDARIES, 'Steps where piecewise schedules change value.'
+  )
+  values: tuple = options.option(
+    DEFAULT_VALUES, 'Piecewise learning rates (one more than boundaries).'
+  )
 
   def __post_init__(self):
     # Every field is checked whatever the kind, so a bad value never waits
@@ -76,9 +80,9 @@ class Schedule:
         f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.',
         field='kind',
       )
+    options.check_bounds(self)
     checks = [
       ('base_rate', self.base_rate > 0, '> 0'),
-      ('decay_steps', self.decay_steps >= 1, '>= 1'),
       ('decay_rate', 0 < self.decay_rate <= 1, 'in (0, 1]'),
     ]
     for name, ok, expected in checks:

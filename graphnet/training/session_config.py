@@ -20,6 +20,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from graphnet import errors
+from graphnet import options
 
 __all__ = [
   'DEVICES',
@@ -36,44 +37,28 @@ DEVICES = ('auto', 'cpu', 'gpu')
 class SessionOptions:
   """What the session config is made of (the trainer's session flags)."""
 
-  # 'auto' (GPU when there is one), 'cpu' or 'gpu'.
-  device: str = 'auto'
-  # Let GPU memory grow as needed instead of taking it all at start.
-  allow_growth: bool = True
-  # Fraction of each GPU's memory the process may take; 0 = TF's default.
-  gpu_memory_fraction: float = 0.0
-  # Log the device of every op (to stderr).
-  log_device_placement: bool = False
-  # Threads inside one op; 0 = TF chooses.
-  intra_op_parallelism_threads: int = 0
-  # Ops run in parallel; 0 = TF chooses.
-  inter_op_parallelism_threads: int = 0
+  device: str = options.option(
+    'auto', 'Where to run: auto (GPU if any), cpu or gpu.', choices=DEVICES
+  )
+  # Instead of taking all GPU memory at start.
+  allow_growth: bool = options.option(True, 'Grow GPU memory as needed.')
+  gpu_memory_fraction: float = options.option(
+    0.0,
+    'Fraction of GPU memory to take; 0: TF default.',
+    lower_bound=0.0,
+    upper_bound=1.0,
+  )
+  # To stderr.
+  log_device_placement: bool = options.option(False, 'Log op placement.')
+  intra_op_parallelism_threads: int = options.option(
+    0, 'Threads within an op; 0: TF chooses.', lower_bound=0
+  )
+  inter_op_parallelism_threads: int = options.option(
+    0, 'Ops run in parallel; 0: TF chooses.', lower_bound=0
+  )
 
   def __post_init__(self):
-    if self.device not in DEVICES:
-      raise errors.ConfigError(
-        f'SessionOptions: device must be one of {DEVICES}, got '
-        f'{self.device!r}.',
-        field='device',
-      )
-    if not 0.0 <= self.gpu_memory_fraction <= 1.0:
-      raise errors.ConfigError(
-        'SessionOptions: gpu_memory_fraction must be in [0, 1], got '
-        f'{self.gpu_memory_fraction}.',
-        field='gpu_memory_fraction',
-      )
-    if (
-      self.intra_op_parallelism_threads < 0
-      or self.inter_op_parallelism_threads < 0
-    ):
-      raise errors.ConfigError(
-        'SessionOptions: thread counts must be >= 0, got '
-        f'intra={self.intra_op_parallelism_threads}, '
-        f'inter={self.inter_op_parallelism_threads}.',
-        field='intra_op_parallelism_threads'
-        if self.intra_op_parallelism_threads < 0
-        else 'inter_op_parallelism_threads',
-      )
+    options.check_bounds(self)
 
 
 def gpu_count():
