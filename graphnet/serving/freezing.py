@@ -19,7 +19,10 @@ from google.protobuf import message
 
 from graphnet import contract
 from graphnet import errors
+from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state as checkpoints
+from graphnet.serving import bundle_index
+from graphnet.serving import cost_model
 from graphnet.serving import graph_safety
 
 __all__ = [
@@ -28,7 +31,12 @@ __all__ = [
   'frozen_graph_def',
   'read_checkpoint',
   'restore_error',
+  'MAX_META_BYTES',
 ]
+
+# Largest `.meta` file read: a graph whose constants alone would pass
+# graph_safety's 512 MB, with room for its nodes.
+MAX_META_BYTES = 640 << 20
 
 
 def resolve_checkpoint(path):
@@ -88,19 +96,16 @@ def read_meta_graph(prefix):
     CheckpointError: the file cannot be read or is not a MetaGraphDef.
   """
   meta_path = prefix + '.meta'
-  try:
-    with open(meta_path, 'rb') as f:
-      data = f.read()
-  except OSError as e:
-    raise errors.CheckpointError(
-      f'{meta_path} cannot be read: {e.strerror or e}.', path=meta_path
-    ) from e
+  data = file_checks.read_regular(
+    meta_path, os.path.dirname(prefix) or '.', 'graph file', MAX_META_BYTES
+  )
   meta_graph_def = tf.MetaGraphDef()
   try:
     meta_graph_def.ParseFromString(data)
   except message.DecodeError as e:
     raise errors.CheckpointError(
-      f'{meta_path} is not a valid MetaGraphDef ({e}); the file is '
+      f'{errors.printable(meta_path)} is not a valid MetaGraphDef '
+      f'({errors.printable(str(e))}); the file is '
       'truncated or damaged. Use another checkpoint or retrain.',
       path=meta_path,
     ) from e
@@ -108,52 +113,70 @@ def read_meta_graph(prefix):
   missing = [n for n in (contract.IMAGES,) + contract.OUTPUTS if n not in names]
   if missing:
     raise errors.CheckpointError(
-      f'{meta_path} lacks the tensors {missing} of the graphnet graph '
-      f'contract ({contract.IMAGES}:0 -> {", ".join(contract.OUTPUTS)}); '
-      'the file is truncated or was not written by graphnet.',
+      f'{errors.printable(meta_path)} lacks the tensors {missing} of the '
+      f'graphnet graph contract ({contract.IMAGES}:0 -> '
+      f'{", ".join(contract.OUTPUTS)}); the file is truncated or was not '
+      'written by graphnet.',
       path=meta_path,
     )
   return meta_graph_def
 
 
 def _checkpoint_reader(prefix):
+  """(TF's reader, {key: `bundle_index.Entry`}) of checkpoint `prefix`."""
+  # TF's reader aborts the process on some crafted index entries: the
+  # index is checked before it ever sees the file.
+  entries = bundle_index.check_checkpoint(prefix).entries
   try:
-    reader = tf.train.load_checkpoint(prefix)
-    return reader, reader.get_variable_to_shape_map()
+    return tf.train.load_checkpoint(prefix), entries
   except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
     raise restore_error(prefix, e) from e
 
 
 def restore_error(prefix, e):
   """The one-line CheckpointError for a restore that failed with `e`."""
-  detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
   return errors.CheckpointError(
-    f'checkpoint {prefix} cannot be restored: {type(e).__name__}: '
-    f'{detail}. Its files are damaged, truncated or of another model; use '
-    'another checkpoint.',
+    f'checkpoint {errors.printable(prefix)} cannot be restored: '
+    f'{file_checks.read_error_detail(e)}. Its files are damaged, truncated '
+    'or of another model; use another checkpoint.',
     path=prefix,
   )
 
 
-def _variable_value(reader, shapes, prefix, node):
+def _variable_value(reader, entries, prefix, node):
   """The checkpoint's value of variable node `node`, checked against it."""
-  key = node.name if node.name in shapes else node.attr['shared_name'].s
-  key = key.decode() if isinstance(key, bytes) else key
+  key = node.name if node.name in entries else node.attr['shared_name'].s
+  key = (
+    key.decode('utf-8', 'surrogateescape') if isinstance(key, bytes) else key
+  )
   want = [d.size for d in node.attr['shape'].shape.dim]
   dtype = tf.as_dtype(node.attr['dtype'].type)
-  if key not in shapes:
+  shown, name = errors.printable(prefix), errors.printable(node.name)
+  if key not in entries:
     raise errors.CheckpointMismatchError(
-      f'{prefix}.meta reads variable {node.name} {want}, which checkpoint '
-      f'{prefix} does not hold; the checkpoint is of a different model. '
+      f'{shown}.meta reads variable {name} {want}, which checkpoint '
+      f'{shown} does not hold; the checkpoint is of a different model. '
       'Use the checkpoint written with this .meta file.',
       path=prefix,
     )
-  if list(shapes[key]) != want:
+  entry = entries[key]
+  if list(entry.shape) != want:
     raise errors.CheckpointMismatchError(
-      f'checkpoint {prefix} holds variable {key} of shape '
-      f'{list(shapes[key])}, the .meta graph needs {want}; the checkpoint '
+      f'checkpoint {shown} holds variable {errors.printable(key)} of shape '
+      f'{list(entry.shape)}, the .meta graph needs {want}; the checkpoint '
       'is of a different model. Use the checkpoint written with this .meta '
       'file.',
+      path=prefix,
+    )
+  # Compared before reading: TF allocates a string tensor's elements as
+  # the data file says, so only numeric tensors are ever read.
+  if entry.dtype != dtype.as_datatype_enum or entry.dtype not in (
+    bundle_index.ITEM_BYTES
+  ):
+    raise errors.CheckpointMismatchError(
+      f'checkpoint {shown} holds variable {errors.printable(key)} as dtype '
+      f'{entry.dtype}, the .meta graph needs {dtype.name}; only numeric '
+      'variables are read. Use the checkpoint written with this .meta file.',
       path=prefix,
     )
   try:
@@ -162,7 +185,8 @@ def _variable_value(reader, shapes, prefix, node):
     raise restore_error(prefix, e) from e
   if value.dtype != dtype.as_numpy_dtype:
     raise errors.CheckpointMismatchError(
-      f'checkpoint {prefix} holds variable {key} as {value.dtype}, the '
+      f'checkpoint {shown} holds variable {errors.printable(key)} as '
+      f'{value.dtype}, the '
       f'.meta graph needs {dtype.name}; use the checkpoint written with '
       'this .meta file.',
       path=prefix,
@@ -183,7 +207,7 @@ def _freeze(graph_def, prefix):
   A `VariableV2` becomes a constant of the same name; a `VarHandleOp`
   disappears and each `ReadVariableOp` of it becomes a constant.
   """
-  reader, shapes = _checkpoint_reader(prefix)
+  reader, entries = _checkpoint_reader(prefix)
   by_name = {node.name: node for node in graph_def.node}
   out = tf.GraphDef()
   out.versions.CopyFrom(graph_def.versions)
@@ -192,7 +216,7 @@ def _freeze(graph_def, prefix):
     if node.op == 'VarHandleOp':
       continue
     if node.op == 'VariableV2':
-      value = _variable_value(reader, shapes, prefix, node)
+      value = _variable_value(reader, entries, prefix, node)
       out.node.add().CopyFrom(_const_node(node.name, value))
     elif node.op == 'ReadVariableOp':
       handle = by_name[graph_safety.node_name(node.input[0])]
@@ -201,7 +225,7 @@ def _freeze(graph_def, prefix):
           f'ReadVariableOp {node.name!r} reads {handle.name!r}, a '
           f'{handle.op}, not a variable; the .meta file is crafted.'
         )
-      value = _variable_value(reader, shapes, prefix, handle)
+      value = _variable_value(reader, entries, prefix, handle)
       const = out.node.add()
       const.CopyFrom(_const_node(node.name, value))
       const.input.extend(i for i in node.input[1:] if i.startswith('^'))
@@ -229,17 +253,20 @@ def _freeze(graph_def, prefix):
   return out
 
 
-def frozen_graph_def(path):
+def frozen_graph_def(path, caps=None):
   """The checked inference graph of a checkpoint, weights as constants.
 
   Nothing of the `.meta` file runs: its graph is pruned to what computes
   `logits`, `probabilities` and `predictions` from `images` and checked
   (`graph_safety`); each variable it reads becomes a constant holding the
   value stored in exactly the checkpoint `path` names; the result is
-  checked again, including the size of every tensor.
+  checked again. Attributes starting with `_` are stripped first, and the
+  shape, bytes and FLOPs of every tensor are worked out from the protos by
+  `cost_model` (nothing is imported or run to check) and bounded by `caps`.
 
   Args:
     path: a checkpoint prefix or a directory (its latest checkpoint).
+    caps: a `cost_model.Caps`; default `cost_model.DEFAULT_CAPS`.
 
   Returns:
     (prefix, `tf.GraphDef`): the checkpoint used and its frozen inference
@@ -251,12 +278,15 @@ def frozen_graph_def(path):
       reads, or holds it with another shape or dtype.
     UnsafeGraphError: the `.meta` graph holds a refused op or tensor.
   """
-  return read_checkpoint(path, _frozen_graph_def_of)
+  return read_checkpoint(path, lambda prefix: _frozen_of(prefix, caps))
 
 
-def _frozen_graph_def_of(prefix):
+def _frozen_of(prefix, caps):
   pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
+  pruned = cost_model.strip_private_attrs(pruned)
+  # Priced before the checkpoint's weights are read.
+  cost_model.check_cost(pruned, caps)
   frozen = _freeze(pruned, prefix)
   graph_safety.check_graph_def(frozen)
-  graph_safety.check_static_sizes(frozen)
+  cost_model.check_cost(frozen, caps)
   return prefix, frozen

@@ -16,11 +16,12 @@ imports the whole file. It keeps only what prediction needs and checks it:
   whatever their name or scope;
 * constants and variables are refused above `MAX_TENSOR_BYTES` each and
   `MAX_TOTAL_BYTES` in all, from their declared shape and dtype;
-* `check_static_sizes` imports the subgraph (which runs nothing) with a
-  batch of 1 and of 2 images: every tensor's shape must then be known,
-  within the caps, and grow at most linearly with the batch (no `Fill`
-  bomb, no outer product of the input with itself); function calls are
-  refused there, since their insides have no static shapes;
+* `check_static_sizes` works out every tensor's shape, bytes and FLOPs
+  from the protos (`cost_model`; nothing is imported or run): each must
+  be known from the graph alone but for the batch of `images`, and stay
+  within `cost_model.Caps` (no `Fill` bomb, no outer product of the input
+  with itself, no huge pool window); function calls are refused there,
+  since their insides have no static shapes;
 * anywhere in the file, ops that only a hostile graph needs (`WriteFile`,
   `PyFunc`, ...; not the checkpoint ops every saver writes, nor training
   loops) are refused outright, even where they would never run.
@@ -39,6 +40,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet.serving import cost_model
 
 __all__ = [
   'ALLOWED_OPS',
@@ -389,91 +391,16 @@ def inference_graph_def(meta_graph_def, allow=()):
   return pruned
 
 
-def _with_batch(graph_def, batch):
-  """A copy of `graph_def` whose `images` placeholder holds `batch` rows."""
-  out = tf.GraphDef()
-  out.CopyFrom(graph_def)
-  (images,) = [n for n in out.node if n.name == contract.IMAGES]
-  if images.op != 'Placeholder' or images.attr['dtype'].type != tf.float32:
-    raise errors.UnsafeGraphError(
-      f'node {contract.IMAGES!r} is a {images.op} of '
-      f'{tf.as_dtype(images.attr["dtype"].type).name}; the graphnet '
-      f'contract expects a float32 Placeholder.{_TRUSTED}'
-    )
-  shape = images.attr['shape'].shape
-  # The example shape the graph declares ([None, 8, 8]), or MNIST's 784
-  # pixels when it leaves any of it unknown.
-  example = [d.size for d in shape.dim[1:]]
-  if shape.unknown_rank or not example or any(d < 1 for d in example):
-    example = [contract.IMAGE_PIXELS]
-  shape.unknown_rank = False
-  del shape.dim[:]
-  shape.dim.add(size=batch)
-  for size in example:
-    shape.dim.add(size=size)
-  return out
+def check_static_sizes(graph_def, caps=None):
+  """Bounds every tensor of an inference graph from its protos alone.
 
-
-def _static_bytes(graph_def, batch):
-  """{tensor name: bytes} of every output once imported with `batch`."""
-  graph = tf.Graph()
-  with graph.as_default():
-    try:
-      tf.import_graph_def(_with_batch(graph_def, batch), name='')
-    except ValueError as e:
-      raise errors.UnsafeGraphError(
-        f'the inference graph does not import: {str(e).splitlines()[0]}'
-      ) from e
-  sizes = {}
-  for op in graph.get_operations():
-    for out in op.outputs:
-      if out.dtype in (tf.resource, tf.variant):
-        continue
-      if not out.shape.is_fully_defined():
-        raise errors.UnsafeGraphError(
-          f'tensor {out.name} (op {op.type}) has shape {out.shape} for a '
-          f'batch of {batch} images; its size would only be known while '
-          f'running, so it could exhaust memory.{_TRUSTED}'
-        )
-      what = f'tensor {out.name} (op {op.type})'
-      count = int(np.prod(out.shape.as_list(), dtype=object))
-      sizes[out.name] = count * _dtype_size(out.dtype.as_datatype_enum, what)
-  return sizes
-
-
-def check_static_sizes(graph_def):
-  """Imports an inference graph (nothing runs) and bounds its tensors.
-
-  No node may call a library function (its tensors have no static
-  shapes). With a batch of 1 image every tensor must have a known shape,
-  hold at most `MAX_TENSOR_BYTES`, and all together at most `MAX_TOTAL_BYTES`;
-  with a batch of 2 none may be more than twice as large, so memory grows
-  at most linearly with the batch.
+  Kept for callers of earlier versions: `cost_model.check_cost` of the
+  graph without its `_` attributes. Nothing is imported or run; every
+  tensor's shape must follow from the graph, with only the batch of
+  `images` unknown, and the bytes and FLOPs per example stay within
+  `caps` (`cost_model.DEFAULT_CAPS` by default).
 
   Raises:
-    UnsafeGraphError: naming the first tensor that breaks a bound.
+    UnsafeGraphError: naming the first node that breaks a rule or a cap.
   """
-  functions = {f.signature.name for f in graph_def.library.function}
-  for node in graph_def.node:
-    if node.op in functions or _called_functions(node):
-      # The tensors inside a function have no static shapes to bound.
-      raise errors.UnsafeGraphError(
-        f'node {node.name!r} (op {node.op}) calls a function of the graph '
-        'library; the sizes of its tensors are not known before running, '
-        f'so graphnet does not run functions in an inference graph.{_TRUSTED}'
-      )
-  one = _static_bytes(graph_def, 1)
-  two = _static_bytes(graph_def, 2)
-  for name, size in one.items():
-    if size > MAX_TENSOR_BYTES or two[name] > 2 * max(size, 1):
-      raise errors.UnsafeGraphError(
-        f'tensor {name} holds {size} bytes for one image and {two[name]} '
-        f'for two; graphnet accepts at most {MAX_TENSOR_BYTES} bytes per '
-        f'image, growing linearly with the batch.{_TRUSTED}'
-      )
-  if sum(one.values()) > MAX_TOTAL_BYTES:
-    raise errors.UnsafeGraphError(
-      f'the tensors of the inference graph hold {sum(one.values())} bytes '
-      f'for one image, more than the {MAX_TOTAL_BYTES} graphnet '
-      f'accepts.{_TRUSTED}'
-    )
+  return cost_model.check_cost(cost_model.strip_private_attrs(graph_def), caps)
