@@ -25,111 +25,12 @@ import zipfile
 import numpy as np
 
 from graphnet import errors
-from graphnet.data import checks as data_checks
-from graphnet.data import dataset
+from graphnet.data import builder
 
 __all__ = ['from_arrays', 'read_npz']
 
 _NPZ_KEYS = ('x_train', 'y_train', 'x_test', 'y_test')
 _NPZ_VALIDATION_KEYS = ('x_val', 'y_val')
-_SPLITS = ('train', 'validation', 'test')
-
-
-def _infer_num_classes(label_arrays):
-  """The class count the labels imply: largest id + 1, or one-hot width.
-
-  Labels that are not valid are skipped here; DataSet rejects them with a
-  message naming them.
-  """
-  found = 0
-  for labels in label_arrays:
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.dtype.kind in 'uif':
-      found = max(found, labels.shape[1])
-    elif labels.ndim == 1 and labels.dtype.kind in 'ui' and labels.size:
-      found = max(found, int(labels.max()) + 1)
-  return found
-
-
-def _as_pair(pair, split):
-  """Returns (images, labels) as arrays, or raises naming the split."""
-  if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-    raise errors.DataError(
-      f'{split}: expected a pair (images, labels), found {type(pair).__name__}.'
-    )
-  images, labels = np.asarray(pair[0]), np.asarray(pair[1])
-  if not images.ndim or not labels.ndim:
-    raise errors.DataError(
-      f'{split}: expected arrays with one row per example, found shapes '
-      f'{list(images.shape)} and {list(labels.shape)}.'
-    )
-  return images, labels
-
-
-def _options(dtype, one_hot, seed, num_classes, reshape):
-  """The DataSet keyword arguments `_build_datasets` takes as `options`."""
-  return dict(
-    dtype=dtype,
-    one_hot=one_hot,
-    seed=seed,
-    num_classes=num_classes,
-    reshape=reshape,
-  )
-
-
-def _build_datasets(splits, names, validation_size, options):
-  """Datasets from `splits` {'train'|'validation'|'test': (x, y) or None}.
-
-  `names[split]` is the (images, labels) pair of names its messages use.
-  The validation split, when None, is the first `validation_size`
-  training examples.
-  """
-  data_checks.as_dtype(options['dtype'])
-  data_checks.check_seed(options['seed'])
-  data_checks.check_num_classes(options['num_classes'])
-  if validation_size is not None:
-    data_checks.check_validation_size(validation_size)
-  # Only the validation split may be left out.
-  pairs = {
-    split: _as_pair(pair, split)
-    for split, pair in splits.items()
-    if pair is not None or split != 'validation'
-  }
-  if 'validation' in pairs and validation_size:
-    raise errors.DataError(
-      f'validation_size: {validation_size} asks to split the validation '
-      'set off the training set, but a validation set was given too; pass '
-      'one of them.'
-    )
-  if 'validation' not in pairs:
-    train_x, train_y = pairs['train']
-    if validation_size is None:
-      validation_size = data_checks.default_validation_size(train_x.shape[0])
-    data_checks.check_validation_size(
-      validation_size, train_x.shape[0], names['train'][0]
-    )
-    pairs['validation'] = (train_x[:validation_size], train_y[:validation_size])
-    pairs['train'] = (train_x[validation_size:], train_y[validation_size:])
-    names = dict(names, validation=names['train'])
-  if options['num_classes'] is None:
-    num_classes = _infer_num_classes(y for _, y in pairs.values())
-    options = dict(options, num_classes=num_classes)
-  seeds = data_checks.split_seeds(options['seed'])
-  built = {}
-  for split, seed in zip(_SPLITS, seeds, strict=True):
-    x, y = pairs[split]
-    built[split] = dataset.DataSet(
-      x, y, names=names[split], **dict(options, seed=seed)
-    )
-  expected = built['train'].feature_shape
-  for split in ('validation', 'test'):
-    found = built[split].feature_shape
-    if found != expected and built[split].num_examples:
-      raise errors.DataError(
-        f'{names[split][0]}: expected examples of shape {list(expected)} '
-        f'like {names["train"][0]}, found {list(found)}.'
-      )
-  return dataset.Datasets(**built)
 
 
 def from_arrays(
@@ -175,8 +76,8 @@ def from_arrays(
   """
   splits = dict(train=train, validation=validation, test=test)
   names = {split: (f'{split} images', f'{split} labels') for split in splits}
-  options = _options(dtype, one_hot, seed, num_classes, reshape)
-  return _build_datasets(splits, names, validation_size, options)
+  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
+  return builder.build_datasets(splits, names, validation_size, options)
 
 
 def _load_npz(path):
@@ -272,9 +173,9 @@ def read_npz(
     split: (f'{path}: x_{key}', f'{path}: y_{key}')
     for split, key in splits.items()
   }
-  options = _options(dtype, one_hot, seed, num_classes, reshape)
+  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
   try:
-    return _build_datasets(pairs, names, validation_size, options)
+    return builder.build_datasets(pairs, names, validation_size, options)
   except errors.DataError as e:
     # Bad arrays are the file's fault: name it for callers too.
     if e.path is None and str(e).startswith(path):

@@ -28,6 +28,7 @@ from graphnet.data import checks as data_checks
 from graphnet.data.checks import check_batch_size
 
 __all__ = [
+  'SPLITS',
   'NUM_FAKE_EXAMPLES',
   'DataSet',
   'Datasets',
@@ -35,13 +36,14 @@ __all__ = [
   'check_batch_size',
 ]
 
+# The names of the three splits, in `Datasets` order: the one definition.
+SPLITS = ('train', 'validation', 'test')
+
 # TF1's fake data sets each pretended to hold this many examples.
 NUM_FAKE_EXAMPLES = 10000
 
 
-class Datasets(
-  collections.namedtuple('Datasets', ['train', 'validation', 'test'])
-):
+class Datasets(collections.namedtuple('Datasets', SPLITS)):
   """The three splits, each a `DataSet`; unpacks as (train, validation, test).
 
   `feature_shape` and `num_classes` are the training split's, which every

@@ -42,6 +42,7 @@ from graphnet import errors
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
+from graphnet.data import builder
 from graphnet.data import checks as data_checks
 from graphnet.data import download
 from graphnet.data import idx
@@ -446,30 +447,15 @@ def read_data_sets(
       'test files in the directory.',
       path=paths[TEST_IMAGES],
     )
-  if validation_size is None:
-    validation_size = data_checks.default_validation_size(train_images.shape[0])
-  data_checks.check_validation_size(
-    validation_size, train_images.shape[0], paths[TRAIN_IMAGES]
-  )
-  if num_classes is None:
-    largest = max(train_labels.max(initial=0), test_labels.max(initial=0))
-    num_classes = int(largest) + 1
-
-  seeds = data_checks.split_seeds(seed)
-  options = dict(
-    dtype=dtype, reshape=reshape, one_hot=one_hot, num_classes=num_classes
-  )
-  train = DataSet(
-    train_images[validation_size:],
-    train_labels[validation_size:],
-    seed=seeds[0],
-    **options,
-  )
-  validation = DataSet(
-    train_images[:validation_size],
-    train_labels[:validation_size],
-    seed=seeds[1],
-    **options,
-  )
-  test = DataSet(test_images, test_labels, seed=seeds[2], **options)
-  return Datasets(train=train, validation=validation, test=test)
+  splits = {
+    'train': (train_images, train_labels),
+    'validation': None,
+    'test': (test_images, test_labels),
+  }
+  names = {
+    'train': (paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
+    'validation': (paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
+    'test': (paths[TEST_IMAGES], paths[TEST_LABELS]),
+  }
+  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
+  return builder.build_datasets(splits, names, validation_size, options)
