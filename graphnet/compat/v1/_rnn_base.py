@@ -1,0 +1,530 @@
+"""The base of TF1's RNN cells (`tf.nn.rnn_cell.RNNCell`), without Keras.
+
+TF 1.15's cells were legacy `tf.layers.Layer`s, a Keras class; Keras 3
+took them away. `RNNCell` here keeps what TF1 programs and TF core's
+`tf.nn.static_rnn`, `dynamic_rnn`, `bidirectional_dynamic_rnn` and
+`static_bidirectional_rnn` use of them, and how TF 1.15 named and shared
+their variables:
+
+- TF core checks a cell only by duck typing (`assert_like_rnncell`):
+  `output_size`, `state_size`, `zero_state` (or `get_initial_state`,
+  which `dynamic_rnn` prefers and calls with `inputs=None`) and being
+  callable as `cell(inputs, state)`.
+- A cell made without `name` takes its scope on its first call, from its
+  snake-cased class name made unique in the variable scope it is called in
+  (`rnn/basic_lstm_cell`, `rnn/basic_lstm_cell_1`); with `reuse=True` the
+  name is taken as is, to share variables made by another cell. Later
+  calls of the same object reuse its variables.
+- `scope=` given to a call is used as the cell's scope as is.
+- A cell that is a plain `RNNCell` (not a `LayerRNNCell`), as cells
+  users wrote, makes variables with `tf.get_variable` inside `call`; its
+  first call runs inside a reusing copy of the caller's variable scope.
+
+The scope rules are TF's own `variable_scope` calls, made in TF 1.15's
+order, so the variable names match a TF 1.15 checkpoint.
+
+Example:
+    class MyCell(rnn_cell.RNNCell):
+      state_size = output_size = 8
+      def call(self, inputs, state):
+        w = tf.get_variable('w', [inputs.shape[1] + 8, 8])
+        out = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w))
+        return out, out
+"""
+
+import collections
+import inspect
+import re
+import weakref
+
+import tensorflow.compat.v1 as tf
+from tensorflow.python.ops import variables as tf_variables
+
+from graphnet import errors
+
+__all__ = [
+  'LSTMStateTuple',
+  'RNNCell',
+  'LayerRNNCell',
+  'assert_like_rnncell',
+  'get_activation',
+  'get_initializer',
+]
+
+# Per graph: {snake-cased class name: cells named so far}, for `cell.name`.
+_NAME_COUNTS = weakref.WeakKeyDictionary()
+
+_ACTIVATIONS = {
+  'tanh': tf.tanh,
+  'sigmoid': tf.sigmoid,
+  'relu': tf.nn.relu,
+  'relu6': tf.nn.relu6,
+  'elu': tf.nn.elu,
+  'selu': tf.nn.selu,
+  'softplus': tf.nn.softplus,
+  'softsign': tf.nn.softsign,
+  'linear': tf.identity,
+}
+
+_INITIALIZERS = {
+  'glorot_uniform': tf.glorot_uniform_initializer,
+  'glorot_normal': tf.glorot_normal_initializer,
+  'orthogonal': tf.orthogonal_initializer,
+  'zeros': tf.zeros_initializer,
+  'ones': tf.ones_initializer,
+}
+
+
+class LSTMStateTuple(collections.namedtuple('LSTMStateTuple', ('c', 'h'))):
+  """An LSTM state `(c, h)`: the cell state and the output, in that order.
+
+  The `state_size` of LSTM cells made with `state_is_tuple=True` (ints),
+  and their states (tensors shaped [batch, units]).
+  """
+
+  __slots__ = ()
+
+  @property
+  def dtype(self):
+    """The dtype both tensors share; TypeError if they differ."""
+    c, h = self
+    if c.dtype != h.dtype:
+      raise TypeError(
+        f'LSTMStateTuple holds c of dtype {c.dtype} and h of dtype {h.dtype};'
+        ' both must have the same dtype.'
+      )
+    return c.dtype
+
+
+def assert_like_rnncell(cell_name, cell):
+  """Raises TypeError unless `cell` has the interface TF core requires.
+
+  Args:
+    cell_name: the argument's name, for the message.
+    cell: the object to check.
+
+  Raises:
+    TypeError: naming each missing piece.
+  """
+  missing = []
+  if not _has(cell, 'output_size'):
+    missing.append("'output_size' property is missing")
+  if not _has(cell, 'state_size'):
+    missing.append("'state_size' property is missing")
+  if not (_has(cell, 'zero_state') or _has(cell, 'get_initial_state')):
+    missing.append("either 'zero_state' or 'get_initial_state' is required")
+  if not callable(cell):
+    missing.append('is not callable')
+  if missing:
+    raise TypeError(
+      f'The argument {cell_name!r} ({cell!r}) is not an RNNCell: '
+      + ', '.join(missing)
+      + '. Pass a cell such as BasicLSTMCell, or give yours those members.'
+    )
+
+
+def get_activation(activation, owner):
+  """Returns the callable for `activation` (None: tanh, a name, a callable).
+
+  Raises:
+    ConfigError: an unknown name.
+  """
+  if not activation:
+    return tf.tanh
+  if callable(activation):
+    return activation
+  if activation in _ACTIVATIONS:
+    return _ACTIVATIONS[activation]
+  raise errors.ConfigError(
+    f'{owner}: activation={activation!r} is not known; expected a callable '
+    f'or one of {sorted(_ACTIVATIONS)}.',
+    field='activation',
+  )
+
+
+def get_initializer(initializer, owner):
+  """Returns `initializer` as an initializer object or None (the default).
+
+  Raises:
+    ConfigError: an unknown name.
+  """
+  if initializer is None or callable(initializer):
+    return initializer
+  if initializer in _INITIALIZERS:
+    return _INITIALIZERS[initializer]()
+  raise errors.ConfigError(
+    f'{owner}: initializer={initializer!r} is not known; expected an '
+    f'initializer object or one of {sorted(_INITIALIZERS)}.',
+    field='initializer',
+  )
+
+
+def check_float_dtypes(owner, *values):
+  """Raises ConfigError unless every tensor in `values` is float/complex."""
+  for value in tf.nest.flatten(values):
+    check_dtype(owner, value.dtype)
+
+
+def check_dtype(owner, dtype):
+  """Raises ConfigError unless `dtype` is None, floating or complex."""
+  if dtype is None:
+    return
+  dtype = tf.as_dtype(dtype)
+  if not (dtype.is_floating or dtype.is_complex):
+    raise errors.ConfigError(
+      f'{owner}: RNN cells compute in floating point, but got dtype '
+      f'{dtype.name}; cast the inputs with tf.cast(x, tf.float32).',
+      field='dtype',
+    )
+
+
+class RNNCell:
+  """An RNN cell: `(output, new_state) = cell(inputs, state)`.
+
+  Subclasses define `state_size`, `output_size` and `call(inputs, state)`;
+  `call` may make variables with `tf.get_variable` (see the module
+  docstring for their names), or a `build(inputs_shape)` may make them
+  with `add_variable`.
+
+  Args:
+    trainable: whether the variables go into TRAINABLE_VARIABLES.
+    name: the cell's variable scope name (used as is); None makes one from
+      the class name, unique where the cell is first called.
+    dtype: the variables' dtype; None takes the first inputs' dtype.
+    _reuse: True to share the variables of an existing scope of that name.
+    _scope: a scope (name or VariableScope) fixed now instead of at the
+      first call.
+  """
+
+  def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+    unknown = set(kwargs) - {'_reuse', '_scope'}
+    if unknown:
+      raise TypeError(
+        f'{type(self).__name__}() got unexpected keyword arguments '
+        f'{sorted(unknown)}.'
+      )
+    self._reuse = kwargs.get('_reuse')
+    self._trainable = trainable
+    self._dtype = None if dtype is None else tf.as_dtype(dtype).base_dtype
+    self._trainable_weights = []
+    self._non_trainable_weights = []
+    self.built = False
+    base_name = _snake_case(type(self).__name__)
+    if isinstance(name, tf.VariableScope):
+      self._name, self._base_name = _unique_name(base_name), name.name
+    elif name:
+      self._name, self._base_name = name, name
+    else:
+      self._name, self._base_name = _unique_name(base_name), base_name
+    self._scope = None
+    self._current_scope = None
+    self._reusing_scope = None
+    self._rnncell_scope = None
+    scope = kwargs.get('_scope')
+    if scope:
+      with tf.variable_scope(scope) as captured:
+        self._scope = captured
+
+  @property
+  def name(self):
+    """The cell's name (unique per graph when made without one)."""
+    return self._name
+
+  @property
+  def dtype(self):
+    """The variables' dtype name, or None until the first call."""
+    return None if self._dtype is None else self._dtype.name
+
+  @property
+  def trainable(self):
+    return self._trainable
+
+  @property
+  def scope_name(self):
+    """The full name of the cell's variable scope (after its first call)."""
+    if self._scope is None:
+      raise ValueError(
+        f'Cell {self._name!r} has no variable scope yet: it is chosen on the'
+        ' first call. Call the cell (or run it in an RNN) first.'
+      )
+    return self._scope.name
+
+  @property
+  def trainable_weights(self):
+    return list(self._trainable_weights) if self._trainable else []
+
+  @property
+  def non_trainable_weights(self):
+    if self._trainable:
+      return list(self._non_trainable_weights)
+    return self._trainable_weights + self._non_trainable_weights
+
+  @property
+  def weights(self):
+    return self.trainable_weights + self.non_trainable_weights
+
+  trainable_variables = trainable_weights
+  non_trainable_variables = non_trainable_weights
+  variables = weights
+
+  @property
+  def losses(self):
+    return []
+
+  @property
+  def updates(self):
+    return []
+
+  @property
+  def state_size(self):
+    """int, TensorShape, or a nested tuple of them: the state's sizes."""
+    raise NotImplementedError(f'{type(self).__name__} defines no state_size.')
+
+  @property
+  def output_size(self):
+    """int or TensorShape: the size of the output."""
+    raise NotImplementedError(f'{type(self).__name__} defines no output_size.')
+
+  def build(self, inputs_shape):
+    """Makes the variables before the first `call`; nothing by default."""
+    del inputs_shape
+
+  def call(self, inputs, state):
+    """One step: returns `(output, new_state)`."""
+    raise NotImplementedError(f'{type(self).__name__} defines no call().')
+
+  def __call__(self, inputs, state, scope=None):
+    """Runs one step on `inputs` [batch, depth] from `state`.
+
+    Args:
+      inputs: a 2-D tensor [batch, input_size].
+      state: tensor(s) matching `state_size`, each [batch, size].
+      scope: a variable scope (name or object) for the cell's variables;
+        by default the cell's own (see the module docstring).
+
+    Returns:
+      `(output, new_state)`: [batch, output_size] and the state's structure.
+    """
+    if scope is not None:
+      with tf.variable_scope(
+        scope, custom_getter=self._rnn_get_variable
+      ) as scope:
+        return self._layer_call(inputs, state, scope)
+    if self._rnncell_scope is None:
+      # Made once: the reusing copy of the scope of the first call.
+      self._rnncell_scope = tf.variable_scope(
+        tf.get_variable_scope(), custom_getter=self._rnn_get_variable
+      )
+    with self._rnncell_scope:
+      return self._layer_call(inputs, state, None)
+
+  def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+    """The zero state for `inputs`' batch and dtype, or those given."""
+    if inputs is not None:
+      inputs = tf.convert_to_tensor(inputs, name='inputs')
+      batch_size = tf.compat.dimension_value(inputs.shape[0])
+      if batch_size is None:
+        batch_size = tf.shape(inputs)[0]
+      dtype = inputs.dtype
+    if batch_size is None or dtype is None:
+      raise ValueError(
+        f'{type(self).__name__}.get_initial_state needs inputs, or both '
+        f'batch_size and dtype; got batch_size={batch_size}, dtype={dtype}.'
+      )
+    return self.zero_state(batch_size, dtype)
+
+  def zero_state(self, batch_size, dtype):
+    """Zero tensors shaped [batch_size, s] for each s in `state_size`.
+
+    Args:
+      batch_size: an int or a scalar int32 tensor.
+      dtype: the state's dtype.
+
+    Returns:
+      a tensor, or a structure of tensors like `state_size`.
+    """
+    with tf.name_scope(type(self).__name__ + 'ZeroState', values=[batch_size]):
+      return zero_state_tensors(self.state_size, batch_size, dtype)
+
+  def add_variable(
+    self,
+    name,
+    shape,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=True,
+    constraint=None,
+    partitioner=None,
+  ):
+    """Gets or makes variable `name` in the cell's scope (from `build`).
+
+    The initializer defaults to the scope's, then to `tf.get_variable`'s
+    (glorot uniform for floats). A regularizer's loss goes into
+    REGULARIZATION_LOSSES when the variable is made.
+    """
+    if dtype is None:
+      dtype = self._dtype or tf.float32
+    self._set_scope(None)
+    with tf.variable_scope(
+      self._scope,
+      reuse=self.built or self._reuse,
+      auxiliary_name_scope=False,
+    ) as scope:
+      self._current_scope = scope
+      with tf.name_scope(scope.original_name_scope):
+        variable = tf.get_variable(
+          name,
+          shape,
+          dtype=tf.as_dtype(dtype),
+          initializer=initializer or scope.initializer,
+          regularizer=regularizer,
+          trainable=trainable and self._trainable,
+          constraint=constraint,
+          partitioner=partitioner,
+        )
+    self._track(variable)
+    return variable
+
+  add_weight = add_variable
+
+  def _set_scope(self, scope):
+    """Fixes the cell's variable scope once, as TF 1.15's layers did."""
+    if self._scope is not None:
+      return
+    if self._reuse:
+      with tf.variable_scope(
+        scope if scope is not None else self._base_name
+      ) as captured:
+        self._scope = captured
+    else:
+      with tf.variable_scope(scope, default_name=self._base_name) as captured:
+        self._scope = captured
+
+  def _layer_call(self, inputs, state, scope):
+    """Builds on the first call and calls `call` in the cell's scope."""
+    self._set_scope(scope)
+    if self.built:
+      if self._reusing_scope is None:
+        self._reusing_scope = tf.variable_scope(
+          self._scope, reuse=True, auxiliary_name_scope=False
+        )
+      scope_manager = self._reusing_scope
+    else:
+      scope_manager = tf.variable_scope(
+        self._scope, reuse=self._reuse, auxiliary_name_scope=False
+      )
+    with scope_manager as current:
+      self._current_scope = current
+      with tf.name_scope(current.original_name_scope):
+        if not self.built:
+          first = tf.nest.flatten(inputs)[0]
+          if self._dtype is None and hasattr(first, 'dtype'):
+            self._dtype = tf.as_dtype(first.dtype).base_dtype
+          self._check_inputs(inputs)
+          self.build(_shapes(inputs))
+          self.built = True
+        if _takes_scope(self.call):
+          return self.call(inputs, state, scope=current)
+        return self.call(inputs, state)
+
+  def _check_inputs(self, inputs):
+    """Checks the first inputs before `build`; any inputs by default."""
+    del inputs
+
+  def _rnn_get_variable(self, getter, *args, **kwargs):
+    variable = getter(*args, **kwargs)
+    self._track(variable)
+    return variable
+
+  def _track(self, variable):
+    """Lists `variable` among the cell's (non-)trainable weights once."""
+    parts = (
+      list(variable)
+      if isinstance(variable, tf_variables.PartitionedVariable)
+      else [variable]
+    )
+    trainable = any(p in tf.trainable_variables() for p in parts)
+    weights = (
+      self._trainable_weights if trainable else self._non_trainable_weights
+    )
+    if all(variable is not w for w in weights):
+      weights.append(variable)
+
+
+class LayerRNNCell(RNNCell):
+  """A cell whose `build(inputs_shape)` makes its variables.
+
+  Its scope is its own (`rnn/basic_lstm_cell`), not a copy of the caller's;
+  `call` uses the variables `build` stored. Inputs must be 2-D.
+  """
+
+  def __call__(self, inputs, state, scope=None):
+    return self._layer_call(inputs, state, scope)
+
+  def _check_inputs(self, inputs):
+    for i, value in enumerate(tf.nest.flatten(inputs)):
+      rank = value.shape.ndims
+      if rank is not None and rank != 2:
+        raise errors.ConfigError(
+          f'Input {i} of cell {self._name!r} has shape {value.shape}: '
+          'expected a 2-D tensor [batch, depth]. static_rnn takes a list of '
+          '[batch, depth] tensors, dynamic_rnn one [batch, time, depth].',
+          field='inputs',
+        )
+
+
+def zero_state_tensors(state_size, batch_size, dtype):
+  """Zeros [batch_size, *s] for each size s in the structure `state_size`."""
+  static_batch = (
+    tf.get_static_value(batch_size)
+    if isinstance(batch_size, tf.Tensor)
+    else batch_size
+  )
+
+  def zeros(size):
+    dims = tf.TensorShape(size).as_list()
+    if isinstance(batch_size, tf.Tensor):
+      shape = tf.concat([tf.reshape(batch_size, [1]), dims], 0)
+    else:
+      shape = [batch_size, *dims]
+    value = tf.zeros(shape, dtype=dtype)
+    value.set_shape([static_batch, *dims])
+    return value
+
+  return tf.nest.map_structure(zeros, state_size)
+
+
+def _has(obj, attr):
+  try:
+    getattr(obj, attr)
+  except AttributeError:
+    return False
+  return True
+
+
+def _snake_case(name):
+  """'BasicLSTMCell' -> 'basic_lstm_cell', as TF 1.15 named layers."""
+  step = re.sub(r'(.)([A-Z][a-z0-9]+)', r'\1_\2', name)
+  snake = re.sub(r'([a-z])([A-Z])', r'\1_\2', step).lower()
+  return snake if snake[0] != '_' else 'private' + snake
+
+
+def _unique_name(base_name):
+  """`base_name` numbered from 1 per graph, as TF 1.15's `cell.name`."""
+  counts = _NAME_COUNTS.setdefault(tf.get_default_graph(), {})
+  counts[base_name] = counts.get(base_name, 0) + 1
+  return f'{base_name}_{counts[base_name]}'
+
+
+def _shapes(inputs):
+  """The TensorShape of `inputs`, or a structure of them."""
+  shapes = tf.nest.map_structure(lambda x: x.shape, inputs)
+  return shapes
+
+
+def _takes_scope(call):
+  try:
+    return 'scope' in inspect.signature(call).parameters
+  except (TypeError, ValueError):
+    return False
