@@ -25,6 +25,7 @@ Example:
 
 import contextlib
 import os
+import re
 import stat
 
 from graphnet import errors
@@ -33,6 +34,7 @@ __all__ = [
   'inside',
   'check_regular',
   'read_regular',
+  'read_error_detail',
 ]
 
 _KINDS = (
@@ -42,6 +44,8 @@ _KINDS = (
   (stat.S_ISCHR, 'a character device'),
   (stat.S_ISBLK, 'a block device'),
 )
+# Checksums and other numbers computed from a file's bytes are this long.
+_LONG_NUMBER = re.compile(r'\d{6,}')
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -187,3 +191,27 @@ def read_regular(path, directory, what, max_bytes):
         path=path,
       )
     return _read_exactly(fd, size, path, what)
+
+
+def read_error_detail(error):
+  """One printable line saying why TF's reader failed, without file bytes.
+
+  TF's data-loss message prints the checksum it computed over the bytes it
+  read, which is enough to recover a short secret: such a message becomes
+  a fixed text, and long numbers in any other are masked.
+
+  Args:
+    error: the exception TF's checkpoint reader raised.
+
+  Returns:
+    str: `<ExceptionType>: <detail>`, control characters escaped.
+  """
+  name = type(error).__name__
+  text = getattr(error, 'message', None) or str(error)
+  if name == 'DataLossError' or re.search('checksum|crc', text, re.I):
+    return (
+      f'{name}: the bytes of a tensor do not match the checksum its index '
+      "records (a data file is damaged, cut short or another checkpoint's)"
+    )
+  first = text.splitlines()[0] if text else ''
+  return f'{name}: ' + errors.printable(_LONG_NUMBER.sub('<number>', first))

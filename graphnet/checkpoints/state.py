@@ -26,8 +26,11 @@ import os
 import re
 
 import tensorflow.compat.v1 as tf
+from google.protobuf import text_format
+from tensorflow.python.training import checkpoint_state_pb2
 
 from graphnet import errors
+from graphnet.checkpoints import file_checks
 
 __all__ = [
   'BASENAME',
@@ -106,9 +109,14 @@ def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
   Returns:
     the checkpoint prefix (str), or None when there is no state file.
 
+  The state file is read only if it is a regular file (never a FIFO that
+  would block), and every checkpoint it lists must lie in
+  `checkpoint_dir`: a reader serves exactly the directory it was given.
+
   Raises:
-    CheckpointError: the state file cannot be read; the newest checkpoint
-      it lists lacks its `.index` or data; or none has its `.meta`.
+    CheckpointError: the state file cannot be read; it lists a checkpoint
+      outside `checkpoint_dir`; the newest checkpoint it lists lacks its
+      `.index` or data; or none has its `.meta`.
   """
   if not os.path.isdir(checkpoint_dir):
     return None
@@ -121,7 +129,7 @@ def latest_complete_checkpoint(checkpoint_dir, require_meta=True):
     p for p in reversed(state.all_model_checkpoint_paths) if p != latest
   ]
   for listed in newest_first:
-    prefix = _local(checkpoint_dir, listed)
+    prefix = _confined(checkpoint_dir, _local(checkpoint_dir, listed))
     if not files_present(prefix):
       raise errors.CheckpointError(
         f"The 'checkpoint' file in {checkpoint_dir} names checkpoint "
@@ -181,22 +189,65 @@ def read_with_retry(resolve, read, require_meta=True):
     ) from e
 
 
+# TF's state files are a few hundred bytes; a long history a few KB.
+_MAX_STATE_BYTES = 1 << 20
+
+
 def _read_state(checkpoint_dir):
   """`checkpoint_dir`'s CheckpointState (paths joined to it), or None.
+
+  Read as TF's `get_checkpoint_state` does, but only from a regular file
+  of at most _MAX_STATE_BYTES (`file_checks`).
 
   Raises:
     CheckpointError: the `checkpoint` file cannot be read.
   """
+  path = os.path.join(checkpoint_dir, 'checkpoint')
+  if not os.path.lexists(path):
+    return None
+  data = file_checks.read_regular(
+    path, checkpoint_dir, 'checkpoint state file', _MAX_STATE_BYTES
+  )
+  state = checkpoint_state_pb2.CheckpointState()
   try:
-    return tf.train.get_checkpoint_state(checkpoint_dir)
-  except (tf.errors.OpError, ValueError) as e:
+    text_format.Parse(data.decode('utf-8'), state)
+  except (text_format.ParseError, UnicodeDecodeError) as e:
     raise _unreadable_state(checkpoint_dir, e) from e
+  if not state.model_checkpoint_path:
+    raise _unreadable_state(checkpoint_dir, 'it names no checkpoint')
+  paths = [state.model_checkpoint_path, *state.all_model_checkpoint_paths]
+  joined = [
+    p if os.path.isabs(p) else os.path.join(checkpoint_dir, p) for p in paths
+  ]
+  state.model_checkpoint_path = joined[0]
+  del state.all_model_checkpoint_paths[:]
+  state.all_model_checkpoint_paths.extend(joined[1:])
+  return state
+
+
+def _confined(checkpoint_dir, prefix):
+  """`prefix` if it lies in `checkpoint_dir`, links resolved.
+
+  Raises:
+    CheckpointError: it lies elsewhere.
+  """
+  if file_checks.inside(prefix, checkpoint_dir):
+    return prefix
+  shown = errors.printable(prefix)
+  raise errors.CheckpointError(
+    f"The 'checkpoint' file in {errors.printable(checkpoint_dir)} names "
+    f'{shown}, outside that directory; graphnet reads only checkpoints '
+    'inside the directory it is given. If you mean that checkpoint, name '
+    f'its prefix explicitly (e.g. --checkpoint {shown}).',
+    path=checkpoint_dir,
+  )
 
 
 def _unreadable_state(checkpoint_dir, e):
   """The CheckpointError for a `checkpoint` file TF failed to read."""
   return errors.CheckpointError(
-    f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}). "
+    f"The 'checkpoint' file in {errors.printable(checkpoint_dir)} cannot be "
+    f'read ({errors.printable(str(e))}). '
     'Delete it to start anew, or point to another directory.',
     path=checkpoint_dir,
   )
@@ -335,24 +386,17 @@ def state_prefix(checkpoint_dir):
   """The newest prefix `checkpoint_dir`'s state file names, or None.
 
   Unlike `latest_checkpoint`, the prefix is returned even when its files
-  are missing (an evaluator reports and retries it).
+  are missing (an evaluator reports and retries it). The state file is
+  read as by `latest_complete_checkpoint`, confined to the directory.
 
   Raises:
-    CheckpointError: the `checkpoint` file cannot be read.
+    CheckpointError: the `checkpoint` file cannot be read, or names a
+      checkpoint outside `checkpoint_dir`.
   """
-  try:
-    state = tf.train.get_checkpoint_state(checkpoint_dir)
-  except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f"The 'checkpoint' file in {checkpoint_dir} cannot be read ({e}).",
-      path=checkpoint_dir,
-    ) from e
-  if state is None or not state.model_checkpoint_path:
+  state = _read_state(checkpoint_dir)
+  if state is None:
     return None
-  prefix = state.model_checkpoint_path
-  if not os.path.isabs(prefix):
-    prefix = os.path.join(checkpoint_dir, prefix)
-  return prefix
+  return _confined(checkpoint_dir, state.model_checkpoint_path)
 
 
 def check_compatible(
