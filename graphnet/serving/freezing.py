@@ -22,6 +22,7 @@ from graphnet import errors
 from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state as checkpoints
 from graphnet.serving import bundle_index
+from graphnet.serving import cost_model
 from graphnet.serving import graph_safety
 
 __all__ = [
@@ -252,17 +253,20 @@ def _freeze(graph_def, prefix):
   return out
 
 
-def frozen_graph_def(path):
+def frozen_graph_def(path, caps=None):
   """The checked inference graph of a checkpoint, weights as constants.
 
   Nothing of the `.meta` file runs: its graph is pruned to what computes
   `logits`, `probabilities` and `predictions` from `images` and checked
   (`graph_safety`); each variable it reads becomes a constant holding the
   value stored in exactly the checkpoint `path` names; the result is
-  checked again, including the size of every tensor.
+  checked again. Attributes starting with `_` are stripped first, and the
+  shape, bytes and FLOPs of every tensor are worked out from the protos by
+  `cost_model` (nothing is imported or run to check) and bounded by `caps`.
 
   Args:
     path: a checkpoint prefix or a directory (its latest checkpoint).
+    caps: a `cost_model.Caps`; default `cost_model.DEFAULT_CAPS`.
 
   Returns:
     (prefix, `tf.GraphDef`): the checkpoint used and its frozen inference
@@ -274,12 +278,15 @@ def frozen_graph_def(path):
       reads, or holds it with another shape or dtype.
     UnsafeGraphError: the `.meta` graph holds a refused op or tensor.
   """
-  return read_checkpoint(path, _frozen_graph_def_of)
+  return read_checkpoint(path, lambda prefix: _frozen_of(prefix, caps))
 
 
-def _frozen_graph_def_of(prefix):
+def _frozen_of(prefix, caps):
   pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
+  pruned = cost_model.strip_private_attrs(pruned)
+  # Priced before the checkpoint's weights are read.
+  cost_model.check_cost(pruned, caps)
   frozen = _freeze(pruned, prefix)
   graph_safety.check_graph_def(frozen)
-  graph_safety.check_static_sizes(frozen)
+  cost_model.check_cost(frozen, caps)
   return prefix, frozen
