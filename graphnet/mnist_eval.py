@@ -170,6 +170,8 @@ def _summary_dir(options):
 
 def _evaluate(options, continuous_eval):
   """Runs the evaluation loop; 1 when --run_once found nothing to score."""
+  # Before the probe below, which would write through a link.
+  continuous_eval.check_event_dir(options.eval_dir)
   eval_dir = _summary_dir(options)
   # The trainer's split: min(5000, 10%) of the training examples.
   data_sets = input_data.read_data_sets(

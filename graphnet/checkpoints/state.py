@@ -338,7 +338,9 @@ def variable_shapes(prefix):
     }
   except (tf.errors.OpError, ValueError) as e:
     raise errors.CheckpointError(
-      f'Checkpoint {prefix} cannot be read: {e}', path=prefix
+      f'Checkpoint {errors.printable(prefix)} cannot be read: '
+      f'{file_checks.read_error_detail(e)}',
+      path=prefix,
     ) from e
 
 
@@ -356,8 +358,8 @@ def checkpoint_step(prefix):
   # The reader reports a .data file cut short as IndexError.
   except (tf.errors.OpError, ValueError, IndexError) as e:
     raise errors.CheckpointError(
-      f'Checkpoint {prefix} cannot be read: its data file is damaged or '
-      f'truncated ({e}).',
+      f'Checkpoint {errors.printable(prefix)} cannot be read: its data file '
+      f'is damaged or truncated ({file_checks.read_error_detail(e)}).',
       path=prefix,
     ) from e
 
@@ -470,7 +472,7 @@ def check_readable(prefix, flag='the checkpoint directory'):
       reader.get_tensor(name)
   # The reader reports a short file as IndexError, not as an OpError.
   except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as e:
-    detail = (getattr(e, 'message', None) or str(e)).splitlines()[0]
+    detail = file_checks.read_error_detail(e)
     name = os.path.basename(prefix)
     previous = _previous_checkpoint(prefix)
     if previous:

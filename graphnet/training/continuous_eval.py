@@ -30,6 +30,7 @@ Example:
 
 import contextlib
 import dataclasses
+import os
 import time
 
 import tensorflow.compat.v1 as tf
@@ -37,9 +38,11 @@ from absl import logging
 
 from graphnet import contract
 from graphnet import errors
+from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state as checkpoints
 from graphnet.nn import mlp as mnist
 from graphnet.nn import models
+from graphnet.serving import bundle_index
 from graphnet.serving import freezing
 from graphnet.training import config
 from graphnet.training import evaluation
@@ -51,6 +54,7 @@ __all__ = [
   'read_checkpoint_model',
   'evaluate_checkpoint',
   'evaluation_loop',
+  'check_event_dir',
 ]
 
 # Name the trainer's `ExponentialMovingAverage` gives each shadow variable:
@@ -205,6 +209,15 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
       "trainer's keep_checkpoint_max.",
       path=prefix,
     )
+  # TF's reader aborts the process on some crafted index entries.
+  step_entry = bundle_index.check_checkpoint(prefix).entries.get('global_step')
+  if step_entry and step_entry.dtype not in bundle_index.ITEM_BYTES:
+    raise errors.CheckpointMismatchError(
+      f'Checkpoint {errors.printable(prefix)} holds global_step as dtype '
+      f'{step_entry.dtype}, expected an integer; it is not a checkpoint of '
+      'graphnet.fully_connected_feed.',
+      path=prefix,
+    )
   shapes = checkpoints.variable_shapes(prefix)
   if models.read_config(shapes) is None:
     graph, images, labels, num_correct = _saved_graph_eval(prefix, shapes)
@@ -233,14 +246,21 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
         saver.restore(sess, prefix)
       except (tf.errors.OpError, ValueError) as e:
         raise errors.CheckpointError(
-          f'Checkpoint {prefix} cannot be restored: {e}', path=prefix
+          f'Checkpoint {errors.printable(prefix)} cannot be restored: '
+          f'{file_checks.read_error_detail(e)}',
+          path=prefix,
         ) from e
       result = tower.run(sess, data_set)
   return step, result.precision
 
 
-def _latest(checkpoint_dir):
-  """The newest complete checkpoint of `checkpoint_dir`, or None."""
+def _latest(checkpoint_dir, strict=False):
+  """The newest complete checkpoint of `checkpoint_dir`, or None.
+
+  With `strict`, a state file that cannot be read (not a regular file,
+  naming a checkpoint outside the directory) raises CheckpointError
+  instead of being logged and retried.
+  """
   with contextlib.suppress(errors.CheckpointError):
     # The graph is rebuilt from the variables: no .meta needed.
     return checkpoints.latest_complete_checkpoint(
@@ -250,6 +270,8 @@ def _latest(checkpoint_dir):
   try:
     return checkpoints.state_prefix(checkpoint_dir)
   except errors.CheckpointError as e:
+    if strict:
+      raise
     logging.warning('%s', e)
     return None
 
@@ -276,7 +298,31 @@ def _evaluate_newest(checkpoint_dir, prefix, data_set):
   return checkpoints.read_with_retry(resolve, evaluate, require_meta=False)
 
 
+def check_event_dir(eval_dir):
+  """Refuses an `eval_dir` that is a symbolic link.
+
+  The default `eval_<subset>` lies in the checkpoint directory, which may
+  come from someone else: a link there would send the events (and the
+  writability probe) to another directory.
+
+  Raises:
+    ConfigError: `eval_dir` is a symbolic link.
+  """
+  if os.path.islink(eval_dir):
+    raise errors.ConfigError(
+      f'eval directory {errors.printable(eval_dir)} is a symbolic link; '
+      'summaries are written only into a real directory, never through a '
+      'link. Remove the link, or pass the directory it points to as '
+      '--eval_dir.',
+      field='eval_dir',
+    )
+
+
 def _make_writer(eval_dir):
+  check_event_dir(eval_dir)
+  os.makedirs(eval_dir, exist_ok=True)
+  # A link put there since the check is not followed either.
+  os.close(os.open(eval_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
   # FileWriter refuses eager mode; it only needs a graph while it is made.
   with tf.Graph().as_default():
     return tf.summary.FileWriter(eval_dir)
@@ -335,7 +381,7 @@ def evaluation_loop(
   try:
     while True:
       started = clock()
-      prefix = _latest(checkpoint_dir)
+      prefix = _latest(checkpoint_dir, strict=run_once)
       if prefix is None:
         printer('No checkpoint file found')
       elif prefix not in done:
@@ -349,8 +395,9 @@ def evaluation_loop(
           if run_once:
             # No later poll to retry at: say why there is no result.
             raise
-          logging.warning('Skipping checkpoint %s for now: %s', prefix, e)
-          printer(f'Skipping checkpoint {prefix}: it cannot be read yet.')
+          shown = errors.printable(prefix)
+          logging.warning('Skipping checkpoint %s for now: %s', shown, e)
+          printer(f'Skipping checkpoint {shown}: it cannot be read yet.')
         else:
           done.add(prefix)
           last_new = clock()
