@@ -84,5 +84,8 @@ def exit_code(work, *args):
   try:
     return work(*args) or 0
   except errors.GraphnetError as e:
-    print(f'graphnet: error: {e}', file=sys.stderr, flush=True)
+    # Messages escape what they quote from files; this is the last guard
+    # of the terminal (backslashes there are escapes already).
+    shown = errors.printable(str(e), limit=None, backslashes=False)
+    print(f'graphnet: error: {shown}', file=sys.stderr, flush=True)
     return 1
