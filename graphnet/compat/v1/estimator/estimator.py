@@ -805,7 +805,9 @@ def _plain(value):
 def _dict_line(result):
   """TF1's `k = v, ...` of a result dict, sorted by key, bytes left out."""
   return ', '.join(
-    f'{k} = {v}' for k, v in sorted(result.items()) if not isinstance(v, bytes)
+    f'{k} = {v!s}'
+    for k, v in sorted(result.items())
+    if not isinstance(v, bytes)
   )
 
 

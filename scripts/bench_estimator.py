@@ -1,0 +1,145 @@
+r"""Estimator training speed: graphnet on TF 2.21 against real TF 1.15.
+
+The same `model_fn` (an MLP 784-128-32-10 with Adam, MNIST's shapes) and
+`input_fn` (a `tf.data` pipeline over 10000 random in-memory examples,
+shuffled, batch 100) train under each TensorFlow, in turn, in a child
+process; the speed is global steps per second between the first 200
+steps (warm-up) and the end, measured by a hook, with the Estimator's own
+logging, summaries and checkpoints at their defaults.
+
+    python scripts/bench_estimator.py                  # both, 3 rounds
+    python scripts/bench_estimator.py --steps 3000 --rounds 5
+    python scripts/bench_estimator.py --child graphnet  # one run, prints JSON
+
+The TF 1.15 interpreter is /work/tf1venv/bin/python (override with
+--tf1_python); graphnet's is the one running this script.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+_HERE = os.path.abspath(__file__)
+_WARMUP = 200
+
+
+def _child(flavour, steps, batch_size):
+  import numpy as np
+
+  if flavour == 'graphnet':
+    import graphnet.compat.v1 as tf
+  else:
+    import tensorflow as tf
+  tf.logging.set_verbosity(tf.logging.ERROR)
+
+  rng = np.random.RandomState(0)
+  images = rng.rand(10000, 784).astype(np.float32)
+  labels = rng.randint(0, 10, 10000).astype(np.int32)
+
+  def dense(x, units, name, activation=None):
+    with tf.variable_scope(name):
+      w = tf.get_variable('kernel', [int(x.shape[-1]), units])
+      b = tf.get_variable('bias', [units], initializer=tf.zeros_initializer())
+      y = tf.matmul(x, w) + b
+    return activation(y) if activation else y
+
+  def model_fn(features, labels, mode):
+    hidden = dense(features['x'], 128, 'hidden1', tf.nn.relu)
+    hidden = dense(hidden, 32, 'hidden2', tf.nn.relu)
+    logits = dense(hidden, 10, 'logits')
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(
+      loss, tf.train.get_global_step()
+    )
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+  def input_fn():
+    data = tf.data.Dataset.from_tensor_slices(({'x': images}, labels))
+    return data.shuffle(10000).repeat().batch(batch_size).prefetch(1)
+
+  class Timer(tf.train.SessionRunHook):
+    def __init__(self):
+      self.count = 0
+      self.start = None
+
+    def after_run(self, run_context, run_values):
+      self.count += 1
+      if self.count == _WARMUP:
+        self.start = time.time()
+
+    def end(self, session):
+      self.stop = time.time()
+
+  timer = Timer()
+  with tempfile.TemporaryDirectory() as model_dir:
+    estimator = tf.estimator.Estimator(model_fn, model_dir=model_dir)
+    started = time.time()
+    estimator.train(input_fn, steps=steps, hooks=[timer])
+    total = time.time() - started
+  rate = (timer.count - _WARMUP) / (timer.stop - timer.start)
+  print(json.dumps({'steps_per_sec': rate, 'train_secs': total}))
+
+
+def _run(python, flavour, steps, batch_size):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', CUDA_VISIBLE_DEVICES='')
+  out = subprocess.run(
+    [
+      python,
+      _HERE,
+      '--child',
+      flavour,
+      '--steps',
+      str(steps),
+      '--batch_size',
+      str(batch_size),
+    ],
+    capture_output=True,
+    text=True,
+    env=env,
+    timeout=900,
+    check=False,
+  )
+  if out.returncode:
+    sys.exit(f'{flavour} run failed:\n{out.stderr[-3000:]}')
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--child', choices=('graphnet', 'tf1'))
+  parser.add_argument('--steps', type=int, default=3000)
+  parser.add_argument('--batch_size', type=int, default=100)
+  parser.add_argument('--rounds', type=int, default=3)
+  parser.add_argument('--tf1_python', default='/work/tf1venv/bin/python')
+  args = parser.parse_args()
+  if args.child:
+    _child(args.child, args.steps, args.batch_size)
+    return
+  rates = {'tf1': [], 'graphnet': []}
+  for _ in range(args.rounds):
+    for flavour, python in (
+      ('tf1', args.tf1_python),
+      ('graphnet', sys.executable),
+    ):
+      result = _run(python, flavour, args.steps, args.batch_size)
+      rates[flavour].append(result['steps_per_sec'])
+      print(
+        f'{flavour:9s} {result["steps_per_sec"]:8.1f} steps/s '
+        f'({result["train_secs"]:.1f} s for {args.steps} steps)',
+        flush=True,
+      )
+  tf1 = statistics.median(rates['tf1'])
+  ours = statistics.median(rates['graphnet'])
+  print(
+    f'median: TF 1.15 {tf1:.1f} steps/s, graphnet {ours:.1f} steps/s, '
+    f'{ours / tf1:.2f}x'
+  )
+
+
+if __name__ == '__main__':
+  main()
