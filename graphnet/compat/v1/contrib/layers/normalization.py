@@ -46,12 +46,11 @@ def _param(name, shape, initializers, regularizers, collections, trainable):
 def _moving_average(variable, value, decay):
   """`variable -= (variable - value) * (1 - decay)`; returns the assign."""
   with tf.name_scope(None, 'AssignMovingAvg', [variable, value]) as scope:
-    with tf.colocate_with(variable):
-      decay = tf.convert_to_tensor(1.0 - decay, name='decay')
-      if decay.dtype != variable.dtype.base_dtype:
-        decay = tf.cast(decay, variable.dtype.base_dtype)
-      delta = (variable - tf.cast(value, variable.dtype.base_dtype)) * decay
-      return tf.assign_sub(variable, delta, name=scope)
+    decay = tf.convert_to_tensor(1.0 - decay, name='decay')
+    if decay.dtype != variable.dtype.base_dtype:
+      decay = tf.cast(decay, variable.dtype.base_dtype)
+    delta = (variable - tf.cast(value, variable.dtype.base_dtype)) * decay
+    return tf.assign_sub(variable, delta, name=scope)
 
 
 @framework.add_arg_scope

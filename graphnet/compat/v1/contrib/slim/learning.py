@@ -22,6 +22,7 @@ Example:
 """
 
 import time
+import warnings
 
 import tensorflow.compat.v1 as tf
 
@@ -417,9 +418,18 @@ def _run(
 ):
   """One managed session of `train`; returns the last loss."""
   total_loss = None
-  with sv.managed_session(
-    master, start_standard_services=False, config=session_config
-  ) as sess:
+  with (
+    warnings.catch_warnings(),
+    sv.managed_session(
+      master, start_standard_services=False, config=session_config
+    ) as sess,
+  ):
+    # TF 1.15's loop stops the Supervisor, which closes the summary
+    # writer, and leaving the session stops it again; TF 2's writer
+    # warns about that second, harmless STOP event.
+    warnings.filterwarnings(
+      'ignore', 'Attempting to use a closed FileWriter', UserWarning
+    )
     tf.logging.info('Starting Session.')
     if session_wrapper is not None:
       sess = session_wrapper(sess)
