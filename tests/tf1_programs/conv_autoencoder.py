@@ -9,6 +9,8 @@ differ from the TF1 program.
     python conv_autoencoder.py --data_dir /tmp/data --steps 1500
 """
 
+import argparse
+import sys
 import time
 
 import numpy as np
@@ -16,14 +18,7 @@ import numpy as np
 import graphnet.compat.v1 as tf
 from graphnet import input_data
 
-flags = tf.app.flags
-flags.DEFINE_string('data_dir', '/tmp/mnist_data', 'Where MNIST is (or goes).')
-flags.DEFINE_integer('steps', 1500, 'Training steps.')
-flags.DEFINE_integer('batch_size', 64, 'Examples per step.')
-flags.DEFINE_float('learning_rate', 2e-3, 'Adam learning rate.')
-flags.DEFINE_integer('seed', 1, 'Graph-level random seed.')
-flags.DEFINE_string('model_dir', '', 'If set, where the checkpoint goes.')
-FLAGS = flags.FLAGS
+FLAGS = None
 
 
 def encoder(images):
@@ -96,4 +91,12 @@ def main(_):
 
 
 if __name__ == '__main__':
-  tf.app.run()
+  parser = argparse.ArgumentParser()
+  parser.add_argument('--data_dir', default='/tmp/mnist_data')
+  parser.add_argument('--steps', type=int, default=1500)
+  parser.add_argument('--batch_size', type=int, default=64)
+  parser.add_argument('--learning_rate', type=float, default=2e-3)
+  parser.add_argument('--seed', type=int, default=1)
+  parser.add_argument('--model_dir', default='', help='Checkpoint dir.')
+  FLAGS, unparsed = parser.parse_known_args()
+  tf.app.run(main=main, argv=[sys.argv[0]] + unparsed)

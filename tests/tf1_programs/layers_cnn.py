@@ -10,6 +10,8 @@ tutorials.mnist import input_data`).
     python layers_cnn.py --data_dir /tmp/data --steps 2000
 """
 
+import argparse
+import sys
 import time
 
 import numpy as np
@@ -17,14 +19,7 @@ import numpy as np
 import graphnet.compat.v1 as tf
 from graphnet import input_data
 
-flags = tf.app.flags
-flags.DEFINE_string('data_dir', '/tmp/mnist_data', 'Where MNIST is (or goes).')
-flags.DEFINE_integer('steps', 2000, 'Training steps.')
-flags.DEFINE_integer('batch_size', 50, 'Examples per step.')
-flags.DEFINE_float('learning_rate', 1e-3, 'Adam learning rate.')
-flags.DEFINE_integer('seed', 1, 'Graph-level random seed.')
-flags.DEFINE_string('model_dir', '', 'If set, where the checkpoint goes.')
-FLAGS = flags.FLAGS
+FLAGS = None
 
 WEIGHT_DECAY = 1e-4
 
@@ -114,4 +109,12 @@ def main(_):
 
 
 if __name__ == '__main__':
-  tf.app.run()
+  parser = argparse.ArgumentParser()
+  parser.add_argument('--data_dir', default='/tmp/mnist_data')
+  parser.add_argument('--steps', type=int, default=2000)
+  parser.add_argument('--batch_size', type=int, default=50)
+  parser.add_argument('--learning_rate', type=float, default=1e-3)
+  parser.add_argument('--seed', type=int, default=1)
+  parser.add_argument('--model_dir', default='', help='Checkpoint dir.')
+  FLAGS, unparsed = parser.parse_known_args()
+  tf.app.run(main=main, argv=[sys.argv[0]] + unparsed)

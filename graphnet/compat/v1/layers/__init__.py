@@ -58,6 +58,7 @@ Convolution2D = Conv2D
 Convolution3D = Conv3D
 Convolution2DTranspose = Conv2DTranspose
 Deconvolution2D = Conv2DTranspose
+Deconv2D = Conv2DTranspose
 MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
 MaxPool3D = MaxPooling3D
@@ -87,6 +88,7 @@ __all__ = [
   'Convolution3D',
   'Convolution2DTranspose',
   'Deconvolution2D',
+  'Deconv2D',
   'MaxPool1D',
   'MaxPool2D',
   'MaxPool3D',
