@@ -8,7 +8,8 @@ checkpoints and outputs must match.
 Each `build_<model>()` makes, in the default graph, the placeholders
 `x` [batch, 28, 28] float32 (28 time steps of 28 pixels), `y` [batch]
 int64 and `keep_prob` (a float scalar, default 1.0), and returns a dict
-with `logits` [batch, 10], `loss` and `train_op` (Adam).
+with `logits` [batch, 10], `loss` and `train_op` (Adam; None when built
+with `train=False`, which leaves out Adam's variables and the gradients).
 """
 
 import tensorflow as tf
@@ -35,7 +36,7 @@ def _inputs():
   return x, y, keep_prob
 
 
-def _head(features, y, units):
+def _head(features, y, units, train):
   """Softmax layer the way the tutorials wrote it: weights/biases dicts."""
   weights = tf.Variable(tf.random_normal([units, CLASSES]), name='out_w')
   biases = tf.Variable(tf.random_normal([CLASSES]), name='out_b')
@@ -43,20 +44,20 @@ def _head(features, y, units):
   loss = tf.reduce_mean(
     tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
   )
-  train_op = tf.train.AdamOptimizer(0.01).minimize(loss)
+  train_op = tf.train.AdamOptimizer(0.01).minimize(loss) if train else None
   return {'logits': logits, 'loss': loss, 'train_op': train_op}
 
 
-def build_static_lstm():
+def build_static_lstm(train=True):
   """rnn.BasicLSTMCell in rnn.static_rnn over 28 unstacked rows."""
   x, y, _ = _inputs()
   rows = tf.unstack(x, STEPS, 1)
   cell = rnn.BasicLSTMCell(UNITS, forget_bias=1.0)
   outputs, _ = rnn.static_rnn(cell, rows, dtype=tf.float32)
-  return _head(outputs[-1], y, UNITS)
+  return _head(outputs[-1], y, UNITS, train)
 
 
-def build_dynamic_lstm():
+def build_dynamic_lstm(train=True):
   """tf.nn.rnn_cell.LSTMCell with peepholes and projection, dynamic_rnn."""
   x, y, _ = _inputs()
   lengths = tf.fill([tf.shape(x)[0]], STEPS)
@@ -66,10 +67,10 @@ def build_dynamic_lstm():
   _, state = tf.nn.dynamic_rnn(
     cell, x, sequence_length=lengths, dtype=tf.float32
   )
-  return _head(state.h, y, 24)
+  return _head(state.h, y, 24, train)
 
 
-def build_multi_dropout():
+def build_multi_dropout(train=True):
   """Two BasicLSTMCells, each in a DropoutWrapper, in a MultiRNNCell."""
   x, y, keep_prob = _inputs()
   cells = [
@@ -80,10 +81,10 @@ def build_multi_dropout():
   ]
   stack = tf.nn.rnn_cell.MultiRNNCell(cells)
   outputs, _ = tf.nn.dynamic_rnn(stack, x, dtype=tf.float32)
-  return _head(outputs[:, -1, :], y, UNITS)
+  return _head(outputs[:, -1, :], y, UNITS, train)
 
 
-def build_gru():
+def build_gru(train=True):
   """tf.nn.rnn_cell.GRUCell in dynamic_rnn, time-major."""
   x, y, _ = _inputs()
   time_major = tf.transpose(x, [1, 0, 2])
@@ -91,10 +92,10 @@ def build_gru():
   _, state = tf.nn.dynamic_rnn(
     cell, time_major, dtype=tf.float32, time_major=True
   )
-  return _head(state, y, UNITS)
+  return _head(state, y, UNITS, train)
 
 
-def build_bidirectional():
+def build_bidirectional(train=True):
   """bidirectional_dynamic_rnn of two LSTMs, and a static bidirectional."""
   x, y, _ = _inputs()
   fw = rnn.BasicLSTMCell(UNITS // 2)
@@ -103,7 +104,7 @@ def build_bidirectional():
     fw, bw, x, dtype=tf.float32
   )
   both = tf.concat([out_fw, out_bw], 2)
-  rows = tf.unstack(both, STEPS, 1)
+  rows = tf.unstack(both[:, -4:], 4, 1)  # the last 4 steps
   outputs, _, _ = rnn.static_bidirectional_rnn(
     rnn.GRUCell(UNITS // 4),
     rnn.GRUCell(UNITS // 4),
@@ -111,7 +112,7 @@ def build_bidirectional():
     dtype=tf.float32,
     scope='static_bidi',
   )
-  return _head(outputs[-1], y, UNITS // 2)
+  return _head(outputs[-1], y, UNITS // 2, train)
 
 
 MODELS = {

@@ -220,6 +220,7 @@ class RNNCell:
     self._current_scope = None
     self._reusing_scope = None
     self._rnncell_scope = None
+    self._call_takes_scope = None
     scope = kwargs.get('_scope')
     if scope:
       with tf.variable_scope(scope) as captured:
@@ -277,12 +278,12 @@ class RNNCell:
 
   @property
   def state_size(self):
-    """int, TensorShape, or a nested tuple of them: the state's sizes."""
+    """The state's sizes: an int, a TensorShape, or a nested tuple of them."""
     raise NotImplementedError(f'{type(self).__name__} defines no state_size.')
 
   @property
   def output_size(self):
-    """int or TensorShape: the size of the output."""
+    """The size of the output: an int or a TensorShape."""
     raise NotImplementedError(f'{type(self).__name__} defines no output_size.')
 
   def build(self, inputs_shape):
@@ -424,7 +425,9 @@ class RNNCell:
           self._check_inputs(inputs)
           self.build(_shapes(inputs))
           self.built = True
-        if _takes_scope(self.call):
+        if self._call_takes_scope is None:
+          self._call_takes_scope = _takes_scope(self.call)
+        if self._call_takes_scope:
           return self.call(inputs, state, scope=current)
         return self.call(inputs, state)
 

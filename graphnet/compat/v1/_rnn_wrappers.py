@@ -154,7 +154,7 @@ class DropoutWrapper(_Wrapper):
     """TF 1.15's per-op seed: md5 of the seed and the op's salt."""
     if self._seed is None:
       return None
-    text = f'{self._seed}{kind}_{index}'.encode('utf-8')
+    text = f'{self._seed}{kind}_{index}'.encode()
     return int(hashlib.md5(text).hexdigest()[:8], 16) & 0x7FFFFFFF
 
   def _dropout(self, values, kind, noise, keep_prob, filtered=None):

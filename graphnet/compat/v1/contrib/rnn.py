@@ -79,12 +79,17 @@ def stack_bidirectional_dynamic_rnn(
   forward and backward outputs of layer i - 1 concatenated on depth.
 
   Args:
-    cells_fw, cells_bw: lists of cells, one per layer, of equal length.
+    cells_fw: a list of cells, one per layer.
+    cells_bw: a list of cells as long as `cells_fw`.
     inputs: [batch, time, depth] (or [time, batch, depth] if time_major).
-    initial_states_fw, initial_states_bw: optional lists of states.
-    dtype, sequence_length, parallel_iterations, time_major, swap_memory:
-      as for `tf.nn.bidirectional_dynamic_rnn`.
+    initial_states_fw: optional list of initial states, one per layer.
+    initial_states_bw: the same for the backward cells.
+    dtype: the state's dtype, needed without initial states.
+    sequence_length: optional int32 [batch], each sequence's length.
+    parallel_iterations: as for `tf.nn.dynamic_rnn`.
+    time_major: whether `inputs` (and the outputs) are time-major.
     scope: the variable scope; default 'stack_bidirectional_rnn'.
+    swap_memory: as for `tf.nn.dynamic_rnn`.
 
   Returns:
     `(outputs, states_fw, states_bw)`: outputs [batch, time, fw + bw
@@ -100,7 +105,9 @@ def stack_bidirectional_dynamic_rnn(
   states_bw = []
   layer_input = inputs
   with _tf.variable_scope(scope or 'stack_bidirectional_rnn'):
-    for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+    for i, (cell_fw, cell_bw) in enumerate(
+      zip(cells_fw, cells_bw, strict=True)
+    ):
       with _tf.variable_scope(f'cell_{i}'):
         outputs, (state_fw, state_bw) = _tf.nn.bidirectional_dynamic_rnn(
           cell_fw,
