@@ -50,21 +50,21 @@ def main(_):
   np.random.seed(FLAGS.seed)
   mnist = input_data.read_data_sets(FLAGS.data_dir, one_hot=True)
 
-  X = tf.placeholder('float', [None, TIMESTEPS, NUM_INPUT])
-  Y = tf.placeholder('float', [None, NUM_CLASSES])
+  x = tf.placeholder('float', [None, TIMESTEPS, NUM_INPUT])
+  y = tf.placeholder('float', [None, NUM_CLASSES])
   weights = {
     'out': tf.Variable(tf.random_normal([FLAGS.num_hidden, NUM_CLASSES]))
   }
   biases = {'out': tf.Variable(tf.random_normal([NUM_CLASSES]))}
 
-  logits = lstm_logits(X, weights, biases)
+  logits = lstm_logits(x, weights, biases)
   prediction = tf.nn.softmax(logits)
   loss_op = tf.reduce_mean(
-    tf.nn.softmax_cross_entropy_with_logits(logits=logits, labels=Y)
+    tf.nn.softmax_cross_entropy_with_logits(logits=logits, labels=y)
   )
   optimizer = tf.train.AdamOptimizer(learning_rate=FLAGS.learning_rate)
   train_op = optimizer.minimize(loss_op)
-  correct_pred = tf.equal(tf.argmax(prediction, 1), tf.argmax(Y, 1))
+  correct_pred = tf.equal(tf.argmax(prediction, 1), tf.argmax(y, 1))
   accuracy = tf.reduce_mean(tf.cast(correct_pred, tf.float32))
   init = tf.global_variables_initializer()
 
@@ -75,18 +75,18 @@ def main(_):
       batch_x, batch_y = mnist.train.next_batch(FLAGS.batch_size)
       batch_x = batch_x.reshape((FLAGS.batch_size, TIMESTEPS, NUM_INPUT))
       start = time.time()
-      sess.run(train_op, feed_dict={X: batch_x, Y: batch_y})
+      sess.run(train_op, feed_dict={x: batch_x, y: batch_y})
       step_times.append(time.time() - start)
       if step % 200 == 0 or step == 1:
         loss, acc = sess.run(
-          [loss_op, accuracy], feed_dict={X: batch_x, Y: batch_y}
+          [loss_op, accuracy], feed_dict={x: batch_x, y: batch_y}
         )
         print(f'step {step}, minibatch loss {loss:.4f}, accuracy {acc:.3f}')
     timed = step_times[20:] or step_times
     print(f'median train step ms {1000 * np.median(timed):.2f}')
     test_data = mnist.test.images.reshape((-1, TIMESTEPS, NUM_INPUT))
     test_acc = sess.run(
-      accuracy, feed_dict={X: test_data, Y: mnist.test.labels}
+      accuracy, feed_dict={x: test_data, y: mnist.test.labels}
     )
     print(f'test accuracy {test_acc:.4f}')
 
