@@ -104,24 +104,42 @@ def _group_options(options):
 
 
 def _make_config(spec, log_dir, options):
+  """The TrainConfig of `options`.
+
+  Raises:
+    ConfigError: a bad value; a field the caller knows under another
+      option name (`base_rate`: `learning_rate`) is named by that option.
+  """
   groups = _group_options(options)
-  return config_lib.TrainConfig(
-    log_dir=os.fspath(log_dir),
-    input_data_dir='',
-    model=config_lib.ModelConfig(spec.name, **groups['model']),
-    schedule=schedules.Schedule(**groups['schedule']),
-    session=session_config.SessionOptions(**groups['session']),
-    **groups['train'],
-  )
+  try:
+    return config_lib.TrainConfig(
+      log_dir=os.fspath(log_dir),
+      input_data_dir='',
+      model=config_lib.ModelConfig(spec.name, **groups['model']),
+      schedule=schedules.Schedule(**groups['schedule']),
+      session=session_config.SessionOptions(**groups['session']),
+      **groups['train'],
+    )
+  except errors.ConfigError as e:
+    option = options_lib.as_argument(e.field) if e.field else e.field
+    if option == e.field:
+      raise
+    raise errors.ConfigError(f'{option}: {e}', field=option) from e
 
 
 def train(model, data_sets, log_dir, *, printer=_print_flush, **options):
   """Trains `model` on `data_sets`, checkpointing to `log_dir`.
 
   Resumes from the latest checkpoint in `log_dir` (options such as
-  `max_steps` count global steps). The graph is built for the data:
-  `images` `[None, *data_sets.feature_shape]`, logits checked to be
-  `data_sets.num_classes` wide. The checkpoints restore with
+  `max_steps` count global steps). A `log_dir` already trained to
+  `max_steps` is not trained again: one line says so (naming `max_steps`
+  and `log_dir`), its checkpoint is evaluated and the result has
+  `trained_steps == 0` (`nothing_trained`). Unless `steps_per_run` is given,
+  it is the largest N <= 100 dividing `log_every`, `eval_every`,
+  `save_checkpoint_steps` (and a fed schedule's boundaries): same steps,
+  batches and checkpoints as one step per run, only faster. The graph is
+  built for the data: `images` `[None, *data_sets.feature_shape]`, logits
+  checked to be `data_sets.num_classes` wide. The checkpoints restore with
   `predictor.Predictor` and export with `exporter`; `mnist_eval`-style
   evaluation scores them through their saved graph.
 
@@ -144,7 +162,8 @@ def train(model, data_sets, log_dir, *, printer=_print_flush, **options):
 
   Returns:
     a `trainer.TrainResult`: global_step, checkpoint, evaluations
-    ('train', 'validation', 'test' -> EvalResult of the last evaluation);
+    ('train', 'validation', 'test' -> EvalResult of the last evaluation,
+    or of the existing checkpoint when nothing was trained), trained_steps;
     a split without examples is never evaluated and has no entry, so no
     precision is NaN.
 
@@ -160,7 +179,13 @@ def train(model, data_sets, log_dir, *, printer=_print_flush, **options):
     spec = models.register_callable(model)
   train_config = _make_config(spec, log_dir, options)
   dataset.check_batch_size(data_sets, train_config.batch_size)
-  return trainer.run_training(train_config, printer, data_sets=data_sets)
+  return trainer.run_training(
+    train_config,
+    printer,
+    data_sets=data_sets,
+    names=options_lib.as_argument,
+    evaluate_trained=True,
+  )
 
 
 def _empty_like(images, labels):
@@ -181,7 +206,8 @@ def fit(
 
   Batches come in TF1's `next_batch` order (reshuffled each epoch, a
   batch crossing an epoch's end takes the next epoch's head); an epoch is
-  `ceil(N / batch_size)` steps. A loss line is printed every 100 batches
+  `ceil(N / batch_size)` steps. A loss line is printed every `log_every`
+  (default 100) batches
   and the evaluations at the end of each epoch: the training set, and
   `validation_data` (as validation and test) when given.
 
@@ -224,7 +250,6 @@ def fit(
     seed=options.get('seed'),
   )
   steps_per_epoch = math.ceil(data_sets.train.num_examples / batch_size)
-  options.setdefault('log_every', 100)
   options.setdefault('eval_every', steps_per_epoch)
   if log_dir is None:
     log_dir = tempfile.mkdtemp(prefix='graphnet_fit_')

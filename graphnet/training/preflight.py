@@ -16,6 +16,7 @@ import dataclasses
 import os
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_reader as input_data
@@ -57,12 +58,18 @@ def _data_seed(config):
   return config.seed + config.cluster.task_index
 
 
-def check_batch_fits(config, data_sets):
+def check_batch_fits(config, data_sets, names=options.as_argument):
   """Refuses a training split smaller than one batch, naming the fix.
 
+  Args:
+    config: a `TrainConfig`.
+    data_sets: its `Datasets`.
+    names: how the message names a config field (`options.as_argument`,
+      or `options.as_flag` on the command line).
+
   Raises:
-    ConfigError: the training split (what --validation_size leaves of the
-      training file) holds fewer examples than --batch_size.
+    ConfigError: the training split (what validation_size leaves of the
+      training file) holds fewer examples than batch_size.
   """
   try:
     input_data.check_batch_size(data_sets, config.batch_size)
@@ -72,14 +79,16 @@ def check_batch_fits(config, data_sets):
         config,
         data_sets.train.num_examples,
         data_sets.validation.num_examples,
+        names,
       ),
       field='batch_size',
     ) from e
 
 
-def _batch_message(config, left, held_out):
+def _batch_message(config, left, held_out, names):
   """Why `left` training examples are too few for a batch, and the fixes."""
-  fixes = [f'--batch_size {left} or less'] if left else []
+  batch_size, validation_size = names('batch_size'), names('validation_size')
+  fixes = [f'{batch_size} {left} or less'] if left else []
   if config.fake_data:
     where = 'of the fake data'
   else:
@@ -87,24 +96,25 @@ def _batch_message(config, left, held_out):
     path = config.data_npz or os.path.join(
       config.input_data_dir, input_data.TRAIN_IMAGES
     )
-    where = f'left of the {total} in {path} after --validation_size {held_out}'
+    where = f'left of the {total} in {path} after {validation_size} {held_out}'
     if total >= config.batch_size:
       most = total - config.batch_size
-      fixes.append(f'--validation_size {most}{" or less" if most else ""}')
+      fixes.append(f'{validation_size} {most}{" or less" if most else ""}')
     fixes.append('more training images')
   if len(fixes) > 1:
     fixes[-1] = f'or {fixes[-1]}'
   return (
-    f'--batch_size {config.batch_size} is more than the {left} training '
+    f'{batch_size} {config.batch_size} is more than the {left} training '
     f'examples {where}; use {", ".join(fixes)}.'
   )
 
 
-def already_trained(config, printer):
+def already_trained(config, printer, names=options.as_argument):
   """(step, prefix) if log_dir's checkpoint already reached max_steps.
 
-  Says so in one line instead of restoring, re-saving and re-evaluating
-  the old model. A cluster's tasks are left to stop together as usual.
+  Says so in one line (naming max_steps and log_dir by `names`) instead of
+  restoring, re-saving and re-training the old model. A cluster's tasks are
+  left to stop together as usual.
   """
   if config.cluster is not None:
     return None
@@ -112,33 +122,36 @@ def already_trained(config, printer):
   step = checkpoints.checkpoint_step(prefix) if prefix else None
   if step is None or step < config.max_steps:
     return None
+  max_steps, log_dir = names('max_steps'), names('log_dir')
   printer(
-    f'already trained to step {step} (>= --max_steps {config.max_steps}): '
-    'nothing to train; use a larger --max_steps or a new --log_dir'
+    f'already trained to step {step} (>= {max_steps} {config.max_steps}): '
+    f'nothing to train; use a larger {max_steps} or a new {log_dir}'
   )
   return step, prefix
 
 
-def round_intervals(config, printer):
+def round_intervals(config, printer, names=options.as_argument):
   """`config` with its intervals rounded up to multiples of steps_per_run.
 
   Hooks act between runs, so with N steps per run they can only act at
   multiples of N; rounding (and saying so once) beats acting late.
   """
   n = config.steps_per_run
-  names = ('log_every', 'eval_every', 'save_checkpoint_steps')
+  intervals = ('log_every', 'eval_every', 'save_checkpoint_steps')
   rounded = {
     name: -(-getattr(config, name) // n) * n
-    for name in names
+    for name in intervals
     if getattr(config, name) % n
   }
   if not rounded:
     return config
   changes = ', '.join(
-    f'--{name} {getattr(config, name)} -> {value}'
+    f'{names(name)} {getattr(config, name)} -> {value}'
     for name, value in rounded.items()
   )
-  printer(f'--steps_per_run {n}: intervals rounded to multiples: {changes}.')
+  printer(
+    f'{names("steps_per_run")} {n}: intervals rounded to multiples: {changes}.'
+  )
   return dataclasses.replace(config, **rounded)
 
 

@@ -25,6 +25,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import run_lock
@@ -67,6 +68,14 @@ class TrainResult:
   checkpoint: str | None
   # key ('train', 'validation', 'test') -> EvalResult of the last evaluation.
   evaluations: dict
+  # Global steps this call trained: 0 when log_dir was already trained to
+  # max_steps; None for a worker that is not the chief.
+  trained_steps: int | None = None
+
+  @property
+  def nothing_trained(self):
+    """Whether log_dir was already trained to max_steps (0 steps trained)."""
+    return self.trained_steps == 0
 
 
 @dataclasses.dataclass
@@ -79,6 +88,15 @@ class _Hooks:
   chief_only: list
   # The chief's evaluation hook, whose last results run_training returns.
   evaluator: hooks_lib.EvaluationHook
+
+
+def _eval_sets(config, data_sets):
+  """(key, title, DataSet) of each set `config` evaluates, in TF1's order."""
+  return [
+    (key, title, getattr(data_sets, key))
+    for key, title in _EVAL_SETS
+    if key in config.eval_sets
+  ]
 
 
 def _make_hooks(config, tg, data_sets, stop, printer):
@@ -96,11 +114,7 @@ def _make_hooks(config, tg, data_sets, stop, printer):
   all_tasks += tg.hooks
   evaluator = hooks_lib.EvaluationHook(
     tg.eval_tower,
-    [
-      (key, title, getattr(data_sets, key))
-      for key, title in _EVAL_SETS
-      if key in config.eval_sets
-    ],
+    _eval_sets(config, data_sets),
     every_n_steps=config.eval_every,
     last_step=config.max_steps,
     summary_dir=config.log_dir,
@@ -173,14 +187,23 @@ def _session_args(config, server):
   }
 
 
-def run_training(config, printer=_print_flush, data_sets=None):
+def run_training(
+  config,
+  printer=_print_flush,
+  data_sets=None,
+  *,
+  names=options.as_flag,
+  evaluate_trained=False,
+):
   """Trains the model of `config` to `config.max_steps`.
 
   Resumes from the latest checkpoint in `config.log_dir` (the global step
   continues); refuses a checkpoint of a different model. A checkpoint
   already at `max_steps` or beyond is left alone: one line says so and
   nothing is written (one process only; a cluster's tasks stop together).
-  The data and the batch size are checked before `log_dir` is created.
+  With `evaluate_trained`, that checkpoint is then evaluated (printed and
+  returned). The data and the batch size are checked before `log_dir` is
+  created.
   Saves checkpoints `model.ckpt-<step>` (with `.meta`) every
   `save_checkpoint_steps` and at the end, and writes events (graph,
   `loss`, `learning_rate`, `precision/*`) to `config.log_dir`.
@@ -190,9 +213,15 @@ def run_training(config, printer=_print_flush, data_sets=None):
     printer: function taking one output line.
     data_sets: the `input_data.Datasets` to train on (any feature shape
       and class count); None reads those `config` names.
+    names: how messages name a config field: `options.as_flag` (the
+      command line's `--max_steps`, the default: `fully_connected_feed`
+      runs this) or `options.as_argument` (`max_steps`, `graphnet.train`).
+    evaluate_trained: evaluate a checkpoint already at `max_steps`
+      (otherwise its result has no `evaluations`).
 
   Returns:
-    a `TrainResult` (`evaluations` empty when nothing was left to train).
+    a `TrainResult`; `trained_steps` 0 (`nothing_trained`) when nothing was
+    left to train.
 
   Raises:
     ConfigError: `log_dir` cannot be created or written, the training
@@ -208,7 +237,7 @@ def run_training(config, printer=_print_flush, data_sets=None):
     TrainingInterruptedError: SIGINT or SIGTERM stopped training early
       (the final checkpoint is saved first).
   """
-  config = preflight.round_intervals(config, printer)
+  config = preflight.round_intervals(config, printer, names)
   # Nothing is written before the data, the batch size, the graph and
   # log_dir are known to work.
   log_dirs.check_log_dir(config.log_dir)
@@ -216,7 +245,7 @@ def run_training(config, printer=_print_flush, data_sets=None):
   server = cluster_lib.start_server(config.cluster) if config.cluster else None
   if data_sets is None:
     data_sets = preflight.read_data(config)
-  preflight.check_batch_fits(config, data_sets)
+  preflight.check_batch_fits(config, data_sets, names)
   tg = build_train_graph(config, data_sets)
   made = log_dirs.prepare_log_dir(config.log_dir)
   started_at = time.time()
@@ -230,7 +259,9 @@ def run_training(config, printer=_print_flush, data_sets=None):
         raise disk_full.disk_full_error(e, config.log_dir) or e from None
     held.enter_context(disk_full.quiet_writer_threads())
     try:
-      return _train(config, server, data_sets, tg, printer)
+      return _train(
+        config, server, data_sets, tg, printer, names, evaluate_trained
+      )
     except (tf.errors.OpError, OSError, RuntimeError) as e:
       full = disk_full.disk_full_error(e, config.log_dir)
       if full is None:
@@ -239,14 +270,21 @@ def run_training(config, printer=_print_flush, data_sets=None):
       raise full from None
 
 
-def _train(config, server, data_sets, tg, printer):
+def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
   """Runs the session loop on graph `tg`; returns a `TrainResult`."""
   with tg.graph.as_default():
     preflight.remove_save_leftovers(config, printer)
     resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
-    done = preflight.already_trained(config, printer)
+    done = preflight.already_trained(config, printer, names)
     if done is not None:
-      return TrainResult(*done, {})
+      step, prefix = done
+      evaluations = (
+        _evaluate(config, tg, data_sets, prefix, printer)
+        if evaluate_trained
+        else {}
+      )
+      return TrainResult(step, prefix, evaluations, trained_steps=0)
+    start = checkpoints.checkpoint_step(resumed) if resumed else 0
     if resumed and (config.cluster is None or config.cluster.is_chief):
       if not checkpoints.in_directory(resumed, config.log_dir):
         printer(
@@ -287,4 +325,26 @@ def _train(config, server, data_sets, tg, printer):
   step = checkpoints.checkpoint_step(final) if final else None
   if stop.signum is not None:
     raise errors.TrainingInterruptedError(stop.signum, step, final)
-  return TrainResult(step, final, hooks.evaluator.last_results)
+  trained = None if step is None else step - (start or 0)
+  return TrainResult(step, final, hooks.evaluator.last_results, trained)
+
+
+def _evaluate(config, tg, data_sets, prefix, printer):
+  """Evaluates checkpoint `prefix` on `config.eval_sets`, as at the end.
+
+  Returns:
+    key -> EvalResult, the sets without examples left out.
+  """
+  evaluator = hooks_lib.EvaluationHook(
+    tg.eval_tower,
+    _eval_sets(config, data_sets),
+    every_n_steps=config.eval_every,
+    last_step=config.max_steps,
+    printer=printer,
+  )
+  evaluator.begin()
+  options_proto = session_config.make_config(config.session)
+  with tf.Session(graph=tg.graph, config=options_proto) as sess:
+    tg.saver.restore(sess, prefix)
+    evaluator.evaluate(sess, checkpoints.checkpoint_step(prefix))
+  return evaluator.last_results
