@@ -24,8 +24,9 @@ variance after one run of UPDATE_OPS with training True.
 `layers_cnn` and `conv_autoencoder`: trained TRAIN_STEPS steps on MNIST
 (graph seed 1, batches from TF1's `next_batch`); `images` (the first
 N_FIXED test images), `logits` (evaluation mode) or `reconstruction`; for
-the CNN also `after/<variable>` after one run of UPDATE_OPS on `images`
-with training True.
+the CNN also `labels` and `after/<variable>` after one run of UPDATE_OPS
+on `images` with training True; then `step_loss` and `step/<variable>`
+(every trainable variable) after one Adam step on `images` (training off).
 """
 
 import argparse
@@ -175,6 +176,16 @@ def make_program(name, data_dir):
         )
         after = sess.run({v.op.name: v for v in moving_statistics()})
         arrays.update({'after/' + k: v for k, v in after.items()})
+      # One deterministic Adam step on `images` (dropout off).
+      feed = {graph['images']: images}
+      if 'labels' in graph:
+        feed[graph['labels']] = mnist.test.labels[:N_FIXED]
+      arrays['step_loss'], _ = sess.run(
+        [graph['loss'], graph['train_op']], feed
+      )
+      stepped = sess.run({v.op.name: v for v in tf.trainable_variables()})
+      arrays.update({'step/' + k: v for k, v in stepped.items()})
+      arrays['labels'] = mnist.test.labels[:N_FIXED]
   np.savez_compressed(os.path.join(GOLDEN_DIR, name, 'outputs.npz'), **arrays)
 
 

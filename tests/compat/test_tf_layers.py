@@ -143,7 +143,7 @@ class TestZooAgainstTF1:
 @pytest.mark.parametrize(
   'program, output', [('layers_cnn', 'logits'), ('conv_autoencoder', 'mse')]
 )
-def test_program_restores_tf1_checkpoint_and_matches(program, output):
+def test_program_restores_tf1_checkpoint_and_trains_as_tf1(program, output):
   info, golden, checkpoint = _golden(program)
   module = _load(os.path.join(_PROGRAMS, f'{program}.py'))
   with tf.Graph().as_default():
@@ -163,6 +163,16 @@ def test_program_restores_tf1_checkpoint_and_matches(program, output):
         )
         for name, got in sess.run(moving).items():
           np.testing.assert_allclose(got, golden['after/' + name], **_TOLERANCE)
+      feed = {graph['images']: golden['images']}
+      if 'labels' in graph:
+        feed[graph['labels']] = golden['labels']
+      loss, _ = sess.run([graph['loss'], graph['train_op']], feed)
+      np.testing.assert_allclose(loss, golden['step_loss'], **_TOLERANCE)
+      stepped = sess.run({v.op.name: v for v in tf.trainable_variables()})
+      for name, got in stepped.items():
+        np.testing.assert_allclose(
+          got, golden['step/' + name], **_TOLERANCE, err_msg=name
+        )
 
 
 class TestNaming:
