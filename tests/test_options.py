@@ -291,3 +291,20 @@ class TestTrainSpeaksArguments:
     assert 'Test Data Eval:' in lines
     after = {p.name: p.stat().st_mtime_ns for p in log_dir.iterdir()}
     assert after == before
+
+  def test_divergence_names_the_arguments(self, tmp_path):
+    model = layers.Sequential([layers.Dense(3, name='softmax_linear')])
+    with pytest.raises(errors.DivergenceError) as raised:
+      graphnet.train(
+        model,
+        _tiny_data(),
+        tmp_path,
+        max_steps=20,
+        batch_size=10,
+        learning_rate=1e38,
+        log_every=1,
+        printer=lambda line: None,
+      )
+    message = str(raised.value)
+    assert 'lower learning_rate (or use a decaying lr_schedule)' in message
+    assert '--' not in message

@@ -49,6 +49,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import state as checkpoints
 from graphnet.training import piecewise
 
@@ -336,6 +337,7 @@ class DivergenceHook(tf.train.SessionRunHook):
     steps_per_run=1,
     every_n_steps=1,
     count_steps=False,
+    names=options.as_argument,
   ):
     """Creates the hook.
 
@@ -353,10 +355,13 @@ class DivergenceHook(tf.train.SessionRunHook):
       every_n_steps: check the runs that reach a multiple of it (1: all).
       count_steps: count the steps instead of fetching the global step
         with every run (see the module docstring).
+      names: how the message names the settings to change
+        (`options.as_flag` on the command line).
 
     Raises:
       ConfigError: if `steps_per_run` or `every_n_steps` < 1.
     """
+    self._names = names
     _check_positive(
       'DivergenceHook', steps_per_run=steps_per_run, every_n_steps=every_n_steps
     )
@@ -408,8 +413,7 @@ class DivergenceHook(tf.train.SessionRunHook):
       raise errors.DivergenceError(
         f'Training diverged: the weights became NaN or infinite in the run '
         f'from step {step} (its loss was {loss_value}). The last checkpoint '
-        'saved before this step is kept; lower --learning_rate (or use a '
-        'decaying --lr_schedule) and run again.'
+        f'saved before this step is kept; {_lower_rate(self._names)}.'
       )
     self._last_good = step
 
@@ -431,9 +435,17 @@ class DivergenceHook(tf.train.SessionRunHook):
       )
     raise errors.DivergenceError(
       f'Training diverged: the loss is {loss_value} at step {step}.{note} '
-      'The last checkpoint saved before this step is kept; lower '
-      '--learning_rate (or use a decaying --lr_schedule) and run again.'
+      'The last checkpoint saved before this step is kept; '
+      f'{_lower_rate(self._names)}.'
     )
+
+
+def _lower_rate(names, lower='lower'):
+  """The fix for a diverged run, naming the settings by `names`."""
+  return (
+    f'{lower} {names("base_rate")} (or use a decaying {names("kind")}) and '
+    'run again'
+  )
 
 
 class FiniteWeightsListener(tf.train.CheckpointSaverListener):
@@ -445,6 +457,10 @@ class FiniteWeightsListener(tf.train.CheckpointSaverListener):
   (not per step).
   """
 
+  def __init__(self, names=options.as_argument):
+    """Creates the listener; `names` names the settings in its message."""
+    self._names = names
+
   def begin(self):
     self._finite = _all_weights_finite('finite_weights_check')
 
@@ -453,8 +469,7 @@ class FiniteWeightsListener(tf.train.CheckpointSaverListener):
       raise errors.DivergenceError(
         f'Training diverged: the weights are NaN or infinite at step '
         f'{global_step_value}, so they were not saved; the last checkpoint '
-        'on disk is the last good one. Lower --learning_rate (or use a '
-        'decaying --lr_schedule) and run again.'
+        f'on disk is the last good one. {_lower_rate(self._names, "Lower")}.'
       )
 
 

@@ -99,7 +99,7 @@ def _eval_sets(config, data_sets):
   ]
 
 
-def _make_hooks(config, tg, data_sets, stop, printer):
+def _make_hooks(config, tg, data_sets, stop, printer, names):
   """The hooks of `config`'s session around graph `tg`."""
   n = config.steps_per_run
   # Alone, this process's runs are the only ones moving the global step, N
@@ -123,7 +123,9 @@ def _make_hooks(config, tg, data_sets, stop, printer):
     count_steps=count,
   )
   if config.cluster is not None and not config.cluster.is_chief:
-    check = hooks_lib.DivergenceHook(tg.loss, check_variables=False)
+    check = hooks_lib.DivergenceHook(
+      tg.loss, check_variables=False, names=names
+    )
     return _Hooks([*all_tasks, check, stop.hook()], [], evaluator)
   # First among the chief's hooks, so before the checkpoint saver: a
   # diverged step must raise before it can be saved over the last good
@@ -140,6 +142,7 @@ def _make_hooks(config, tg, data_sets, stop, printer):
       math.gcd(config.log_every, config.save_checkpoint_steps) if count else 1
     ),
     count_steps=count,
+    names=names,
   )
   # Instead of MonitoredTrainingSession's own savers, which fetch the
   # global step every run and, with runs of N > 1 steps, would save one run
@@ -150,7 +153,7 @@ def _make_hooks(config, tg, data_sets, stop, printer):
       config.save_checkpoint_steps,
       tg.saver,
       n,
-      listeners=[hooks_lib.FiniteWeightsListener()],
+      listeners=[hooks_lib.FiniteWeightsListener(names)],
       count_steps=count,
     ),
     hooks_lib.LoopSummarySaverHook(
@@ -303,7 +306,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
         config.cluster, server, session_args, printer
       ) as watchdog,
     ):
-      hooks = _make_hooks(config, tg, data_sets, stop, printer)
+      hooks = _make_hooks(config, tg, data_sets, stop, printer, names)
       with tf.train.MonitoredTrainingSession(
         **session_args,
         scaffold=tf.train.Scaffold(
