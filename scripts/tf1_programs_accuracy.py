@@ -53,9 +53,13 @@ TO_TF1 = {
 
 # file: in tests/tf1_programs; args: both runs get them (plus --data_dir);
 # metric: regex whose group 1 is the number the program prints last;
-# higher_is_better: for the comparison ("within half a point").
+# higher_is_better: for the comparison ("within half a point");
+# then: None, or (file, args) of a second process run after the first in
+# the same directory (an evaluator), whose output the metric is read from.
 Program = collections.namedtuple(
-  'Program', ['file', 'args', 'metric', 'higher_is_better']
+  'Program',
+  ['file', 'args', 'metric', 'higher_is_better', 'then'],
+  defaults=(None,),
 )
 PROGRAMS = {
   'layers_cnn': Program(
@@ -76,6 +80,28 @@ PROGRAMS = {
     r'test accuracy ([0-9.]+)',
     True,
   ),
+  'contrib_mlp': Program(
+    'contrib_mlp.py',
+    ['--steps', '3000', '--seed', '1'],
+    r'^test accuracy ([0-9.]+)',
+    True,
+  ),
+  'slim_cnn': Program(
+    'slim_cnn.py',
+    ['--steps', '1000', '--seed', '1'],
+    r'test accuracy ([0-9.]+)',
+    True,
+  ),
+  'book5': Program(
+    'book5_train.py',
+    ['--training_steps', '3000', '--model_dir', 'model', '--seed', '1'],
+    r'test accuracy = ([0-9.]+)',
+    True,
+    then=(
+      'book5_eval.py',
+      ['--training_steps', '3000', '--model_dir', 'model'],
+    ),
+  ),
 }
 
 
@@ -94,35 +120,41 @@ def to_tf1(source):
 def run_program(name, python, work_dir, tf1=False):
   """Runs PROGRAMS[name]; returns (metric, seconds, stdout)."""
   program = PROGRAMS[name]
-  path = os.path.join(PROGRAM_DIR, program.file)
   data_dir = os.path.join(work_dir, 'data')
   if tf1:
     # TF 1.15's input_data would download without the .gz files.
     os.makedirs(data_dir, exist_ok=True)
     for gz in os.listdir(MNIST_DIR):
       shutil.copy(os.path.join(MNIST_DIR, gz), data_dir)
-    with open(path) as f:
-      source = to_tf1(f.read())
-    path = os.path.join(work_dir, program.file)
-    with open(path, 'w') as f:
-      f.write(source)
+    # Every program, so that one importing another (book5) finds it.
+    for file in os.listdir(PROGRAM_DIR):
+      if file.endswith('.py'):
+        with open(os.path.join(PROGRAM_DIR, file)) as f:
+          source = to_tf1(f.read())
+        with open(os.path.join(work_dir, file), 'w') as f:
+          f.write(source)
+  program_dir = work_dir if tf1 else PROGRAM_DIR
   env = dict(os.environ, PYTHONPATH=_REPO, TF_CPP_MIN_LOG_LEVEL='2')
+  runs = [(program.file, program.args)]
+  if program.then:
+    runs.append(program.then)
   start = time.time()
-  done = subprocess.run(
-    [python, path, '--data_dir', data_dir, *program.args],
-    cwd=work_dir,
-    env=env,
-    capture_output=True,
-    text=True,
-    timeout=TIMEOUT,
-  )
-  seconds = time.time() - start
-  if done.returncode != 0:
-    raise RuntimeError(
-      f'{name} ({"TF 1.15" if tf1 else "graphnet"}) failed:\n'
-      f'{done.stderr[-3000:]}'
+  for file, args in runs:
+    done = subprocess.run(
+      [python, os.path.join(program_dir, file), '--data_dir', data_dir, *args],
+      cwd=work_dir,
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=TIMEOUT,
     )
-  found = re.findall(program.metric, done.stdout)
+    if done.returncode != 0:
+      raise RuntimeError(
+        f'{name} {file} ({"TF 1.15" if tf1 else "graphnet"}) failed:\n'
+        f'{done.stderr[-3000:]}'
+      )
+  seconds = time.time() - start
+  found = re.findall(program.metric, done.stdout, re.MULTILINE)
   if not found:
     raise RuntimeError(
       f'{name}: no line matching {program.metric!r} in:\n{done.stdout}'
