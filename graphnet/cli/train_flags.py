@@ -8,7 +8,7 @@ fields of its registered config class (`models.MlpConfig`: --hidden1,
 --hidden2); every other rule lives in the config dataclasses, and
 `config_from_flags()` turns their `ConfigError` into absl's usage error
 naming the flag. Only the directories, --preset and the cluster's flags
-are defined here by hand.
+(their defaults read from `ClusterConfig`) are defined here by hand.
 
 Example (in an entry point):
 
