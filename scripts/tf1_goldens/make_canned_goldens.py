@@ -20,7 +20,9 @@ Two steps, because scikit-learn may be missing from the TF 1.15 venv:
      out to keep the goldens small), the `checkpoint` state file,
      `variables.json` ({name: shape} of the checkpoint), `metrics.json`
      (what `evaluate` returned on the eval split) and `predictions.json`
-     (what `predict` returned for the first eval rows).
+     (what `predict` returned for the first eval rows) and `resumed.json`
+     (what `evaluate` returned after resuming the checkpoint and training
+     20 more steps on the train split in order: TF1's train op, checked).
 
 Models: `iris_dnn` (DNNClassifier [10, 10] on four numeric_columns, three
 classes), `wide_deep` (DNNLinearCombinedClassifier with vocabulary, hash
@@ -45,6 +47,7 @@ EDUCATION = ('Bachelors', 'HS-grad', 'Masters', 'Doctorate', 'Some-college')
 RELATIONSHIP = ('Husband', 'Wife', 'Own-child', 'Unmarried')
 OCCUPATIONS = tuple(f'occ-{i}' for i in range(12))
 TRAIN_STEPS = 300
+RESUME_STEPS = 20
 N_PREDICT = 8
 
 
@@ -269,11 +272,48 @@ def make_golden(tf, name, work_dir):
   print(name, metrics)
 
 
+def make_resumed(tf, name, work_dir):
+  """resumed.json: metrics after RESUME_STEPS more steps, unshuffled.
+
+  Resumes a copy of the golden checkpoint (optimizer slots included) and
+  trains on the train split in order, so that graphnet, resuming the same
+  files, must reach the same numbers if its train op is TF1's.
+  """
+  model_dir = os.path.join(work_dir, name + '_resumed')
+  shutil.rmtree(model_dir, ignore_errors=True)
+  shutil.copytree(os.path.join(GOLDEN_DIR, name), model_dir)
+  model, (x, y), (ex, ey) = build(tf, name, model_dir)
+  model.train(
+    tf.estimator.inputs.numpy_input_fn(
+      x, y, batch_size=32, num_epochs=None, shuffle=False
+    ),
+    steps=RESUME_STEPS,
+  )
+  metrics = model.evaluate(
+    tf.estimator.inputs.numpy_input_fn(
+      ex, ey, batch_size=50, num_epochs=1, shuffle=False
+    )
+  )
+  with open(os.path.join(GOLDEN_DIR, name, 'resumed.json'), 'w') as f:
+    json.dump(
+      {k: _jsonable(v) for k, v in metrics.items()},
+      f,
+      indent=1,
+      sort_keys=True,
+    )
+  print(name, 'resumed', metrics)
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--write_data', action='store_true')
   parser.add_argument('--work_dir', default='/tmp/tf1_canned_goldens')
   parser.add_argument('--models', default=','.join(MODELS))
+  parser.add_argument(
+    '--resumed_only',
+    action='store_true',
+    help='only (re)write resumed.json from the committed checkpoints',
+  )
   args = parser.parse_args()
   if args.write_data:
     write_data()
@@ -285,7 +325,9 @@ def main():
   tf.logging.set_verbosity(tf.logging.ERROR)
   shutil.rmtree(args.work_dir, ignore_errors=True)
   for name in args.models.split(','):
-    make_golden(tf, name, args.work_dir)
+    if not args.resumed_only:
+      make_golden(tf, name, args.work_dir)
+    make_resumed(tf, name, args.work_dir)
 
 
 if __name__ == '__main__':
