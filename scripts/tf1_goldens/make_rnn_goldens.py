@@ -8,8 +8,8 @@ Run under the TF 1.15 venv (the oracle, never a dependency):
 It copies the four MNIST .gz files into a temporary data dir (so TF 1.15's
 tutorial input_data does not download), then for each model of
 rnn_models.py (static_lstm, dynamic_lstm, multi_dropout, gru,
-bidirectional) builds it in a fresh graph (graph seed 0), trains it
-TRAIN_STEPS Adam steps on batches of BATCH training images (dropout
+bidirectional, layer_norm) builds it in a fresh graph (graph seed 0),
+trains it TRAIN_STEPS Adam steps on batches of BATCH training images (dropout
 keep_prob 0.8 where the model has it) and writes
 tests/goldens/tf1_rnn/<model>/:
 
@@ -21,7 +21,7 @@ tests/goldens/tf1_rnn/<model>/:
 
 and tests/goldens/tf1_rnn/naming.json: the variables ([[name, shape]])
 and cell names that rnn_models.build_naming() makes (scope uniquification,
-reuse, wrappers, nested stacks). About 0.6 MB in all.
+reuse, wrappers, nested stacks). About 1.3 MB in all.
 """
 
 import argparse
@@ -101,6 +101,11 @@ def make_naming():
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
+  parser.add_argument(
+    '--models',
+    default=','.join(rnn_models.MODELS),
+    help='Comma-separated models to (re)make; naming.json always.',
+  )
   args = parser.parse_args()
   data_dir = tempfile.mkdtemp(prefix='rnn_goldens_')
   try:
@@ -110,8 +115,8 @@ def main():
     np.random.seed(0)  # input_data shuffles with NumPy's global state.
     mnist = input_data.read_data_sets(data_dir)
     os.makedirs(GOLDEN_DIR, exist_ok=True)
-    for name, build in rnn_models.MODELS.items():
-      make_model(name, build, mnist)
+    for name in args.models.split(','):
+      make_model(name, rnn_models.MODELS[name], mnist)
     make_naming()
   finally:
     shutil.rmtree(data_dir)

@@ -115,12 +115,24 @@ def build_bidirectional(train=True):
   return _head(outputs[-1], y, UNITS // 2, train)
 
 
+def build_layer_norm(train=True):
+  """rnn.LayerNormBasicLSTMCell with recurrent dropout, dynamic_rnn."""
+  x, y, keep_prob = _inputs()
+  # Pixels in [-1, 1]: an all-zero row would give gates of zero variance,
+  # whose layer-norm gradient is NaN (in TF 1.15 too).
+  centered = 2.0 * x - 1.0
+  cell = rnn.LayerNormBasicLSTMCell(UNITS // 2, dropout_keep_prob=keep_prob)
+  _, state = tf.nn.dynamic_rnn(cell, centered, dtype=tf.float32)
+  return _head(state.h, y, UNITS // 2, train)
+
+
 MODELS = {
   'static_lstm': build_static_lstm,
   'dynamic_lstm': build_dynamic_lstm,
   'multi_dropout': build_multi_dropout,
   'gru': build_gru,
   'bidirectional': build_bidirectional,
+  'layer_norm': build_layer_norm,
 }
 
 
@@ -189,4 +201,8 @@ def build_naming():
     dtype=tf.float32,
   )
   names['e'] = e.name
+  with tf.variable_scope('norm'):
+    plain = rnn.LayerNormBasicLSTMCell(3, layer_norm=False)
+    tf.nn.dynamic_rnn(plain, x, dtype=tf.float32)
+    names['plain'] = plain.name
   return names

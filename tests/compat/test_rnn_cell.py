@@ -33,6 +33,7 @@ _MODEL_NAMES = (
   ('multi_dropout', False),
   ('gru', True),
   ('bidirectional', False),
+  ('layer_norm', False),
 )
 _ADAM = re.compile(r'/Adam(_1)?$|^beta[12]_power$')
 # Keras loaded before these tests ran (by another module) hides whether
@@ -359,3 +360,21 @@ def test_no_keras_while_building_and_training():
     namespace = {}
     exec(_NO_KERAS_PROGRAM.replace('print(', 'found = ('), namespace)
   assert namespace['found'] == []
+
+
+@pytest.mark.slow
+def test_lstm_mnist_program_reaches_tf1_accuracy(tmp_path):
+  """tests/tf1_programs/lstm_mnist.py: TF 1.15's test accuracy or better.
+
+  TF 1.15's figure is recorded by `scripts/tf1_programs_accuracy.py
+  --programs lstm_mnist --record` (same program, steps and seed).
+  """
+  sys.path.insert(0, os.path.join(_REPO, 'scripts'))
+  import tf1_programs_accuracy  # noqa: PLC0415 (a script, not a package)
+
+  with open(tf1_programs_accuracy.RECORD) as f:
+    tf1_accuracy = json.load(f)['lstm_mnist']['metric']
+  accuracy, _, out = tf1_programs_accuracy.run_program(
+    'lstm_mnist', sys.executable, str(tmp_path)
+  )
+  assert accuracy >= tf1_accuracy - 0.005, out

@@ -8,9 +8,10 @@ TF core's, which TF 2.21 keeps. `stack_bidirectional_dynamic_rnn` runs
 one `bidirectional_dynamic_rnn` per layer as TF 1.15's did, with its
 variable names (`stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/...`).
 
-The rest of contrib.rnn (block and fused LSTMs, attention and NAS cells,
-`LayerNormBasicLSTMCell`, ...) is not provided; asking for it raises
-`graphnet.errors.NotProvidedError`.
+`LayerNormBasicLSTMCell` is TF 1.15's too (its variables: see
+`graphnet.compat.v1._rnn_layer_norm`). The rest of contrib.rnn (block and
+fused LSTMs, attention and NAS cells, ...) is not provided; asking for it
+raises `graphnet.errors.NotProvidedError`.
 
 Example:
     from graphnet.compat.v1.contrib import rnn
@@ -22,6 +23,7 @@ Example:
 import tensorflow.compat.v1 as _tf
 
 from graphnet import errors
+from graphnet.compat.v1 import _rnn_layer_norm
 from graphnet.compat.v1 import rnn_cell
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
   'ResidualWrapper',
   'DeviceWrapper',
   'LSTMStateTuple',
+  'LayerNormBasicLSTMCell',
   'static_rnn',
   'static_bidirectional_rnn',
   'static_state_saving_rnn',
@@ -53,6 +56,7 @@ DropoutWrapper = rnn_cell.DropoutWrapper
 ResidualWrapper = rnn_cell.ResidualWrapper
 DeviceWrapper = rnn_cell.DeviceWrapper
 LSTMStateTuple = rnn_cell.LSTMStateTuple
+LayerNormBasicLSTMCell = _rnn_layer_norm.LayerNormBasicLSTMCell
 
 static_rnn = _tf.nn.static_rnn
 static_bidirectional_rnn = _tf.nn.static_bidirectional_rnn
