@@ -23,7 +23,10 @@ from graphnet import input_data
 from graphnet.compat.v1.contrib import framework
 from graphnet.compat.v1.contrib import layers
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+_REPO = os.path.dirname(
+  os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+)
+_PROGRAMS = os.path.join(_REPO, 'tests', 'tf1_programs')
 
 
 @pytest.fixture(scope='module')
@@ -391,25 +394,78 @@ class TestNamespace:
     mnist = tf.contrib.learn.datasets.mnist
     assert mnist.read_data_sets is input_data.read_data_sets
 
-  def test_no_keras_on_the_contrib_path(self):
-    code = (
-      'import sys\n'
+
+class TestBookChapter5:
+  """The book's trio: a trainer process, then a separate evaluator."""
+
+  def test_train_then_evaluate_in_another_process(self, tmp_path, data_dir):
+    model_dir = str(tmp_path / 'model')
+    common = [f'--data_dir={data_dir}', f'--model_dir={model_dir}']
+    train = _python(
+      os.path.join(_PROGRAMS, 'book5_train.py'),
+      *common,
+      '--training_steps=300',
+      '--save_every=100',
+    )
+    assert train.count('loss on training batch is') == 4  # 0, 100, 200, 299
+    assert tf.train.latest_checkpoint(model_dir).endswith('model.ckpt-300')
+    # The evaluator, and no Keras on its path (tf.contrib.layers and slim
+    # imported too).
+    evaluate = _python(
+      '-c',
+      'import runpy, sys\n'
+      f'sys.path.insert(0, {_PROGRAMS!r})\n'
+      f'sys.argv = [{os.path.join(_PROGRAMS, "book5_eval.py")!r}] + '
+      'sys.argv[1:]\n'
+      'try:\n'
+      '  runpy.run_path(sys.argv[0], run_name="__main__")\n'
+      'except SystemExit:\n'
+      '  pass\n'
+      'import graphnet.compat.v1.contrib.slim\n'
       'import graphnet.compat.v1 as tf\n'
-      'import graphnet.compat.v1.contrib.slim as slim\n'
-      'x = tf.placeholder(tf.float32, [None, 8, 8, 1])\n'
-      'net = slim.conv2d(x, 2, 3, normalizer_fn=slim.batch_norm)\n'
-      'net = tf.contrib.layers.fully_connected(slim.flatten(net), 3)\n'
-      'slim.losses.softmax_cross_entropy(net, tf.ones([1, 3]) / 3)\n'
-      'slim.learning.create_train_op(slim.losses.get_total_loss(),\n'
-      '    tf.train.GradientDescentOptimizer(0.1))\n'
-      "print(sorted(m for m in sys.modules if m.split('.')[0] == 'keras'))\n"
+      'tf.contrib.layers.fully_connected\n'
+      "print(sorted(m for m in sys.modules if m.split('.')[0] == 'keras'))\n",
+      *common,
+      '--training_steps=300',
     )
-    done = subprocess.run(
-      [sys.executable, '-c', code],
-      capture_output=True,
-      text=True,
-      timeout=120,
-      cwd=_REPO,
+    lines = evaluate.strip().splitlines()
+    assert lines[-1] == '[]'
+    validation = float(
+      lines[-3].split('After 300 training step(s), validation accuracy = ')[1]
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == '[]'
+    test = float(lines[-2].split('test accuracy = ')[1])
+    assert validation > 0.9 and test > 0.9
+
+
+def _python(*args):
+  """Runs the graphnet venv's Python on `args`; returns its stdout."""
+  done = subprocess.run(
+    [sys.executable, *args],
+    capture_output=True,
+    text=True,
+    timeout=300,
+    cwd=_REPO,
+    env=dict(os.environ, PYTHONPATH=_REPO),
+  )
+  assert done.returncode == 0, done.stderr[-3000:]
+  return done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('program', ['contrib_mlp', 'slim_cnn', 'book5'])
+def test_program_reaches_tf1_accuracy(tmp_path, program):
+  """tests/tf1_programs/<program>: TF 1.15's test accuracy or better.
+
+  TF 1.15's figure is recorded by `scripts/tf1_programs_accuracy.py
+  --programs contrib_mlp,book5,slim_cnn --record` (same program, steps,
+  seed).
+  """
+  sys.path.insert(0, os.path.join(_REPO, 'scripts'))
+  import tf1_programs_accuracy  # noqa: PLC0415 (a script, not a package)
+
+  with open(tf1_programs_accuracy.RECORD) as f:
+    tf1_accuracy = json.load(f)[program]['metric']
+  accuracy, _, out = tf1_programs_accuracy.run_program(
+    program, sys.executable, str(tmp_path)
+  )
+  assert accuracy >= tf1_accuracy - 0.005, out
