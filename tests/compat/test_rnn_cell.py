@@ -318,6 +318,7 @@ class TestContribRnn:
     assert rnn.BasicLSTMCell is rnn_cell.BasicLSTMCell
     assert rnn.static_rnn is tf.nn.static_rnn
     assert tf.nn.rnn_cell.LSTMCell is rnn_cell.LSTMCell
+    assert tf.contrib.rnn is rnn
 
   def test_missing_name(self):
     with pytest.raises(errors.NotProvidedError, match='LSTMBlockCell'):
