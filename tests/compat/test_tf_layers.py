@@ -14,6 +14,7 @@ restore with a plain `tf.train.Saver()`, and the outputs must match.
 import importlib.util
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 _GOLDENS = os.path.join(_REPO, 'tests', 'goldens', 'tf1_layers')
 _ZOO = os.path.join(_REPO, 'scripts', 'tf1_goldens', 'layers_zoo.py')
 _PROGRAMS = os.path.join(_REPO, 'tests', 'tf1_programs')
+_RECORD = os.path.join(_REPO, 'tests', 'goldens', 'tf1_programs.json')
 # float32 results of the same kernels on another TF build.
 _TOLERANCE = {'rtol': 1e-4, 'atol': 1e-5}
 
@@ -282,3 +284,22 @@ class TestBehaviour:
       x = tf.placeholder(tf.float32, [None, 8, 8, 3])
       with pytest.raises(errors.ConfigError, match=message):
         make(x)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('program', ['layers_cnn', 'conv_autoencoder'])
+def test_program_reaches_tf1s_metric(program, tmp_path):
+  # The full run of scripts/tf1_programs_accuracy.py, graphnet's side; TF
+  # 1.15's figure is the one that script recorded (--record).
+  sys.path.insert(0, os.path.join(_REPO, 'scripts'))
+  try:
+    import tf1_programs_accuracy as accuracy
+  finally:
+    sys.path.pop(0)
+  with open(_RECORD) as f:
+    tf1 = json.load(f)[program]['metric']
+  metric, _, _ = accuracy.run_program(program, sys.executable, str(tmp_path))
+  if accuracy.PROGRAMS[program].higher_is_better:
+    assert metric >= tf1 - 0.005  # Within half a point of TF 1.15.
+  else:
+    assert metric <= tf1 * 1.1  # A reconstruction error within 10%.
