@@ -1,10 +1,14 @@
 """The trainer's configuration: small immutable dataclasses.
 
 Entry points read their flags once into a `TrainConfig`; the library never
-sees a flag. Each rule is checked once, in the `__post_init__` of the
-dataclass that holds the value (a network's own fields in its config class
-in `models`); a bad value raises `errors.ConfigError` whose `field` names
-the field, which entry points translate to the flag that sets it.
+sees a flag. A setting's default, help line and bounds are written once,
+as an `options.option()` field here: `graphnet.train` takes it as an option
+and the command line makes its flag from it. Each rule is checked once, in
+the `__post_init__` of the dataclass that holds the value (a network's own
+fields in its config class in `models`); a bad value raises
+`errors.ConfigError` whose `field` names the field, which entry points
+translate to the flag that sets it. `steps_per_run=None` (the default) is
+replaced by `auto_steps_per_run(config)` when the config is made.
 
 Example:
     config = TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data',
