@@ -168,6 +168,12 @@ def build_naming():
   )
   out['bn4'] = layers.batch_norm(images)
   out['bn2'] = layers.batch_norm(flat, scale=True, center=False)
+  out['bn4_scaled'] = layers.batch_norm(images, scale=True)
+  out['bn4_in_place'] = layers.batch_norm(
+    images, scale=True, updates_collections=None
+  )
+  out['bn2_unfused'] = layers.batch_norm(flat, scale=True, fused=False)
+  out['bn3'] = layers.batch_norm(seq, scale=True)
   out['bias_add'] = layers.bias_add(flat)
   out['max_pool'] = layers.max_pool2d(images, 2)
   out['max_pool_same'] = layers.max_pool2d(images, 3, padding='SAME')

@@ -137,6 +137,9 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
   parser.add_argument('--out_dir', default=GOLDEN_DIR)
+  parser.add_argument(
+    '--naming_only', action='store_true', help='Write naming.json only.'
+  )
   args = parser.parse_args()
   data_dir = tempfile.mkdtemp(prefix='contrib_goldens_')
   try:
@@ -145,7 +148,7 @@ def main():
     data = input_data.read_data_sets(data_dir, one_hot=False)
     os.makedirs(args.out_dir, exist_ok=True)
     make_naming(args.out_dir)
-    for name in contrib_models.MODELS:
+    for name in () if args.naming_only else contrib_models.MODELS:
       make(name, data, os.path.join(args.out_dir, name))
       print('wrote', os.path.join(args.out_dir, name))
   finally:

@@ -388,6 +388,14 @@ class TestNamespace:
     assert caught.value.name == f'tf.contrib.{name}'
     assert not hasattr(tf.contrib, name)
 
+  @pytest.mark.parametrize(
+    'module, name',
+    [('layers', 'optimize_loss'), ('framework', 'nest')],
+  )
+  def test_missing_names_in_provided_modules(self, module, name):
+    with pytest.raises(errors.NotProvidedError, match=f'{module}.{name}'):
+      getattr(getattr(tf.contrib, module), name)
+
   def test_provided_modules(self):
     assert tf.contrib.layers.fully_connected is layers.fully_connected
     assert tf.contrib.framework.arg_scope is framework.arg_scope

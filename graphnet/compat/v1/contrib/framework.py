@@ -26,6 +26,8 @@ import functools
 
 import tensorflow.compat.v1 as tf
 
+from graphnet import errors
+
 __all__ = [
   'add_arg_scope',
   'add_model_variable',
@@ -625,3 +627,16 @@ def list_variables(checkpoint_dir):
 def load_variable(checkpoint_dir, name):
   """The numpy value of `name` in a checkpoint (prefix or directory)."""
   return tf.train.load_variable(checkpoint_dir, name)
+
+
+def __getattr__(name):
+  """`tf.contrib.framework.<name>` graphnet lacks: NotProvidedError."""
+  if name.startswith('__'):
+    raise AttributeError(name)
+  raise errors.NotProvidedError(
+    f'tf.contrib.framework.{name} is not provided by graphnet, which has '
+    'arg_scope, add_arg_scope, the global step and the variable helpers of '
+    'TF 1.15. Look for it in tf.compat.v1 (e.g. tf.sort, tf.nest), or keep '
+    'this program on TensorFlow 1.15.',
+    name=f'tf.contrib.framework.{name}',
+  )

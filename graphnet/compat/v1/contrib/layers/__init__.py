@@ -11,6 +11,7 @@ Example:
         x, 500, weights_regularizer=regularizer)   # fully_connected/weights
 """
 
+from graphnet import errors
 from graphnet.compat.v1.contrib.layers.core import avg_pool2d
 from graphnet.compat.v1.contrib.layers.core import bias_add
 from graphnet.compat.v1.contrib.layers.core import conv1d
@@ -92,3 +93,16 @@ __all__ = [
   'xavier_initializer',
   'xavier_initializer_conv2d',
 ]
+
+
+def __getattr__(name):
+  """`tf.contrib.layers.<name>` graphnet lacks: NotProvidedError."""
+  if name.startswith('__'):
+    raise AttributeError(name)
+  raise errors.NotProvidedError(
+    f'tf.contrib.layers.{name} is not provided by graphnet, which has the '
+    'layer functions (fully_connected, conv2d, batch_norm, ...), '
+    'initializers, regularizers and summaries of TF 1.15. Use tf.nn or '
+    'graphnet.compat.v1.layers, or keep this program on TensorFlow 1.15.',
+    name=f'tf.contrib.layers.{name}',
+  )

@@ -162,25 +162,27 @@ def batch_norm(
       return utils.get_variable_collections(variables_collections, name)
 
     shape = [channels]
-    beta = gamma = None
-    if center:
-      beta = _param(
-        'beta',
+    params = {}
+    wanted = [name for name, on in (('beta', center), ('gamma', scale)) if on]
+    use_fused = (fused is None or fused) and rank in (2, 4)
+    # TF 1.15 ran the other UPDATE_OPS cases through tf.layers'
+    # BatchNormalization, which makes gamma before beta: the same order
+    # keeps the same variable list.
+    contrib_fused = use_fused and (
+      rank == 2 or updates_collections is not tf.GraphKeys.UPDATE_OPS
+    )
+    if not contrib_fused and updates_collections is tf.GraphKeys.UPDATE_OPS:
+      wanted.reverse()
+    for name in wanted:
+      params[name] = _param(
+        name,
         shape,
         initializers,
         regularizers,
-        collections('beta'),
+        collections(name),
         trainable,
       )
-    if scale:
-      gamma = _param(
-        'gamma',
-        shape,
-        initializers,
-        regularizers,
-        collections('gamma'),
-        trainable,
-      )
+    beta, gamma = params.get('beta'), params.get('gamma')
     # Moving statistics are never partitioned and never trained.
     with tf.variable_scope(tf.get_variable_scope()) as local_scope:
       local_scope.set_partitioner(None)
@@ -200,7 +202,6 @@ def batch_norm(
         collections('moving_variance'),
         False,
       )
-    use_fused = (fused is None or fused) and rank in (2, 4)
     if use_fused:
       outputs, mean, variance = _fused(
         inputs,
