@@ -37,6 +37,9 @@ class TestDelegation:
     assert tf.nn.rnn_cell is sys.modules['graphnet.compat.v1.rnn_cell']
     assert tf.contrib is sys.modules['graphnet.compat.v1.contrib']
     assert tf.estimator is sys.modules['graphnet.compat.v1.estimator']
+    # tf_upgrade_v2's spelling reaches graphnet's layers too.
+    assert tf.compat.v1 is tf
+    assert tf.compat.as_bytes is real_tf.compat.as_bytes
 
   def test_from_imports_work(self):
     from graphnet.compat.v1 import layers

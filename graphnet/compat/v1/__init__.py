@@ -11,6 +11,8 @@ TF's own, looked up on first use) plus what TF 2.16 took away with Keras 3:
   (`graphnet.compat.v1.rnn_cell`).
 - `tf.contrib` (`graphnet.compat.v1.contrib`) and `tf.estimator`
   (`graphnet.compat.v1.estimator`).
+- `tf.compat`: TF's, but `tf.compat.v1` is this module (so
+  `tf.compat.v1.layers` is graphnet's too).
 
 Those are imported on first use, as is Keras: importing this module imports
 TensorFlow without Keras (see `graphnet.cli.tf_loader`), and nothing here
@@ -68,6 +70,7 @@ _SUBMODULES = {
   'nn': 'tf.nn with rnn_cell',
   'contrib': 'TF1 tf.contrib',
   'estimator': 'TF1 tf.estimator',
+  'compat': 'tf.compat whose v1 is this module',
 }
 
 _tf.disable_eager_execution()
