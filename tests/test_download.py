@@ -441,7 +441,7 @@ class TestSigterm:
   def test_sigterm_during_download_leaves_no_temp_file(self, server, tmp_path):
     code = (
       'import sys\n'
-      'from graphnet import download\n'
+      'from graphnet.data import download\n'
       f'download.maybe_download("drip.gz", sys.argv[1], {server.url!r}, '
       f'{_GOOD_MD5!r}, deadline=50.0)\n'
     )
@@ -472,7 +472,7 @@ class TestSigterm:
     # the handler has seen the signal.
     code = (
       'import signal, sys\n'
-      'from graphnet import download, errors\n'
+      'from graphnet import errors\nfrom graphnet.data import download\n'
       'seen = []\n'
       'signal.signal(signal.SIGTERM, lambda s, f: seen.append(s))\n'
       'try:\n'
@@ -492,7 +492,7 @@ class TestSigterm:
 
 _MAKE_TEMP_FILE = (
   'import sys, time\n'
-  'from graphnet import temp_files\n'
+  'from graphnet.data import temp_files\n'
   'fd, path = temp_files.create_temp_file(sys.argv[1], sys.argv[2])\n'
   'print(path, flush=True)\n'
   'time.sleep(float(sys.argv[3]))\n'

@@ -199,7 +199,7 @@ def test_broken_import_still_shows_its_error(tmp_path):
     "raise ImportError('libtensorflow_framework.so.2: cannot open')\n"
   )
   done = subprocess.run(
-    [sys.executable, '-c', 'from graphnet import quiet; quiet.setup()'],
+    [sys.executable, '-c', 'from graphnet.cli import quiet; quiet.setup()'],
     cwd=tmp_path,
     env=_env(tmp_path, PYTHONPATH=f'{tmp_path / "fake"}{os.pathsep}{_REPO}'),
     capture_output=True,
@@ -217,7 +217,7 @@ def test_tensorflow_logger_keeps_real_warnings_once(tmp_path):
   script = tmp_path / 'log.py'
   script.write_text(
     'import logging\n'
-    'from graphnet import quiet\n'
+    'from graphnet.cli import quiet\n'
     'quiet.setup()\n'
     'import tensorflow.compat.v1 as tf\n'
     'from absl import app\n'

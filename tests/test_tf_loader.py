@@ -1,4 +1,4 @@
-"""graphnet.tf_loader: TF imported without Keras; tf.keras still works."""
+"""graphnet.cli.tf_loader: TF imported without Keras; tf.keras still works."""
 
 import os
 import sys

@@ -32,6 +32,10 @@ from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
 from graphnet.nn import layers
+from graphnet.nn.training_tools import OPTIMIZERS
+from graphnet.nn.training_tools import l2_regularizer
+from graphnet.nn.training_tools import make_optimizer
+from graphnet.nn.training_tools import moving_average_getter
 
 __all__ = [
   'NUM_CLASSES',
@@ -48,8 +52,6 @@ __all__ = [
   'l2_regularizer',
   'check_hidden_units',
 ]
-
-OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 
 # The cross-entropies loss() registered in tf.GraphKeys.LOSSES.
 _CROSS_ENTROPY_KEY = 'graphnet_cross_entropy'
@@ -73,19 +75,6 @@ def placeholder_inputs(batch_size=None, feature_shape=(IMAGE_PIXELS,)):
   )
   labels = tf.placeholder(tf.int32, [batch_size], contract.LABELS)
   return images, labels
-
-
-def l2_regularizer(scale):
-  """Returns a function mapping a weight tensor to `scale * l2_loss(w)`."""
-  if scale < 0:
-    raise errors.ConfigError(
-      f'l2_regularizer: scale must be >= 0, got {scale}.'
-    )
-
-  def _penalty(weights):
-    return tf.multiply(scale, tf.nn.l2_loss(weights), name='l2_penalty')
-
-  return _penalty
 
 
 def check_hidden_units(
@@ -201,34 +190,6 @@ def loss(logits, labels):
   return tf.add_n([xentropy_mean] + penalties, name='total_loss')
 
 
-def make_optimizer(name, learning_rate, momentum=0.9):
-  """Makes the tf.compat.v1 optimizer called `name` (one of `OPTIMIZERS`).
-
-  `learning_rate` may be a float, a scalar tensor, or a function returning
-  one (called each time the optimizer builds an update, e.g. inside a loop
-  body). Pass the optimizer to `training()` more than once to reuse its
-  slot variables.
-  """
-  return _optimizer(name, learning_rate, momentum)
-
-
-def _optimizer(name, learning_rate, momentum):
-  """Makes the tf.compat.v1 optimizer called `name`."""
-  if name == 'sgd':
-    return tf.train.GradientDescentOptimizer(learning_rate)
-  if name == 'momentum':
-    return tf.train.MomentumOptimizer(learning_rate, momentum)
-  if name == 'adagrad':
-    return tf.train.AdagradOptimizer(learning_rate)
-  if name == 'adam':
-    return tf.train.AdamOptimizer(learning_rate)
-  if name == 'rmsprop':
-    return tf.train.RMSPropOptimizer(learning_rate, momentum=momentum)
-  raise errors.ConfigError(
-    f'training: unknown optimizer {name!r}; expected one of {OPTIMIZERS}.'
-  )
-
-
 def _scalar_summary(tag, value):
   """A scalar summary whose tag is exactly `tag`.
 
@@ -280,7 +241,7 @@ def training(
   if isinstance(optimizer, tf.train.Optimizer):
     opt = optimizer
   else:
-    opt = _optimizer(optimizer, learning_rate, momentum)
+    opt = make_optimizer(optimizer, learning_rate, momentum)
   variables = tf.trainable_variables()
   grads = tf.gradients(loss_tensor, variables)
   apply_op = opt.apply_gradients(
@@ -309,27 +270,3 @@ def evaluation(logits, labels):
   """
   correct = tf.nn.in_top_k(logits, tf.cast(labels, tf.int32), 1)
   return tf.reduce_sum(tf.cast(correct, tf.int32), name='num_correct')
-
-
-def moving_average_getter(ema):
-  """A custom getter that returns each variable's moving average.
-
-  Use it to build an evaluation tower on averaged weights:
-
-      with tf.variable_scope(tf.get_variable_scope(), reuse=True,
-                             custom_getter=moving_average_getter(ema)):
-        eval_logits = inference(images, 128, 32)
-
-  Args:
-    ema: the `tf.train.ExponentialMovingAverage` passed to `training()`.
-
-  Returns:
-    a custom getter; variables without an average are returned unchanged.
-  """
-
-  def _getter(getter, name, *args, **kwargs):
-    var = getter(name, *args, **kwargs)
-    average = ema.average(var)
-    return average if average is not None else var
-
-  return _getter
