@@ -90,9 +90,14 @@ class BasicRNNCell(_UnitsCell):
   """
 
   def __init__(
-    self, num_units, activation=None, reuse=None, name=None, dtype=None,
+    self,
+    num_units,
+    activation=None,
+    reuse=None,
+    name=None,
+    dtype=None,
     **kwargs,
-  ):  # fmt: skip
+  ):
     super().__init__(num_units, reuse, name, dtype, **kwargs)
     self._activation = _rnn_base.get_activation(activation, 'BasicRNNCell')
 
@@ -365,14 +370,11 @@ class LSTMCell(_UnitsCell):
     gates = tf.matmul(tf.concat([inputs, m_prev], 1), self._kernel)
     gates = tf.nn.bias_add(gates, self._bias)
     i, j, f, o = tf.split(gates, 4, axis=1)  # [batch, units] each
+    forget = f + self._forget_bias
     if self._use_peepholes:
-      c = tf.sigmoid(
-        f + self._forget_bias + self._w_f_diag * c_prev
-      ) * c_prev + tf.sigmoid(i + self._w_i_diag * c_prev) * self._activation(j)
-    else:
-      c = tf.sigmoid(f + self._forget_bias) * c_prev + tf.sigmoid(
-        i
-      ) * self._activation(j)
+      forget += self._w_f_diag * c_prev
+      i += self._w_i_diag * c_prev
+    c = tf.sigmoid(forget) * c_prev + tf.sigmoid(i) * self._activation(j)
     if self._cell_clip is not None:
       c = tf.clip_by_value(c, -self._cell_clip, self._cell_clip)
     if self._use_peepholes:
