@@ -27,7 +27,7 @@ PIXELS = 784
 CLASSES = 10
 MLP_HIDDEN = 32
 MOVING_AVERAGE_DECAY = 0.99
-MODELS = ('contrib_mlp', 'slim_cnn')
+MODELS = ('contrib_mlp', 'slim_cnn', 'contrib_decoder')
 
 
 def _inputs():
@@ -121,6 +121,36 @@ def build_slim_cnn():
     'train_op': train_op,
     'train_feed': {is_training: True, keep_prob: 0.8},
     'step_feed': {is_training: True, keep_prob: 1.0},
+  }
+
+
+def build_contrib_decoder():
+  """A contrib conv encoder and conv2d_transpose decoder (an autoencoder).
+
+  `logits` here are the reconstructions [batch, 784]; `y` is unused.
+  """
+  x, y = _inputs()
+  images = tf.reshape(x, [-1, 28, 28, 1])
+  code = tf.contrib.layers.conv2d(images, 4, [3, 3], stride=2)  # 14x14x4
+  code = tf.contrib.layers.conv2d(code, 8, 3, stride=2, padding='VALID')
+  # 6x6x8 -> 14x14x4 (VALID: 6 * 2 + 4 - 2) -> 28x28x1 (SAME: 14 * 2).
+  up = tf.contrib.layers.conv2d_transpose(code, 4, 4, stride=2, padding='VALID')
+  up = tf.contrib.layers.conv2d_transpose(
+    up, 1, [3, 3], stride=2, activation_fn=tf.nn.sigmoid
+  )
+  reconstruction = tf.reshape(up, [-1, PIXELS])
+  loss = tf.losses.mean_squared_error(x, reconstruction)
+  train_op = tf.train.AdamOptimizer(0.01).minimize(
+    loss, global_step=tf.train.get_or_create_global_step()
+  )
+  return {
+    'x': x,
+    'y': y,
+    'logits': reconstruction,
+    'loss': loss,
+    'train_op': train_op,
+    'train_feed': {},
+    'step_feed': {},
   }
 
 

@@ -8,7 +8,8 @@ Run under TF 1.15 (the oracle; the MNIST .gz files are copied from
 For each network of contrib_models.py (`contrib_mlp`: contrib
 `fully_connected` with L2 and moving averages; `slim_cnn`: slim conv +
 batch_norm + fully_connected under `arg_scope`, Momentum through
-`slim.learning.create_train_op`) it trains TRAIN_STEPS steps on MNIST with
+`slim.learning.create_train_op`; `contrib_decoder`: contrib conv2d and
+conv2d_transpose, an autoencoder) it trains TRAIN_STEPS steps on MNIST with
 fixed seeds and writes tests/goldens/tf1_contrib/<model>/:
 
 - `model.ckpt.index`, `model.ckpt.data-00000-of-00001` (no .meta);
@@ -138,6 +139,11 @@ def main():
   parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
   parser.add_argument('--out_dir', default=GOLDEN_DIR)
   parser.add_argument(
+    '--models',
+    default=','.join(contrib_models.MODELS),
+    help='Comma-separated models to (re)make.',
+  )
+  parser.add_argument(
     '--naming_only', action='store_true', help='Write naming.json only.'
   )
   args = parser.parse_args()
@@ -148,7 +154,7 @@ def main():
     data = input_data.read_data_sets(data_dir, one_hot=False)
     os.makedirs(args.out_dir, exist_ok=True)
     make_naming(args.out_dir)
-    for name in () if args.naming_only else contrib_models.MODELS:
+    for name in () if args.naming_only else args.models.split(','):
       make(name, data, os.path.join(args.out_dir, name))
       print('wrote', os.path.join(args.out_dir, name))
   finally:

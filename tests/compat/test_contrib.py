@@ -75,6 +75,17 @@ class TestTf1Goldens:
     np.testing.assert_allclose(ema_logits, outputs['ema_logits'], atol=1e-4)
     assert not np.allclose(ema_logits, outputs['logits'], atol=1e-2)
 
+  def test_conv2d_transpose_decoder_restores_and_matches_tf1(self, models):
+    expected, outputs, checkpoint = _contrib_models.golden('contrib_decoder')
+    with tf.Graph().as_default():
+      model = models['build_contrib_decoder']()
+      checked = _contrib_models.check_golden(
+        tf, model, expected, outputs, checkpoint
+      )
+    # Four weights and biases, Adam's two slots of each and its two
+    # power accumulators, the global step.
+    assert checked == len(expected['global']) == 8 * 3 + 2 + 1
+
 
 class TestFullyConnected:
   def test_defaults_are_relu_xavier_and_zero_biases(self):
