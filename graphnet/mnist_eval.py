@@ -9,9 +9,10 @@ per new checkpoint and writes `accuracy/<subset>` summaries to `--eval_dir`
 (default `<checkpoint_dir>/eval_<subset>`, so TensorBoard shows them beside
 training; when that cannot be written, e.g. in a read-only checkpoint
 directory, a note on stderr says so and the accuracy is still printed; an
-explicit `--eval_dir` must be writable). Stops on Ctrl-C or SIGTERM (exit
-0), after `--timeout_secs` without a new checkpoint, or after one
-evaluation with `--run_once` (exit 1 if there was nothing to evaluate).
+explicit `--eval_dir` must be writable; an eval directory that is a
+symbolic link is refused, never written through). Stops on Ctrl-C or
+SIGTERM (exit 0), after `--timeout_secs` without a new checkpoint, or after
+one evaluation with `--run_once` (exit 1 if there was nothing to evaluate).
 """
 
 import dataclasses

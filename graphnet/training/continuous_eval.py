@@ -33,17 +33,17 @@ import dataclasses
 import os
 import time
 
+import numpy as np
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from graphnet import contract
 from graphnet import errors
 from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state as checkpoints
 from graphnet.nn import mlp as mnist
 from graphnet.nn import models
 from graphnet.serving import bundle_index
-from graphnet.serving import freezing
+from graphnet.serving import predictor
 from graphnet.training import config
 from graphnet.training import evaluation
 
@@ -105,32 +105,36 @@ def _network(prefix, shapes):
   return config.ModelConfig(name, params=params)
 
 
-def _saved_graph_eval(prefix, shapes):
-  """The evaluation tower of the checkpoint's own (frozen) graph.
+def _saved_graph_precision(prefix, shapes, data_set, batch_size):
+  """Precision of the checkpoint's own (frozen) graph on `data_set`.
 
-  Returns:
-    (graph, images, labels, num_correct).
+  The graph is checked, frozen and run by a `Predictor` (in its worker
+  process past `sandbox.IN_PROCESS_FLOPS`), each run within the
+  Predictor's deadline.
 
   Raises:
     CheckpointMismatchError: the `.meta` holds no usable graphnet graph.
+    PredictionTimeoutError: a run took longer than the deadline.
   """
   try:
-    _, graph_def = freezing.frozen_graph_def(prefix)
+    model = predictor.Predictor.from_checkpoint(
+      prefix, batch_size=batch_size or 10000
+    )
   except errors.CheckpointMismatchError:
     raise
   except (errors.CheckpointError, errors.UnsafeGraphError) as e:
     raise _mismatch(
       prefix, shapes, f', and its .meta graph cannot be scored ({e})'
     ) from e
-  graph = tf.Graph()
-  with graph.as_default():
-    tf.import_graph_def(graph_def, name='')
-    images = graph.get_tensor_by_name(contract.tensor(contract.IMAGES))
-    logits = graph.get_tensor_by_name(contract.tensor(contract.LOGITS))
-    # The frozen graph keeps no labels placeholder: inference needs none.
-    labels = tf.placeholder(tf.int32, [None], 'eval_labels')
-    num_correct = mnist.evaluation(logits, labels)
-  return graph, images, labels, num_correct
+  labels = np.asarray(data_set.labels)
+  if labels.ndim == 2:  # One-hot labels: [N, 10] -> [N].
+    labels = labels.argmax(axis=1)
+  if not len(labels):
+    model.close()
+    return float('nan')
+  with model:
+    predictions = model.predict(data_set.images)
+  return float(np.mean(predictions == labels))
 
 
 def _build_eval_graph(network, shapes):
@@ -156,6 +160,7 @@ def read_checkpoint_model(prefix):
     CheckpointError: the checkpoint cannot be read.
     CheckpointMismatchError: no registered network has its variables.
   """
+  bundle_index.check_checkpoint(prefix)
   shapes = checkpoints.variable_shapes(prefix)
   network = _network(prefix, shapes)
   return CheckpointModel(network, _build_eval_graph(network, shapes)[-1])
@@ -184,7 +189,8 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
   `tf.Graph`, restores its variables - from their moving averages when
   the checkpoint has them - and counts correct predictions with an
   `evaluation.EvalTower`. A checkpoint no registered network recognises
-  is scored with its own frozen inference graph (`_saved_graph_eval`).
+  is scored with its own frozen inference graph by a `Predictor`
+  (`_saved_graph_precision`).
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
@@ -220,11 +226,8 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
     )
   shapes = checkpoints.variable_shapes(prefix)
   if models.read_config(shapes) is None:
-    graph, images, labels, num_correct = _saved_graph_eval(prefix, shapes)
-    step = _read_step(prefix)
-    tower = evaluation.EvalTower(images, labels, num_correct, batch_size)
-    with tf.Session(graph=graph) as sess:
-      return step, tower.run(sess, data_set).precision
+    precision = _saved_graph_precision(prefix, shapes, data_set, batch_size)
+    return _read_step(prefix), precision
   network = _network(prefix, shapes)
   step = _read_step(prefix)
   graph, images, labels, logits, averaged = _build_eval_graph(network, shapes)
