@@ -13,9 +13,10 @@ the model was trained with them) turned into constants:
   `saved_model_cli show --dir DIR --all`.
 
 Nothing of the checkpoint's `.meta` file runs: both exports are built from
-`freezing.frozen_graph_def` (the pruned, checked inference subgraph with
-the checkpoint's weights as constants), and each checks what it wrote with
-the same `graph_safety` checks before it is put in place.
+`freezing.frozen_graph_def`, done in a worker process by `sandbox` (the
+pruned, checked inference subgraph with the checkpoint's weights as
+constants), and each checks what it wrote with the same `graph_safety`
+checks before it is put in place.
 
 Example:
     exporter.export_frozen_graph('/tmp/logs', '/tmp/mnist.pb')
@@ -32,9 +33,10 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 from graphnet import contract
 from graphnet import errors
-from graphnet.serving import freezing
+from graphnet.serving import cost_model
 from graphnet.serving import graph_safety
 from graphnet.serving import predictor
+from graphnet.serving import sandbox
 
 __all__ = [
   'SIGNATURE_KEY',
@@ -46,13 +48,16 @@ SIGNATURE_KEY = 'serving_default'
 _OUTPUTS = (contract.PROBABILITIES, contract.PREDICTIONS)
 
 
-def _frozen_inference_graph(checkpoint, allow_unsafe=False):
+def _frozen_inference_graph(checkpoint, allow_unsafe=False, caps=None):
   """The inference graph of `checkpoint` with its variables as constants.
 
   Args:
     checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
     allow_unsafe: trust the `.meta` file: restore it with its own saver
       and freeze that, unchecked (trusted files only).
+    caps: `cost_model.Caps` of the checked graph (default
+      `cost_model.DEFAULT_CAPS`); it is checked and frozen in a worker
+      process (`sandbox`), so a file TF aborts on ends only that process.
 
   Returns:
     a `tf.GraphDef` pruned to `images` -> `logits`, `probabilities`,
@@ -63,7 +68,7 @@ def _frozen_inference_graph(checkpoint, allow_unsafe=False):
     UnsafeGraphError: the `.meta` graph holds refused ops or tensors.
   """
   if not allow_unsafe:
-    return freezing.frozen_graph_def(checkpoint)[1]
+    return sandbox.frozen_graph_def(checkpoint, caps)[1]
   with predictor.Predictor.from_checkpoint(
     checkpoint, allow_unsafe=True
   ) as model:
@@ -110,13 +115,14 @@ def _check_destination(path, what):
     )
 
 
-def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
+def export_frozen_graph(checkpoint, out_path, allow_unsafe=False, caps=None):
   """Writes the frozen inference graph of `checkpoint` to `out_path`.
 
   Args:
     checkpoint: a checkpoint prefix or a directory (its latest checkpoint).
     out_path: the binary `GraphDef` file to write (replaced if present).
     allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+    caps: `cost_model.Caps` of the checked graph; see `Predictor`.
 
   Returns:
     the `tf.GraphDef` written.
@@ -127,7 +133,7 @@ def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
   """
   out_path = os.fspath(out_path)
   _check_destination(out_path, 'frozen graph')
-  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe)
+  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe, caps)
   tmp = out_path + '.tmp'
   with open(tmp, 'wb') as f:
     f.write(graph_def.SerializeToString())
@@ -140,7 +146,7 @@ def export_frozen_graph(checkpoint, out_path, allow_unsafe=False):
   return graph_def
 
 
-def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
+def export_saved_model(checkpoint, export_dir, allow_unsafe=False, caps=None):
   """Writes a SavedModel of `checkpoint`'s inference graph to `export_dir`.
 
   Args:
@@ -148,6 +154,7 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
     export_dir: the SavedModel directory; must not exist yet (SavedModels
       are never merged); its parent must exist.
     allow_unsafe: skip the `graph_safety` check (trusted graphs only).
+    caps: `cost_model.Caps` of the checked graph; see `Predictor`.
 
   Raises:
     CheckpointError, UnsafeGraphError: see `_frozen_inference_graph`.
@@ -160,7 +167,7 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
       'choose a new directory (a SavedModel is written once).'
     )
   _check_destination(export_dir, 'SavedModel directory')
-  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe)
+  graph_def = _frozen_inference_graph(checkpoint, allow_unsafe, caps)
   graph = tf.Graph()
   with graph.as_default():
     tf.import_graph_def(graph_def, name='')
@@ -176,7 +183,8 @@ def export_saved_model(checkpoint, export_dir, allow_unsafe=False):
     tmp_dir = export_dir + '.tmp'
     shutil.rmtree(tmp_dir, ignore_errors=True)
     builder = tf.saved_model.Builder(tmp_dir)
-    with tf.Session(graph=graph) as session:
+    config = None if allow_unsafe else cost_model.session_config()
+    with tf.Session(graph=graph, config=config) as session:
       builder.add_meta_graph_and_variables(
         session,
         [tf.saved_model.tag_constants.SERVING],

@@ -29,7 +29,9 @@ from graphnet import contract
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data.images import load_images
+from graphnet.serving import cost_model
 from graphnet.serving import freezing
+from graphnet.serving import sandbox
 
 __all__ = [
   'DEFAULT_TIMEOUT_SECS',
@@ -208,12 +210,26 @@ class Predictor:
   session. Not thread-safe to close while predicting.
   """
 
-  def __init__(self, graph, session, prefix, batch_size, timeout_secs=None):
+  def __init__(
+    self,
+    graph,
+    session,
+    prefix,
+    batch_size,
+    timeout_secs=None,
+    isolated=None,
+    caps=None,
+  ):
     """Use `Predictor.from_checkpoint` instead."""
     self._graph = graph
     self._session = session
     self._prefix = prefix
     self._batch_size = batch_size
+    self._isolated = isolated
+    if isolated is not None:
+      # A run's tensors stay within the memory cap, whatever the batch.
+      limit = isolated.cost.batch_limit(caps or cost_model.DEFAULT_CAPS)
+      self._batch_size = min(batch_size, limit)
     self._timeout_secs = timeout_secs
     self._run_options = None
     if timeout_secs is not None:
@@ -239,13 +255,17 @@ class Predictor:
     config=None,
     batch_size=10000,
     timeout_secs=DEFAULT_TIMEOUT_SECS,
+    caps=None,
   ):
     """Restores the checkpoint at `path` (a prefix or a directory).
 
     Only the checked inference subgraph of the `.meta` file is imported,
     with the weights of exactly this checkpoint as constants
     (`freezing.frozen_graph_def`); none of the file's own ops for saving or
-    restoring ever runs.
+    restoring ever runs. The checkpoint is read, checked and frozen in a
+    worker process (`sandbox`), which stays up to run the batches priced
+    above `sandbox.IN_PROCESS_FLOPS`: a file TensorFlow aborts on, or a
+    run past its deadline, ends the worker, not the caller's process.
 
     Args:
       path: a checkpoint prefix or a directory (its latest checkpoint).
@@ -253,10 +273,16 @@ class Predictor:
         with its own saver, unchecked. Restoring then runs ops of the
         file, which may write, read or delete files.
       config: optional `tf.ConfigProto` of the session.
-      batch_size: images per `session.run` (bounds memory for big inputs).
-      timeout_secs: deadline of each `session.run` in seconds, or None.
-        A run waiting past it ends with `PredictionTimeoutError`; TF cannot
-        stop an op that is busy, which is why loops are refused.
+      batch_size: images per `session.run` (bounds memory for big inputs);
+        lowered to what `caps.run_bytes` allows for the checked graph.
+      timeout_secs: deadline of each `session.run` in seconds, or None;
+        also the deadline of checking the checkpoint (300 s when None).
+        A run past it ends with `PredictionTimeoutError`: the worker
+        process running it is killed (and restarted for the next call);
+        an in-process run (priced cheap, or a trusted file) ends at TF's
+        deadline, which cannot stop an op that is busy.
+      caps: `cost_model.Caps` bounding the bytes and FLOPs of the graph
+        (default `cost_model.DEFAULT_CAPS`; ignored with allow_unsafe).
 
     Returns:
       a `Predictor`.
@@ -266,7 +292,7 @@ class Predictor:
         `.meta`, `.index` or data file.
       CheckpointMismatchError: the checkpoint holds another model.
       UnsafeGraphError: the graph holds an op or tensor refused by
-        `graph_safety`.
+        `graph_safety`, or costs more than `caps`.
       ConfigError: `batch_size` < 1 or `timeout_secs` <= 0.
     """
     if batch_size < 1:
@@ -281,11 +307,20 @@ class Predictor:
       prefix, graph, session = freezing.read_checkpoint(
         path, lambda prefix: _open_session(prefix, None, config)
       )
-    else:
+      return cls(graph, session, prefix, batch_size, timeout_secs)
+    worker = sandbox.Worker(caps=caps)
+    try:
+      prefix, frozen, cost = worker.freeze(path, timeout_secs)
+      # The worker imported and ran nothing else than these bytes without
+      # dying, so TF takes them here too.
       prefix, graph, session = _open_session(
-        *freezing.frozen_graph_def(path), config
+        prefix, frozen, cost_model.session_config(config)
       )
-    return cls(graph, session, prefix, batch_size, timeout_secs)
+    except BaseException:
+      worker.close()
+      raise
+    isolated = sandbox.Isolated(worker, prefix, frozen, cost)
+    return cls(graph, session, prefix, batch_size, timeout_secs, isolated, caps)
 
   @property
   def checkpoint(self):
@@ -316,18 +351,35 @@ class Predictor:
       )
     parts = []
     for i in range(0, len(batch), self._batch_size):
-      feed = {self._images: batch[i : i + self._batch_size]}
-      try:
-        parts.append(
-          self._session.run(fetches, feed, options=self._run_options)
-        )
-      except tf.errors.DeadlineExceededError as e:
-        raise errors.PredictionTimeoutError(
-          f'predicting with {self._prefix} took longer than '
-          f'{self._timeout_secs} s per run; pass a larger timeout_secs or '
-          'a smaller batch_size.'
-        ) from e
+      part = batch[i : i + self._batch_size]
+      if self._isolated is None or self._isolated.in_process(len(part)):
+        parts.append(self._run_here(fetches, part))
+      else:
+        parts.append(self._run_isolated(fetches, part))
     return parts, len(batch)
+
+  def _timeout(self):
+    return errors.PredictionTimeoutError(
+      f'predicting with {errors.printable(self._prefix)} took longer than '
+      f'{self._timeout_secs} s per run; pass a larger timeout_secs or a '
+      'smaller batch_size.'
+    )
+
+  def _run_here(self, fetches, part):
+    try:
+      return self._session.run(
+        fetches, {self._images: part}, options=self._run_options
+      )
+    except tf.errors.DeadlineExceededError as e:
+      raise self._timeout() from e
+
+  def _run_isolated(self, fetches, part):
+    several = isinstance(fetches, (tuple, list))
+    names = [t.name for t in fetches] if several else [fetches.name]
+    results = self._isolated.run(names, part, self._timeout_secs)
+    if results is None:
+      raise self._timeout()
+    return tuple(results) if several else results[0]
 
   def classify(self, images):
     """Class ids and probabilities in one pass.
@@ -387,6 +439,9 @@ class Predictor:
     if self._session is not None:
       self._session.close()
       self._session = None
+    if self._isolated is not None:
+      self._isolated.close()
+      self._isolated = None
 
   def __enter__(self):
     return self
