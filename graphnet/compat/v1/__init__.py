@@ -33,10 +33,14 @@ What it leaves as TF 2.21 has it (a program may still call
 - Variables are resource variables (`VarHandleOp`): `tf.train.Saver`
   writes and restores the same checkpoints as TF1's reference variables,
   and reads are ordered by control dependencies, as TF1 programs intended.
-  A `tf.layers` CNN training step costs the same either way (BENCHMARKS.md).
+  A `tf.layers` CNN training step costs about the same either way
+  (BENCHMARKS.md, "TF1 programs (issue 21)"), and graphnet's own trainer
+  and tests, which may share the process, are built on resource variables.
 - Control flow is v2 (`tf.while_loop` / `tf.cond` as functional ops);
   variable names made inside loops (`rnn/basic_lstm_cell/kernel`) are the
-  same.
+  same. Reference variables need v1 control flow (a v2 `tf.cond` cannot
+  update one): disable both, as `tf.disable_v2_behavior()` does, or
+  neither.
 - `Tensor == Tensor` is identity in graph mode (TF1's) already.
 
 A name neither TF's `tf.compat.v1` nor graphnet provides raises
