@@ -275,8 +275,8 @@ class Predictor:
       config: optional `tf.ConfigProto` of the session.
       batch_size: images per `session.run` (bounds memory for big inputs);
         lowered to what `caps.run_bytes` allows for the checked graph.
-      timeout_secs: deadline of each `session.run` in seconds, or None;
-        also the deadline of checking the checkpoint (300 s when None).
+      timeout_secs: deadline of each `session.run` in seconds, or None
+        (checking the checkpoint in the worker has a deadline of 300 s).
         A run past it ends with `PredictionTimeoutError`: the worker
         process running it is killed (and restarted for the next call);
         an in-process run (priced cheap, or a trusted file) ends at TF's
@@ -310,7 +310,7 @@ class Predictor:
       return cls(graph, session, prefix, batch_size, timeout_secs)
     worker = sandbox.Worker(caps=caps)
     try:
-      prefix, frozen, cost = worker.freeze(path, timeout_secs)
+      prefix, frozen, cost = worker.freeze(path)
       # The worker imported and ran nothing else than these bytes without
       # dying, so TF takes them here too.
       prefix, graph, session = _open_session(
