@@ -11,6 +11,8 @@ runs this very file under TF 1.15 with `import tensorflow as tf`).
         --train_steps 300          # trains, evaluates, prints the metrics
     python estimator_dataset.py --data digits.npz --model_dir /tmp/m \
         --train_steps 0            # evaluates only
+    TF_CONFIG=... python estimator_dataset.py --data digits.npz \
+        --model_dir /tmp/m --train_and_evaluate   # one task of a cluster
 """
 
 import argparse
@@ -103,6 +105,8 @@ def main(argv=None):
   parser.add_argument('--train_steps', type=int, default=300)
   parser.add_argument('--batch_size', type=int, default=64)
   parser.add_argument('--seed', type=int, default=1)
+  parser.add_argument('--train_and_evaluate', action='store_true')
+  parser.add_argument('--throttle_secs', type=int, default=1)
   args = parser.parse_args(argv)
   data = np.load(args.data)
   x_train = data['x_train'].reshape(len(data['x_train']), -1)
@@ -110,6 +114,23 @@ def main(argv=None):
   y_train = data['y_train'].astype(np.int32)
   y_test = data['y_test'].astype(np.int32)
   estimator = make_estimator(args.model_dir, args.seed)
+  if args.train_and_evaluate:
+    train_spec = tf.estimator.TrainSpec(
+      train_input_fn(x_train, y_train, args.batch_size, args.seed),
+      max_steps=args.train_steps,
+    )
+    eval_spec = tf.estimator.EvalSpec(
+      eval_input_fn(x_test, y_test),
+      steps=None,
+      start_delay_secs=0,
+      throttle_secs=args.throttle_secs,
+    )
+    metrics, _ = tf.estimator.train_and_evaluate(
+      estimator, train_spec, eval_spec
+    )
+    result = {k: float(v) for k, v in (metrics or {}).items()}
+    print(json.dumps(result, sort_keys=True))
+    return result
   if args.train_steps:
     estimator.train(
       train_input_fn(x_train, y_train, args.batch_size, args.seed),
