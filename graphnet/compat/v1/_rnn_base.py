@@ -47,8 +47,11 @@ __all__ = [
   'RNNCell',
   'LayerRNNCell',
   'assert_like_rnncell',
+  'check_dtype',
+  'check_float_dtypes',
   'get_activation',
   'get_initializer',
+  'zero_state_tensors',
 ]
 
 # Per graph: {snake-cased class name: cells named so far}, for `cell.name`.
