@@ -25,12 +25,12 @@ any graph is built or file written.
 import sys
 
 from graphnet.cli import quiet
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 
 # Inflating MNIST costs no wall time while TF imports (one core of Python;
 # zlib releases the GIL); the training read reuses it if its files hold
 # the bundled bytes.
-input_data.read_bundled_ahead()
+mnist_files.read_bundled_ahead()
 # TF's start-up chatter and INFO logs hide graphnet's lines unless the user
 # asks for them (-v 1); must run before anything imports TF.
 quiet.setup()

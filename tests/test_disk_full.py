@@ -27,6 +27,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.training import config as config_lib
 from graphnet.training import trainer
@@ -409,7 +410,7 @@ def _dev_full_open(real_open):
 def test_injected_enospc_in_data_copy(tmp_path, monkeypatch):
   data_dir = tmp_path / 'data'
   data_dir.mkdir()
-  monkeypatch.setattr(input_data, 'open', _dev_full_open(open), raising=False)
+  monkeypatch.setattr(mnist_files, 'open', _dev_full_open(open), raising=False)
   with pytest.raises(errors.DataError) as caught:
     input_data.read_data_sets(str(data_dir))
   assert caught.value.__context__.errno == errno.ENOSPC

@@ -19,6 +19,7 @@ import sklearn.datasets
 
 from graphnet import errors
 from graphnet.data import idx
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.data import read_ahead
 
@@ -117,7 +118,7 @@ class TestBundledMnist:
     def fail(*args):
       raise AssertionError('the bundle must not be copied again')
 
-    monkeypatch.setattr(input_data, '_copy_bundled', fail)
+    monkeypatch.setattr(mnist_files, 'copy_bundled', fail)
     data = input_data.read_data_sets(
       train_dir, dtype='uint8', reshape=False, one_hot=True
     )
@@ -158,7 +159,7 @@ class TestBundledMnist:
     self, tmp_path, monkeypatch
   ):
     wrong = dict(_CANONICAL_MD5, **{input_data.TEST_LABELS: '0' * 32})
-    monkeypatch.setattr(input_data, 'MNIST_MD5', wrong)
+    monkeypatch.setattr(mnist_files, 'MNIST_MD5', wrong)
     with pytest.raises(errors.ChecksumError, match='damaged') as info:
       input_data.read_data_sets(tmp_path)
     assert input_data.TEST_LABELS in str(info.value)

@@ -31,10 +31,7 @@ Example:
   small.feature_shape                           # (8, 8)
 """
 
-import importlib.resources
 import os
-import shutil
-import sys
 
 import numpy as np
 
@@ -46,6 +43,7 @@ from graphnet.data import builder
 from graphnet.data import checks as data_checks
 from graphnet.data import download
 from graphnet.data import idx
+from graphnet.data import mnist_files
 from graphnet.data.arrays import from_arrays
 from graphnet.data.arrays import read_npz
 from graphnet.data.dataset import NUM_FAKE_EXAMPLES
@@ -53,6 +51,14 @@ from graphnet.data.dataset import DataSet
 from graphnet.data.dataset import Datasets
 from graphnet.data.dataset import check_batch_size
 from graphnet.data.dataset import dense_to_one_hot
+from graphnet.data.mnist_files import DEFAULT_SOURCE_URL
+from graphnet.data.mnist_files import MNIST_FILES
+from graphnet.data.mnist_files import MNIST_MD5
+from graphnet.data.mnist_files import TEST_IMAGES
+from graphnet.data.mnist_files import TEST_LABELS
+from graphnet.data.mnist_files import TRAIN_IMAGES
+from graphnet.data.mnist_files import TRAIN_LABELS
+from graphnet.data.mnist_files import read_bundled_ahead
 
 __all__ = [
   'IMAGE_SIZE',
@@ -78,44 +84,6 @@ __all__ = [
   'dense_to_one_hot',
   'maybe_download',
 ]
-
-# TF1's default, still passed by old code; its files are the bundled ones.
-DEFAULT_SOURCE_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
-
-TRAIN_IMAGES = 'train-images-idx3-ubyte.gz'
-TRAIN_LABELS = 'train-labels-idx1-ubyte.gz'
-TEST_IMAGES = 't10k-images-idx3-ubyte.gz'
-TEST_LABELS = 't10k-labels-idx1-ubyte.gz'
-MNIST_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-
-# MD5 of each file's decompressed content (graphnet/data/mnist/README.md).
-# The decompressed bytes are what every MNIST mirror agrees on; the .gz
-# bytes differ between mirrors and the bundled copy.
-MNIST_MD5 = {
-  TRAIN_IMAGES: '6bbc9ace898e44ae57da46a324031adb',
-  TRAIN_LABELS: 'a25bea736e30d166cdddb491f175f624',
-  TEST_IMAGES: '2646ac647ad5339dbf082846283269ea',
-  TEST_LABELS: '27ae3e4e09519cfbb04c329615203637',
-}
-
-# URL prefixes whose MNIST files decompress to exactly MNIST_MD5's content,
-# so the bundled copy (verified against MNIST_MD5) is what they would give.
-_MNIST_MIRRORS = (
-  DEFAULT_SOURCE_URL,
-  'http://yann.lecun.com/exdb/mnist/',
-  'https://yann.lecun.com/exdb/mnist/',
-)
-
-_BUNDLED_DIR = ('data', 'mnist')
-
-
-def _note(message):
-  """Prints graphnet's one-line `graphnet: note: ...` to stderr.
-
-  A plain line, as TF1 printed its `Extracting ...` lines, but apart from
-  stdout's training output, like the other notes of graphnet's commands.
-  """
-  print(f'graphnet: note: {message}', file=sys.stderr, flush=True)
 
 
 def extract_images(f):
@@ -153,11 +121,6 @@ def extract_labels(f, one_hot=False, num_classes=NUM_CLASSES):
   if one_hot:
     return dense_to_one_hot(labels, num_classes)
   return labels
-
-
-def _is_mnist_mirror(prefix):
-  """Whether `prefix` serves MNIST files of exactly MNIST_MD5's content."""
-  return prefix.rstrip('/') + '/' in _MNIST_MIRRORS
 
 
 def maybe_download(
@@ -210,9 +173,9 @@ def maybe_download(
   expected_md5 = expected_md5 or MNIST_MD5.get(filename)
   download.make_directory(work_directory)
   if filename in MNIST_MD5 and expected_md5 == MNIST_MD5[filename]:
-    if _is_mnist_mirror(prefix):
-      _copy_bundled(filename, work_directory)
-      _note(
+    if mnist_files.is_mnist_mirror(prefix):
+      mnist_files.copy_bundled(filename, work_directory)
+      mnist_files.note(
         f'copied the bundled {filename} into {work_directory} (checksum '
         'verified).'
       )
@@ -233,71 +196,6 @@ def maybe_download(
     backoff=backoff,
     timeout=timeout,
   )
-
-
-def read_bundled_ahead():
-  """Starts inflating the bundled MNIST on a thread; returns at once.
-
-  `read_data_sets` then reuses it for every file holding exactly the
-  bundled bytes (the copies it makes, the files TF1's mirrors serve). The
-  command-line trainer calls this before it imports TensorFlow, whose
-  import leaves a second core idle; call `read_ahead.clear()` to drop what
-  was not used.
-
-  Returns:
-    the reading thread, or None when the package holds no MNIST files.
-  """
-  directory = importlib.resources.files('graphnet').joinpath(*_BUNDLED_DIR)
-  magics = (idx.IMAGES_MAGIC, idx.LABELS_MAGIC) * 2
-  return idx.read_ahead(
-    [
-      (os.path.join(str(directory), name), magic)
-      for name, magic in zip(MNIST_FILES, magics, strict=True)
-    ]
-  )
-
-
-def _copy_bundled(filename, train_dir):
-  """Copies the bundled `filename` into `train_dir` after verifying it.
-
-  The copy goes to a temporary file in `train_dir`, is checked there, and
-  is renamed into place, so `train_dir` never holds a partial file, not
-  even after SIGTERM.
-
-  Raises:
-    DataError: the bundled file is missing or `train_dir` is not writable.
-    ChecksumError: the bundled file is not canonical MNIST.
-  """
-  source = importlib.resources.files('graphnet').joinpath(*_BUNDLED_DIR)
-  source = source.joinpath(filename)
-  destination = os.path.join(train_dir, filename)
-  # partial_file removes the copy on any error or SIGTERM, and leftovers
-  # of killed runs before it starts.
-  with download.partial_file(train_dir, filename) as tmp:
-    try:
-      with open(tmp, 'wb') as out, source.open('rb') as src:
-        shutil.copyfileobj(src, out)
-    except FileNotFoundError:
-      raise errors.DataError(
-        f'{source}: the bundled MNIST file is missing from the package; '
-        'reinstall graphnet or pass source_url.',
-        path=str(source),
-      ) from None
-    except OSError as e:
-      raise errors.DataError(
-        f'{destination}: cannot copy the bundled MNIST file there '
-        f'({e.strerror or e}).',
-        path=destination,
-      ) from None
-    found = idx.md5_of_decompressed(tmp)
-    if found != MNIST_MD5[filename]:
-      raise errors.ChecksumError(
-        f'{source}: the bundled MNIST file is damaged: expected '
-        f'decompressed MD5 {MNIST_MD5[filename]}, found {found}; '
-        'reinstall graphnet.',
-        path=str(source),
-      )
-    os.replace(tmp, destination)
 
 
 def _fake_datasets(dtype, reshape, one_hot):
@@ -334,13 +232,15 @@ def _fetch_missing(train_dir, source_url, download_options):
   ]
   if not missing:
     return
-  if _is_mnist_mirror(source_url):
+  if mnist_files.is_mnist_mirror(source_url):
     for filename in missing:
-      _copy_bundled(filename, train_dir)
+      mnist_files.copy_bundled(filename, train_dir)
     what = 'MNIST'
     if len(missing) < len(MNIST_FILES):
       what = f'MNIST {", ".join(missing)}'
-    _note(f'copied the bundled {what} into {train_dir} (checksums verified).')
+    mnist_files.note(
+      f'copied the bundled {what} into {train_dir} (checksums verified).'
+    )
     return
   for filename in missing:
     download.maybe_download(
