@@ -50,7 +50,8 @@ _MASTER = 'master'
 
 
 def _fail(field, message):
-  raise errors.ClusterError(f'{ENV}: {field} {message}')
+  where = f'{ENV}: {field}' if field else ENV
+  raise errors.ClusterError(f'{where} {message}')
 
 
 @dataclasses.dataclass(frozen=True)
