@@ -27,7 +27,9 @@ Example:
                                     optimizer=optimizer)
 """
 
+from graphnet.compat.v1.estimator import export as export_lib
 from graphnet.compat.v1.estimator.canned import _tf
+from graphnet.compat.v1.estimator.model_fn import EstimatorSpec
 from graphnet.errors import ConfigError
 from graphnet.errors import DataError
 
@@ -78,52 +80,6 @@ SERVING_KEYS = {
   'regress': 'regression',
   'predict': 'predict',
 }
-
-
-def _spec_class():
-  """A4's EstimatorSpec, or a stand-in with its fields before it exists."""
-  try:
-    from graphnet.compat.v1.estimator import EstimatorSpec
-
-    return EstimatorSpec
-  except ImportError:
-    return _FallbackSpec
-
-
-class _FallbackSpec:
-  """EstimatorSpec's fields, for building heads before the core exists."""
-
-  def __init__(self, mode, **fields):
-    self.mode = mode
-    for name in (
-      'predictions',
-      'loss',
-      'train_op',
-      'eval_metric_ops',
-      'export_outputs',
-      'scaffold',
-    ):
-      setattr(self, name, fields.get(name))
-
-
-def _export_output_module():
-  """Module with ClassificationOutput, RegressionOutput, PredictOutput."""
-  try:
-    from graphnet.compat.v1.estimator import export
-
-    if hasattr(export, 'ClassificationOutput'):
-      return export
-  except ImportError:
-    pass
-  # TF 2.21 still ships these (SavedModel signature builders, no Keras).
-  from tensorflow.python.saved_model.model_utils import export_output
-
-  return export_output
-
-
-def _mode_name(mode):
-  """'train', 'eval' or 'infer' for a ModeKeys value (a str subclass)."""
-  return str(mode)
 
 
 class Head:
@@ -298,28 +254,27 @@ class Head:
     return tf.as_string(tf.range(self._n_classes))
 
   def _export_outputs(self, predictions):
-    out_lib = _export_output_module()
     keys = PredictionKeys
     if self._kind == 'regression':
-      regress = out_lib.RegressionOutput(value=predictions[keys.PREDICTIONS])
+      regress = export_lib.RegressionOutput(value=predictions[keys.PREDICTIONS])
       return {
         SERVING_KEYS['default']: regress,
         SERVING_KEYS['regress']: regress,
-        SERVING_KEYS['predict']: out_lib.PredictOutput(predictions),
+        SERVING_KEYS['predict']: export_lib.PredictOutput(predictions),
       }
     tf = _tf.v1()
     batch = tf.shape(predictions[keys.LOGITS])[0]
     classes = tf.tile(self._class_names()[None, :], [batch, 1])
-    classify = out_lib.ClassificationOutput(
+    classify = export_lib.ClassificationOutput(
       scores=predictions[keys.PROBABILITIES], classes=classes
     )
     outputs = {
       SERVING_KEYS['default']: classify,
       SERVING_KEYS['classify']: classify,
-      SERVING_KEYS['predict']: out_lib.PredictOutput(predictions),
+      SERVING_KEYS['predict']: export_lib.PredictOutput(predictions),
     }
     if self._kind == 'binary':
-      outputs[SERVING_KEYS['regress']] = out_lib.RegressionOutput(
+      outputs[SERVING_KEYS['regress']] = export_lib.RegressionOutput(
         value=predictions[keys.LOGISTIC]
       )
     return outputs
@@ -401,8 +356,7 @@ class Head:
       (and `average_loss` when the reduction is SUM), as TF1's did.
     """
     tf = _tf.v1()
-    mode = _mode_name(mode)
-    spec = _spec_class()
+    mode = str(mode)
     with tf.name_scope('head'):
       logits = tf.convert_to_tensor(logits)
       if logits.shape.ndims == 1:
@@ -417,7 +371,7 @@ class Head:
       with tf.name_scope('predictions'):
         predictions = self._predictions(logits)
       if mode == _PREDICT:
-        return spec(
+        return EstimatorSpec(
           mode=mode,
           predictions=predictions,
           export_outputs=self._export_outputs(predictions),
@@ -426,7 +380,7 @@ class Head:
         features, mode, logits, labels
       )
       if mode == _EVAL:
-        return spec(
+        return EstimatorSpec(
           mode=mode,
           predictions=predictions,
           loss=loss,
@@ -454,7 +408,7 @@ class Head:
       if self._loss_reduction == tf.losses.Reduction.SUM:
         weight_sum = tf.reduce_sum(weights * tf.ones_like(unreduced))
         tf.summary.scalar(MetricKeys.LOSS_MEAN, loss / weight_sum)
-    return spec(
+    return EstimatorSpec(
       mode=mode, predictions=predictions, loss=loss, train_op=train_op
     )
 
