@@ -38,6 +38,7 @@ __all__ = [
   'TrainingInterruptedError',
   'NotProvidedError',
   'printable',
+  'error_text',
 ]
 
 # Longest text of a file shown in a message; the rest is cut.
@@ -253,3 +254,25 @@ class NotProvidedError(GraphnetError, AttributeError):
   def __init__(self, message, name=None):
     super().__init__(message)
     self.name = name
+
+
+def error_text(error, limit=_PRINTABLE_LIMIT):
+  r"""The message of exception `error`, escaped on one line (`printable`).
+
+  For errors whose message quotes a file, e.g. TF's `OpError` of an
+  `Assert` or `CheckNumerics` of an untrusted graph. TF's "Graph execution
+  error:" header is left out; the lines after it are joined by `\n`.
+
+  Args:
+    error: an exception (TF's errors carry their text in `.message`).
+    limit: see `printable`.
+
+  Returns:
+    str.
+  """
+  text = getattr(error, 'message', None) or str(error)
+  text = text.strip()
+  header = 'Graph execution error:'
+  if text.startswith(header):
+    text = text[len(header) :].strip()
+  return printable(text, limit)

@@ -485,3 +485,59 @@ class TestParser:
         _parse(bytes(data))
       except errors.CheckpointError:
         pass
+
+
+# --- Text from the file, printed escaped ------------------------------------
+
+_HOSTILE_TEXT = '\x1b]0;owned\x07\x1b[2J\nfake line'
+
+
+def _save_check_numerics_graph(directory):
+  """A contract graph whose CheckNumerics fires, with a hostile message."""
+  import tensorflow.compat.v1 as tf  # noqa: PLC0415
+
+  with tf.Graph().as_default():
+    images = tf.placeholder(tf.float32, [None, 784], 'images')
+    weights = tf.get_variable('w', [784, 10])
+    # NaN for images whose first pixel is above 0.5.
+    nan = tf.log(0.5 - images[:, :1])
+    checked = tf.debugging.check_numerics(nan, _HOSTILE_TEXT)
+    logits = tf.identity(tf.matmul(images, weights) + checked, name='logits')
+    tf.nn.softmax(logits, name='probabilities')
+    tf.argmax(logits, 1, name='predictions')
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return saver.save(sess, os.path.join(directory, 'model.ckpt'))
+
+
+class TestEscaping:
+  def test_check_numerics_message_is_escaped(self, tmp_path, capsys):
+    from graphnet.cli import common  # noqa: PLC0415
+    from graphnet.serving import predictor  # noqa: PLC0415
+
+    prefix = _save_check_numerics_graph(str(tmp_path))
+
+    def work():
+      with predictor.Predictor.from_checkpoint(prefix) as p:
+        p.predict(np.ones([1, 784], np.float32))
+
+    with pytest.raises(errors.CheckpointError) as e:
+      work()
+    message = str(e.value)
+    assert 'owned\\x07\\x1b[2J\\nfake line' in message, message
+    assert not any(c in message for c in '\x1b\x07\n')
+    assert e.value.__cause__ is None and e.value.__suppress_context__
+    assert common.exit_code(work) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and '\x1b' not in err
+
+  def test_exit_code_escapes_a_raw_message(self, capsys):
+    from graphnet.cli import common  # noqa: PLC0415
+
+    def work():
+      raise errors.CheckpointError('name \x1b[2J\nnext C:\\dir')
+
+    assert common.exit_code(work) == 1
+    err = capsys.readouterr().err
+    assert err == 'graphnet: error: name \\x1b[2J\\nnext C:\\dir\n'

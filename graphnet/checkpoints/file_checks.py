@@ -207,11 +207,10 @@ def read_error_detail(error):
     str: `<ExceptionType>: <detail>`, control characters escaped.
   """
   name = type(error).__name__
-  text = getattr(error, 'message', None) or str(error)
+  text = errors.error_text(error)
   if name == 'DataLossError' or re.search('checksum|crc', text, re.I):
     return (
       f'{name}: the bytes of a tensor do not match the checksum its index '
       "records (a data file is damaged, cut short or another checkpoint's)"
     )
-  first = text.splitlines()[0] if text else ''
-  return f'{name}: ' + errors.printable(_LONG_NUMBER.sub('<number>', first))
+  return f'{name}: ' + _LONG_NUMBER.sub('<number>', text)

@@ -372,6 +372,17 @@ class Predictor:
       )
     except tf.errors.DeadlineExceededError as e:
       raise self._timeout() from e
+    except tf.errors.OpError as e:
+      # An Assert or CheckNumerics of the file fired: its message is text
+      # of the file, shown escaped (and not chained, which would show it
+      # raw in a traceback).
+      raise errors.CheckpointError(
+        f'checkpoint {errors.printable(self._prefix)}: a prediction failed '
+        f'with {type(e).__name__}: {errors.error_text(e)}. The graph '
+        'refused these images, or its files are damaged; use another '
+        'checkpoint.',
+        path=self._prefix,
+      ) from None
 
   def _run_isolated(self, fetches, part):
     several = isinstance(fetches, (tuple, list))
