@@ -34,6 +34,7 @@ __all__ = [
   'is_option',
   'name_of',
   'option',
+  'option_default',
   'value_type',
 ]
 
@@ -49,7 +50,15 @@ FLAG_OF_FIELD = {
 }
 
 
-def option(default, help, *, lower_bound=None, upper_bound=None, choices=None):  # noqa: A002
+def option(
+  default,
+  help,  # noqa: A002
+  *,
+  lower_bound=None,
+  upper_bound=None,
+  choices=None,
+  **option_default,
+):
   """A dataclass field that is also an option and a flag.
 
   Args:
@@ -60,11 +69,15 @@ def option(default, help, *, lower_bound=None, upper_bound=None, choices=None): 
     lower_bound: least allowed value (inclusive), or None.
     upper_bound: greatest allowed value (inclusive), or None.
     choices: the allowed values of a str field, or None.
+    **option_default: `option_default=value`: the default of the option
+      and the flag when it differs from the field's (a config made
+      directly keeps TF1's behaviour, `train` and the flag choose).
 
   Returns:
     a `dataclasses.field`.
   """
   metadata = {
+    **option_default,
     'help': help,
     'lower_bound': lower_bound,
     'upper_bound': upper_bound,
@@ -105,6 +118,11 @@ class _Rendered(dict):
 def help_of(field, names=as_flag):
   """The help line of an `option()` field, other fields named by `names`."""
   return field.metadata['help'].format_map(_Rendered(names))
+
+
+def option_default(field):
+  """The default of an `option()` field as an option and a flag."""
+  return field.metadata.get('option_default', field.default)
 
 
 def bounds_of(field):

@@ -62,7 +62,9 @@ def _defaults():
     for field in dataclasses.fields(obj):
       if options.is_option(field):
         found[options.name_of(field.name)] = getattr(obj, field.name)
-  # None stands for the automatic rule, which the config has applied.
+  # A config made directly runs one step per run, as TF1; the flag (and
+  # train) leave it unset: the automatic rule.
+  assert found['steps_per_run'] == 1
   found['steps_per_run'] = None
   return found
 
@@ -130,7 +132,9 @@ class TestFlagDefaults:
     finally:
       FLAGS.unparse_flags()
     assert read == config_lib.TrainConfig(
-      log_dir=cli.DEFAULT_LOG_DIR, input_data_dir=cli.DEFAULT_DATA_DIR
+      log_dir=cli.DEFAULT_LOG_DIR,
+      input_data_dir=cli.DEFAULT_DATA_DIR,
+      steps_per_run=None,
     )
 
 
@@ -200,8 +204,14 @@ class TestNames:
     assert '--' not in str(raised.value)
 
   def test_steps_per_run_default_is_the_automatic_rule(self):
+    made = api._make_config(models.get('mlp'), '', {'eval_every': 50})
+    assert made.steps_per_run == 50
     config = config_lib.TrainConfig(
-      log_dir='', input_data_dir='', log_every=10, eval_every=30
+      log_dir='',
+      input_data_dir='',
+      log_every=10,
+      eval_every=30,
+      steps_per_run=None,
     )
     assert config.steps_per_run == 10
     assert config.steps_per_run == config_lib.auto_steps_per_run(config)
@@ -212,7 +222,7 @@ class TestNames:
     )
     assert (
       config_lib.TrainConfig(
-        log_dir='', input_data_dir='', schedule=schedule
+        log_dir='', input_data_dir='', schedule=schedule, steps_per_run=None
       ).steps_per_run
       == 25
     )

@@ -23,9 +23,10 @@ __all__ = ['define', 'flag_default']
 
 def flag_default(field):
   """The default of `field`'s flag, as absl holds it (a list for a tuple)."""
+  default = options.option_default(field)
   if options.value_type(field) is tuple:
-    return [str(v) for v in field.default]
-  return field.default
+    return [str(v) for v in default]
+  return default
 
 
 def _define_one(field, module_name, flag_values):

@@ -100,6 +100,13 @@ def _group_options(options):
       )
     group, field = known[name]
     groups[group][field] = value
+  # An option whose default differs from its field's (steps_per_run: the
+  # automatic rule) takes its own when not given.
+  for f in dataclasses.fields(config_lib.TrainConfig):
+    if options_lib.is_option(f) and f.name not in groups['train']:
+      default = options_lib.option_default(f)
+      if default is not f.default:
+        groups['train'][f.name] = default
   return groups
 
 

@@ -7,8 +7,9 @@ and the command line makes its flag from it. Each rule is checked once, in
 the `__post_init__` of the dataclass that holds the value (a network's own
 fields in its config class in `models`); a bad value raises
 `errors.ConfigError` whose `field` names the field, which entry points
-translate to the flag that sets it. `steps_per_run=None` (the default) is
-replaced by `auto_steps_per_run(config)` when the config is made.
+translate to the flag that sets it. `steps_per_run=None` (the default of
+`train`, `fit` and the flag) is replaced by `auto_steps_per_run(config)`
+when the config is made.
 
 Example:
     config = TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data',
@@ -186,11 +187,13 @@ class TrainConfig:
     'training set in graph variables, batches drawn in the graph).',
     choices=INPUT_PIPELINES,
   )
-  # None is replaced by auto_steps_per_run(config) when the config is
-  # made; log_every, eval_every and save_checkpoint_steps are rounded up to
-  # multiples of it by the trainer.
+  # 1 (TF1's one step per run) in a config made directly; None, the
+  # default of train, fit and the flag, is replaced by
+  # auto_steps_per_run(config) when the config is made. log_every,
+  # eval_every and save_checkpoint_steps are rounded up to multiples of it
+  # by the trainer.
   steps_per_run: int | None = options.option(
-    None,
+    1,
     'Training steps per session.run, in an in-graph loop (default: the '
     'largest N <= 100 dividing {log_every}, {eval_every}, '
     '{save_checkpoint_steps} and fed {lr_boundaries}; 1 in a cluster). '
@@ -198,6 +201,7 @@ class TrainConfig:
     'calls; 1 runs each step on its own as TF1 did. Intervals are rounded '
     'up to multiples of it.',
     lower_bound=1,
+    option_default=None,
   )
   # Distributed training (between-graph replication); None = one process.
   cluster: cluster_lib.ClusterConfig | None = None
