@@ -34,72 +34,15 @@ Example:
         local_init_feed_dict=inputs.local_init_feed_dict)
 """
 
-import contextlib
 import secrets
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.training import loop
 
-__all__ = ['FedBatches', 'ResidentInputs', 'isolated_collections']
-
-# Collections a training step both appends to and reads back (penalties,
-# batch-norm updates, summaries). The loop body starts them empty so it
-# uses only its own ops, and the outer graph gets back what it had.
-_STEP_COLLECTIONS = (
-  tf.GraphKeys.REGULARIZATION_LOSSES,
-  'losses',
-  tf.GraphKeys.UPDATE_OPS,
-  tf.GraphKeys.SUMMARIES,
-)
-
-
-def _local_variable(initial_value, name):
-  return tf.Variable(
-    initial_value,
-    trainable=False,
-    collections=[tf.GraphKeys.LOCAL_VARIABLES],
-    name=name,
-  )
-
-
-@contextlib.contextmanager
-def isolated_collections(keys):
-  """Empties the collections `keys` inside the block, restores them after."""
-  saved = {}
-  for key in keys:
-    ref = tf.get_collection_ref(key)
-    saved[key] = list(ref)
-    del ref[:]
-  try:
-    yield
-  finally:
-    for key, values in saved.items():
-      tf.get_collection_ref(key)[:] = values
-
-
-def _reuse_only_getter(variables):
-  """A custom getter returning existing variables; creating one raises."""
-  by_name = {v.op.name: v for v in variables}
-
-  def _getter(getter, name, *args, **kwargs):
-    del getter, args, kwargs  # Never create: only look up.
-    if name not in by_name:
-      raise errors.ConfigError(
-        f'The in-graph training loop (steps_per_run > 1 or input_pipeline '
-        f'resident) would create variable {name!r} inside the loop body; '
-        'every variable must exist before the loop. Build the step once on '
-        'the placeholders first, or train with input_pipeline feed and '
-        'steps_per_run 1.'
-      )
-    return by_name[name]
-
-  return _getter
-
-
-def _all_variables():
-  return tf.global_variables() + tf.local_variables()
+__all__ = ['FedBatches', 'ResidentInputs']
 
 
 def _resident_images(data_set, images):
@@ -120,22 +63,6 @@ def _resident_images(data_set, images):
   if None not in feature_shape:
     data = np.reshape(data, [data_set.num_examples, *feature_shape])
   return np.ascontiguousarray(data), scale
-
-
-def _check_batches(data_set, batch_size, pipeline):
-  """Raises DataError unless `data_set` gives int-labelled batches."""
-  num = data_set.num_examples
-  if not 1 <= batch_size <= num:
-    raise errors.DataError(
-      f'batch_size {batch_size}: the {pipeline} input pipeline needs a '
-      f'batch size in [1, {num}] (the training set has {num} examples).'
-    )
-  shape = np.shape(data_set.labels)
-  if len(shape) != 1:
-    raise errors.DataError(
-      f'The {pipeline} input pipeline needs int labels [N], found shape '
-      f'{list(shape)}; read the data with one_hot=False.'
-    )
 
 
 class ResidentInputs:
@@ -177,7 +104,7 @@ class ResidentInputs:
     Raises:
       DataError: `batch_size` is not in [1, N] or labels are one-hot.
     """
-    _check_batches(data_set, batch_size, 'resident')
+    loop.check_batches(data_set, batch_size, 'resident')
     data_labels = np.asarray(data_set.labels)
     num = data_set.num_examples
     self.images, self.labels = images, labels
@@ -190,11 +117,11 @@ class ResidentInputs:
         tf.as_dtype(data_images.dtype), data_images.shape, name='images_init'
       )
       labels_init = tf.placeholder(tf.int32, [num], name='labels_init')
-      self._images = _local_variable(images_init, 'images')
-      self._labels = _local_variable(labels_init, 'labels')
-      self._order = _local_variable(self._permutation(0), 'order')
-      self._index = _local_variable(0, 'index_in_epoch')
-      self._epoch = _local_variable(0, 'epoch')
+      self._images = loop.local_variable(images_init, 'images')
+      self._labels = loop.local_variable(labels_init, 'labels')
+      self._order = loop.local_variable(self._permutation(0), 'order')
+      self._index = loop.local_variable(0, 'index_in_epoch')
+      self._epoch = loop.local_variable(0, 'epoch')
     self.local_init_feed_dict = {
       images_init: data_images,
       labels_init: data_labels.astype(np.int32, copy=False),
@@ -298,7 +225,7 @@ class ResidentInputs:
       self._index.read_value(),
       self._epoch.read_value(),
     )
-    losses, (order, index, epoch) = _steps_loop(
+    losses, (order, index, epoch) = loop.steps_loop(
       step_fn, num_steps, _draw, state
     )
     save = tf.group(
@@ -308,7 +235,7 @@ class ResidentInputs:
       name='save_batch_order',
     )
     with tf.control_dependencies([save]):
-      return _loop_outputs(self, *losses)
+      return loop.loop_outputs(self, *losses)
 
 
 class FedBatches:
@@ -351,7 +278,7 @@ class FedBatches:
     Raises:
       DataError: `batch_size` is not in [1, N] or labels are one-hot.
     """
-    _check_batches(data_set, batch_size, 'fed')
+    loop.check_batches(data_set, batch_size, 'fed')
     self.images, self.labels = images, labels
     self._data_set = data_set
     self._batch_size = batch_size
@@ -366,7 +293,7 @@ class FedBatches:
       self._batch_labels = tf.placeholder(
         tf.int32, [None, batch_size], name='labels'
       )
-      self._scale = _pixel_scale() if scale else None
+      self._scale = loop.pixel_scale() if scale else None
 
   def feed_dict(self):
     """The next `steps_per_run` batches, as the loop's feed."""
@@ -401,87 +328,5 @@ class FedBatches:
         images = tf.cast(images, tf.float32) / self._scale
       return (images, self._batch_labels[i])
 
-    losses, _ = _steps_loop(step_fn, count, _draw, ())
-    return _loop_outputs(self, *losses)
-
-
-def _loop_outputs(inputs, first_loss, last_loss):
-  """(loss, train_op) of a loop; sets `inputs.last_loss`."""
-  loss = tf.identity(first_loss, name='train_loop_loss')
-  inputs.last_loss = tf.identity(last_loss, name='train_loop_last_loss')
-  return loss, tf.group(loss, inputs.last_loss, name='train_loop_op')
-
-
-def _pixel_scale():
-  """float32 scalar 255 for `pixels / scale`, exactly as `DataSet.images`.
-
-  A placeholder with a default rather than a constant: TF turns division
-  by a constant into multiplication by its reciprocal, one rounding away
-  from NumPy's division, and the fed loop promises the very batches of
-  `next_batch`.
-  """
-  return tf.placeholder_with_default(np.float32(255.0), [], name='pixel_scale')
-
-
-def _steps_loop(step_fn, num_steps, draw, state):
-  """`num_steps` steps of `step_fn` in a `tf.while_loop`.
-
-  Args:
-    step_fn: as in `ResidentInputs.train_loop`.
-    num_steps: int32 scalar tensor (or int), >= 0.
-    draw: function (i, *state) -> (images, labels, *new_state): the batch
-      of iteration `i` (int32 scalar tensor).
-    state: tuple of tensors threaded through the iterations.
-
-  Returns:
-    ((first step's loss, last step's loss), float32 scalars, 0.0 when no
-    step ran; final state).
-
-  Raises:
-    ConfigError: `step_fn` creates a variable inside the loop.
-  """
-  before = set(v.ref() for v in _all_variables())
-  getter = _reuse_only_getter(_all_variables())
-
-  def _cond(i, *unused):
-    del unused
-    return i < num_steps
-
-  def _body(i, first_loss, unused_last, *carried):
-    del unused_last
-    images, labels, *carried = draw(i, *carried)
-    with (
-      tf.variable_scope(tf.get_variable_scope(), custom_getter=getter),
-      isolated_collections(_STEP_COLLECTIONS),
-    ):
-      loss, step_op = step_fn(images, labels)
-    # The step's loss is read before its update: the loss of step `start`,
-    # as one step per run reports it.
-    loss = tf.cast(loss, tf.float32)
-    first_loss = tf.where(tf.equal(i, 0), loss, first_loss)
-    # The next iteration must read the weights this one wrote.
-    with tf.control_dependencies([step_op]):
-      return (
-        i + 1,
-        tf.identity(first_loss),
-        tf.identity(loss),
-        *map(tf.identity, carried),
-      )
-
-  outputs = tf.while_loop(
-    _cond,
-    _body,
-    (tf.constant(0), tf.constant(0.0), tf.constant(0.0), *state),
-    parallel_iterations=1,
-    back_prop=False,
-    name='train_loop',
-  )
-  created = [v for v in _all_variables() if v.ref() not in before]
-  if created:
-    raise errors.ConfigError(
-      'The in-graph training loop created variables inside its body: '
-      f'{[v.op.name for v in created]}. Build the step once before the '
-      'loop so they exist, or train with input_pipeline feed and '
-      'steps_per_run 1.'
-    )
-  return (outputs[1], outputs[2]), tuple(outputs[3:])
+    losses, _ = loop.steps_loop(step_fn, count, _draw, ())
+    return loop.loop_outputs(self, *losses)

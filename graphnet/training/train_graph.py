@@ -39,6 +39,7 @@ from graphnet.distributed import cluster as cluster_lib
 from graphnet.nn import mlp as mnist
 from graphnet.training import evaluation
 from graphnet.training import input_pipeline
+from graphnet.training import loop
 from graphnet.training import schedules
 from graphnet.training import session_config
 
@@ -130,7 +131,7 @@ def _build_loop(inputs, step_fn, rate, max_steps, steps_per_run):
   averages; its summaries would need a feed, so they are dropped and
   remade on the loop's loss.
   """
-  with input_pipeline.isolated_collections([tf.GraphKeys.SUMMARIES]):
+  with loop.isolated_collections([tf.GraphKeys.SUMMARIES]):
     step_fn(inputs.images, inputs.labels)
   global_step = tf.train.get_global_step()
   # The very tensor hooks fetch as the global step, so they read it
