@@ -153,6 +153,67 @@ class TestTf1Goldens:
     after = model.get_variable_value(model.get_variable_names()[1])
     assert not np.array_equal(before, after)
 
+  def test_batch_norm_variables_are_tf1s(self):
+    # TF 1.15's DNNClassifier([3], batch_norm=True) checkpoint keys.
+    model = estimator.DNNClassifier(
+      [3], [tf.feature_column.numeric_column('a')], batch_norm=True, dropout=0.1
+    )
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      model.model_fn(
+        features={'a': tf.constant([1.0, 2.0])},
+        labels=tf.constant([0, 1]),
+        mode='train',
+      )
+      found = sorted(v.op.name for v in tf.global_variables())
+    layer = 'dnn/hiddenlayer_0'
+    expected = ['global_step']
+    for name in ('batchnorm_0/beta', 'batchnorm_0/gamma', 'bias', 'kernel'):
+      expected += [f'{layer}/{name}', f'{layer}/{name}/t_0/Adagrad']
+    expected += [f'{layer}/batchnorm_0/moving_mean']
+    expected += [f'{layer}/batchnorm_0/moving_variance']
+    for name in ('dnn/logits/bias', 'dnn/logits/kernel'):
+      expected += [name, f'{name}/t_0/Adagrad']
+    assert found == sorted(expected)
+
+  def test_export_serves_tf1s_predictions(self, tmp_path):
+    # A TF 1.15 model_dir exported as a SavedModel; its parsing `predict`
+    # signature, run from the loaded graph, gives TF 1.15's predictions.
+    model, _, (ex, _) = _G.build(
+      _TF, 'iris_dnn', _copy_model_dir('iris_dnn', str(tmp_path))
+    )
+    spec = tf.feature_column.make_parse_example_spec(_G.iris_columns(tf))
+    path = model.export_saved_model(
+      str(tmp_path / 'export'),
+      estimator.export.build_parsing_serving_input_receiver_fn(spec),
+    )
+    rows = [
+      tf.train.Example(
+        features=tf.train.Features(
+          feature={
+            k: tf.train.Feature(float_list=tf.train.FloatList(value=[v[i]]))
+            for k, v in ex.items()
+          }
+        )
+      ).SerializeToString()
+      for i in range(2)
+    ]
+    with tf.Graph().as_default(), tf.Session() as session:
+      meta = tf.saved_model.loader.load(session, ['serve'], path)
+      signatures = meta.signature_def
+      assert {'serving_default', 'classification', 'predict'} <= set(signatures)
+      predict = signatures['predict']
+      (inputs,) = predict.inputs.values()
+      outputs = session.run(
+        {k: v.name for k, v in predict.outputs.items()},
+        {inputs.name: rows},
+      )
+    for i, want in enumerate(_golden('iris_dnn', 'predictions.json')[:2]):
+      np.testing.assert_allclose(
+        outputs['probabilities'][i], want['probabilities'], rtol=2e-5
+      )
+      assert outputs['classes'][i][0].decode() == want['classes'][0]
+
 
 class TestHeads:
   def _spec(self, head, mode, labels=None, logits_dim=None):
