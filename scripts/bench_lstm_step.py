@@ -5,7 +5,8 @@ of 28 pixels, batch 128, Adam) for --steps steps, static_rnn and
 dynamic_rnn, alternately under graphnet's venv and (imports swapped back,
 as scripts/tf1_programs_accuracy.py does) under TF 1.15's, --runs times
 each, and prints the median training step time each run printed (its
-first 20 steps left out) and the median over runs:
+first 20 steps left out; wall, and CPU of all the process's threads, the
+steadier figure on a shared machine) and the medians over runs:
 
     /work/venv/bin/python scripts/bench_lstm_step.py [--runs 3] \
         [--steps 220] [--tf1_python /work/tf1venv/bin/python]
@@ -28,10 +29,11 @@ import tf1_programs_accuracy  # noqa: E402
 
 _PROGRAM = os.path.join(tf1_programs_accuracy.PROGRAM_DIR, 'lstm_mnist.py')
 _STEP_MS = re.compile(r'median train step ms ([0-9.]+)')
+_STEP_CPU_MS = re.compile(r'median train step cpu ms ([0-9.]+)')
 
 
 def run(python, work_dir, rnn, steps, tf1):
-  """One run of lstm_mnist.py; returns its median step time in ms."""
+  """One run of lstm_mnist.py; returns its median step (wall, CPU) ms."""
   data_dir = os.path.join(work_dir, 'data')
   path = _PROGRAM
   if tf1:
@@ -56,10 +58,11 @@ def run(python, work_dir, rnn, steps, tf1):
     text=True,
     timeout=tf1_programs_accuracy.TIMEOUT,
   )
-  found = _STEP_MS.findall(done.stdout)
-  if done.returncode != 0 or not found:
+  wall = _STEP_MS.findall(done.stdout)
+  cpu = _STEP_CPU_MS.findall(done.stdout)
+  if done.returncode != 0 or not wall or not cpu:
     raise RuntimeError(f'lstm_mnist ({python}) failed:\n{done.stderr[-3000:]}')
-  return float(found[-1])
+  return float(wall[-1]), float(cpu[-1])
 
 
 def main():
@@ -73,21 +76,34 @@ def main():
     ('graphnet', sys.executable, False),
     ('TF 1.15', args.tf1_python, True),
   )
-  print('| rnn | graphnet step ms | TF 1.15 step ms | runs |')
-  print('|---|---|---|---|')
+  print(
+    '| rnn | graphnet step ms | TF 1.15 step ms | graphnet CPU ms | '
+    'TF 1.15 CPU ms | runs (wall graphnet/TF 1.15) |'
+  )
+  print('|---|---|---|---|---|---|')
   for rnn in args.rnn.split(','):
     times = {side: [] for side, _, _ in sides}
     for _ in range(args.runs):
       for side, python, tf1 in sides:
         with tempfile.TemporaryDirectory() as work_dir:
-          ms = run(python, work_dir, rnn, args.steps, tf1)
-        times[side].append(ms)
-        print(f'  {rnn} {side}: {ms:.2f} ms', file=sys.stderr)
-    g, t = (statistics.median(times[side]) for side, _, _ in sides)
+          wall, cpu = run(python, work_dir, rnn, args.steps, tf1)
+        times[side].append((wall, cpu))
+        print(
+          f'  {rnn} {side}: {wall:.2f} ms, CPU {cpu:.2f} ms', file=sys.stderr
+        )
+    graphnet, tf1 = (times[side] for side, _, _ in sides)
+    medians = [
+      statistics.median(t[k] for t in side)
+      for side in (graphnet, tf1)
+      for k in (0, 1)
+    ]
     runs = ', '.join(
-      f'{a:.1f}/{b:.1f}' for a, b in zip(*times.values(), strict=True)
+      f'{a[0]:.1f}/{b[0]:.1f}' for a, b in zip(graphnet, tf1, strict=True)
     )
-    print(f'| {rnn} | {g:.2f} | {t:.2f} | {runs} |')
+    print(
+      f'| {rnn} | {medians[0]:.2f} | {medians[2]:.2f} | {medians[1]:.2f} | '
+      f'{medians[3]:.2f} | {runs} |'
+    )
 
 
 if __name__ == '__main__':
