@@ -17,6 +17,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.distributed import cluster
+from graphnet.distributed import peers
 from graphnet.distributed import tasks as cluster_tasks
 from graphnet.training import config
 from graphnet.training import schedules
@@ -313,13 +314,13 @@ class _Recorder:
     self.ended.set()
 
   def probe(self, address, timeout):
-    answered = cluster_tasks._answers(address, timeout)
+    answered = peers.answers(address, timeout)
     if answered:
       self.answered.set()
     return answered
 
   def watchdog(self, config, checkpoint_dir=None):
-    return cluster_tasks.PsWatchdog(
+    return peers.PsWatchdog(
       config,
       checkpoint_dir,
       stream=self.stream,
