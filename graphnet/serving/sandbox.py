@@ -371,7 +371,7 @@ class Isolated:
   def run(self, fetches, batch, timeout_secs):
     """`Worker.run`, restarting a worker killed at an earlier deadline."""
     if not self.worker.alive:
-      self.worker.load(self.prefix, self.graph_def, timeout_secs)
+      self.worker.load(self.prefix, self.graph_def)
     return self.worker.run(fetches, batch, timeout_secs)
 
   def close(self):
