@@ -325,6 +325,10 @@ class TestArguments:
         'linear_feature_columns',
       ),
       (
+        lambda c: estimator.DNNRegressor([2], c, loss_reduction='none'),
+        'loss_reduction',
+      ),
+      (
         lambda c: estimator.LinearRegressor(c, sparse_combiner='max'),
         'sparse_combiner',
       ),

@@ -29,7 +29,16 @@ from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 from graphnet.errors import DataError
 
-__all__ = ['DNNClassifier', 'DNNRegressor', 'dnn_logits']
+__all__ = [
+  'DNNClassifier',
+  'DNNRegressor',
+  'add_layer_summary',
+  'check_dropout',
+  'check_feature_columns',
+  'check_features',
+  'check_hidden_units',
+  'dnn_logits',
+]
 
 # TF 1.15's default learning rate of a DNN estimator's optimizer name.
 LEARNING_RATE = 0.05
@@ -165,7 +174,8 @@ def dnn_logits(
   return logits
 
 
-def _check_hidden_units(hidden_units, argument='hidden_units'):
+def check_hidden_units(hidden_units, argument='hidden_units'):
+  """The layer sizes as a list of positive ints, or ConfigError."""
   if hidden_units is None or isinstance(hidden_units, (int, str)):
     raise ConfigError(
       f'{argument}: expected a list of layer sizes such as [10, 10], found '
@@ -179,7 +189,8 @@ def _check_hidden_units(hidden_units, argument='hidden_units'):
   return units
 
 
-def _check_dropout(dropout, argument='dropout'):
+def check_dropout(dropout, argument='dropout'):
+  """None or a probability in [0, 1), else ConfigError."""
   if dropout is not None and not 0 <= dropout < 1:
     raise ConfigError(
       f'{argument}: expected a value in [0, 1), found {dropout!r}.'
@@ -262,11 +273,11 @@ class DNNClassifier(Estimator):
     super().__init__(
       model_fn=_dnn_model_fn_builder(
         head,
-        _check_hidden_units(hidden_units),
+        check_hidden_units(hidden_units),
         check_feature_columns(feature_columns),
         optimizer,
         activation_fn,
-        _check_dropout(dropout),
+        check_dropout(dropout),
         batch_norm,
       ),
       model_dir=model_dir,
@@ -302,11 +313,11 @@ class DNNRegressor(Estimator):
     super().__init__(
       model_fn=_dnn_model_fn_builder(
         head,
-        _check_hidden_units(hidden_units),
+        check_hidden_units(hidden_units),
         check_feature_columns(feature_columns),
         optimizer,
         activation_fn,
-        _check_dropout(dropout),
+        check_dropout(dropout),
         batch_norm,
       ),
       model_dir=model_dir,

@@ -52,8 +52,8 @@ def _check(linear_columns, dnn_columns, dnn_hidden_units, dnn_dropout):
         'dnn_hidden_units: must be given when dnn_feature_columns is, e.g. '
         '[100, 50].'
       )
-    hidden = dnn._check_hidden_units(dnn_hidden_units, 'dnn_hidden_units')  # noqa: SLF001
-    dnn._check_dropout(dnn_dropout, 'dnn_dropout')  # noqa: SLF001
+    hidden = dnn.check_hidden_units(dnn_hidden_units, 'dnn_hidden_units')
+    dnn.check_dropout(dnn_dropout, 'dnn_dropout')
   else:
     dnn_columns = []
   return linear_columns, dnn_columns, hidden

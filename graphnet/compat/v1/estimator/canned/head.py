@@ -104,7 +104,13 @@ class Head:
     self._label_vocabulary = (
       tuple(label_vocabulary) if label_vocabulary is not None else None
     )
-    self._loss_reduction = loss_reduction or tf.losses.Reduction.SUM
+    reductions = tf.losses.Reduction
+    self._loss_reduction = loss_reduction or reductions.SUM
+    if self._loss_reduction not in set(reductions.all()) - {reductions.NONE}:
+      raise ConfigError(
+        f'loss_reduction: expected a tf.losses.Reduction other than NONE '
+        f'(default SUM, {reductions.SUM!r}), found {loss_reduction!r}.'
+      )
     if kind == 'binary':
       self.logits_dimension = 1
     elif kind == 'multi_class':
@@ -114,7 +120,7 @@ class Head:
 
   # --- Labels and weights -------------------------------------------------
 
-  def _labels(self, labels, logits):
+  def _labels(self, labels):
     """Labels as [batch, label_dim], class ids or floats."""
     tf = _tf.v1()
     if labels is None:
@@ -202,7 +208,7 @@ class Head:
     """(training_loss, unreduced_loss [batch, d], weights, labels)."""
     del mode
     tf = _tf.v1()
-    labels = self._labels(labels, logits)
+    labels = self._labels(labels)
     if self._kind == 'binary':
       unreduced = tf.nn.sigmoid_cross_entropy_with_logits(
         labels=tf.cast(labels, tf.float32), logits=logits

@@ -25,7 +25,13 @@ from graphnet.compat.v1.estimator.canned.dnn import check_features
 from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 
-__all__ = ['LinearClassifier', 'LinearRegressor', 'linear_logits']
+__all__ = [
+  'LinearClassifier',
+  'LinearRegressor',
+  'check_combiner',
+  'default_learning_rate',
+  'linear_logits',
+]
 
 # TF 1.15's cap on the default Ftrl learning rate of a linear estimator.
 LEARNING_RATE = 0.2
@@ -58,6 +64,7 @@ def linear_logits(features, feature_columns, units, sparse_combiner='sum'):
 
 
 def check_combiner(sparse_combiner, argument='sparse_combiner'):
+  """The combiner if it is 'sum', 'mean' or 'sqrtn', else ConfigError."""
   if sparse_combiner not in _COMBINERS:
     raise ConfigError(
       f'{argument}: expected one of {", ".join(_COMBINERS)}, found '
