@@ -358,8 +358,9 @@ class Head:
         one of the two in TRAIN mode).
 
     Returns:
-      an EstimatorSpec. In TRAIN mode the head writes the `loss` summary
-      (and `average_loss` when the reduction is SUM), as TF1's did.
+      an EstimatorSpec. In TRAIN mode the head writes the `average_loss`
+      summary when the reduction is SUM, as TF1's did (the Estimator
+      writes `loss`).
     """
     tf = _tf.v1()
     mode = str(mode)
@@ -409,8 +410,9 @@ class Head:
       update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
       if update_ops:
         train_op = tf.group(train_op, *update_ops)
+    # The Estimator writes the `loss` summary itself (one tag, as TF1's
+    # Estimator skipped its own when the head had written one).
     with tf.name_scope(''):
-      tf.summary.scalar(MetricKeys.LOSS, loss)
       if self._loss_reduction == tf.losses.Reduction.SUM:
         weight_sum = tf.reduce_sum(weights * tf.ones_like(unreduced))
         tf.summary.scalar(MetricKeys.LOSS_MEAN, loss / weight_sum)
