@@ -34,6 +34,7 @@ from typing import Protocol
 import tensorflow.compat.v1 as tf
 
 from graphnet import contract
+from graphnet import errors
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.nn import mlp as mnist
@@ -295,6 +296,39 @@ def _input_path(config, data_sets, images, labels):
   return FeedInputs(data_sets.train, images, labels, config.batch_size)
 
 
+def _contract_outputs(eval_logits, model_name):
+  """Names the restore contract's outputs at the root of the graph.
+
+  TF would silently call them `logits_1`, ... when the model already used
+  a name (a layer called `logits`), leaving a checkpoint that Predictor,
+  export and mnist_eval cannot read; that is refused here instead.
+
+  Returns:
+    the float32 `logits` tensor `[batch, num_classes]`.
+
+  Raises:
+    ConfigError: the model took one of the contract's names.
+  """
+  logits = tf.identity(eval_logits, name=contract.LOGITS)
+  outputs = (
+    logits,
+    tf.nn.softmax(logits, name=contract.PROBABILITIES),
+    tf.argmax(logits, 1, name=contract.PREDICTIONS),
+  )
+  for wanted, tensor in zip(contract.OUTPUTS, outputs, strict=True):
+    if tensor.op.name != wanted:
+      raise errors.ConfigError(
+        f'model {model_name!r}: a layer or variable scope of the model is '
+        f"named {wanted!r}, which graphnet keeps for the saved graph's "
+        f'output (it would have become {tensor.op.name!r}, and Predictor, '
+        f'export and mnist_eval could not find it); rename that layer, '
+        f'e.g. name={wanted + "_layer"!r}. Reserved names: '
+        f'{", ".join(contract.OUTPUTS)}.',
+        field='model',
+      )
+  return logits
+
+
 def build_train_graph(config, data_sets):
   """Builds the whole training graph of `config` in a new `tf.Graph`.
 
@@ -333,10 +367,7 @@ def build_train_graph(config, data_sets):
     total_loss, train_op, eval_logits, lr_hook = _build_towers(
       config, inputs, sync, data_sets.num_classes
     )
-    # The restore contract: names at the root of the graph.
-    logits = tf.identity(eval_logits, name=contract.LOGITS)
-    tf.nn.softmax(logits, name=contract.PROBABILITIES)
-    tf.argmax(logits, 1, name=contract.PREDICTIONS)
+    logits = _contract_outputs(eval_logits, config.model.model)
     tower = evaluation.EvalTower(
       images,
       labels,

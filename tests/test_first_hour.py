@@ -1,0 +1,39 @@
+"""Issue 24's first-hour traps: each ends in a clear message, not silence."""
+
+import numpy as np
+import pytest
+import sklearn.datasets
+
+import graphnet
+from graphnet import contract
+from graphnet import errors
+from graphnet.data import arrays
+from graphnet.nn import layers
+
+
+@pytest.fixture(scope='module')
+def digits():
+  found = sklearn.datasets.load_digits()
+  x = (found.images / 16.0).astype(np.float32).reshape(-1, 64)
+  y = found.target.astype(np.int32)
+  return arrays.from_arrays(
+    train=(x[:1200], y[:1200]), test=(x[1200:], y[1200:]), seed=0
+  )
+
+
+class TestContractNames:
+  @pytest.mark.parametrize('name', contract.OUTPUTS)
+  def test_a_layer_named_like_an_output_is_refused_at_build(
+    self, digits, tmp_path, name
+  ):
+    model = layers.Sequential(
+      [
+        layers.Dense(16, activation=None, name='hidden'),
+        layers.Dense(10, name=name),
+      ]
+    )
+    with pytest.raises(errors.ConfigError, match=f'named {name!r}') as caught:
+      graphnet.train(model, digits, str(tmp_path / 'logs'), max_steps=2)
+    assert 'rename that layer' in str(caught.value)
+    # Refused before anything was written.
+    assert not list((tmp_path / 'logs').glob('model.ckpt-*'))
