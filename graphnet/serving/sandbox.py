@@ -517,8 +517,10 @@ class _Child:
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     with mmap.mmap(self._memfd, max(nbytes, 1), prot=mmap.PROT_READ) as m:
       batch = np.frombuffer(m, dtype, count=nbytes // dtype.itemsize)
-      batch = batch.reshape(shape).copy()
-    return (self._run_feed(fetches, batch),)
+      # TF copies the feed into its own tensor: no copy here.
+      results = self._run_feed(fetches, batch.reshape(shape))
+      del batch
+    return (results,)
 
   def _run_feed(self, fetches, batch):
     from graphnet import contract  # noqa: PLC0415
