@@ -37,3 +37,30 @@ class TestContractNames:
     assert 'rename that layer' in str(caught.value)
     # Refused before anything was written.
     assert not list((tmp_path / 'logs').glob('model.ckpt-*'))
+
+
+class TestQuietLibrary:
+  def test_rmsprop_prints_no_deprecation_warning(self, digits, tmp_path, capfd):
+    model = layers.Sequential([layers.Dense(8), layers.Dense(10)])
+    lines = []
+    graphnet.train(
+      model,
+      digits,
+      str(tmp_path / 'logs'),
+      max_steps=3,
+      optimizer='rmsprop',
+      printer=lines.append,
+    )
+    out, err = capfd.readouterr()
+    assert 'deprecat' not in (out + err).lower()
+    assert any(line.startswith('Step 0:') for line in lines)
+
+  def test_fit_names_the_log_dir_it_made(self, digits):
+    lines = []
+    x, y = digits.train.images[:200], digits.train.labels[:200]
+    result = graphnet.fit(
+      layers.Sequential([layers.Dense(10)]), x, y, 1, printer=lines.append
+    )
+    (note,) = [line for line in lines if 'no log_dir given' in line]
+    log_dir = note.split('go to ')[1].split(' (kept')[0]
+    assert result.checkpoint.startswith(log_dir)

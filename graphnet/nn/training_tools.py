@@ -12,6 +12,7 @@ Example:
 """
 
 import tensorflow.compat.v1 as tf
+from tensorflow.python.util import deprecation
 
 from graphnet import errors
 
@@ -23,6 +24,18 @@ __all__ = [
 ]
 
 
+class _QuietRMSProp(tf.train.RMSPropOptimizer):
+  """TF's RMSProp (same slots and names) without a deprecation warning.
+
+  Its slot creation calls an initializer in a way TF 2.21 deprecates,
+  which printed a warning no user can act on.
+  """
+
+  def _create_slots(self, var_list):
+    with deprecation.silence():
+      super()._create_slots(var_list)
+
+
 # Optimizer name -> factory(learning_rate, momentum). Adding an optimizer
 # is one entry here: OPTIMIZERS, the config's choices and the flag's
 # choices all read this table.
@@ -31,7 +44,7 @@ _FACTORIES = {
   'momentum': tf.train.MomentumOptimizer,
   'adagrad': lambda rate, _: tf.train.AdagradOptimizer(rate),
   'adam': lambda rate, _: tf.train.AdamOptimizer(rate),
-  'rmsprop': lambda rate, m: tf.train.RMSPropOptimizer(rate, momentum=m),
+  'rmsprop': lambda rate, m: _QuietRMSProp(rate, momentum=m),
 }
 
 # The optimizer names `make_optimizer` and `mnist.training` accept.

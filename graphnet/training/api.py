@@ -227,7 +227,8 @@ def fit(
     batch_size: examples per step.
     validation_data: optional (images, labels) scored as validation and
       test sets.
-    log_dir: checkpoint directory; default a new temporary directory.
+    log_dir: checkpoint directory; default a new temporary directory,
+      named in one printed line and kept.
     **options: as for `train` (e.g. optimizer='rmsprop', seed=0);
       `max_steps` is set from `epochs`.
 
@@ -260,6 +261,11 @@ def fit(
   options.setdefault('eval_every', steps_per_epoch)
   if log_dir is None:
     log_dir = tempfile.mkdtemp(prefix='graphnet_fit_')
+    # Checkpoints the caller did not place must not vanish unannounced.
+    options.get('printer', _print_flush)(
+      f'graphnet: note: no log_dir given; checkpoints and events go to '
+      f'{log_dir} (kept; pass log_dir= to choose).'
+    )
   return train(
     model,
     data_sets,
