@@ -64,3 +64,13 @@ class TestQuietLibrary:
     (note,) = [line for line in lines if 'no log_dir given' in line]
     log_dir = note.split('go to ')[1].split(' (kept')[0]
     assert result.checkpoint.startswith(log_dir)
+
+
+class TestLogDirMessages:
+  def test_a_special_file_system_is_named_as_such(self):
+    from graphnet.checkpoints import log_dirs
+
+    with pytest.raises(errors.ConfigError) as caught:
+      log_dirs.check_log_dir('/proc/gn_logs')
+    message = str(caught.value)
+    assert '/proc: the directory exists but accepts no new files' in message

@@ -71,9 +71,14 @@ def check_log_dir(log_dir):
     with tempfile.TemporaryFile(dir=path):
       pass
   except OSError as e:
+    # An existing directory that refuses new files (/proc, /sys) reports
+    # ENOENT, which would read as if the directory itself were missing.
+    why = e.strerror
+    if os.path.isdir(path) and e.errno in (errno.ENOENT, errno.EROFS):
+      why = f'the directory exists but accepts no new files ({e.strerror})'
     raise errors.ConfigError(
       f'--log_dir {log_dir} cannot be created or written: {path}: '
-      f'{e.strerror}. Expected a writable directory (or a path where one '
+      f'{why}. Expected a writable directory (or a path where one '
       'can be made).'
     ) from e
 
