@@ -100,7 +100,7 @@ def _combined_model_fn_builder(
           head.logits_dimension,
           linear_sparse_combiner,
         )
-      dnn.add_layer_summary(logits, scope.name)
+        dnn.add_layer_summary(logits, scope.name)
       opt = training and optimizers.get_optimizer_instance(
         linear_optimizer,
         linear.default_learning_rate(len(linear_columns), LINEAR_LEARNING_RATE),

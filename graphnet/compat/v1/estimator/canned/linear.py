@@ -55,12 +55,38 @@ def linear_logits(features, feature_columns, units, sparse_combiner='sum'):
 
   Returns:
     float32 logits [batch, units]; creates `linear_model/<col>/weights`
-    and `linear_model/bias_weights`.
+    and `linear_model/bias_weights`, and TF1's summaries `bias` and
+    `fraction_of_zero_weights` (under the current name scope).
   """
   tf = _tf.v1()
-  return tf.feature_column.linear_model(
+  logits = tf.feature_column.linear_model(
     features, feature_columns, units=units, sparse_combiner=sparse_combiner
   )
+  _add_summaries(units)
+  return logits
+
+
+def _add_summaries(units):
+  """TF1's `bias` and `fraction_of_zero_weights` summaries of the model."""
+  tf = _tf.v1()
+  prefix = f'{tf.get_variable_scope().name}/linear_model/'.lstrip('/')
+  created = [v for v in tf.global_variables() if v.op.name.startswith(prefix)]
+  bias = [v for v in created if v.op.name == f'{prefix}bias_weights']
+  weights = [v for v in created if v.op.name != f'{prefix}bias_weights']
+  if bias:
+    if units > 1:
+      tf.summary.histogram('bias', bias[0])
+    else:
+      tf.summary.scalar('bias', bias[0][0])
+  sizes = [v.shape.num_elements() for v in weights]
+  if sum(sizes):
+    zeros = tf.add_n(
+      [
+        tf.nn.zero_fraction(v) * size
+        for v, size in zip(weights, sizes, strict=True)
+      ]
+    )
+    tf.summary.scalar('fraction_of_zero_weights', zeros / float(sum(sizes)))
 
 
 def check_combiner(sparse_combiner, argument='sparse_combiner'):
