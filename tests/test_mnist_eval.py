@@ -258,6 +258,10 @@ class TestEvaluationLoop:
     assert after == [
       f'After {_STEPS} training step(s), validation accuracy = {precision:g}'
     ]
+    # Watching, it then says once what it waits for (issue 24).
+    waiting = [line for line in lines if line.startswith('Waiting')]
+    assert len(waiting) == 1
+    assert f'newer than step {_STEPS}' in waiting[0]
     # Timeout counts from the evaluation (at t=20), not from the start.
     assert fake.now == 20 + 45
     acc = EventAccumulator(str(eval_dir), size_guidance={'scalars': 0})

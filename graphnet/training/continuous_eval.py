@@ -347,7 +347,8 @@ def evaluation_loop(
 
   Polls every `interval_secs` (the time spent evaluating counts towards
   it). Prints `After <step> training step(s), <subset> accuracy = <acc>`
-  per checkpoint, or `No checkpoint file found` while there is none, and
+  per checkpoint (then, watching, one line saying what it waits for), or
+  `No checkpoint file found` while there is none, and
   writes the scalar summary `accuracy/<subset>` at the checkpoint's step to
   `eval_dir`. A checkpoint that fails to read is logged and retried at the
   next poll (with `run_once`, its `CheckpointError` is raised).
@@ -379,7 +380,7 @@ def evaluation_loop(
       'evaluation_loop: interval_secs must be > 0 and timeout_secs >= 0, '
       f'got {interval_secs} and {timeout_secs}.'
     )
-  records, done, writer = [], set(), None
+  records, done, writer, announced = [], set(), None, set()
   last_new = clock()
   try:
     while True:
@@ -426,6 +427,14 @@ def evaluation_loop(
       wait = interval_secs - (now - started)
       if timeout_secs:
         wait = min(wait, last_new + timeout_secs - now)
+      if records and records[-1].prefix not in announced:
+        # Otherwise a watching evaluator looks hung after its first line.
+        announced.add(records[-1].prefix)
+        printer(
+          f'Waiting for a checkpoint newer than step {records[-1].step} in '
+          f'{errors.printable(checkpoint_dir)} (checking every '
+          f'{interval_secs:g} s; Ctrl-C stops).'
+        )
       if wait > 0:
         sleep(wait)
   finally:
