@@ -302,6 +302,33 @@ class TestHeads:
         # Four examples of -log(1/3) each, summed (TF 1.15: SUM).
         np.testing.assert_allclose(session.run(loss), 4 * np.log(3), rtol=1e-6)
 
+  def test_weight_column_weights_loss_and_metrics(self):
+    head = head_lib.regression_head(weight_column='w')
+    logits = np.array([[1.0], [2.0], [4.0]], np.float32)
+    labels = np.array([[0.0], [2.0], [1.0]], np.float32)
+    w = np.array([1.0, 3.0, 2.0], np.float32)
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      features = {'w': tf.constant(w)}
+      spec = head.create_estimator_spec(
+        features, 'eval', tf.constant(logits), tf.constant(labels)
+      )
+      metrics = spec.eval_metric_ops
+      with tf.Session() as session:
+        session.run(tf.local_variables_initializer())
+        session.run({k: v[1] for k, v in metrics.items()})
+        loss, values = session.run(
+          [spec.loss, {k: v[0] for k, v in metrics.items()}]
+        )
+    squared = ((logits - labels) ** 2)[:, 0]
+    np.testing.assert_allclose(loss, np.sum(w * squared), rtol=1e-6)
+    np.testing.assert_allclose(
+      values['average_loss'], np.sum(w * squared) / w.sum(), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+      values['label/mean'], np.sum(w * labels[:, 0]) / w.sum(), rtol=1e-6
+    )
+
 
 class TestArguments:
   @pytest.mark.parametrize(
