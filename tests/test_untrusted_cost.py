@@ -506,6 +506,16 @@ class TestCostModel:
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss
     assert grown < _CHECK_BYTES
 
+  def test_names_from_the_file_are_escaped(self):
+    def extra(g):
+      _node(g, 'evil\x1b[2J\nline', 'Fill', ['images', 'images'], T=tf.float32)
+      return 'evil\x1b[2J\nline'
+
+    with pytest.raises(errors.UnsafeGraphError) as info:
+      cost_model.check_cost(_classifier(extra))
+    assert '\x1b' not in str(info.value) and '\n' not in str(info.value)
+    assert 'evil\\x1b[2J\\nline' in str(info.value)
+
   def test_genuine_classifier_priced(self):
     cost = cost_model.check_cost(_classifier())
     # images, matmul, logits, probabilities (10 floats), predictions.

@@ -177,7 +177,7 @@ class Cost:
 
 def _name(text):
   """Text of the file, quoted with its control characters escaped."""
-  return repr(text)
+  return f"'{errors.printable(text)}'"
 
 
 def _refuse(node, why):
