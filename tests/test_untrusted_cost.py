@@ -570,10 +570,11 @@ class TestCostModel:
     assert not [k for n in stripped.node for k in n.attr if k.startswith('_')]
     assert any('_XlaCompile' in n.attr for n in graph_def.node)
 
-  def test_session_config_rewrites_nothing(self):
+  def test_session_config_folds_nothing(self):
     config = cost_model.session_config(tf.ConfigProto(log_device_placement=1))
     assert config.log_device_placement
-    assert config.graph_options.rewrite_options.disable_meta_optimizer
+    rewrite = config.graph_options.rewrite_options
+    assert rewrite.constant_folding == rewrite.OFF
     options = config.graph_options.optimizer_options
     assert options.opt_level == tf.OptimizerOptions.L0
     assert not options.do_constant_folding

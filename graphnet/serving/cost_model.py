@@ -164,6 +164,12 @@ class Cost:
   fixed_flops: int
   # The largest tensor per example: (bytes, tensor name).
   largest: tuple = (0, '')
+  # What weighs most in each total, named in refusals: (amount, name) of
+  # the largest fixed tensor, and of the nodes with the most FLOPs per
+  # example and per run.
+  largest_fixed: tuple = (0, '')
+  costliest: tuple = (0, '')
+  costliest_fixed: tuple = (0, '')
 
   def run_bytes(self, batch):
     """Upper bound of the tensor bytes of one run of `batch` examples."""
@@ -208,12 +214,14 @@ def strip_private_attrs(graph_def):
 
 
 def session_config(config=None):
-  """`config` (or a new `ConfigProto`) set not to rewrite the graph.
+  """`config` (or a new `ConfigProto`) that folds no constants, no XLA.
 
-  Grappler and the classic graph optimizer fold constant subgraphs by
-  running them while the session prepares the graph, which would evaluate
-  attacker subgraphs no check has priced; XLA would compile the graph with
-  other kernels. The checked graph is run as written.
+  Grappler's constant folding and the classic graph optimizer (level L1)
+  run constant subgraphs while the session prepares the graph, which
+  would evaluate what no check has priced; XLA would compile the graph
+  with other kernels. Both are off. Grappler's other passes (fusing
+  MatMul, BiasAdd and Relu, pruning) stay on: they evaluate nothing, and
+  without them one MNIST image takes 4x longer.
   """
   out = tf.ConfigProto()
   if config is not None:
@@ -223,7 +231,7 @@ def session_config(config=None):
   graph_options.optimizer_options.do_constant_folding = False
   graph_options.optimizer_options.do_function_inlining = False
   graph_options.optimizer_options.global_jit_level = tf.OptimizerOptions.OFF
-  graph_options.rewrite_options.disable_meta_optimizer = True
+  graph_options.rewrite_options.disable_meta_optimizer = False
   graph_options.rewrite_options.constant_folding = (
     graph_options.rewrite_options.OFF
   )
@@ -1386,7 +1394,7 @@ def graph_cost(graph_def, feature_shape=None):
   """The `Cost` of an inference graph (see `infer_shapes`)."""
   infos, flops = infer_shapes(graph_def, feature_shape)
   example = fixed = example_flops = fixed_flops = 0
-  largest = (0, '')
+  largest = largest_fixed = costliest = costliest_fixed = (0, '')
   for name, outputs in infos.items():
     batched = False
     for index, info in enumerate(outputs):
@@ -1399,17 +1407,31 @@ def graph_cost(graph_def, feature_shape=None):
         largest = max(largest, (size, f'{name}:{index}'))
       else:
         fixed += size
-    if batched or any(i.batched for i in outputs):
+        largest_fixed = max(largest_fixed, (size, f'{name}:{index}'))
+    if batched:
       example_flops += flops[name]
+      costliest = max(costliest, (flops[name], name))
     else:
       fixed_flops += flops[name]
-  return Cost(example, fixed, example_flops, fixed_flops, largest)
+      costliest_fixed = max(costliest_fixed, (flops[name], name))
+  return Cost(
+    example,
+    fixed,
+    example_flops,
+    fixed_flops,
+    largest,
+    largest_fixed,
+    costliest,
+    costliest_fixed,
+  )
 
 
-def _over(what, found, cap, field):
+def _over(what, found, cap, field, most=(0, '')):
+  amount, name = most
+  top = f' ({amount} of them in {_name(name)})' if name else ''
   return errors.UnsafeGraphError(
-    f'the inference graph needs {found} {what}, more than the cap of {cap} '
-    f'(Caps.{field}); a file can declare that in a few bytes to exhaust '
+    f'the inference graph needs {found} {what}{top}, more than the cap of '
+    f'{cap} (Caps.{field}); a file can declare that in a few bytes to exhaust '
     'memory or time. If you trust this model that far, pass caps='
     f'cost_model.Caps({field}=...) to raise the cap, or allow_unsafe=True.'
   )
@@ -1441,18 +1463,34 @@ def check_cost(graph_def, caps=None, feature_shape=None):
       'tensor_bytes',
     )
   checks = (
-    ('bytes of tensors per example', cost.example_bytes, 'example_bytes'),
-    ('bytes of tensors per run', cost.fixed_bytes, 'fixed_bytes'),
+    (
+      'bytes of tensors per example',
+      cost.example_bytes,
+      'example_bytes',
+      cost.largest,
+    ),
+    (
+      'bytes of tensors per run',
+      cost.fixed_bytes,
+      'fixed_bytes',
+      cost.largest_fixed,
+    ),
     (
       'floating point operations per example',
       cost.example_flops,
       'example_flops',
+      cost.costliest,
     ),
-    ('floating point operations per run', cost.fixed_flops, 'fixed_flops'),
+    (
+      'floating point operations per run',
+      cost.fixed_flops,
+      'fixed_flops',
+      cost.costliest_fixed,
+    ),
   )
-  for what, found, field in checks:
+  for what, found, field, most in checks:
     if found > getattr(caps, field):
-      raise _over(what, found, getattr(caps, field), field)
+      raise _over(what, found, getattr(caps, field), field, most)
   if cost.run_bytes(1) > caps.run_bytes:
     raise _over(
       'bytes for a run of one example',
