@@ -456,6 +456,26 @@ class TestBookChapter5:
     assert validation > 0.9 and test > 0.9
 
 
+@pytest.mark.parametrize(
+  'program',
+  ['contrib_mlp', 'slim_cnn', 'book5_inference', 'book5_train', 'book5_eval'],
+)
+def test_programs_differ_from_tf1_only_in_import_lines(program):
+  sys.path.insert(0, os.path.join(_REPO, 'scripts'))
+  import tf1_programs_accuracy  # noqa: PLC0415 (a script, not a package)
+
+  with open(os.path.join(_PROGRAMS, f'{program}.py'), encoding='utf-8') as f:
+    source = f.read()
+  tf1_source = tf1_programs_accuracy.to_tf1(source)
+  assert 'graphnet' not in tf1_source
+  changed = [
+    (a, b)
+    for a, b in zip(source.splitlines(), tf1_source.splitlines(), strict=True)
+    if a != b
+  ]
+  assert changed and all(a.startswith(('import', 'from')) for a, _ in changed)
+
+
 def _python(*args):
   """Runs the graphnet venv's Python on `args`; returns its stdout."""
   done = subprocess.run(
