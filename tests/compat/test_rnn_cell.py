@@ -363,6 +363,25 @@ def test_no_keras_while_building_and_training():
   assert namespace['found'] == []
 
 
+def test_lstm_mnist_differs_from_tf1_only_in_import_lines():
+  sys.path.insert(0, os.path.join(_REPO, 'scripts'))
+  import tf1_programs_accuracy  # noqa: PLC0415 (a script, not a package)
+
+  path = os.path.join(tf1_programs_accuracy.PROGRAM_DIR, 'lstm_mnist.py')
+  with open(path, encoding='utf-8') as f:
+    source = f.read()
+  tf1_source = tf1_programs_accuracy.to_tf1(source)
+  assert 'graphnet' not in tf1_source
+  changed = [
+    (a, b)
+    for a, b in zip(source.splitlines(), tf1_source.splitlines(), strict=True)
+    if a != b
+  ]
+  assert len(changed) == 3
+  assert all(a.startswith(('import', 'from')) for a, _ in changed)
+  assert 'from graphnet.compat.v1.contrib import rnn' in dict(changed)
+
+
 @pytest.mark.slow
 def test_lstm_mnist_program_reaches_tf1_accuracy(tmp_path):
   """tests/tf1_programs/lstm_mnist.py: TF 1.15's test accuracy or better.
