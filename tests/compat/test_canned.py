@@ -176,6 +176,60 @@ class TestTf1Goldens:
       expected += [name, f'{name}/t_0/Adagrad']
     assert found == sorted(expected)
 
+  @pytest.mark.parametrize(
+    'kind, expected',
+    [
+      (
+        'DNNClassifier-Adam',
+        [
+          'dnn/head/beta1_power',
+          'dnn/head/beta2_power',
+          'dnn/hiddenlayer_0/bias',
+          'dnn/hiddenlayer_0/bias/t_0/Adam',
+          'dnn/hiddenlayer_0/bias/t_0/Adam_1',
+          'dnn/hiddenlayer_0/kernel',
+          'dnn/hiddenlayer_0/kernel/t_0/Adam',
+          'dnn/hiddenlayer_0/kernel/t_0/Adam_1',
+          'dnn/logits/bias',
+          'dnn/logits/bias/t_0/Adam',
+          'dnn/logits/bias/t_0/Adam_1',
+          'dnn/logits/kernel',
+          'dnn/logits/kernel/t_0/Adam',
+          'dnn/logits/kernel/t_0/Adam_1',
+          'global_step',
+        ],
+      ),
+      (
+        'LinearClassifier-RMSProp',
+        [
+          'global_step',
+          'linear/linear_model/a/weights',
+          'linear/linear_model/a/weights/part_0/RMSProp',
+          'linear/linear_model/a/weights/part_0/RMSProp_1',
+          'linear/linear_model/bias_weights',
+          'linear/linear_model/bias_weights/part_0/RMSProp',
+          'linear/linear_model/bias_weights/part_0/RMSProp_1',
+        ],
+      ),
+    ],
+  )
+  def test_other_optimizers_slots_are_tf1s(self, kind, expected):
+    # TF 1.15's checkpoint keys after one step (Adam's beta powers sit in
+    # the head's name scope under 'dnn').
+    column = [tf.feature_column.numeric_column('a')]
+    if kind == 'DNNClassifier-Adam':
+      model = estimator.DNNClassifier([3], column, optimizer='Adam')
+    else:
+      model = estimator.LinearClassifier(column, optimizer='RMSProp')
+    with tf.Graph().as_default():
+      tf.train.get_or_create_global_step()
+      model.model_fn(
+        features={'a': tf.constant([1.0, 2.0])},
+        labels=tf.constant([0, 1]),
+        mode='train',
+      )
+      assert sorted(v.op.name for v in tf.global_variables()) == expected
+
   def test_export_serves_tf1s_predictions(self, tmp_path):
     # A TF 1.15 model_dir exported as a SavedModel; its parsing `predict`
     # signature, run from the loaded graph, gives TF 1.15's predictions.

@@ -213,7 +213,7 @@ def _dnn_model_fn_builder(
     tf = _tf.v1()
     features = check_features(features)
     opt = None
-    with tf.variable_scope('dnn'):
+    with tf.variable_scope('dnn') as scope:
       logits = dnn_logits(
         features,
         feature_columns,
@@ -228,9 +228,13 @@ def _dnn_model_fn_builder(
       opt = optimizers.name_slots_as_tf1(
         optimizers.get_optimizer_instance(optimizer, LEARNING_RATE), 'dnn'
       )
-    return head.create_estimator_spec(
-      features, mode, logits, labels, optimizer=opt
-    )
+    # TF1 built the head in the 'dnn' scope: its ops and Adam's
+    # beta1_power/beta2_power are named 'dnn/head/...'. Slots are named
+    # from the variable scope, which stays the root's.
+    with tf.name_scope(scope.original_name_scope):
+      return head.create_estimator_spec(
+        features, mode, logits, labels, optimizer=opt
+      )
 
   return model_fn
 

@@ -103,7 +103,7 @@ def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
   def model_fn(features, labels, mode):
     tf = _tf.v1()
     features = check_features(features)
-    with tf.variable_scope('linear'):
+    with tf.variable_scope('linear') as scope:
       logits = linear_logits(
         features, feature_columns, head.logits_dimension, sparse_combiner
       )
@@ -115,9 +115,11 @@ def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
         ),
         'linear',
       )
-    return head.create_estimator_spec(
-      features, mode, logits, labels, optimizer=opt
-    )
+    # As TF1: head ops (and Adam's beta powers) under 'linear/head'.
+    with tf.name_scope(scope.original_name_scope):
+      return head.create_estimator_spec(
+        features, mode, logits, labels, optimizer=opt
+      )
 
   return model_fn
 
