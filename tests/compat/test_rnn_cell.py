@@ -257,6 +257,25 @@ class TestDropoutWrapper:
     np.testing.assert_allclose(dropped.c, plain.c, atol=1e-6)
     assert (dropped.h == 0).sum() > (plain.h == 0).sum()
 
+  def test_variational_dropout_keeps_one_mask_for_all_steps(self, sequences):
+    x, _, _ = sequences
+    with tf.Graph().as_default():
+      cell = rnn_cell.DropoutWrapper(
+        rnn_cell.GRUCell(16),
+        input_keep_prob=0.5,
+        output_keep_prob=0.5,
+        variational_recurrent=True,
+        input_size=5,
+        dtype=tf.float32,
+        seed=1,
+      )
+      outputs, _ = tf.nn.dynamic_rnn(cell, tf.constant(x), dtype=tf.float32)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        dropped = sess.run(outputs) == 0  # [batch, time, units]
+    assert 0 < dropped.sum() < dropped.size
+    assert (dropped == dropped[:1, :1]).all()
+
   def test_keep_prob_out_of_range(self):
     with (
       tf.Graph().as_default(),
@@ -301,6 +320,22 @@ class TestScopes:
       tf.nn.static_rnn(cell, [tf.ones([1, 3])] * 3, dtype=tf.float32)
       assert [v.op.name for v in tf.global_variables()] == ['rnn/accumulator/w']
       assert cell.trainable_weights == tf.trainable_variables()
+
+  def test_sharded_lstm_cell(self):
+    with tf.Graph().as_default():
+      cell = rnn_cell.LSTMCell(
+        4, num_unit_shards=2, num_proj=3, num_proj_shards=3
+      )
+      tf.nn.dynamic_rnn(cell, tf.ones([2, 3, 5]), dtype=tf.float32)
+      assert _variables() == [
+        ['rnn/lstm_cell/kernel/part_0', [4, 16]],
+        ['rnn/lstm_cell/kernel/part_1', [4, 16]],
+        ['rnn/lstm_cell/bias', [16]],
+        ['rnn/lstm_cell/projection/kernel/part_0', [2, 3]],
+        ['rnn/lstm_cell/projection/kernel/part_1', [1, 3]],
+        ['rnn/lstm_cell/projection/kernel/part_2', [1, 3]],
+      ]
+      assert len(cell.trainable_weights) == 3  # kernel, bias, projection
 
   def test_three_d_inputs_to_a_cell(self):
     with tf.Graph().as_default():

@@ -174,7 +174,7 @@ class DropoutWrapper(_Wrapper):
       if isinstance(do_drop, bool) and not do_drop:
         return value
       kept = tf.floor(keep_prob + value_noise)
-      dropped = tf.div(value, keep_prob) * kept
+      dropped = value / keep_prob * kept
       dropped.set_shape(value.shape)
       return dropped
 
