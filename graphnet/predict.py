@@ -14,7 +14,9 @@ transparent; any size) are converted to 28x28 gray. MNIST digits are light
 on dark: by default images with a light border (dark ink on light paper)
 are inverted, with a note on stderr; `--invert` / `--noinvert` force it.
 All inputs are read and checked before the checkpoint is restored; errors
-are one line `graphnet: error: ...` on stderr and exit code 1. This module
+are one line `graphnet: error: ...` on stderr and exit code 1. Image files
+that cannot be read are reported that way, one line each, after the
+results of the readable ones (exit code 1). This module
 only handles flags; the work is done by `graphnet.images` and
 `graphnet.predictor`.
 """
@@ -165,16 +167,33 @@ def _read_idx(config):
 
 
 def _read_inputs(config):
-  """Reads and checks every input (no model needed)."""
+  """Reads and checks every input (no model needed).
+
+  Returns:
+    (`_Inputs` of the readable inputs, [DataError of each unreadable
+    image file]).
+
+  Raises:
+    DataError: no input can be read (the first file's error).
+  """
   if config.idx_images:
-    return _read_idx(config)
-  batch = images.read_images(config.image_files, config.invert)
+    return _read_idx(config), []
+  good, failed = [], []
+  for path in config.image_files:
+    # One damaged file must not hide the results of the others.
+    try:
+      good.append((path, images.read_images([path], config.invert)))
+    except errors.DataError as e:
+      failed.append(e)
+  if not good:
+    raise failed[0]
+  pixels = np.concatenate([batch.pixels for _, batch in good])
   # Only automatic inversions need a note; forced ones were asked for.
-  auto = batch.inverted
+  auto = np.concatenate([batch.inverted for _, batch in good])
   if config.invert is not None:
-    auto = np.zeros_like(batch.inverted)
-  names = tuple(images.printable_name(f) for f in config.image_files)
-  return _Inputs(names, batch.pixels, None, auto)
+    auto = np.zeros_like(auto)
+  names = tuple(images.printable_name(path) for path, _ in good)
+  return _Inputs(names, pixels, None, auto), failed
 
 
 def _note_inverted(inputs, notes):
@@ -200,7 +219,7 @@ def _predict(config, out, notes):
   # then the slow restore (of a directory's newest checkpoint then: a
   # trainer beside may have replaced the one checked).
   freezing.resolve_checkpoint(config.checkpoint)
-  inputs = _read_inputs(config)
+  inputs, failed = _read_inputs(config)
   with predictor.Predictor.from_checkpoint(
     config.checkpoint,
     allow_unsafe=config.allow_unsafe,
@@ -221,6 +240,10 @@ def _predict(config, out, notes):
     inputs.names, classes, probabilities, strict=True
   ):
     print(f'{name}\t{cls}\t{probs[cls]:.4f}', file=out)
+  for error in failed:
+    shown = errors.printable(str(error), limit=None, backslashes=False)
+    print(f'graphnet: error: {shown}', file=notes, flush=True)
+  return 1 if failed else 0
 
 
 def _run(argv):

@@ -201,7 +201,9 @@ class TestInputErrors:
     code, out, err = _predict(
       '--checkpoint_dir', trained[0], str(good), str(bad), cwd=tmp_path
     )
-    assert code == 1 and out == []
+    # The good file's result is printed; the bad one is reported (issue 24).
+    assert code == 1
+    assert [line.split('\t')[0] for line in out] == [str(good)]
     line = _error_line(err)
     assert line.startswith(f'graphnet: error: {bad}: {reason}')
     for noise in ('Graph execution error', 'Detected at node', 'File "'):
