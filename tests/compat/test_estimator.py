@@ -202,8 +202,15 @@ class TestTrain:
       small_model_fn, model_dir=str(tmp_path), params={'lr': 0.1}
     )
     est.train(input_fn, steps=20)
+    # No hooks and a dataset: up to 100 steps per run in an in-graph loop,
+    # the run clipped to the 20 steps asked for.
+    graph = (tmp_path / 'graph.pbtxt').read_text()
+    assert 'train_loop' in graph and 'steps_per_run' in graph
+    est.train(input_fn, max_steps=130)
+    assert est.get_variable_value('global_step') == 130
+    assert 'loss' in _event_tags(str(tmp_path))
     result = est.evaluate(lambda: (({'x': X[:100]}), Y[:100]), steps=1)
-    assert result['global_step'] == 20
+    assert result['global_step'] == 130
     assert set(result) == {'loss', 'global_step'}
 
   def test_temp_model_dir_is_made_and_logged(self, log_lines):

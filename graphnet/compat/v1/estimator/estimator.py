@@ -44,12 +44,22 @@ from graphnet.checkpoints import state as checkpoints
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 from graphnet.compat.v1.estimator import run_config as run_config_lib
 from graphnet.compat.v1.estimator import run_hooks
+from graphnet.compat.v1.estimator import train_loop
 from graphnet.training import hooks as graphnet_hooks
 from graphnet.training import signals
 
-__all__ = ['Estimator', 'WarmStartSettings', 'VocabInfo']
+__all__ = [
+  'STEPS_PER_RUN_ENV',
+  'Estimator',
+  'WarmStartSettings',
+  'VocabInfo',
+]
 
 ModeKeys = model_fn_lib.ModeKeys
+
+# Environment variable: training steps per session.run (1 turns the
+# in-graph loop off); unset, the Estimator picks (see `train_loop`).
+STEPS_PER_RUN_ENV = 'GRAPHNET_ESTIMATOR_STEPS_PER_RUN'
 
 _MODEL_FN_ARGS = ('features', 'labels', 'mode', 'params', 'config')
 # TF's keep_checkpoint_every_n_hours default (in effect off).
@@ -257,6 +267,9 @@ class Estimator:
   # --- calling the user's functions ----------------------------------------
 
   def _call_input_fn(self, input_fn, mode):
+    return _parse_input(self._input_fn_result(input_fn, mode), mode)
+
+  def _input_fn_result(self, input_fn, mode):
     if not callable(input_fn):
       raise errors.ConfigError(
         f'input_fn must be callable, got {input_fn!r}.', field='input_fn'
@@ -271,7 +284,7 @@ class Estimator:
       kwargs['config'] = self._config
     # The input pipeline stays on the CPU, as TF1's Estimator put it.
     with tf.device('/cpu:0'):
-      return _parse_input(input_fn(**kwargs), mode)
+      return input_fn(**kwargs)
 
   def _call_model_fn(self, features, labels, mode):
     args = _fn_args(self._model_fn)
@@ -309,6 +322,48 @@ class Estimator:
       features, labels, input_hooks = self._call_input_fn(input_fn, mode)
       spec = self._call_model_fn(features, labels, mode)
     return graph, global_step, spec, input_hooks
+
+  def _build_loop(self, input_fn, steps_per_run):
+    """`_build` of an in-graph loop of training steps, or None.
+
+    None when the input_fn returns no `tf.data.Dataset` or the model_fn's
+    spec cannot run in a loop (see `train_loop`).
+    """
+    graph = tf.Graph()
+    with graph.as_default(), _device(self._config.device_fn):
+      if self._config.tf_random_seed is not None:
+        tf.set_random_seed(self._config.tf_random_seed)
+      global_step = tf.train.get_or_create_global_step()
+      dataset = self._input_fn_result(input_fn, ModeKeys.TRAIN)
+      if not isinstance(dataset, tf.data.Dataset):
+        return None
+      with tf.device('/cpu:0'):
+        iterator = tf.data.make_initializable_iterator(dataset)
+      loop = train_loop.build(
+        graph,
+        iterator,
+        lambda f, y: self._call_model_fn(f, y, ModeKeys.TRAIN),
+        steps_per_run,
+      )
+    if loop is None:
+      return None
+    return graph, global_step, loop, [_DatasetIterator(iterator)]
+
+  def _build_train(self, input_fn, hooks, cluster):
+    """(graph, global_step, spec, input hooks, steps per run)."""
+    n = _steps_per_run(self._config)
+    if n > 1 and cluster is None and not hooks:
+      built = self._build_loop(input_fn, n)
+      if built is not None:
+        graph, global_step, loop, input_hooks = built
+        input_hooks.append(run_hooks.LoopCountHook(loop.count, n, None, None))
+        return graph, global_step, loop.spec, input_hooks, loop
+    built = self._build(
+      input_fn,
+      ModeKeys.TRAIN,
+      device_fn=cluster.device_fn if cluster else self._config.device_fn,
+    )
+    return (*built, None)
 
   # --- train -----------------------------------------------------------------
 
@@ -366,11 +421,14 @@ class Estimator:
         return self
     is_chief = cluster is None or cluster.is_chief
     log_dirs.check_log_dir(self._model_dir) if is_chief else None
-    graph, global_step, spec, input_hooks = self._build(
-      input_fn,
-      ModeKeys.TRAIN,
-      device_fn=cluster.device_fn if cluster else self._config.device_fn,
+    graph, global_step, spec, input_hooks, loop = self._build_train(
+      input_fn, hooks, cluster
     )
+    if loop is not None:
+      # The count hook clips the last run to the steps asked for.
+      input_hooks[-1] = run_hooks.LoopCountHook(
+        loop.count, loop.steps_per_run, steps, max_steps
+      )
     if spec.train_op is None or spec.loss is None:
       raise errors.ConfigError(
         'model_fn must return an EstimatorSpec with loss and train_op in '
@@ -399,6 +457,7 @@ class Estimator:
           max_steps,
           saving_listeners,
           cluster,
+          loop.steps_per_run if loop else 1,
         )
       except (tf.errors.OpError, OSError, RuntimeError) as e:
         full = disk_full.disk_full_error(e, self._model_dir)
@@ -408,7 +467,16 @@ class Estimator:
         raise full from None
 
   def _train_session(
-    self, graph, global_step, spec, hooks, steps, max_steps, listeners, cluster
+    self,
+    graph,
+    global_step,
+    spec,
+    hooks,
+    steps,
+    max_steps,
+    listeners,
+    cluster,
+    steps_per_run,
   ):
     config = self._config
     is_chief = cluster is None or cluster.is_chief
@@ -431,12 +499,17 @@ class Estimator:
         all_hooks.insert(
           0,
           graphnet_hooks.StopAtStepHook(
-            num_steps=steps, last_step=max_steps, count_steps=count
+            num_steps=steps,
+            last_step=max_steps,
+            count_steps=count,
+            steps_per_run=steps_per_run,
           ),
         )
       chief_hooks = []
       if is_chief:
-        chief_hooks = self._chief_hooks(spec, scaffold, listeners, count)
+        chief_hooks = self._chief_hooks(
+          spec, scaffold, listeners, count, steps_per_run
+        )
       elif config.log_step_count_steps:
         # A worker's loss is seen too: a NaN stops it with the step named.
         all_hooks.append(
@@ -479,15 +552,18 @@ class Estimator:
       raise errors.TrainingInterruptedError(stop.signum, step, final)
     return self
 
-  def _chief_hooks(self, spec, scaffold, listeners, count):
+  def _chief_hooks(self, spec, scaffold, listeners, count, n):
     """The chief's hooks, the divergence check first (before any save)."""
     config = self._config
-    every = config.log_step_count_steps or 100
+    # The loss is fetched with every run anyway; with runs of n steps it is
+    # the run's last step's.
+    every = n if n > 1 else (config.log_step_count_steps or 100)
     hooks = [
       graphnet_hooks.DivergenceHook(
         spec.loss,
         check_variables=False,
         checkpoint_dir=self._model_dir,
+        steps_per_run=n,
         every_n_steps=every if count else 1,
         count_steps=count,
       ),
@@ -505,12 +581,13 @@ class Estimator:
             *(listeners or []),
           ],
           count_steps=count,
+          steps_per_run=n,
         )
       )
     if config.save_summary_steps:
       hooks.append(
         graphnet_hooks.LoopSummarySaverHook(
-          config.save_summary_steps, self._model_dir, 1, count_steps=count
+          config.save_summary_steps, self._model_dir, n, count_steps=count
         )
       )
     if config.log_step_count_steps:
@@ -520,6 +597,7 @@ class Estimator:
           self._model_dir,
           config.log_step_count_steps,
           count_steps=count,
+          steps_per_run=n,
         )
       )
     return hooks
@@ -735,6 +813,20 @@ def _device(device_fn):
     return
   with tf.device(device_fn):
     yield
+
+
+def _steps_per_run(config):
+  """Training steps per run: `STEPS_PER_RUN_ENV` if set, else automatic."""
+  text = os.environ.get(STEPS_PER_RUN_ENV, '').strip()
+  if not text:
+    return train_loop.steps_per_run(config)
+  if not text.isdigit() or int(text) < 1:
+    raise errors.ConfigError(
+      f'{STEPS_PER_RUN_ENV} must be an integer >= 1 (1: one step per run), '
+      f'got {text!r}.',
+      field=STEPS_PER_RUN_ENV,
+    )
+  return int(text)
 
 
 def _check_steps(steps, max_steps):

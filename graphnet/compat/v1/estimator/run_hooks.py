@@ -22,7 +22,12 @@ import tensorflow.compat.v1 as tf
 
 from graphnet.training import hooks as graphnet_hooks
 
-__all__ = ['TrainLogHook', 'CheckpointSaverHook', 'EvalProgressHook']
+__all__ = [
+  'TrainLogHook',
+  'CheckpointSaverHook',
+  'EvalProgressHook',
+  'LoopCountHook',
+]
 
 
 class TrainLogHook(tf.train.SessionRunHook):
@@ -33,7 +38,9 @@ class TrainLogHook(tf.train.SessionRunHook):
   runs in between fetch nothing.
   """
 
-  def __init__(self, loss, summary_dir, every_n_steps, count_steps=False):
+  def __init__(
+    self, loss, summary_dir, every_n_steps, count_steps=False, steps_per_run=1
+  ):
     """Creates the hook.
 
     Args:
@@ -41,7 +48,9 @@ class TrainLogHook(tf.train.SessionRunHook):
       summary_dir: directory of the `global_step/sec` events, or None.
       every_n_steps: global steps between lines (>= 1).
       count_steps: whether only this process moves the global step.
+      steps_per_run: global steps one run advances (counted).
     """
+    self._steps_per_run = steps_per_run
     self._loss = loss
     self._summary_dir = summary_dir
     self._every = every_n_steps
@@ -57,7 +66,7 @@ class TrainLogHook(tf.train.SessionRunHook):
 
   def after_create_session(self, session, coord):
     # The global step the next run ends at (counted).
-    self._next_step = int(session.run(self._step_tensor)) + 1
+    self._next_step = int(session.run(self._step_tensor)) + self._steps_per_run
     self._logged_step = None
     self._logged_time = None
 
@@ -76,7 +85,7 @@ class TrainLogHook(tf.train.SessionRunHook):
 
   def after_run(self, run_context, run_values):
     step = self._next_step
-    self._next_step += 1
+    self._next_step += self._steps_per_run
     if not self._due:
       return
     if not self._count:
@@ -120,13 +129,14 @@ class CheckpointSaverHook(graphnet_hooks.LoopCheckpointSaverHook):
     save_secs=None,
     listeners=None,
     count_steps=False,
+    steps_per_run=1,
   ):
     """Creates the hook; give one of `save_steps` and `save_secs`."""
     super().__init__(
       checkpoint_dir,
       save_steps or 1,
       saver,
-      1,
+      steps_per_run,
       listeners=listeners,
       count_steps=count_steps,
     )
@@ -161,6 +171,47 @@ class EvalProgressHook(tf.train.SessionRunHook):
       tf.logging.info('Evaluation [%d/%d]', self._done, self._num_evals)
     if self._done >= self._num_evals:
       run_context.request_stop()
+
+
+class LoopCountHook(tf.train.SessionRunHook):
+  """Feeds an in-graph training loop how many steps to run this time.
+
+  Each run trains `steps_per_run` steps, fewer in the last one so that
+  training ends exactly at `last_step` (or `num_steps` after the step the
+  session starts at); the steps are counted (one process).
+  """
+
+  def __init__(self, count, steps_per_run, num_steps=None, last_step=None):
+    """Creates the hook.
+
+    Args:
+      count: the int32 scalar placeholder the loop runs that many times.
+      steps_per_run: steps of a full run.
+      num_steps: steps to train from the session's start, or None.
+      last_step: global step to end at, or None.
+    """
+    self._count = count
+    self._steps_per_run = steps_per_run
+    self._num_steps = num_steps
+    self._last_step = last_step
+
+  def begin(self):
+    self._step_tensor = tf.train.get_global_step()
+
+  def after_create_session(self, session, coord):
+    self._next = int(session.run(self._step_tensor))
+    self._last = self._last_step
+    if self._num_steps is not None:
+      self._last = self._next + self._num_steps
+
+  def before_run(self, run_context):
+    self._fed = self._steps_per_run
+    if self._last is not None:
+      self._fed = max(0, min(self._fed, self._last - self._next))
+    return tf.train.SessionRunArgs(None, feed_dict={self._count: self._fed})
+
+  def after_run(self, run_context, run_values):
+    self._next += self._fed
 
 
 def eval_dir(model_dir, name=None):

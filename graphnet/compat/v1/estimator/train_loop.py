@@ -1,0 +1,157 @@
+"""Several training steps per `session.run`: the model_fn in a while loop.
+
+TF1's TPUEstimator ran `iterations_per_loop` steps per `session.run`; an
+Estimator here does the same on the CPU when nothing watches single steps:
+the input_fn returns a `tf.data.Dataset`, no hooks are given to `train`
+and the `model_fn` returns none (nor a scaffold of its own). Every run
+then costs one Python round trip for up to N steps instead of N.
+
+The `model_fn` is called once, inside the body of a `tf.while_loop` that
+takes the next batch, runs the `train_op` and returns the loss; variables
+(and optimizer slots) made there are created in the outer graph (TF makes
+resource variables in an init scope), with the names a plain call gives.
+What the body adds to graph collections (its summaries, losses, update
+ops) belongs to the loop body and is dropped from the outer graph's
+collections; the Estimator writes the `loss` summary of each run's last
+step.
+
+Example:
+    built = build(graph, dataset, call_model_fn, steps_per_run=100)
+    if built is None:
+      ...  # build one step per run instead
+"""
+
+import tensorflow.compat.v1 as tf
+
+from graphnet.compat.v1.estimator import model_fn as model_fn_lib
+
+__all__ = ['LoopSpec', 'build', 'steps_per_run']
+
+# Upper bound of steps per run: a run's wall time stays short enough for
+# SIGINT, logging and time-based checkpoints to act promptly.
+MAX_STEPS_PER_RUN = 100
+
+
+class LoopSpec:
+  """What `build` made: the spec to train with and the count to feed."""
+
+  def __init__(self, spec, count, steps_per_run):
+    # EstimatorSpec whose `train_op` runs the loop and whose `loss` is the
+    # last step's loss.
+    self.spec = spec
+    # int32 scalar placeholder: steps the next run makes.
+    self.count = count
+    self.steps_per_run = steps_per_run
+
+
+def steps_per_run(config):
+  """Steps per run that keep every step-based interval of `config` exact.
+
+  Returns:
+    the greatest common divisor of the logging, summary and checkpoint
+    intervals given in steps, at most `MAX_STEPS_PER_RUN`.
+  """
+  n = 0
+  for interval in (
+    config.log_step_count_steps,
+    config.save_summary_steps,
+    config.save_checkpoints_steps,
+  ):
+    if interval:
+      n = _gcd(n, interval)
+  n = n or MAX_STEPS_PER_RUN
+  while n > MAX_STEPS_PER_RUN:
+    # The largest divisor of n within the bound keeps the intervals exact.
+    n = max(d for d in range(1, MAX_STEPS_PER_RUN + 1) if n % d == 0)
+  return n
+
+
+def _gcd(a, b):
+  while b:
+    a, b = b, a % b
+  return a
+
+
+def _plain_scaffold(scaffold):
+  return (
+    all(
+      getattr(scaffold, name) is None
+      for name in (
+        'saver',
+        'init_op',
+        'ready_op',
+        'ready_for_local_init_op',
+        'local_init_op',
+        'summary_op',
+      )
+    )
+    and scaffold._init_fn is None
+  )  # noqa: SLF001 (no public getter)
+
+
+def _drop_body_items(graph):
+  """Removes what the loop body added to `graph`'s collections."""
+  for key in graph.get_all_collection_keys():
+    items = graph.get_collection_ref(key)
+    items[:] = [x for x in items if getattr(x, 'graph', graph) is graph]
+
+
+def _split(batch):
+  if isinstance(batch, (tuple, list)) and len(batch) == 2:
+    return batch[0], batch[1]
+  return batch, None
+
+
+def build(graph, iterator, call_model_fn, n):
+  """Builds the loop in `graph` (the default graph); None if it cannot.
+
+  Args:
+    graph: the training graph, default.
+    iterator: the input dataset's initializable iterator.
+    call_model_fn: function (features, labels) -> EstimatorSpec.
+    n: steps per full run (> 1).
+
+  Returns:
+    a `LoopSpec`, or None when the model_fn's spec has hooks or a scaffold
+    of its own or its loss is not a float32 scalar (then build the graph
+    again with one step per run).
+  """
+  count = tf.placeholder_with_default(
+    tf.constant(n, tf.int32), [], name='steps_per_run'
+  )
+  specs = []
+
+  def body(i, unused_loss):
+    features, labels = _split(iterator.get_next())
+    spec = call_model_fn(features, labels)
+    specs.append(spec)
+    if spec.loss.dtype.base_dtype != tf.float32:
+      raise _NoLoopError()
+    with tf.control_dependencies([spec.train_op]):
+      return i + 1, tf.identity(spec.loss)
+
+  try:
+    _, loss = tf.while_loop(
+      lambda i, unused_loss: i < count,
+      body,
+      [tf.constant(0), tf.constant(0.0)],
+      name='train_loop',
+    )
+  except _NoLoopError:
+    return None
+  spec = specs[0]
+  if (
+    spec.training_hooks
+    or spec.training_chief_hooks
+    or not _plain_scaffold(spec.scaffold)
+  ):
+    return None
+  _drop_body_items(graph)
+  loop_spec = model_fn_lib.EstimatorSpec(
+    model_fn_lib.ModeKeys.TRAIN, loss=loss, train_op=loss.op
+  )
+  return LoopSpec(loop_spec, count, n)
+
+
+class _NoLoopError(Exception):
+  """The model_fn's spec cannot run in the loop."""
