@@ -15,9 +15,12 @@ tests/goldens/tf1_rnn/<model>/:
 
   model.ckpt.index, model.ckpt.data-*   every global variable (no .meta)
   variables.json                        [[name, shape], ...] in order
-  outputs.npz                           images [N, 28, 28] (the first N
-                                        test images), logits [N, 10]
-                                        (keep_prob 1.0)
+  outputs.npz                           images [N, 28, 28] and labels [N]
+                                        (the first N test images), logits
+                                        [N, 10] (keep_prob 1.0), and
+                                        stepped_logits after one more Adam
+                                        step on those images from the
+                                        checkpoint
 
 and tests/goldens/tf1_rnn/naming.json: the variables ([[name, shape]])
 and cell names that rnn_models.build_naming() makes (scope uniquification,
@@ -77,6 +80,7 @@ def make_model(name, build, mnist):
           },
         )
       images = mnist.test.images[:N_OUTPUTS].reshape(-1, 28, 28)
+      labels = mnist.test.labels[:N_OUTPUTS]
       logits = sess.run(model['logits'], {x: images})
       saver.save(
         sess,
@@ -84,9 +88,18 @@ def make_model(name, build, mnist):
         write_meta_graph=False,
         write_state=False,
       )
+      # One more Adam step from the checkpoint, on the fixed batch.
+      sess.run(model['train_op'], {x: images, y: labels})
+      stepped = sess.run(model['logits'], {x: images})
     with open(os.path.join(out_dir, 'variables.json'), 'w') as f:
       json.dump(_variables(), f, indent=0)
-  np.savez(os.path.join(out_dir, 'outputs.npz'), images=images, logits=logits)
+  np.savez(
+    os.path.join(out_dir, 'outputs.npz'),
+    images=images,
+    labels=labels,
+    logits=logits,
+    stepped_logits=stepped,
+  )
   print(name, 'logits[0]:', np.round(logits[0], 3))
 
 
