@@ -405,7 +405,7 @@ _ATTACKS = {
   'huge_const_on_logits': (_huge_const('logits'), 'Const.*60000'),
   'huge_const_on_restore': (_huge_const(_RESTORE), None),
   'fill_bomb_on_predictions': (_fill_bomb, 'attack_fill'),
-  'outer_product_of_images': (_outer_product, 'attack_outer'),
+  'outer_product_of_images': (_outer_product, 'attack_outer|mixing examples'),
   'huge_variable': (_huge_variable, 'hidden1/weights'),
   'function_calling_write_file': (
     _function_calling(_write_file),

@@ -1351,7 +1351,19 @@ def infer_shapes(graph_def, feature_shape=None):
   """
   if feature_shape is None:
     feature_shape = images_feature_shape(graph_def)
-  if graph_def.library.function:
+  functions = {f.signature.name for f in graph_def.library.function}
+  for node in graph_def.node:
+    calls = node.op in functions or any(
+      value.HasField('func') or value.list.func for value in node.attr.values()
+    )
+    if calls:
+      raise _refuse(
+        node,
+        'it calls a function of the graph library; the sizes of its '
+        'tensors are not known before running, so graphnet does not run '
+        'functions in an inference graph',
+      )
+  if functions:
     raise errors.UnsafeGraphError(
       'the inference graph holds library functions; the sizes of their '
       'tensors are not known before running, so graphnet does not run '

@@ -283,9 +283,9 @@ def frozen_graph_def(path, caps=None):
 
 def _frozen_of(prefix, caps):
   pruned = graph_safety.inference_graph_def(read_meta_graph(prefix))
+  # Nothing is imported before the cost check; the weights read meanwhile
+  # are bounded by graph_safety's caps on declared variable sizes.
   pruned = cost_model.strip_private_attrs(pruned)
-  # Priced before the checkpoint's weights are read.
-  cost_model.check_cost(pruned, caps)
   frozen = _freeze(pruned, prefix)
   graph_safety.check_graph_def(frozen)
   cost_model.check_cost(frozen, caps)
