@@ -247,7 +247,8 @@ class RNNCell:
   def scope_name(self):
     """The full name of the cell's variable scope (after its first call)."""
     if self._scope is None:
-      raise ValueError(
+      # A ValueError, as in TF 1.15.
+      raise errors.ConfigError(
         f'Cell {self._name!r} has no variable scope yet: it is chosen on the'
         ' first call. Call the cell (or run it in an RNN) first.'
       )
@@ -331,9 +332,10 @@ class RNNCell:
         batch_size = tf.shape(inputs)[0]
       dtype = inputs.dtype
     if batch_size is None or dtype is None:
-      raise ValueError(
+      raise errors.ConfigError(
         f'{type(self).__name__}.get_initial_state needs inputs, or both '
-        f'batch_size and dtype; got batch_size={batch_size}, dtype={dtype}.'
+        f'batch_size and dtype; got batch_size={batch_size}, dtype={dtype}.',
+        field='batch_size' if batch_size is None else 'dtype',
       )
     return self.zero_state(batch_size, dtype)
 
@@ -525,8 +527,7 @@ def _unique_name(base_name):
 
 def _shapes(inputs):
   """The TensorShape of `inputs`, or a structure of them."""
-  shapes = tf.nest.map_structure(lambda x: x.shape, inputs)
-  return shapes
+  return tf.nest.map_structure(lambda x: x.shape, inputs)
 
 
 def _takes_scope(call):
