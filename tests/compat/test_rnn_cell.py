@@ -289,6 +289,29 @@ class TestDropoutWrapper:
       rnn_cell.DropoutWrapper(rnn_cell.GRUCell(2), output_keep_prob=1.5)
 
 
+class TestOtherWrappers:
+  def test_residual_adds_inputs_and_device_places_ops(self, sequences):
+    x, _, _ = sequences
+    with tf.Graph().as_default():
+      inputs = tf.constant(x[:, 0])  # [3, 5]
+      bare = rnn_cell.BasicRNNCell(5)
+      residual = rnn_cell.ResidualWrapper(bare)
+      state = residual.zero_state(3, tf.float32)
+      summed, _ = residual(inputs, state)
+      plain, _ = bare(inputs, state)
+      placed = rnn_cell.DeviceWrapper(rnn_cell.GRUCell(2), '/cpu:0')
+      out, _ = placed(inputs, placed.zero_state(3, tf.float32))
+      assert out.device.endswith('CPU:0')
+      assert [v.op.name for v in residual.variables] == [
+        'basic_rnn_cell/kernel',
+        'basic_rnn_cell/bias',
+      ]
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        summed, plain = sess.run([summed, plain])
+    np.testing.assert_allclose(summed, plain + x[:, 0], atol=1e-6)
+
+
 class TestScopes:
   def test_new_cell_in_a_used_rnn_scope_collides_as_in_tf1(self):
     with tf.Graph().as_default():
