@@ -228,6 +228,10 @@ def _scenes(root):
   state = os.path.join(os.path.dirname(scene('state_fifo')), 'checkpoint')
   os.remove(state)
   os.mkfifo(state)
+  for name, suffix in (('index_fifo', '.index'), ('meta_fifo', '.meta')):
+    path = scene(name) + suffix
+    os.remove(path)
+    os.mkfifo(path)
   scene('eval_dir_symlink')
   os.symlink(
     outside, os.path.join(scenes['eval_dir_symlink'], 'eval_validation')
@@ -329,6 +333,19 @@ _REFUSED = {
 
 
 class TestEntryPoints:
+  @pytest.mark.parametrize('entry', _ENTRIES)
+  @pytest.mark.parametrize('scene', ['index_fifo', 'meta_fifo'])
+  def test_fifo_never_blocks(self, runs, scene, entry):
+    result = _result(runs, scene, entry)
+    if scene == 'meta_fifo' and entry == 'mnist_eval':
+      # The evaluator rebuilds the MLP from its variables: no graph read.
+      assert result['code'] == 0, result['stderr']
+    else:
+      assert result['code'] == 1, result
+      # isfile() is False for a FIFO: the checkpoint is incomplete.
+      said = ('missing', 'none has its .meta', 'a FIFO')
+      assert any(s in result['stderr'] for s in said), result['stderr']
+
   @pytest.mark.parametrize('entry', _ENTRIES)
   @pytest.mark.parametrize('scene', sorted(_REFUSED))
   def test_refused_in_one_line(self, runs, scene, entry):

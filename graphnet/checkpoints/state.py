@@ -179,7 +179,11 @@ def read_with_retry(resolve, read, require_meta=True):
   try:
     return read(again)
   except errors.CheckpointError as e:
-    if complete(again, require_meta):
+    index = again + '.index'
+    # A FIFO or directory named like the index was not deleted: say what
+    # it is (the reader's error) rather than that it vanished.
+    odd = os.path.lexists(index) and not os.path.isfile(index)
+    if odd or complete(again, require_meta):
       raise
     raise errors.CheckpointError(
       f'Checkpoints {prefix} and {again} were deleted while being read '

@@ -540,13 +540,14 @@ def check_checkpoint(prefix):
     end = entry.offset + entry.size
     if end > sizes[entry.shard_id]:
       shard = shard_path(prefix, entry.shard_id, index.num_shards)
-      raise _error(
-        path,
-        _BadIndexError(
-          f'entry {errors.printable(entry.name)}',
-          f'bytes inside {errors.printable(os.path.basename(shard))} '
-          f'({sizes[entry.shard_id]} bytes)',
-          f'bytes [{entry.offset}, {end})',
-        ),
+      # The usual cause is a save cut short, not an attack: say so.
+      raise errors.CheckpointError(
+        f'Checkpoint {errors.printable(prefix)} is damaged: its data file '
+        f'{errors.printable(os.path.basename(shard))} is '
+        f'{sizes[entry.shard_id]} bytes, and its index places tensor '
+        f'{errors.printable(entry.name)} at bytes [{entry.offset}, {end}). '
+        'The file was probably cut short by a crash or a full disk; use '
+        'another checkpoint.',
+        path=prefix,
       )
   return index

@@ -208,6 +208,10 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
     CheckpointMismatchError: the checkpoint holds another model, and its
       `.meta` no graphnet graph.
   """
+  if os.path.lexists(prefix + '.index'):
+    # Says "a FIFO", "a link out of the directory", ... where the file is
+    # there but not usable; files_present() would only say it is missing.
+    bundle_index.check_checkpoint(prefix)
   if not checkpoints.files_present(prefix):
     raise errors.CheckpointError(
       f'Checkpoint {prefix} is incomplete: expected {prefix}.index and all '
