@@ -6,8 +6,10 @@ shuffled, batch 100) train under each TensorFlow, in turn, in a child
 process: `train(steps=200)` to warm up, then one timed `train(steps=N)`
 call (graph, session and checkpoints included), with the Estimator's own
 logging, summaries and checkpoints at their defaults. Speeds are steps
-per wall second and per CPU second of the process (the latter moves less
-when other processes share the cores). Set
+per wall second and per CPU second of the process over the whole call
+(the latter moves less when other processes share the cores), and the
+median `global_step/sec` the Estimator logged during it (TensorBoard's
+figure, without the call's set-up and saves). Set
 GRAPHNET_ESTIMATOR_STEPS_PER_RUN=1 to time graphnet with one step per
 run.
 
@@ -75,15 +77,30 @@ def _child(flavour, steps, batch_size):
     estimator.train(input_fn, steps=steps)
     secs = time.time() - started
     cpu_secs = time.process_time() - cpu_started
+    logged = _logged_rates(tf, model_dir)
   print(
     json.dumps(
       {
         'steps_per_sec': steps / secs,
         'steps_per_cpu_sec': steps / cpu_secs,
+        'logged_steps_per_sec': statistics.median(logged),
         'train_secs': secs,
       }
     )
   )
+
+
+def _logged_rates(tf, model_dir):
+  """The `global_step/sec` values the timed call wrote (TensorBoard's)."""
+  rates = []
+  for name in sorted(os.listdir(model_dir)):
+    if not name.startswith('events.out.tfevents'):
+      continue
+    for event in tf.train.summary_iterator(os.path.join(model_dir, name)):
+      for value in event.summary.value:
+        if value.tag == 'global_step/sec' and event.step > 2 * _WARMUP:
+          rates.append(value.simple_value)
+  return rates
 
 
 def _run(python, flavour, steps, batch_size):
@@ -123,6 +140,7 @@ def main():
     return
   rates = {'tf1': [], 'graphnet': []}
   cpu_rates = {'tf1': [], 'graphnet': []}
+  logged = {'tf1': [], 'graphnet': []}
   for _ in range(args.rounds):
     for flavour, python in (
       ('tf1', args.tf1_python),
@@ -131,9 +149,11 @@ def main():
       result = _run(python, flavour, args.steps, args.batch_size)
       rates[flavour].append(result['steps_per_sec'])
       cpu_rates[flavour].append(result['steps_per_cpu_sec'])
+      logged[flavour].append(result['logged_steps_per_sec'])
       print(
         f'{flavour:9s} {result["steps_per_sec"]:8.1f} steps/s '
         f'{result["steps_per_cpu_sec"]:8.1f} steps/CPU-s '
+        f'{result["logged_steps_per_sec"]:8.1f} global_step/sec '
         f'({result["train_secs"]:.1f} s for {args.steps} steps)',
         flush=True,
       )
@@ -142,6 +162,12 @@ def main():
   print(
     f'median: TF 1.15 {tf1:.1f} steps/s, graphnet {ours:.1f} steps/s, '
     f'{ours / tf1:.2f}x'
+  )
+  tf1 = statistics.median(logged['tf1'])
+  ours = statistics.median(logged['graphnet'])
+  print(
+    f'median global_step/sec (as TensorBoard shows): TF 1.15 {tf1:.1f}, graphnet '
+    f'{ours:.1f}, {ours / tf1:.2f}x'
   )
   tf1 = statistics.median(cpu_rates['tf1'])
   ours = statistics.median(cpu_rates['graphnet'])
