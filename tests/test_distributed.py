@@ -128,6 +128,22 @@ def _step(log_dir):
   return prefix, (checkpoints.checkpoint_step(prefix) if prefix else None)
 
 
+def _save_model_checkpoint(log_dir, data_dir, step):
+  """A single-process checkpoint of the MLP at `step` in `log_dir`."""
+  from graphnet.training import config as config_lib
+  from graphnet.training import trainer
+
+  trainer.run_training(
+    config_lib.TrainConfig(
+      log_dir=str(log_dir),
+      input_data_dir=str(data_dir),
+      max_steps=step,
+      eval_sets=('test',),
+    ),
+    printer=lambda line: None,
+  )
+
+
 class TestAsync:
   @pytest.mark.timeout(200)
   def test_one_ps_two_workers_learn_mnist_and_save_a_restorable_model(
@@ -143,8 +159,11 @@ class TestAsync:
     assert local.tasks['ps0'].returncode == 0, _report(local)
     precision = _test_precision(local.tasks['worker0'].lines)
     assert precision is not None and precision >= 0.89, _report(local)
-    # Only the chief evaluates.
+    # Only the chief evaluates, and its final block is printed once
+    # (worker 1 moving the step past the evaluated one prints no second).
     assert _test_precision(local.tasks['worker1'].lines) is None
+    chief_lines = local.tasks['worker0'].lines
+    assert chief_lines.count('Test Data Eval:') == 1, _report(local)
 
     prefix, step = _step(log_dir)
     assert step is not None and step >= 2000
@@ -158,6 +177,31 @@ class TestAsync:
       )
     assert predictions.dtype == np.int64
     assert np.mean(predictions == test.labels[:2000]) >= 0.85
+
+  @pytest.mark.timeout(200)
+  def test_an_already_trained_log_dir_says_so_and_every_task_ends(
+    self, tmp_path, make_cluster
+  ):
+    log_dir, args = _dirs(tmp_path)
+    log_dir.mkdir()
+    _save_model_checkpoint(log_dir, tmp_path / 'data', step=50)
+    saved = sorted(p.name for p in log_dir.iterdir())
+    local = make_cluster(1, 2, args + ['--max_steps', '40'])
+    local.start()
+    assert local.wait('worker0', timeout=170) == 0, _report(local)
+    local.wait_all(timeout=30)
+    for name, task in local.tasks.items():
+      assert task.returncode == 0, (name, _report(local))
+    chief = local.tasks['worker0'].lines
+    assert (
+      'already trained to step 50 (>= --max_steps 40): nothing to train; '
+      'use a larger --max_steps or a new --log_dir'
+    ) in chief, _report(local)
+    # Nothing restored was trained, evaluated or saved again.
+    assert 'Test Data Eval:' not in chief
+    assert not any(line.startswith('Step ') for line in chief)
+    assert _step(log_dir)[1] == 50
+    assert sorted(p.name for p in log_dir.iterdir()) == saved
 
   @pytest.mark.slow
   @pytest.mark.timeout(400)

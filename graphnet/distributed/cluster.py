@@ -125,6 +125,9 @@ class ClusterConfig:
   # no ps) for this long exits with an error; a ps stops when every worker
   # still training has not answered for this long.
   ps_timeout_secs: float = PS_TIMEOUT_SECS
+  # An evaluator task (TF_CONFIG's `evaluator`) scores the chief's
+  # checkpoints; the chief then only trains (no evaluation of its own).
+  has_evaluator: bool = False
 
   def __post_init__(self):
     check_flags(

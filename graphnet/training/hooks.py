@@ -643,6 +643,12 @@ class EvaluationHook(tf.train.SessionRunHook):
       self.evaluate(run_context.session, step)
 
   def end(self, session):
+    # In a cluster, other workers can move the global step past the step
+    # already evaluated as the last one; the final block prints once.
+    if self._evaluated_step is not None and (
+      self._evaluated_step >= self._last_step
+    ):
+      return
     step = int(session.run(self._global_step))
     if step != self._evaluated_step and step >= self._last_step:
       self.evaluate(session, step)

@@ -113,10 +113,11 @@ def already_trained(config, printer, names=options.as_argument):
   """(step, prefix) if log_dir's checkpoint already reached max_steps.
 
   Says so in one line (naming max_steps and log_dir by `names`) instead of
-  restoring, re-saving and re-training the old model. A cluster's tasks are
-  left to stop together as usual.
+  restoring, re-saving and re-training the old model. In a cluster only
+  the chief, which owns log_dir, judges and says so; the other tasks learn
+  it from the global step once the chief has restored the model.
   """
-  if config.cluster is not None:
+  if config.cluster is not None and not config.cluster.is_chief:
     return None
   prefix = checkpoints.latest_checkpoint(config.log_dir)
   step = checkpoints.checkpoint_step(prefix) if prefix else None

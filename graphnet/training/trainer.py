@@ -168,7 +168,10 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
     steps_per_run=n,
     count_steps=count,
   )
-  chief_only = [divergence, *savers, logger, evaluator]
+  chief_only = [divergence, *savers, logger]
+  if not config.cluster or not config.cluster.has_evaluator:
+    # Otherwise the cluster's evaluator task scores the checkpoints.
+    chief_only.append(evaluator)
   return _Hooks([*all_tasks, stop.hook()], chief_only, evaluator)
 
 
@@ -279,6 +282,11 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
     preflight.remove_save_leftovers(config, printer)
     resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
     done = preflight.already_trained(config, printer, names)
+    if done is not None and config.cluster is not None:
+      # The other tasks wait for the chief's model and stop at its step.
+      step, prefix = done
+      _release_cluster(config, server, tg, printer)
+      return TrainResult(step, prefix, {}, trained_steps=0)
     if done is not None:
       step, prefix = done
       evaluations = (
@@ -330,6 +338,37 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
     raise errors.TrainingInterruptedError(stop.signum, step, final)
   trained = None if step is None else step - (start or 0)
   return TrainResult(step, final, hooks.evaluator.last_results, trained)
+
+
+def _release_cluster(config, server, tg, printer):
+  """The chief of an already trained log_dir lets the cluster end.
+
+  Restores the model onto the ps tasks (the other workers wait for it),
+  then stops at once: no step, evaluation, checkpoint or summary. The
+  workers' StopAtStepHooks see the restored global step and stop; every
+  worker reports done to the ps tasks, which then stop.
+  """
+  session_args = _session_args(config, server)
+  with cluster_tasks.worker_life(
+    config.cluster, server, session_args, printer
+  ) as watchdog:
+    hooks = [
+      hooks_lib.StopAtStepHook(last_step=config.max_steps),
+      *tg.hooks,
+    ]
+    with tf.train.MonitoredTrainingSession(
+      **session_args,
+      scaffold=tf.train.Scaffold(
+        saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
+      ),
+      hooks=hooks,
+      save_checkpoint_steps=None,
+      save_summaries_steps=None,
+      log_step_count_steps=None,
+    ) as sess:
+      watchdog.reached()
+      while not sess.should_stop():
+        sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
 
 
 def _evaluate(config, tg, data_sets, prefix, printer):
