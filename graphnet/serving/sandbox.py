@@ -124,15 +124,18 @@ class Worker:
 
   def _start(self):
     memory_bytes = self._memory_bytes()
-    while _IDLE:
+    for entry in list(_IDLE):
       # A worker that ended its last graph cleanly is reused: starting a
       # process that loads TensorFlow takes seconds.
-      process, conn, memfd, stderr, limit = _IDLE.pop()
-      if limit == memory_bytes and process.poll() is None:
+      process, conn, memfd, stderr, limit = entry
+      if process.poll() is not None:
+        _IDLE.remove(entry)
+        _end(process, conn, memfd, stderr)
+      elif limit == memory_bytes:
+        _IDLE.remove(entry)
         self._process, self._conn = process, conn
         self._memfd, self._stderr = memfd, stderr
         return
-      _end(process, conn, memfd, stderr)
     parent, child = socket.socketpair()
     self._memfd = os.memfd_create('graphnet-batch')
     self._stderr = tempfile.TemporaryFile()
