@@ -74,10 +74,20 @@ def _train(train_config):
   return 0
 
 
+def _evaluate(train_config):
+  """Runs the cluster's evaluator task; returns the exit code."""
+  from graphnet.training import evaluator_task
+
+  evaluator_task.run(train_config)
+  return 0
+
+
 def main(argv):
   """Trains (or serves as a ps task); exits 1 on a graphnet error."""
   cli.no_arguments(argv)
   train_config = config_from_flags()
+  if train_flags.is_evaluator():
+    return cli.exit_code(_evaluate, train_config)
   return cli.exit_code(_train, train_config)
 
 

@@ -30,6 +30,7 @@ The functions are importable; the tests use `LocalCluster` as a harness:
 
 import argparse
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -130,6 +131,8 @@ class LocalCluster:
     python=sys.executable,
     module=_MODULE,
     env=None,
+    tf_config=False,
+    evaluator=False,
   ):
     """Picks the ports; `start()` starts the tasks.
 
@@ -142,6 +145,11 @@ class LocalCluster:
       python: the interpreter to run the tasks with.
       module: the trainer entry point module.
       env: extra environment variables for the tasks.
+      tf_config: describe the cluster to each task in its TF_CONFIG
+        variable (worker 0 as the chief) instead of the cluster flags.
+      evaluator: also start an evaluator task (`evaluator0`: TF_CONFIG's
+        `evaluator`, or --job_name evaluator), which scores the chief's
+        checkpoints until training ends.
     """
     if num_ps < 0 or num_workers < 1:
       raise ValueError(
@@ -163,20 +171,45 @@ class LocalCluster:
     )
     self._env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     self._env.update(env or {})
+    self._tf_config = tf_config
+    self._evaluator = evaluator
     self.tasks = {}
+
+  def tf_config(self, job, index):
+    """The TF_CONFIG JSON text of task `job`/`index` (worker 0 = chief)."""
+    cluster = {'chief': self.worker_hosts[:1]}
+    if len(self.worker_hosts) > 1:
+      cluster['worker'] = self.worker_hosts[1:]
+    if self.ps_hosts:
+      cluster['ps'] = self.ps_hosts
+    if self._evaluator:
+      # Listed so that the chief leaves evaluation to it; never dialled.
+      cluster['evaluator'] = ['127.0.0.1:1']
+    if job == 'worker' and index == 0:
+      task = {'type': 'chief', 'index': 0}
+    elif job == 'worker':
+      task = {'type': 'worker', 'index': index - 1}
+    else:
+      task = {'type': job, 'index': index}
+    return json.dumps({'cluster': cluster, 'task': task})
 
   def command(self, job, index):
     """The command line of task `job`/`index`."""
-    return [
-      self._python,
-      '-u',
-      '-m',
-      self._module,
-      f'--ps_hosts={",".join(self.ps_hosts)}',
-      f'--worker_hosts={",".join(self.worker_hosts)}',
-      f'--job_name={job}',
-      f'--task_index={index}',
-    ] + self._args
+    command = [self._python, '-u', '-m', self._module]
+    if self._tf_config:
+      return command + self._args
+    if job == 'evaluator':
+      return command + ['--job_name=evaluator'] + self._args
+    return (
+      command
+      + [
+        f'--ps_hosts={",".join(self.ps_hosts)}',
+        f'--worker_hosts={",".join(self.worker_hosts)}',
+        f'--job_name={job}',
+        f'--task_index={index}',
+      ]
+      + self._args
+    )
 
   def start_task(self, job, index, log_suffix=''):
     """Starts (or restarts) one task in its own process group."""
@@ -187,12 +220,15 @@ class LocalCluster:
       os.makedirs(self._logs_dir, exist_ok=True)
       log_path = os.path.join(self._logs_dir, f'{name}{log_suffix}.log')
       log_file = open(log_path, 'w')  # noqa: SIM115 (closed by the pump)
+    env = dict(self._env)
+    if self._tf_config:
+      env['TF_CONFIG'] = self.tf_config(job, index)
     process = subprocess.Popen(
       self.command(job, index),
       stdout=subprocess.PIPE,
       stderr=subprocess.STDOUT,
       stdin=subprocess.DEVNULL,
-      env=self._env,
+      env=env,
       start_new_session=True,
     )
     task = Task(name, job, index, process, [], log_path)
@@ -211,6 +247,8 @@ class LocalCluster:
       self.start_task('ps', i)
     for i in range(len(self.worker_hosts)):
       self.start_task('worker', i)
+    if self._evaluator:
+      self.start_task('evaluator', 0)
     return self
 
   def wait(self, name, timeout=None):
@@ -385,6 +423,18 @@ def _parse(argv):
     'their own (a worker that lost its ps ends within --ps_timeout_secs).',
   )
   parser.add_argument('--kill_after_secs', type=float, default=5.0)
+  parser.add_argument(
+    '--tf_config',
+    action='store_true',
+    help='Describe the cluster to each task in TF_CONFIG (worker 0 as the '
+    'chief) instead of --ps_hosts/--worker_hosts/--job_name/--task_index.',
+  )
+  parser.add_argument(
+    '--evaluator',
+    action='store_true',
+    help='Also run an evaluator task that scores each new checkpoint until '
+    'training ends (the chief then leaves evaluation to it with --tf_config).',
+  )
   args = parser.parse_args(own)
   if args.num_ps < 0 or args.num_workers < 1:
     parser.error('--num_ps must be >= 0 and --num_workers >= 1.')
@@ -409,16 +459,20 @@ def main(argv=None):
     trainer_args,
     logs_dir=args.logs,
     echo=not args.quiet,
+    tf_config=args.tf_config,
+    evaluator=args.evaluator,
   )
   say = lambda line: print(line, flush=True)  # noqa: E731
   try:
     cluster.start()
     for task in cluster.tasks.values():
       hosts = cluster.ps_hosts if task.job == 'ps' else cluster.worker_hosts
-      say(
-        f'launcher: {task.name} is pid {task.process.pid} on '
-        f'{hosts[task.index]}.'
+      where = (
+        'reading the checkpoints'
+        if task.job == 'evaluator'
+        else f'on {hosts[task.index]}'
       )
+      say(f'launcher: {task.name} is pid {task.process.pid} {where}.')
     return supervise(
       cluster,
       args.timeout_secs,

@@ -19,6 +19,7 @@ Example (in an entry point):
 """
 
 import dataclasses
+import os
 
 from absl import app
 from absl import flags
@@ -28,12 +29,13 @@ from graphnet import options
 from graphnet.cli import common as cli
 from graphnet.cli import config_flags
 from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import tf_config
 from graphnet.nn import models
 from graphnet.training import config as config_lib
 from graphnet.training import schedules
 from graphnet.training import session_config
 
-__all__ = ['PRESETS', 'config_from_flags']
+__all__ = ['PRESETS', 'config_from_flags', 'is_evaluator']
 
 FLAGS = flags.FLAGS
 
@@ -169,7 +171,11 @@ flags.DEFINE_list(
 )
 # No default: a task of a cluster must say which job it is.
 flags.DEFINE_enum(
-  'job_name', None, list(cluster_lib.JOBS), "This task's job: ps or worker."
+  'job_name',
+  None,
+  [*cluster_lib.JOBS, tf_config.EVALUATOR],
+  "This task's job: ps or worker; evaluator scores each new checkpoint of "
+  '--log_dir until one reaches --max_steps (no host flags needed).',
 )
 flags.DEFINE_integer(
   'task_index',
@@ -198,6 +204,15 @@ flags.DEFINE_float(
 )
 
 
+flags.DEFINE_integer(
+  'partition_min_bytes',
+  _cluster_default('partition_min_bytes'),
+  'With 2 or more ps tasks, split each variable of this many bytes or more '
+  'over them (slices of at least this size); 0 = never split.',
+  lower_bound=0,
+)
+
+
 @flags.validator('ps_timeout_secs')
 def _check_ps_timeout(value):
   try:
@@ -223,8 +238,26 @@ def _wants_cluster(values):
   )
 
 
+def _env_cluster():
+  """The `tf_config.TfConfig` of the TF_CONFIG variable (maybe empty).
+
+  Raises:
+    app.UsageError: TF_CONFIG is malformed (the message names the field).
+  """
+  try:
+    return tf_config.parse()
+  except errors.ClusterError as e:
+    raise app.UsageError(str(e)) from e
+
+
 @flags.multi_flags_validator(_CLUSTER_FLAGS)
 def _check_cluster(values):
+  # TF_CONFIG may describe the cluster that these settings apply to; it is
+  # checked with the flags in config_from_flags.
+  if not _wants_cluster(values) and os.environ.get(tf_config.ENV, '').strip():
+    return True
+  if values['job_name'] == tf_config.EVALUATOR:
+    return True
   if not _wants_cluster(values):
     if values['sync_replicas'] or values['replicas_to_aggregate']:
       raise flags.ValidationError(
@@ -251,18 +284,87 @@ def _check_cluster(values):
 
 
 def _cluster_from_flags():
-  """The ClusterConfig of the cluster flags, or None for one process."""
+  """The ClusterConfig of the cluster flags or TF_CONFIG, or None.
+
+  The flags win when both describe the cluster and agree; they must agree.
+
+  Raises:
+    app.UsageError: TF_CONFIG is malformed, does not fit the other cluster
+      flags, or describes another cluster or task than the flags.
+  """
   values = {name: FLAGS[name].value for name in _CLUSTER_FLAGS}
+  settings = {
+    'sync_replicas': values['sync_replicas'],
+    'replicas_to_aggregate': values['replicas_to_aggregate'],
+    'ps_timeout_secs': FLAGS.ps_timeout_secs,
+    'partition_min_bytes': FLAGS.partition_min_bytes,
+  }
+  env = _env_cluster()
+  settings['has_evaluator'] = env.has_evaluator
+  try:
+    from_env = env.cluster_config(**settings)
+  except errors.ClusterError as e:
+    raise app.UsageError(f'{e} (from {tf_config.ENV})') from e
   if not _wants_cluster(values):
+    return from_env
+  if values['job_name'] == tf_config.EVALUATOR:
+    is_evaluator()
     return None
-  return cluster_lib.ClusterConfig(
+  from_flags = cluster_lib.ClusterConfig(
     ps_hosts=tuple(values['ps_hosts']),
     worker_hosts=tuple(values['worker_hosts']),
     job_name=values['job_name'],
     task_index=values['task_index'],
-    sync_replicas=values['sync_replicas'],
-    replicas_to_aggregate=values['replicas_to_aggregate'],
-    ps_timeout_secs=FLAGS.ps_timeout_secs,
+    **settings,
+  )
+  if env.is_distributed:
+    _check_same_cluster(from_flags, from_env, env)
+  return from_flags
+
+
+def is_evaluator():
+  """Whether this process is the cluster's evaluator task.
+
+  From `--job_name evaluator` or TF_CONFIG's task type `evaluator`.
+
+  Raises:
+    app.UsageError: the two disagree.
+  """
+  env = _env_cluster()
+  flag = FLAGS.job_name == tf_config.EVALUATOR
+  if flag and env.is_distributed and env.task_type != tf_config.EVALUATOR:
+    raise app.UsageError(
+      f'--job_name evaluator, but {tf_config.ENV} says this task is '
+      f'{env.task_type} {env.task_index}; give one of them (unset '
+      f'{tf_config.ENV} or drop --job_name), or make them agree.'
+    )
+  return flag or env.task_type == tf_config.EVALUATOR
+
+
+def _describe(cluster):
+  return (
+    f'ps {",".join(cluster.ps_hosts) or "(none)"}, workers '
+    f'{",".join(cluster.worker_hosts)}, this task {cluster.task}'
+  )
+
+
+def _check_same_cluster(from_flags, from_env, env):
+  """Refuses cluster flags and a TF_CONFIG that describe different tasks."""
+  fields = ('ps_hosts', 'worker_hosts', 'job_name', 'task_index')
+  if from_env is not None and all(
+    getattr(from_flags, f) == getattr(from_env, f) for f in fields
+  ):
+    return
+  env_text = (
+    f'task {env.task_type} (an evaluator is no training task)'
+    if from_env is None
+    else f'{_describe(from_env)} (its chief is worker 0)'
+  )
+  raise app.UsageError(
+    f'--ps_hosts/--worker_hosts/--job_name/--task_index say '
+    f'{_describe(from_flags)}, but {tf_config.ENV} says {env_text}; give '
+    f'one of them (unset {tf_config.ENV} or drop the cluster flags), or make '
+    'them agree.'
   )
 
 

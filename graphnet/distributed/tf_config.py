@@ -65,6 +65,9 @@ class TfConfig:
   task_type: str | None = None
   # This task's index in its job.
   task_index: int = 0
+  # Whether the cluster lists an evaluator task (which then scores the
+  # chief's checkpoints, so the chief need not).
+  has_evaluator: bool = False
 
   @property
   def is_distributed(self):
@@ -240,4 +243,10 @@ def parse(text=None, environ=None):
     _fail('', f'must be a JSON object, got {raw!r}.')
   cluster = _cluster(raw.get('cluster'))
   task_type, index = _task(raw.get('task'), cluster)
-  return TfConfig(types.MappingProxyType(cluster), task_type, index)
+  listed = EVALUATOR in (raw.get('cluster') or {})
+  return TfConfig(
+    types.MappingProxyType(cluster),
+    task_type,
+    index,
+    has_evaluator=listed or task_type == EVALUATOR,
+  )

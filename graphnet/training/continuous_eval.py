@@ -346,6 +346,7 @@ def evaluation_loop(
   printer=print,
   sleep=time.sleep,
   clock=time.monotonic,
+  stop_at_step=None,
 ):
   """Evaluates each new checkpoint of `checkpoint_dir` once.
 
@@ -370,6 +371,9 @@ def evaluation_loop(
     printer: function taking one output line.
     sleep: function(seconds), injectable for tests.
     clock: function() -> seconds, monotonic, injectable for tests.
+    stop_at_step: return after evaluating a checkpoint of this global
+      step or later (training has ended: a cluster's evaluator task);
+      None = keep watching.
 
   Returns:
     list of `EvalRecord`, one per evaluated checkpoint, in order.
@@ -421,6 +425,16 @@ def evaluation_loop(
             writer.add_summary(tf.Summary(value=[value]), step)
             writer.flush()
       if run_once:
+        return records
+      if (
+        stop_at_step is not None
+        and records
+        and (records[-1].step >= stop_at_step)
+      ):
+        printer(
+          f'Training reached step {records[-1].step} (>= {stop_at_step}); '
+          'stopping the evaluator.'
+        )
         return records
       now = clock()
       if timeout_secs and now - last_new >= timeout_secs:
