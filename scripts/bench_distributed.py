@@ -9,6 +9,16 @@ Prints a Markdown table with the load average before and after each run
 (other people's work on a shared machine shows there).
 
     python scripts/bench_distributed.py --workers 1,2,4 --max_steps 3000
+
+With --placement it instead builds each worker graph (the MLP and the conv
+net, 1-3 ps tasks; no server, no training) and prints the bytes of the
+variables on each ps task under graphnet's placement (greedy by bytes,
+variables of --partition_min_bytes or more split) against TF's round robin,
+the bytes a worker moves per step (it reads every trainable variable and
+sends a gradient of each: 2x the trainable bytes), and the steps/s a
+10 Gb/s link to the busiest ps allows:
+
+    python scripts/bench_distributed.py --placement
 """
 
 import argparse
@@ -73,8 +83,77 @@ def _cluster(launcher, args, workers, trainer_args):
     return _rate(local.tasks['worker0'].lines, args.skip)
 
 
+def _placement_rows(model, num_ps):
+  """(ps bytes, ps trainable bytes, round-robin ps bytes, total) of a graph."""
+  import tensorflow.compat.v1 as tf
+
+  from graphnet.data import mnist_reader
+  from graphnet.distributed import cluster as cluster_lib
+  from graphnet.training import config as config_lib
+  from graphnet.training import train_graph
+
+  tf.disable_eager_execution()
+  data = mnist_reader.read_data_sets(str(_REPO / 'graphnet/data/mnist'))
+
+  def build(min_bytes):
+    cluster = cluster_lib.ClusterConfig(
+      ps_hosts=tuple(f'127.0.0.1:{3000 + i}' for i in range(num_ps)),
+      worker_hosts=('127.0.0.1:2999',),
+      partition_min_bytes=min_bytes,
+    )
+    config = config_lib.TrainConfig(
+      log_dir='unused',
+      input_data_dir='unused',
+      cluster=cluster,
+      model=config_lib.ModelConfig(model),
+    )
+    return train_graph.build_train_graph(config, data).graph
+
+  graph = build(cluster_lib.PARTITION_MIN_BYTES)
+  loads, trainable = [0] * num_ps, [0] * num_ps
+  train_names = {v.name for v in graph.get_collection('trainable_variables')}
+  for var in graph.get_collection('variables'):
+    task = int(var.device.split('/task:')[1].split('/')[0])
+    size = cluster_lib.variable_bytes(var.op)
+    loads[task] += size
+    if var.name in train_names:
+      trainable[task] += size
+  # TF's default: one variable after the other, round robin, unsplit.
+  robin = [0] * num_ps
+  for i, var in enumerate(build(0).get_collection('variables')):
+    robin[i % num_ps] += cluster_lib.variable_bytes(var.op)
+  return loads, trainable, robin
+
+
+def _placement(models=('mlp', 'conv'), ps_counts=(1, 2, 3), link_bps=10e9):
+  print(
+    '| model | ps | bytes on each ps (greedy, split) | busiest | '
+    'round robin: busiest | moved per worker step | via busiest ps | '
+    'steps/s a 10 Gb/s link allows |'
+  )
+  print('|---|---:|---|---:|---:|---:|---:|---:|')
+  for model in models:
+    for num_ps in ps_counts:
+      loads, trainable, robin = _placement_rows(model, num_ps)
+      total = sum(loads)
+      moved = 2 * sum(trainable)
+      busiest = trainable.index(max(trainable))
+      via = 2 * trainable[busiest]
+      print(
+        f'| {model} | {num_ps} | {", ".join(f"{b:,}" for b in loads)} '
+        f'(total {total:,}) | {max(loads) / total:.0%} | '
+        f'{max(robin) / sum(robin):.0%} | {moved:,} B | {via:,} B | '
+        f'{link_bps / 8 / via:,.0f} |'
+      )
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument(
+    '--placement',
+    action='store_true',
+    help='Print the bytes on each ps task and moved per step; no training.',
+  )
   parser.add_argument('--workers', default='1,2,4')
   parser.add_argument('--num_ps', type=int, default=1)
   parser.add_argument('--max_steps', type=int, default=3000)
@@ -83,6 +162,10 @@ def main():
   parser.add_argument('--sync', action='store_true')
   parser.add_argument('--timeout', type=float, default=600)
   args = parser.parse_args()
+  if args.placement:
+    sys.path.insert(0, str(_REPO))
+    _placement()
+    return
   launcher = _load_launcher()
   rows = []
   with tempfile.TemporaryDirectory() as tmp:

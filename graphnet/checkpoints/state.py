@@ -422,9 +422,18 @@ def check_compatible(
   """
   stored = variable_shapes(prefix)
   problems = []
+  seen = set()
   for var in variables:
     name = var.op.name
     want = var.shape.as_list()
+    # A partition of a partitioned variable (a cluster's ps tasks) is
+    # saved as a slice of the whole variable, under the whole's name.
+    whole = getattr(var, '_save_slice_info', None)
+    if whole is not None:
+      name, want = whole.full_name, list(whole.full_shape)
+      if name in seen:
+        continue
+      seen.add(name)
     if name not in stored:
       problems.append(f'{name} {want} is missing')
     elif list(stored[name]) != want:

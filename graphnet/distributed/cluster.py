@@ -14,8 +14,13 @@ Pieces (all TensorFlow's own engine, nothing home-made on the wire):
   settings; `parse_hosts()` / `check_flags()` are what flag validators use.
 * `start_server()` - `tf.distribute.Server` for this task, with a
   `ClusterError` naming the flag when its port is taken.
-* `device_setter()` - `tf.train.replica_device_setter`: variables round
-  robin on the ps tasks, compute on this worker.
+* `device_setter()` - `tf.train.replica_device_setter`: each variable on
+  the ps task holding the fewest bytes so far (TF's greedy load balancing
+  with a byte-size load), compute on this worker.
+* `partitioner()` - splits variables of `partition_min_bytes` or more
+  over the ps tasks (`tf.min_max_variable_partitioner`), so one large
+  variable does not load one ps; checkpoints keep the whole variable's
+  name and shape, and restore in one process and the other way round.
 * `session_config()` - the `ConfigProto` with `device_filters`, so a worker
   only talks to the ps tasks and itself (workers never wait on each other).
 * `SyncReplicas` - wraps the optimizer in `tf.train.SyncReplicasOptimizer`
@@ -51,6 +56,9 @@ __all__ = [
   'cluster_spec',
   'start_server',
   'device_setter',
+  'PARTITION_MIN_BYTES',
+  'partitioner',
+  'variable_bytes',
   'session_config',
   'SyncReplicas',
 ]
@@ -65,6 +73,10 @@ _HOST_PORT = re.compile(
 # Default of --ps_timeout_secs: how long a task may go without an answer
 # from a task it needs.
 PS_TIMEOUT_SECS = 60.0
+# Default of --partition_min_bytes: variables this large or larger are
+# split over the ps tasks, in slices of at least this many bytes (the MLP's
+# hidden1/weights, 401 KB, and the conv net's conv2 and fc1 weights are).
+PARTITION_MIN_BYTES = 64 * 1024
 
 
 def parse_hosts(text, flag):
@@ -128,6 +140,9 @@ class ClusterConfig:
   # An evaluator task (TF_CONFIG's `evaluator`) scores the chief's
   # checkpoints; the chief then only trains (no evaluation of its own).
   has_evaluator: bool = False
+  # Split variables of this many bytes or more over the ps tasks (slices
+  # of at least this size); 0 = never split.
+  partition_min_bytes: int = PARTITION_MIN_BYTES
 
   def __post_init__(self):
     check_flags(
@@ -138,6 +153,11 @@ class ClusterConfig:
       self.replicas_to_aggregate,
     )
     check_timeout(self.ps_timeout_secs)
+    if self.partition_min_bytes < 0:
+      raise errors.ClusterError(
+        f'--partition_min_bytes must be >= 0 (0 = never split), got '
+        f'{self.partition_min_bytes}.'
+      )
     if self.done_grace_secs < 0:
       raise errors.ClusterError(
         f'ClusterConfig: done_grace_secs must be >= 0, got '
@@ -294,14 +314,64 @@ def device_setter(cluster, local_device=''):
     local_device: device within the worker, e.g. '/cpu:0' or '/gpu:0'.
 
   Returns:
-    a `tf.train.replica_device_setter`: variables round robin over the ps
-    tasks (on worker 0 when there is no ps), everything else on this worker.
+    a `tf.train.replica_device_setter`: each variable on the ps task that
+    holds the fewest bytes when it is made (on worker 0 when there is no
+    ps), everything else on this worker. Every worker builds the same graph
+    in the same order, so every worker places each variable alike.
   """
   worker_device = f'/job:worker/task:{cluster.task_index}{local_device}'
   if not cluster.ps_hosts:
     return worker_device
   return tf.train.replica_device_setter(
-    worker_device=worker_device, cluster=cluster_spec(cluster)
+    worker_device=worker_device,
+    cluster=cluster_spec(cluster),
+    ps_strategy=_GreedyByBytes(len(cluster.ps_hosts)),
+  )
+
+
+def variable_bytes(op):
+  """Bytes of the variable that `op` (a variable op) makes; 0 if unknown."""
+  try:
+    shape = tf.TensorShape(op.get_attr('shape'))
+    dtype = tf.as_dtype(op.get_attr('dtype')).base_dtype
+  except (ValueError, TypeError):
+    return 0
+  if not shape.is_fully_defined():
+    return 0
+  return shape.num_elements() * dtype.size
+
+
+class _GreedyByBytes:
+  """A `replica_device_setter` ps strategy: the least loaded ps, by bytes.
+
+  TF 1.x's contrib `GreedyLoadBalancingStrategy` with its
+  `byte_size_load_fn`: each variable goes to the ps task holding the
+  fewest bytes so far (the lowest index on a tie).
+  """
+
+  def __init__(self, num_tasks):
+    self.loads = [0] * num_tasks
+
+  def __call__(self, op):
+    task = min(range(len(self.loads)), key=lambda i: (self.loads[i], i))
+    self.loads[task] += variable_bytes(op)
+    return task
+
+
+def partitioner(cluster):
+  """The variable partitioner of `cluster`, or None (nothing to split).
+
+  Splits a variable of at least `partition_min_bytes` along its first
+  axis into up to one slice per ps task, each slice at least that large
+  (`tf.min_max_variable_partitioner`). None without 2 or more ps tasks.
+  """
+  if cluster is None or len(cluster.ps_hosts) < 2:
+    return None
+  if not cluster.partition_min_bytes:
+    return None
+  return tf.min_max_variable_partitioner(
+    max_partitions=len(cluster.ps_hosts),
+    min_slice_size=cluster.partition_min_bytes,
   )
 
 

@@ -356,7 +356,15 @@ def build_train_graph(config, data_sets):
   if config.cluster is not None:
     # Variables on the ps tasks, compute on this worker.
     device = cluster_lib.device_setter(config.cluster, device)
-  with graph.as_default(), tf.device(device):
+  with (
+    graph.as_default(),
+    tf.device(device),
+    # Large variables split over the ps tasks (None: not split).
+    tf.variable_scope(
+      tf.get_variable_scope(),
+      partitioner=cluster_lib.partitioner(config.cluster),
+    ),
+  ):
     if config.seed is not None:
       tf.set_random_seed(config.seed)
     global_step = tf.train.get_or_create_global_step()
