@@ -186,10 +186,13 @@ class TestAsync:
     log_dir.mkdir()
     _save_model_checkpoint(log_dir, tmp_path / 'data', step=50)
     saved = sorted(p.name for p in log_dir.iterdir())
-    local = make_cluster(1, 2, args + ['--max_steps', '40'])
+    # Described by TF_CONFIG only, with an evaluator task.
+    local = make_cluster(
+      1, 2, args + ['--max_steps', '40'], tf_config=True, evaluator=True
+    )
     local.start()
     assert local.wait('worker0', timeout=170) == 0, _report(local)
-    local.wait_all(timeout=30)
+    local.wait_all(timeout=60)
     for name, task in local.tasks.items():
       assert task.returncode == 0, (name, _report(local))
     chief = local.tasks['worker0'].lines
@@ -201,7 +204,54 @@ class TestAsync:
     assert 'Test Data Eval:' not in chief
     assert not any(line.startswith('Step ') for line in chief)
     assert _step(log_dir)[1] == 50
-    assert sorted(p.name for p in log_dir.iterdir()) == saved
+    # The evaluator scored the checkpoint there is and ended with training.
+    evaluator = local.tasks['evaluator0'].lines
+    assert any(
+      re.match(r'After 50 training step\(s\), validation accuracy = ', line)
+      for line in evaluator
+    ), _report(local)
+    assert sorted(p.name for p in log_dir.iterdir()) == sorted(
+      [*saved, 'eval_validation']
+    )
+
+  @pytest.mark.slow
+  @pytest.mark.timeout(500)
+  def test_tf_config_cluster_with_evaluator_trains_and_resumes(
+    self, tmp_path, make_cluster
+  ):
+    """scripts/launch_local_cluster.py --tf_config --evaluator, twice."""
+    log_dir, args = _dirs(tmp_path)
+    for max_steps in (200, 400):
+      local = make_cluster(
+        1,
+        2,
+        args
+        + ['--max_steps', str(max_steps), '--save_checkpoint_steps', '100'],
+        tf_config=True,
+        evaluator=True,
+      )
+      local.start()
+      assert local.wait('worker0', timeout=200) == 0, _report(local)
+      local.wait_all(timeout=60)
+      for name, task in local.tasks.items():
+        assert task.returncode == 0, (name, _report(local))
+      # The chief only trains; the evaluator scores up to the last step.
+      assert 'Test Data Eval:' not in local.tasks['worker0'].lines
+      scored = [
+        int(m.group(1))
+        for line in local.tasks['evaluator0'].lines
+        for m in [re.match(r'After (\d+) training step', line)]
+        if m
+      ]
+      assert scored and scored[-1] >= max_steps, _report(local)
+      assert _step(log_dir)[1] >= max_steps
+      if max_steps == 400:
+        # Resumed from the first run's checkpoint, not from step 0.
+        chief = local.tasks['worker0'].lines
+        assert any(
+          line.startswith('Restoring parameters from') for line in chief
+        ), _report(local)
+        assert not any(line.startswith('Step 0:') for line in chief)
 
   @pytest.mark.slow
   @pytest.mark.timeout(400)
