@@ -420,7 +420,8 @@ class Estimator:
         tf.logging.info('Skipping training since max_steps has already saved.')
         return self
     is_chief = cluster is None or cluster.is_chief
-    log_dirs.check_log_dir(self._model_dir) if is_chief else None
+    if is_chief:
+      log_dirs.check_log_dir(self._model_dir)
     graph, global_step, spec, input_hooks, loop = self._build_train(
       input_fn, hooks, cluster
     )
@@ -663,7 +664,7 @@ class Estimator:
         while not session.should_stop():
           session.run(update)
       tf.logging.info('Finished evaluation at %s', _now())
-    result = {k: _plain(v) for k, v in final.final_ops_values.items()}
+    result = dict(final.final_ops_values)
     tf.logging.info(
       'Saving dict for global step %d: %s',
       result['global_step'],
@@ -887,11 +888,6 @@ def _now():
   return datetime.datetime.now(datetime.timezone.utc).strftime(
     '%Y-%m-%dT%H:%M:%SZ'
   )
-
-
-def _plain(value):
-  """A metric value as numpy gives it; scalars as numpy scalars."""
-  return value
 
 
 def _dict_line(result):
