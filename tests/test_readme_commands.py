@@ -198,7 +198,7 @@ _COMMANDS = {
     'piecewise',
     _check_piecewise_hook,
   ),
-  ('--flagfile', 'my.flags'): ([], None, _check_flagfile),
+  ('--flagfile', '/tmp/my.flags'): ([], None, _check_flagfile),
   (
     '--input_pipeline',
     'resident',
@@ -262,6 +262,8 @@ def test_readme_command_runs_with_its_effect(tmp_path, command):
   (tmp_path / 'my.flags').write_text(
     '--fake_data\n--max_steps=5\n--hidden1=10\n'
   )
+  if '--flagfile' in argv:
+    argv[argv.index('--flagfile') + 1] = str(tmp_path / 'my.flags')
   done = _run(argv + extra, tmp_path)
   check(log_dir, done)
 
