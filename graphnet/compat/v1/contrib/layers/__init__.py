@@ -12,29 +12,27 @@ Example:
 """
 
 from graphnet import errors
-from graphnet.compat.v1.contrib.layers.core import avg_pool2d
+from graphnet.compat.v1.contrib.layers.convolutional import conv1d
+from graphnet.compat.v1.contrib.layers.convolutional import conv2d
+from graphnet.compat.v1.contrib.layers.convolutional import conv2d_transpose
+from graphnet.compat.v1.contrib.layers.convolutional import conv3d
+from graphnet.compat.v1.contrib.layers.convolutional import convolution
+from graphnet.compat.v1.contrib.layers.convolutional import convolution1d
+from graphnet.compat.v1.contrib.layers.convolutional import convolution2d
+from graphnet.compat.v1.contrib.layers.convolutional import (
+  convolution2d_transpose,
+)
+from graphnet.compat.v1.contrib.layers.convolutional import convolution3d
 from graphnet.compat.v1.contrib.layers.core import bias_add
-from graphnet.compat.v1.contrib.layers.core import conv1d
-from graphnet.compat.v1.contrib.layers.core import conv2d
-from graphnet.compat.v1.contrib.layers.core import conv2d_transpose
-from graphnet.compat.v1.contrib.layers.core import conv3d
-from graphnet.compat.v1.contrib.layers.core import convolution
-from graphnet.compat.v1.contrib.layers.core import convolution1d
-from graphnet.compat.v1.contrib.layers.core import convolution2d
-from graphnet.compat.v1.contrib.layers.core import convolution2d_transpose
-from graphnet.compat.v1.contrib.layers.core import convolution3d
 from graphnet.compat.v1.contrib.layers.core import dropout
 from graphnet.compat.v1.contrib.layers.core import elu
 from graphnet.compat.v1.contrib.layers.core import flatten
 from graphnet.compat.v1.contrib.layers.core import fully_connected
 from graphnet.compat.v1.contrib.layers.core import linear
-from graphnet.compat.v1.contrib.layers.core import max_pool2d
 from graphnet.compat.v1.contrib.layers.core import one_hot_encoding
 from graphnet.compat.v1.contrib.layers.core import relu
 from graphnet.compat.v1.contrib.layers.core import relu6
-from graphnet.compat.v1.contrib.layers.core import repeat
 from graphnet.compat.v1.contrib.layers.core import softmax
-from graphnet.compat.v1.contrib.layers.core import stack
 from graphnet.compat.v1.contrib.layers.initializers import (
   variance_scaling_initializer,
 )
@@ -43,11 +41,15 @@ from graphnet.compat.v1.contrib.layers.initializers import (
   xavier_initializer_conv2d,
 )
 from graphnet.compat.v1.contrib.layers.normalization import batch_norm
+from graphnet.compat.v1.contrib.layers.pooling import avg_pool2d
+from graphnet.compat.v1.contrib.layers.pooling import max_pool2d
 from graphnet.compat.v1.contrib.layers.regularizers import apply_regularization
 from graphnet.compat.v1.contrib.layers.regularizers import l1_l2_regularizer
 from graphnet.compat.v1.contrib.layers.regularizers import l1_regularizer
 from graphnet.compat.v1.contrib.layers.regularizers import l2_regularizer
 from graphnet.compat.v1.contrib.layers.regularizers import sum_regularizer
+from graphnet.compat.v1.contrib.layers.stacking import repeat
+from graphnet.compat.v1.contrib.layers.stacking import stack
 from graphnet.compat.v1.contrib.layers.summaries import summarize_activation
 from graphnet.compat.v1.contrib.layers.summaries import summarize_activations
 from graphnet.compat.v1.contrib.layers.summaries import summarize_collection

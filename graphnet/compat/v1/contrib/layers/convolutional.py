@@ -1,0 +1,288 @@
+"""The convolutions of `tf.contrib.layers` (and slim) of TF 1.15.
+
+- `conv2d(x, n, k)` (= `convolution2d`; also 1-D and 3-D, and the N-d
+  `convolution`): scope 'Conv' (uniquified), 'weights'
+  [*kernel, in, n] (xavier), 'biases' [n] (zeros); ReLU, SAME padding,
+  stride 1.
+- `conv2d_transpose(x, n, k)`: scope 'Conv2d_transpose', 'weights'
+  [kh, kw, n, in].
+
+Variables, regularizers, normalizer and collections as `fully_connected`
+(see `graphnet.compat.v1.contrib.layers.core`); every function honours
+`arg_scope`.
+
+Example:
+    net = conv2d(images, 32, [5, 5], scope='conv1')   # conv1/weights
+"""
+
+import tensorflow.compat.v1 as tf
+
+from graphnet.compat.v1.contrib import framework
+from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
+from graphnet.compat.v1.contrib.layers import utils
+
+__all__ = [
+  'conv1d',
+  'conv2d',
+  'conv2d_transpose',
+  'conv3d',
+  'convolution',
+  'convolution1d',
+  'convolution2d',
+  'convolution2d_transpose',
+  'convolution3d',
+]
+
+
+@framework.add_arg_scope
+def convolution(
+  inputs,
+  num_outputs,
+  kernel_size,
+  stride=1,
+  padding='SAME',
+  data_format=None,
+  rate=1,
+  activation_fn=tf.nn.relu,
+  normalizer_fn=None,
+  normalizer_params=None,
+  weights_initializer=_helpers.XAVIER,
+  weights_regularizer=None,
+  biases_initializer=_helpers.ZEROS,
+  biases_regularizer=None,
+  reuse=None,
+  variables_collections=None,
+  outputs_collections=None,
+  trainable=True,
+  scope=None,
+  conv_dims=None,
+):
+  """An N-d convolution (N from the rank of `inputs`, or `conv_dims`).
+
+  Args:
+    inputs: a float tensor [batch, ..., channels] (or channels second when
+      `data_format` starts with 'NC'), rank N + 2.
+    num_outputs: the number of filters.
+    kernel_size: an int or N ints.
+    stride: an int or N ints.
+    padding: 'SAME' or 'VALID'.
+    data_format: None (channels last) or 'NC...' (channels second).
+    rate: the dilation, an int or N ints.
+    activation_fn: default ReLU; None for none.
+    normalizer_fn: as for `fully_connected`.
+    normalizer_params: as for `fully_connected`.
+    weights_initializer: default xavier.
+    weights_regularizer: as for `fully_connected`.
+    biases_initializer: default zeros.
+    biases_regularizer: as for `fully_connected`.
+    reuse: as for `fully_connected`.
+    variables_collections: as for `fully_connected`.
+    outputs_collections: as for `fully_connected`.
+    trainable: as for `fully_connected`.
+    scope: the variable scope (default 'Conv', made unique).
+    conv_dims: N, or None to take it from the rank of `inputs`.
+
+  Returns:
+    the tensor [batch, ..., num_outputs].
+
+  Variables: 'weights' [*kernel_size, in, num_outputs], 'biases'.
+  """
+  inputs = tf.convert_to_tensor(inputs)
+  rank = inputs.shape.ndims if conv_dims is None else conv_dims + 2
+  if rank not in (3, 4, 5) or (
+    conv_dims is not None and inputs.shape.ndims != rank
+  ):
+    raise ValueError(
+      f'convolution: inputs must have rank 3, 4 or 5 (matching conv_dims='
+      f'{conv_dims}), got shape {inputs.shape}.'
+    )
+  if data_format not in (
+    None,
+    'NWC',
+    'NCW',
+    _helpers.NHWC,
+    _helpers.NCHW,
+    'NDHWC',
+    'NCDHW',
+  ):
+    raise ValueError(f'convolution: invalid data_format {data_format!r}.')
+  channels_first = bool(data_format) and data_format.startswith('NC')
+  dims = rank - 2
+  with tf.variable_scope(scope, 'Conv', [inputs], reuse=reuse) as sc:
+    inputs = tf.convert_to_tensor(inputs)
+    in_channels = _helpers.channels(inputs, channels_first, 'convolution')
+    kernel = _helpers.int_list(kernel_size, dims, 'kernel_size')
+    weights, biases = _helpers.weights_and_biases(
+      kernel + [in_channels, num_outputs],
+      num_outputs,
+      inputs.dtype.base_dtype,
+      normalizer_fn,
+      weights_initializer,
+      weights_regularizer,
+      biases_initializer,
+      biases_regularizer,
+      variables_collections,
+      trainable,
+    )
+    outputs = tf.nn.convolution(
+      inputs,
+      weights,
+      padding=padding.upper(),
+      strides=_helpers.int_list(stride, dims, 'stride'),
+      dilation_rate=_helpers.int_list(rate, dims, 'rate'),
+      data_format=data_format,
+    )
+    if biases is not None:
+      outputs = tf.nn.bias_add(
+        outputs,
+        biases,
+        data_format=_helpers.NCHW if channels_first else _helpers.NHWC,
+      )
+    outputs = _helpers.finish(
+      outputs, normalizer_fn, normalizer_params, activation_fn
+    )
+    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@framework.add_arg_scope
+def convolution1d(inputs, num_outputs, kernel_size, **kwargs):
+  """`convolution` of a rank-3 input (scope 'Conv')."""
+  return convolution(inputs, num_outputs, kernel_size, conv_dims=1, **kwargs)
+
+
+@framework.add_arg_scope
+def convolution2d(inputs, num_outputs, kernel_size, **kwargs):
+  """`convolution` of a rank-4 input (scope 'Conv'); see `convolution`."""
+  return convolution(inputs, num_outputs, kernel_size, conv_dims=2, **kwargs)
+
+
+@framework.add_arg_scope
+def convolution3d(inputs, num_outputs, kernel_size, **kwargs):
+  """`convolution` of a rank-5 input (scope 'Conv')."""
+  return convolution(inputs, num_outputs, kernel_size, conv_dims=3, **kwargs)
+
+
+def _deconv_length(size, kernel, stride, padding):
+  """An output length of a transposed convolution (int or tensor)."""
+  if size is None:
+    return None
+  size *= stride
+  if padding == 'VALID':
+    size += max(kernel - stride, 0)
+  return size
+
+
+@framework.add_arg_scope
+def convolution2d_transpose(
+  inputs,
+  num_outputs,
+  kernel_size,
+  stride=1,
+  padding='SAME',
+  data_format=_helpers.NHWC,
+  activation_fn=tf.nn.relu,
+  normalizer_fn=None,
+  normalizer_params=None,
+  weights_initializer=_helpers.XAVIER,
+  weights_regularizer=None,
+  biases_initializer=_helpers.ZEROS,
+  biases_regularizer=None,
+  reuse=None,
+  variables_collections=None,
+  outputs_collections=None,
+  trainable=True,
+  scope=None,
+):
+  """A transposed 2-D convolution (scope 'Conv2d_transpose').
+
+  With SAME padding the output is `stride` times larger; with VALID, by
+  `max(kernel - stride, 0)` more.
+
+  Args:
+    inputs: a float tensor [batch, height, width, channels] (NHWC) or
+      [batch, channels, height, width] (NCHW).
+    num_outputs: the number of output channels.
+    kernel_size: an int or two ints.
+    stride: an int or two ints.
+    padding: 'SAME' or 'VALID'.
+    data_format: 'NHWC' or 'NCHW'.
+    activation_fn: default ReLU; None for none.
+    normalizer_fn: as for `fully_connected`.
+    normalizer_params: as for `fully_connected`.
+    weights_initializer: default xavier.
+    weights_regularizer: as for `fully_connected`.
+    biases_initializer: default zeros.
+    biases_regularizer: as for `fully_connected`.
+    reuse: as for `fully_connected`.
+    variables_collections: as for `fully_connected`.
+    outputs_collections: as for `fully_connected`.
+    trainable: as for `fully_connected`.
+    scope: the variable scope (default 'Conv2d_transpose', made unique).
+
+  Returns:
+    the tensor [batch, out_height, out_width, num_outputs].
+
+  Variables: 'weights' [kh, kw, num_outputs, in], 'biases' [num_outputs].
+  """
+  if data_format not in (_helpers.NHWC, _helpers.NCHW):
+    raise ValueError(
+      f'conv2d_transpose: data_format has to be NHWC or NCHW, got '
+      f'{data_format!r}.'
+    )
+  channels_first = data_format == _helpers.NCHW
+  padding = padding.upper()
+  with tf.variable_scope(
+    scope, 'Conv2d_transpose', [inputs], reuse=reuse
+  ) as sc:
+    inputs = tf.convert_to_tensor(inputs)
+    in_channels = _helpers.channels(inputs, channels_first, 'conv2d_transpose')
+    kh, kw = _helpers.int_list(kernel_size, 2, 'kernel_size')
+    sh, sw = _helpers.int_list(stride, 2, 'stride')
+    weights, biases = _helpers.weights_and_biases(
+      [kh, kw, num_outputs, in_channels],
+      num_outputs,
+      inputs.dtype.base_dtype,
+      normalizer_fn,
+      weights_initializer,
+      weights_regularizer,
+      biases_initializer,
+      biases_regularizer,
+      variables_collections,
+      trainable,
+    )
+    h_axis, w_axis = (2, 3) if channels_first else (1, 2)
+    dynamic = tf.shape(inputs)
+    static = inputs.shape.as_list()
+    height = _deconv_length(static[h_axis], kh, sh, padding)
+    width = _deconv_length(static[w_axis], kw, sw, padding)
+    dyn_height = height or _deconv_length(dynamic[h_axis], kh, sh, padding)
+    dyn_width = width or _deconv_length(dynamic[w_axis], kw, sw, padding)
+    if channels_first:
+      output_shape = [dynamic[0], num_outputs, dyn_height, dyn_width]
+      strides = [1, 1, sh, sw]
+      static_out = [static[0], num_outputs, height, width]
+    else:
+      output_shape = [dynamic[0], dyn_height, dyn_width, num_outputs]
+      strides = [1, sh, sw, 1]
+      static_out = [static[0], height, width, num_outputs]
+    outputs = tf.nn.conv2d_transpose(
+      inputs,
+      weights,
+      tf.stack(output_shape),
+      strides,
+      padding=padding,
+      data_format=data_format,
+    )
+    outputs.set_shape(static_out)
+    if biases is not None:
+      outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+    outputs = _helpers.finish(
+      outputs, normalizer_fn, normalizer_params, activation_fn
+    )
+    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+conv1d = convolution1d
+conv2d = convolution2d
+conv3d = convolution3d
+conv2d_transpose = convolution2d_transpose
