@@ -93,7 +93,7 @@ BATCH = _Batch()
 
 @dataclasses.dataclass(frozen=True)
 class Caps:
-  """What an untrusted graph may cost; `DEFAULT_CAPS` fit ResNet-50 at 224².
+  """What an untrusted graph may cost (defaults sized for ResNet-50 at 224²).
 
   Every field is a bound in bytes or floating point operations; raise them
   (the `caps` argument of `Predictor.from_checkpoint`, `predict`,
