@@ -96,8 +96,8 @@ class Caps:
   """What an untrusted graph may cost (defaults sized for ResNet-50 at 224²).
 
   Every field is a bound in bytes or floating point operations; raise them
-  (the `caps` argument of `Predictor.from_checkpoint`, `predict`,
-  `exporter`) for a bigger model you trust that much.
+  (the `caps` argument of `Predictor.from_checkpoint` and of
+  `exporter.export_*`) for a bigger model you trust that much.
   """
 
   # All tensors of one example together (activations, per example).
