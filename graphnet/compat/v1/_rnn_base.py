@@ -6,7 +6,7 @@ took them away. `RNNCell` here keeps what TF1 programs and TF core's
 `static_bidirectional_rnn` use of them, and how TF 1.15 named and shared
 their variables:
 
-- TF core checks a cell only by duck typing (`assert_like_rnncell`):
+- TF core checks a cell only by duck typing (`_rnn_checks.assert_like_rnncell`):
   `output_size`, `state_size`, `zero_state` (or `get_initial_state`,
   which `dynamic_rnn` prefers and calls with `inputs=None`) and being
   callable as `cell(inputs, state)`.
@@ -46,36 +46,11 @@ __all__ = [
   'LSTMStateTuple',
   'RNNCell',
   'LayerRNNCell',
-  'assert_like_rnncell',
-  'check_dtype',
-  'check_float_dtypes',
-  'get_activation',
-  'get_initializer',
   'zero_state_tensors',
 ]
 
 # Per graph: {snake-cased class name: cells named so far}, for `cell.name`.
 _NAME_COUNTS = weakref.WeakKeyDictionary()
-
-_ACTIVATIONS = {
-  'tanh': tf.tanh,
-  'sigmoid': tf.sigmoid,
-  'relu': tf.nn.relu,
-  'relu6': tf.nn.relu6,
-  'elu': tf.nn.elu,
-  'selu': tf.nn.selu,
-  'softplus': tf.nn.softplus,
-  'softsign': tf.nn.softsign,
-  'linear': tf.identity,
-}
-
-_INITIALIZERS = {
-  'glorot_uniform': tf.glorot_uniform_initializer,
-  'glorot_normal': tf.glorot_normal_initializer,
-  'orthogonal': tf.orthogonal_initializer,
-  'zeros': tf.zeros_initializer,
-  'ones': tf.ones_initializer,
-}
 
 
 class LSTMStateTuple(collections.namedtuple('LSTMStateTuple', ('c', 'h'))):
@@ -97,88 +72,6 @@ class LSTMStateTuple(collections.namedtuple('LSTMStateTuple', ('c', 'h'))):
         ' both must have the same dtype.'
       )
     return c.dtype
-
-
-def assert_like_rnncell(cell_name, cell):
-  """Raises TypeError unless `cell` has the interface TF core requires.
-
-  Args:
-    cell_name: the argument's name, for the message.
-    cell: the object to check.
-
-  Raises:
-    TypeError: naming each missing piece.
-  """
-  missing = []
-  if not _has(cell, 'output_size'):
-    missing.append("'output_size' property is missing")
-  if not _has(cell, 'state_size'):
-    missing.append("'state_size' property is missing")
-  if not (_has(cell, 'zero_state') or _has(cell, 'get_initial_state')):
-    missing.append("either 'zero_state' or 'get_initial_state' is required")
-  if not callable(cell):
-    missing.append('is not callable')
-  if missing:
-    raise TypeError(
-      f'The argument {cell_name!r} ({cell!r}) is not an RNNCell: '
-      + ', '.join(missing)
-      + '. Pass a cell such as BasicLSTMCell, or give yours those members.'
-    )
-
-
-def get_activation(activation, owner):
-  """Returns the callable for `activation` (None: tanh, a name, a callable).
-
-  Raises:
-    ConfigError: an unknown name.
-  """
-  if not activation:
-    return tf.tanh
-  if callable(activation):
-    return activation
-  if activation in _ACTIVATIONS:
-    return _ACTIVATIONS[activation]
-  raise errors.ConfigError(
-    f'{owner}: activation={activation!r} is not known; expected a callable '
-    f'or one of {sorted(_ACTIVATIONS)}.',
-    field='activation',
-  )
-
-
-def get_initializer(initializer, owner):
-  """Returns `initializer` as an initializer object or None (the default).
-
-  Raises:
-    ConfigError: an unknown name.
-  """
-  if initializer is None or callable(initializer):
-    return initializer
-  if initializer in _INITIALIZERS:
-    return _INITIALIZERS[initializer]()
-  raise errors.ConfigError(
-    f'{owner}: initializer={initializer!r} is not known; expected an '
-    f'initializer object or one of {sorted(_INITIALIZERS)}.',
-    field='initializer',
-  )
-
-
-def check_float_dtypes(owner, *values):
-  """Raises ConfigError unless every tensor in `values` is float/complex."""
-  for value in tf.nest.flatten(values):
-    check_dtype(owner, value.dtype)
-
-
-def check_dtype(owner, dtype):
-  """Raises ConfigError unless `dtype` is None, floating or complex."""
-  if dtype is None:
-    return
-  dtype = tf.as_dtype(dtype)
-  if not (dtype.is_floating or dtype.is_complex):
-    raise errors.ConfigError(
-      f'{owner}: RNN cells compute in floating point, but got dtype '
-      f'{dtype.name}; cast the inputs with tf.cast(x, tf.float32).',
-      field='dtype',
-    )
 
 
 class RNNCell:
@@ -501,14 +394,6 @@ def zero_state_tensors(state_size, batch_size, dtype):
     return value
 
   return tf.nest.map_structure(zeros, state_size)
-
-
-def _has(obj, attr):
-  try:
-    getattr(obj, attr)
-  except AttributeError:
-    return False
-  return True
 
 
 def _snake_case(name):

@@ -17,6 +17,7 @@ from tensorflow.python.util import nest
 
 from graphnet import errors
 from graphnet.compat.v1 import _rnn_base
+from graphnet.compat.v1 import _rnn_checks
 
 __all__ = ['DropoutWrapper', 'ResidualWrapper', 'DeviceWrapper']
 
@@ -26,7 +27,7 @@ class _Wrapper(_rnn_base.RNNCell):
 
   def __init__(self, cell, name=None, dtype=None):
     super().__init__(name=name, dtype=dtype)
-    _rnn_base.assert_like_rnncell('cell', cell)
+    _rnn_checks.assert_like_rnncell('cell', cell)
     self.cell = cell
 
   @property
