@@ -13,6 +13,7 @@ Example:
 """
 
 import os
+import re
 
 import tensorflow.compat.v1 as tf
 from google.protobuf import message
@@ -194,6 +195,49 @@ def _variable_value(reader, entries, prefix, node):
   return value
 
 
+_PART = re.compile(r'^(.+)/part_(\d+)$')
+
+
+def _part_value(reader, entries, prefix, node, by_name):
+  """Part `node` (`<name>/part_<i>`) of a variable saved whole, or None.
+
+  A cluster splits a large variable over its ps tasks (`cluster.
+  partitioner`) and saves it whole (`partitioned.whole_var_list`): part i
+  is the slice after parts 0..i-1 along the first axis where they differ
+  from the whole.
+  """
+  match = _PART.match(node.name)
+  if node.name in entries or not match or match.group(1) not in entries:
+    return None
+  whole_name = match.group(1)
+  parts = []
+  while f'{whole_name}/part_{len(parts)}' in by_name:
+    part = by_name[f'{whole_name}/part_{len(parts)}']
+    parts.append([d.size for d in part.attr['shape'].shape.dim])
+  whole = list(entries[whole_name].shape)
+  axes = [a for a in range(len(whole)) if any(p[a] != whole[a] for p in parts)]
+  axis = axes[0] if axes else 0
+  fits = all(len(p) == len(whole) for p in parts) and len(axes) <= 1
+  if not fits or sum(p[axis] for p in parts) != whole[axis]:
+    raise errors.CheckpointMismatchError(
+      f'{errors.printable(prefix)}.meta splits variable '
+      f'{errors.printable(whole_name)} into parts {parts}, which do not '
+      f'make up its saved shape {whole}; use the checkpoint written with '
+      'this .meta file.',
+      path=prefix,
+    )
+  whole_node = tf.NodeDef(name=whole_name, op=node.op)
+  whole_node.attr['dtype'].CopyFrom(node.attr['dtype'])
+  for size in whole:
+    whole_node.attr['shape'].shape.dim.add().size = size
+  value = _variable_value(reader, entries, prefix, whole_node)
+  index = int(match.group(2))
+  start = sum(p[axis] for p in parts[:index])
+  picked = [slice(None)] * len(whole)
+  picked[axis] = slice(start, start + parts[index][axis])
+  return value[tuple(picked)]
+
+
 def _const_node(name, value):
   node = tf.NodeDef(name=name, op='Const')
   node.attr['dtype'].type = tf.as_dtype(value.dtype).as_datatype_enum
@@ -216,7 +260,9 @@ def _freeze(graph_def, prefix):
     if node.op == 'VarHandleOp':
       continue
     if node.op == 'VariableV2':
-      value = _variable_value(reader, entries, prefix, node)
+      value = _part_value(reader, entries, prefix, node, by_name)
+      if value is None:
+        value = _variable_value(reader, entries, prefix, node)
       out.node.add().CopyFrom(_const_node(node.name, value))
     elif node.op == 'ReadVariableOp':
       handle = by_name[graph_safety.node_name(node.input[0])]
@@ -225,7 +271,9 @@ def _freeze(graph_def, prefix):
           f'ReadVariableOp {node.name!r} reads {handle.name!r}, a '
           f'{handle.op}, not a variable; the .meta file is crafted.'
         )
-      value = _variable_value(reader, entries, prefix, handle)
+      value = _part_value(reader, entries, prefix, handle, by_name)
+      if value is None:
+        value = _variable_value(reader, entries, prefix, handle)
       const = out.node.add()
       const.CopyFrom(_const_node(node.name, value))
       const.input.extend(i for i in node.input[1:] if i.startswith('^'))

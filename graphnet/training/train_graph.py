@@ -37,6 +37,7 @@ from graphnet import contract
 from graphnet import errors
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import partitioned
 from graphnet.nn import mlp as mnist
 from graphnet.training import evaluation
 from graphnet.training import input_pipeline
@@ -386,8 +387,12 @@ def build_train_graph(config, data_sets):
     # Relative paths in the `checkpoint` file keep a copied log_dir
     # self-contained (see checkpoints.localize_state); saver_lib.Saver
     # lists a checkpoint only once complete, and only its own directory's.
+    # Variables split over the ps tasks are saved whole, as one process
+    # saves them (partitioned.whole_var_list).
     saver = saver_lib.Saver(
-      max_to_keep=config.keep_checkpoint_max, save_relative_paths=True
+      var_list=partitioned.whole_var_list(tf.global_variables()),
+      max_to_keep=config.keep_checkpoint_max,
+      save_relative_paths=True,
     )
   return TrainGraph(
     graph=graph,
