@@ -17,6 +17,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.layers import _arguments
 from graphnet.compat.v1.layers import base
 
 __all__ = [
@@ -52,7 +53,7 @@ class _Conv(base.Layer):
     activation=None,
     use_bias=True,
     kernel_initializer=None,
-    bias_initializer=base.ZEROS,
+    bias_initializer=_arguments.ZEROS,
     kernel_regularizer=None,
     bias_regularizer=None,
     activity_regularizer=None,
@@ -71,17 +72,17 @@ class _Conv(base.Layer):
     label = f'layer {self.name!r}'
     self.rank = rank
     self.filters = int(filters)
-    self.kernel_size = base.normalize_tuple(
+    self.kernel_size = _arguments.normalize_tuple(
       label, 'kernel_size', kernel_size, rank
     )
-    self.strides = base.normalize_tuple(label, 'strides', strides, rank)
+    self.strides = _arguments.normalize_tuple(label, 'strides', strides, rank)
     allowed = ('valid', 'same', 'causal') if rank == 1 else ('valid', 'same')
-    self.padding = base.padding_of(label, padding, allowed)
-    self.data_format = base.data_format_of(label, data_format)
-    self.dilation_rate = base.normalize_tuple(
+    self.padding = _arguments.padding_of(label, padding, allowed)
+    self.data_format = _arguments.data_format_of(label, data_format)
+    self.dilation_rate = _arguments.normalize_tuple(
       label, 'dilation_rate', dilation_rate, rank
     )
-    self.activation = base.activation_of(label, activation)
+    self.activation = _arguments.activation_of(label, activation)
     self.use_bias = use_bias
     self.kernel_initializer = kernel_initializer
     self.bias_initializer = bias_initializer
@@ -202,7 +203,7 @@ class Conv2DTranspose(_Conv):
   """
 
   def __init__(self, filters, kernel_size, **kwargs):
-    if 'dilation_rate' in kwargs and base.normalize_tuple(
+    if 'dilation_rate' in kwargs and _arguments.normalize_tuple(
       'Conv2DTranspose', 'dilation_rate', kwargs['dilation_rate'], 2
     ) != (1, 1):
       raise errors.ConfigError(
@@ -262,7 +263,7 @@ def _deconv_length(length, kernel, padding, stride):
 def conv1d(inputs, filters, kernel_size, strides=1, padding='valid',
            data_format='channels_last', dilation_rate=1, activation=None,
            use_bias=True, kernel_initializer=None,
-           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
            bias_regularizer=None, activity_regularizer=None,
            kernel_constraint=None, bias_constraint=None, trainable=True,
            name=None, reuse=None):  # fmt: skip
@@ -273,7 +274,7 @@ def conv1d(inputs, filters, kernel_size, strides=1, padding='valid',
 def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
            data_format='channels_last', dilation_rate=(1, 1), activation=None,
            use_bias=True, kernel_initializer=None,
-           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
            bias_regularizer=None, activity_regularizer=None,
            kernel_constraint=None, bias_constraint=None, trainable=True,
            name=None, reuse=None):  # fmt: skip
@@ -287,7 +288,7 @@ def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
 def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding='valid',
            data_format='channels_last', dilation_rate=(1, 1, 1),
            activation=None, use_bias=True, kernel_initializer=None,
-           bias_initializer=base.ZEROS, kernel_regularizer=None,
+           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
            bias_regularizer=None, activity_regularizer=None,
            kernel_constraint=None, bias_constraint=None, trainable=True,
            name=None, reuse=None):  # fmt: skip
@@ -298,7 +299,7 @@ def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding='valid',
 def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1),
                      padding='valid', data_format='channels_last',
                      activation=None, use_bias=True, kernel_initializer=None,
-                     bias_initializer=base.ZEROS,
+                     bias_initializer=_arguments.ZEROS,
                      kernel_regularizer=None, bias_regularizer=None,
                      activity_regularizer=None, kernel_constraint=None,
                      bias_constraint=None, trainable=True, name=None,

@@ -11,6 +11,7 @@ import math
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.layers import _arguments
 from graphnet.compat.v1.layers import base
 
 __all__ = ['Dense', 'Dropout', 'Flatten', 'dense', 'dropout', 'flatten']
@@ -30,7 +31,7 @@ class Dense(base.Layer):
     activation=None,
     use_bias=True,
     kernel_initializer=None,
-    bias_initializer=base.ZEROS,
+    bias_initializer=_arguments.ZEROS,
     kernel_regularizer=None,
     bias_regularizer=None,
     activity_regularizer=None,
@@ -47,7 +48,9 @@ class Dense(base.Layer):
       **kwargs,
     )
     self.units = int(units)
-    self.activation = base.activation_of(f'layer {self.name!r}', activation)
+    self.activation = _arguments.activation_of(
+      f'layer {self.name!r}', activation
+    )
     self.use_bias = use_bias
     self.kernel_initializer = kernel_initializer
     self.bias_initializer = bias_initializer
@@ -108,7 +111,7 @@ def dense(
   activation=None,
   use_bias=True,
   kernel_initializer=None,
-  bias_initializer=base.ZEROS,
+  bias_initializer=_arguments.ZEROS,
   kernel_regularizer=None,
   bias_regularizer=None,
   activity_regularizer=None,
@@ -179,7 +182,7 @@ class Dropout(base.Layer):
         rate=self.rate,
       )
 
-    return base.smart_cond(training, dropped, lambda: tf.identity(inputs))
+    return _arguments.smart_cond(training, dropped, lambda: tf.identity(inputs))
 
 
 def dropout(
@@ -202,7 +205,7 @@ class Flatten(base.Layer):
 
   def __init__(self, data_format=None, **kwargs):
     super().__init__(**kwargs)
-    self.data_format = base.data_format_of(self.name, data_format)
+    self.data_format = _arguments.data_format_of(self.name, data_format)
 
   def call(self, inputs):
     ndims = inputs.shape.ndims

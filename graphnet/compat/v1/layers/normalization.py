@@ -29,6 +29,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.layers import _arguments
 from graphnet.compat.v1.layers import base
 
 __all__ = ['BatchNormalization', 'batch_normalization']
@@ -44,10 +45,10 @@ class BatchNormalization(base.Layer):
     epsilon=1e-3,
     center=True,
     scale=True,
-    beta_initializer=base.ZEROS,
-    gamma_initializer=base.ONES,
-    moving_mean_initializer=base.ZEROS,
-    moving_variance_initializer=base.ONES,
+    beta_initializer=_arguments.ZEROS,
+    gamma_initializer=_arguments.ONES,
+    moving_mean_initializer=_arguments.ZEROS,
+    moving_variance_initializer=_arguments.ONES,
     beta_regularizer=None,
     gamma_regularizer=None,
     beta_constraint=None,
@@ -206,13 +207,13 @@ class BatchNormalization(base.Layer):
         data_format=data_format,
       )
 
-    outputs, mean, variance = base.smart_cond(training, train, infer)
+    outputs, mean, variance = _arguments.smart_cond(training, train, infer)
     known = _known(training)
     if known is False:
       return outputs
     if known is None:
       # Momentum 1 leaves the moving statistics as they are.
-      momentum = base.smart_cond(
+      momentum = _arguments.smart_cond(
         training,
         lambda: tf.constant(self.momentum),
         lambda: tf.constant(1.0),
@@ -249,12 +250,12 @@ class BatchNormalization(base.Layer):
         reduction,
         keep_dims=len(self.axis) > 1,
       )
-      mean = base.smart_cond(
+      mean = _arguments.smart_cond(
         training,
         lambda: batch_mean,
         lambda: tf.convert_to_tensor(self.moving_mean),
       )
-      variance = base.smart_cond(
+      variance = _arguments.smart_cond(
         training,
         lambda: batch_variance,
         lambda: tf.convert_to_tensor(self.moving_variance),
@@ -264,7 +265,7 @@ class BatchNormalization(base.Layer):
         (self.moving_variance, variance),
       ):
         self.add_update(
-          base.smart_cond(
+          _arguments.smart_cond(
             training,
             lambda m=moving, v=value: _moving_average(m, v, self.momentum),
             lambda m=moving: m,
@@ -318,10 +319,10 @@ def batch_normalization(
   epsilon=1e-3,
   center=True,
   scale=True,
-  beta_initializer=base.ZEROS,
-  gamma_initializer=base.ONES,
-  moving_mean_initializer=base.ZEROS,
-  moving_variance_initializer=base.ONES,
+  beta_initializer=_arguments.ZEROS,
+  gamma_initializer=_arguments.ONES,
+  moving_mean_initializer=_arguments.ZEROS,
+  moving_variance_initializer=_arguments.ONES,
   beta_regularizer=None,
   gamma_regularizer=None,
   beta_constraint=None,

@@ -10,6 +10,7 @@ Example:
 
 import tensorflow.compat.v1 as tf
 
+from graphnet.compat.v1.layers import _arguments
 from graphnet.compat.v1.layers import base
 
 __all__ = [
@@ -46,10 +47,12 @@ class _Pooling(base.Layer):
     super().__init__(name=name, **kwargs)
     label = f'layer {self.name!r}'
     rank = self._RANK
-    self.pool_size = base.normalize_tuple(label, 'pool_size', pool_size, rank)
-    self.strides = base.normalize_tuple(label, 'strides', strides, rank)
-    self.padding = base.padding_of(label, padding)
-    self.data_format = base.data_format_of(label, data_format)
+    self.pool_size = _arguments.normalize_tuple(
+      label, 'pool_size', pool_size, rank
+    )
+    self.strides = _arguments.normalize_tuple(label, 'strides', strides, rank)
+    self.padding = _arguments.padding_of(label, padding)
+    self.data_format = _arguments.data_format_of(label, data_format)
     self.input_spec = base.InputSpec(ndim=rank + 2)
 
   def call(self, inputs):
