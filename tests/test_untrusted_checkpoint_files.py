@@ -303,6 +303,8 @@ def runs(tmp_path_factory, data_dir):
     for record in records:
       found[record['case'], record['entry']] = record
     found[entry, 'driver'] = dict(code=proc.returncode, stderr=stderr[-3000:])
+  # Largest resident size of any child so far (drivers and their workers).
+  found['peak', 'kib'] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
   return found, outside, scenes
 
 
@@ -370,6 +372,10 @@ class TestEntryPoints:
     if entry == 'export':
       root = os.path.dirname(runs[2]['genuine'])
       assert os.path.getsize(os.path.join(root, f'{scene}.pb')) > 400000
+
+  def test_peak_memory_stays_small(self, runs):
+    # TF allocated 3.6 GB for a DT_VARIANT entry of 5 bytes.
+    assert runs[0]['peak', 'kib'] < 2 << 20
 
   def test_nothing_written_outside(self, runs):
     _, outside, _ = runs
