@@ -113,15 +113,10 @@ flags.DEFINE_string(
   '_<preset> appended.',
 )
 flags.DEFINE_string(
-  'train_dir',
-  None,
-  "--log_dir's name in older TF1 versions of the tutorial; either works.",
+  'train_dir', None, "--log_dir's name in older TF1 tutorials; either works."
 )
 flags.DEFINE_enum(
-  'preset',
-  'tutorial',
-  list(PRESETS),
-  'Named recipe; explicit flags override it.',
+  'preset', 'tutorial', list(PRESETS), 'Named recipe; explicit flags win.'
 )
 
 
