@@ -28,47 +28,59 @@ from graphnet.compat.v1.contrib.framework.arg_scopes import arg_scope_func_key
 from graphnet.compat.v1.contrib.framework.arg_scopes import arg_scoped_arguments
 from graphnet.compat.v1.contrib.framework.arg_scopes import current_arg_scope
 from graphnet.compat.v1.contrib.framework.arg_scopes import has_arg_scope
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_checkpoint,
+)
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_checkpoint_fn,
+)
+from graphnet.compat.v1.contrib.framework.assignment import assign_from_values
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_values_fn,
+)
+from graphnet.compat.v1.contrib.framework.assignment import list_variables
+from graphnet.compat.v1.contrib.framework.assignment import load_checkpoint
+from graphnet.compat.v1.contrib.framework.assignment import load_variable
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  filter_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_local_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_model_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_trainable_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_unique_variable,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variable_full_name,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import get_variables
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_by_name,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_by_suffix,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_to_restore,
+)
 from graphnet.compat.v1.contrib.framework.variables import add_model_variable
 from graphnet.compat.v1.contrib.framework.variables import assert_global_step
 from graphnet.compat.v1.contrib.framework.variables import (
   assert_or_get_global_step,
 )
-from graphnet.compat.v1.contrib.framework.variables import (
-  assign_from_checkpoint,
-)
-from graphnet.compat.v1.contrib.framework.variables import (
-  assign_from_checkpoint_fn,
-)
-from graphnet.compat.v1.contrib.framework.variables import assign_from_values
-from graphnet.compat.v1.contrib.framework.variables import assign_from_values_fn
 from graphnet.compat.v1.contrib.framework.variables import create_global_step
-from graphnet.compat.v1.contrib.framework.variables import filter_variables
 from graphnet.compat.v1.contrib.framework.variables import get_global_step
-from graphnet.compat.v1.contrib.framework.variables import get_local_variables
-from graphnet.compat.v1.contrib.framework.variables import get_model_variables
 from graphnet.compat.v1.contrib.framework.variables import get_name_scope
 from graphnet.compat.v1.contrib.framework.variables import (
   get_or_create_global_step,
 )
-from graphnet.compat.v1.contrib.framework.variables import (
-  get_trainable_variables,
-)
-from graphnet.compat.v1.contrib.framework.variables import get_unique_variable
-from graphnet.compat.v1.contrib.framework.variables import (
-  get_variable_full_name,
-)
-from graphnet.compat.v1.contrib.framework.variables import get_variables
-from graphnet.compat.v1.contrib.framework.variables import get_variables_by_name
-from graphnet.compat.v1.contrib.framework.variables import (
-  get_variables_by_suffix,
-)
-from graphnet.compat.v1.contrib.framework.variables import (
-  get_variables_to_restore,
-)
 from graphnet.compat.v1.contrib.framework.variables import global_variable
-from graphnet.compat.v1.contrib.framework.variables import list_variables
-from graphnet.compat.v1.contrib.framework.variables import load_checkpoint
-from graphnet.compat.v1.contrib.framework.variables import load_variable
 from graphnet.compat.v1.contrib.framework.variables import local_variable
 from graphnet.compat.v1.contrib.framework.variables import model_variable
 from graphnet.compat.v1.contrib.framework.variables import variable

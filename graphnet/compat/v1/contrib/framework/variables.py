@@ -3,8 +3,12 @@
 - `variable` / `model_variable` call `tf.get_variable`; `model_variable`
   also adds the variable to `MODEL_VARIABLES`. Both honour `arg_scope`
   (`device=`, `regularizer=`, ...), as slim's layers rely on.
-- `get_variables*`, `get_variables_to_restore`, `assign_from_checkpoint_fn`,
-  the global step, `list_variables` / `load_variable`.
+- the global step helpers and `get_name_scope`.
+
+As TF 1.15's `slim.variables` it also holds the lookups of
+`variable_lookup` (`get_variables*`, `get_variables_to_restore`) and the
+assignments of `assignment` (`assign_from_checkpoint_fn`,
+`list_variables` / `load_variable`), re-exported here.
 
 Example:
     restore = assign_from_checkpoint_fn(
@@ -13,11 +17,51 @@ Example:
 """
 
 import functools
-import re
 
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib.framework.arg_scopes import add_arg_scope
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_checkpoint,
+)
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_checkpoint_fn,
+)
+from graphnet.compat.v1.contrib.framework.assignment import assign_from_values
+from graphnet.compat.v1.contrib.framework.assignment import (
+  assign_from_values_fn,
+)
+from graphnet.compat.v1.contrib.framework.assignment import list_variables
+from graphnet.compat.v1.contrib.framework.assignment import load_checkpoint
+from graphnet.compat.v1.contrib.framework.assignment import load_variable
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  filter_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_local_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_model_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_trainable_variables,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_unique_variable,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variable_full_name,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import get_variables
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_by_name,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_by_suffix,
+)
+from graphnet.compat.v1.contrib.framework.variable_lookup import (
+  get_variables_to_restore,
+)
 
 __all__ = [
   'add_model_variable',
@@ -224,283 +268,3 @@ def add_model_variable(var):
   """Adds `var` to `MODEL_VARIABLES` (once)."""
   if var not in tf.get_collection(_MODEL):
     tf.add_to_collection(_MODEL, var)
-
-
-# Finding variables.
-def get_variables(scope=None, suffix=None, collection=_GLOBAL):
-  """Variables of `collection` whose names match `scope` and `suffix`.
-
-  Args:
-    scope: a name prefix (a regular expression matched at the start), or a
-      `tf.VariableScope`; None for all.
-    suffix: the end of the names (':0' is implied).
-    collection: the collection searched (default `GLOBAL_VARIABLES`).
-
-  Returns:
-    a list of variables, in the collection's order.
-  """
-  if isinstance(scope, tf.VariableScope):
-    scope = scope.name
-  if suffix is not None:
-    if ':' not in suffix:
-      suffix += ':'
-    scope = (scope or '') + '.*' + suffix
-  return tf.get_collection(collection, scope)
-
-
-def get_model_variables(scope=None, suffix=None):
-  """Like `get_variables`, over `MODEL_VARIABLES`."""
-  return get_variables(scope, suffix, _MODEL)
-
-
-def get_local_variables(scope=None, suffix=None):
-  """Like `get_variables`, over `LOCAL_VARIABLES`."""
-  return get_variables(scope, suffix, tf.GraphKeys.LOCAL_VARIABLES)
-
-
-def get_trainable_variables(scope=None, suffix=None):
-  """Like `get_variables`, over `TRAINABLE_VARIABLES`."""
-  return get_variables(scope, suffix, tf.GraphKeys.TRAINABLE_VARIABLES)
-
-
-def get_variables_to_restore(include=None, exclude=None):
-  """Global variables under the `include` scopes and not under `exclude`.
-
-  Args:
-    include: a list of scope names (None: every global variable).
-    exclude: a list of scope names whose variables are left out.
-
-  Returns:
-    a list of variables, e.g. for `tf.train.Saver(var_list)`.
-
-  Raises:
-    TypeError: `include` or `exclude` is not a list or tuple.
-  """
-  for name, value in (('include', include), ('exclude', exclude)):
-    if value is not None and not isinstance(value, (list, tuple)):
-      raise TypeError(
-        f'get_variables_to_restore: {name} must be a list or tuple of '
-        f'scope names, got {type(value).__name__} {value!r}.'
-      )
-  if include is None:
-    chosen = get_variables()
-  else:
-    chosen = [var for scope in include for var in get_variables(scope)]
-  left_out = {
-    id(var) for scope in exclude or () for var in get_variables(scope)
-  }
-  return [var for var in chosen if id(var) not in left_out]
-
-
-def get_variables_by_suffix(suffix, scope=None):
-  """Global variables whose names end in `suffix`."""
-  return get_variables(scope=scope, suffix=suffix)
-
-
-def get_variables_by_name(given_name, scope=None):
-  """Global variables whose last name component is `given_name`."""
-  suffix = '/' + given_name + ':|^' + given_name + ':'
-  return get_variables(scope=scope, suffix=suffix)
-
-
-def get_unique_variable(var_op_name):
-  """The one global variable named exactly `var_op_name`.
-
-  Raises:
-    ValueError: there is no such variable (or more than one).
-  """
-  found = [
-    var for var in get_variables(var_op_name) if var.op.name == var_op_name
-  ]
-  if len(found) != 1:
-    raise ValueError(
-      f'get_unique_variable: expected one variable named {var_op_name!r}, '
-      f'found {len(found)}.'
-    )
-  return found[0]
-
-
-def get_variable_full_name(var):
-  """The name a checkpoint stores `var` under (its op name)."""
-  # A slice of a partitioned variable is saved under the whole one's name.
-  info = getattr(var, '_save_slice_info', None)
-  return info.full_name if info else var.op.name
-
-
-def filter_variables(
-  var_list,
-  include_patterns=None,
-  exclude_patterns=None,
-  reg_search=True,
-):
-  """The variables of `var_list` matching an include and no exclude pattern.
-
-  Patterns are regular expressions searched in the names (`re.search`), or
-  substrings when `reg_search` is False.
-  """
-
-  def matches(name, patterns):
-    if reg_search:
-      return any(re.search(pattern, name) for pattern in patterns)
-    return any(pattern in name for pattern in patterns)
-
-  chosen = []
-  for var in var_list:
-    if include_patterns is not None and not matches(
-      var.op.name, include_patterns
-    ):
-      continue
-    if exclude_patterns is not None and matches(var.op.name, exclude_patterns):
-      continue
-    chosen.append(var)
-  return chosen
-
-
-# Assigning values.
-def assign_from_values(var_names_to_values):
-  """An op and feed dict assigning numpy values to named model variables.
-
-  Args:
-    var_names_to_values: {variable op name: numpy value}.
-
-  Returns:
-    (assign_op, feed_dict) to run together.
-
-  Raises:
-    ValueError: a name matches no model variable.
-  """
-  assign_ops = []
-  feed_dict = {}
-  for name, value in sorted(var_names_to_values.items()):
-    found = get_model_variables(name)
-    if not found:
-      raise ValueError(
-        f'assign_from_values: no model variable named {name!r}; model '
-        f'variables: {[var.op.name for var in get_model_variables()]}.'
-      )
-    var = found[0]
-    placeholder = tf.placeholder(
-      var.dtype.base_dtype, shape=var.get_shape(), name=f'placeholder/{name}'
-    )
-    assign_ops.append(var.assign(placeholder))
-    feed_dict[placeholder] = value.reshape(var.get_shape())
-  return tf.group(*assign_ops), feed_dict
-
-
-def assign_from_values_fn(var_names_to_values):
-  """A function `fn(session)` that runs `assign_from_values`'s op."""
-  assign_op, feed_dict = assign_from_values(var_names_to_values)
-
-  def callback(session):
-    return session.run(assign_op, feed_dict)
-
-  return callback
-
-
-def _var_dict(var_list):
-  if isinstance(var_list, dict):
-    return dict(var_list)
-  return {get_variable_full_name(var): var for var in var_list}
-
-
-def assign_from_checkpoint(model_path, var_list, ignore_missing_vars=False):
-  """An op and feed dict setting `var_list` from a checkpoint's values.
-
-  Args:
-    model_path: a checkpoint prefix.
-    var_list: variables (stored under their op names) or a dict
-      {name in the checkpoint: variable}.
-    ignore_missing_vars: skip variables the checkpoint lacks instead of
-      failing.
-
-  Returns:
-    (assign_op, feed_dict).
-
-  Raises:
-    ValueError: a variable is missing from the checkpoint.
-  """
-  reader = tf.train.NewCheckpointReader(model_path)
-  assign_ops = []
-  feed_dict = {}
-  for name, var in sorted(_var_dict(var_list).items()):
-    if not reader.has_tensor(name):
-      if ignore_missing_vars:
-        tf.logging.warning(
-          'Variable %s missing in checkpoint %s', name, model_path
-        )
-        continue
-      raise ValueError(
-        f'assign_from_checkpoint: checkpoint {model_path} has no tensor '
-        f'{name!r}; pass ignore_missing_vars=True to skip it.'
-      )
-    placeholder = tf.placeholder(
-      var.dtype.base_dtype, shape=var.get_shape(), name=f'placeholder/{name}'
-    )
-    assign_ops.append(var.assign(placeholder))
-    feed_dict[placeholder] = reader.get_tensor(name).reshape(var.get_shape())
-  return tf.group(*assign_ops), feed_dict
-
-
-def assign_from_checkpoint_fn(
-  model_path, var_list, ignore_missing_vars=False, reshape_variables=False
-):
-  """A function `fn(session)` restoring `var_list` from a checkpoint.
-
-  Builds a `tf.train.Saver` over the variables now (so call it after the
-  graph is built), e.g. as `slim.learning.train`'s `init_fn`.
-
-  Args:
-    model_path: a checkpoint prefix.
-    var_list: variables or a dict {name in the checkpoint: variable}.
-    ignore_missing_vars: leave out (with a warning) variables the
-      checkpoint lacks; otherwise restoring fails on them.
-    reshape_variables: let values of another shape with as many elements
-      be reshaped.
-
-  Returns:
-    the function, or None (with a warning) when nothing is left to restore.
-
-  Raises:
-    ValueError: `var_list` is empty.
-  """
-  if not var_list:
-    raise ValueError(
-      f'assign_from_checkpoint_fn: var_list is empty; pass the variables to '
-      f'restore from {model_path} (e.g. slim.get_variables_to_restore()).'
-    )
-  if ignore_missing_vars:
-    reader = tf.train.NewCheckpointReader(model_path)
-    available = {}
-    for name, var in _var_dict(var_list).items():
-      if reader.has_tensor(name):
-        available[name] = var
-      else:
-        tf.logging.warning(
-          'Variable %s missing in checkpoint %s', name, model_path
-        )
-    var_list = available
-  if not var_list:
-    tf.logging.warning('No Variables to restore')
-    return None
-  saver = tf.train.Saver(var_list, reshape=reshape_variables)
-
-  def callback(session):
-    saver.restore(session, model_path)
-
-  return callback
-
-
-# Reading checkpoints.
-def load_checkpoint(filepattern):
-  """A `CheckpointReader` for a checkpoint prefix or the latest in a dir."""
-  return tf.train.load_checkpoint(filepattern)
-
-
-def list_variables(checkpoint_dir):
-  """[(name, shape)] of a checkpoint (prefix or directory), sorted."""
-  return tf.train.list_variables(checkpoint_dir)
-
-
-def load_variable(checkpoint_dir, name):
-  """The numpy value of `name` in a checkpoint (prefix or directory)."""
-  return tf.train.load_variable(checkpoint_dir, name)
