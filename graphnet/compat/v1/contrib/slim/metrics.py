@@ -23,23 +23,29 @@ __all__ = [
 ]
 
 
-def streaming_accuracy(
-  predictions,
-  labels,
-  weights=None,
-  metrics_collections=None,
-  updates_collections=None,
-  name=None,
-):
-  """(accuracy, update_op): the running fraction of predictions == labels."""
-  return tf.metrics.accuracy(
-    labels,
+def _predictions_first(metric, public_name, doc):
+  """`tf.metrics.<metric>` with predictions before labels, as contrib's."""
+
+  def streaming(
     predictions,
-    weights,
-    metrics_collections,
-    updates_collections,
-    name,
-  )
+    labels,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+  ):
+    return getattr(tf.metrics, metric)(
+      labels,
+      predictions,
+      weights,
+      metrics_collections,
+      updates_collections,
+      name,
+    )
+
+  streaming.__name__ = streaming.__qualname__ = public_name
+  streaming.__doc__ = doc
+  return streaming
 
 
 def streaming_mean(
@@ -55,80 +61,31 @@ def streaming_mean(
   )
 
 
-def streaming_mean_absolute_error(
-  predictions,
-  labels,
-  weights=None,
-  metrics_collections=None,
-  updates_collections=None,
-  name=None,
-):
-  """(error, update_op): the running mean |predictions - labels|."""
-  return tf.metrics.mean_absolute_error(
-    labels,
-    predictions,
-    weights,
-    metrics_collections,
-    updates_collections,
-    name,
-  )
-
-
-def streaming_mean_squared_error(
-  predictions,
-  labels,
-  weights=None,
-  metrics_collections=None,
-  updates_collections=None,
-  name=None,
-):
-  """(error, update_op): the running mean (predictions - labels) ** 2."""
-  return tf.metrics.mean_squared_error(
-    labels,
-    predictions,
-    weights,
-    metrics_collections,
-    updates_collections,
-    name,
-  )
-
-
-def streaming_precision(
-  predictions,
-  labels,
-  weights=None,
-  metrics_collections=None,
-  updates_collections=None,
-  name=None,
-):
-  """(precision, update_op) of boolean predictions and labels."""
-  return tf.metrics.precision(
-    labels,
-    predictions,
-    weights,
-    metrics_collections,
-    updates_collections,
-    name,
-  )
-
-
-def streaming_recall(
-  predictions,
-  labels,
-  weights=None,
-  metrics_collections=None,
-  updates_collections=None,
-  name=None,
-):
-  """(recall, update_op) of boolean predictions and labels."""
-  return tf.metrics.recall(
-    labels,
-    predictions,
-    weights,
-    metrics_collections,
-    updates_collections,
-    name,
-  )
+streaming_accuracy = _predictions_first(
+  'accuracy',
+  'streaming_accuracy',
+  '(accuracy, update_op): the running fraction of predictions == labels.',
+)
+streaming_mean_absolute_error = _predictions_first(
+  'mean_absolute_error',
+  'streaming_mean_absolute_error',
+  '(error, update_op): the running mean |predictions - labels|.',
+)
+streaming_mean_squared_error = _predictions_first(
+  'mean_squared_error',
+  'streaming_mean_squared_error',
+  '(error, update_op): the running mean (predictions - labels) ** 2.',
+)
+streaming_precision = _predictions_first(
+  'precision',
+  'streaming_precision',
+  '(precision, update_op) of boolean predictions and labels.',
+)
+streaming_recall = _predictions_first(
+  'recall',
+  'streaming_recall',
+  '(recall, update_op) of boolean predictions and labels.',
+)
 
 
 def aggregate_metrics(*value_update_tuples):
