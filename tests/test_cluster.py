@@ -159,6 +159,23 @@ class TestDeviceSetter:
     assert b.device == '/job:ps/task:1'
     assert total.device == '/job:worker/task:1/device:CPU:0'
 
+  def test_variables_go_to_the_ps_holding_the_fewest_bytes(self):
+    two_ps = cluster.ClusterConfig(
+      ('127.0.0.1:1', '127.0.0.1:2'), WORKERS, 'worker', 0
+    )
+    with tf.Graph().as_default():
+      with tf.device(cluster.device_setter(two_ps)):
+        big = tf.get_variable('big', [1000])
+        small = [tf.get_variable(f's{i}', [100]) for i in range(3)]
+        double = tf.get_variable('double', [400], dtype=tf.float64)
+    # Round robin would put s1 beside big; by bytes (4000 vs 100s) the
+    # small ones share ps 1 until it holds more than ps 0.
+    assert big.device == '/job:ps/task:0'
+    assert [v.device for v in small] == ['/job:ps/task:1'] * 3
+    # 3200 bytes (float64): ps 1 held 1200 < 4000.
+    assert double.device == '/job:ps/task:1'
+    assert cluster.variable_bytes(double.op) == 3200
+
   def test_without_ps_everything_on_the_worker(self):
     config = cluster.ClusterConfig((), WORKERS, 'worker', 0)
     with tf.Graph().as_default():
