@@ -9,7 +9,7 @@ The tree is the map (BUILD.md, "Architecture"): `data/`, `nn/`,
 `training/`, `checkpoints/`, `distributed/`, `serving/`, `cli/` and
 `compat/` (the TF1 namespace); at the top stand only the names users type:
 the TF1 drop-ins (`input_data`, `mnist`, `layers`, `hooks`, `predictor`),
-`errors`, `contract` and the entry points.
+the foundations (`errors`, `contract`, `options`) and the entry points.
 """
 
 import importlib
