@@ -254,6 +254,57 @@ class TestAsync:
         assert not any(line.startswith('Step 0:') for line in chief)
 
   @pytest.mark.slow
+  @pytest.mark.timeout(600)
+  def test_partitioned_checkpoints_round_trip_with_one_process(
+    self, tmp_path, make_cluster
+  ):
+    """2 ps (hidden1/weights split) -> 1 process -> 2 ps, and Predictor."""
+    from graphnet.serving import predictor
+    from graphnet.training import config as config_lib
+    from graphnet.training import trainer
+
+    log_dir, args = _dirs(tmp_path)
+    local = make_cluster(2, 2, args + ['--max_steps', '200', '--seed', '3'])
+    local.start()
+    assert local.wait('worker0', timeout=250) == 0, _report(local)
+    local.wait_all(timeout=60)
+    prefix, step = _step(log_dir)
+    assert step >= 200
+    # Saved whole, as one process saves it.
+    shapes = checkpoints.variable_shapes(prefix)
+    assert list(shapes['hidden1/weights']) == [784, 128]
+    # Predictor (freezing the partitioned .meta) agrees with the chief.
+    test = input_data.read_data_sets(str(tmp_path / 'data')).test
+    predictions = predictor.Predictor.from_checkpoint(str(log_dir)).predict(
+      test.images
+    )
+    chief = _test_precision(local.tasks['worker0'].lines)
+    assert abs(np.mean(predictions == test.labels) - chief) < 0.02
+    # One process resumes it...
+    result = trainer.run_training(
+      config_lib.TrainConfig(
+        log_dir=str(log_dir),
+        input_data_dir=str(tmp_path / 'data'),
+        max_steps=step + 100,
+        eval_sets=('test',),
+      ),
+      printer=lambda line: None,
+    )
+    assert result.trained_steps == 100
+    # ...and a partitioned cluster resumes the one-process checkpoint.
+    local = make_cluster(2, 2, args + ['--max_steps', str(step + 200)])
+    local.start()
+    assert local.wait('worker0', timeout=250) == 0, _report(local)
+    local.wait_all(timeout=60)
+    chief_lines = local.tasks['worker0'].lines
+    assert not any(line.startswith('Step 0:') for line in chief_lines)
+    assert _step(log_dir)[1] >= step + 200
+    assert (
+      _test_precision(chief_lines)
+      >= result.evaluations['test'].precision - 0.05
+    )
+
+  @pytest.mark.slow
   @pytest.mark.timeout(400)
   def test_two_ps_four_workers_learn_mnist(self, tmp_path, make_cluster):
     log_dir, args = _dirs(tmp_path)
