@@ -41,6 +41,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.ops import variables as tf_variables
 
 from graphnet import errors
+from graphnet.compat.v1 import _weight_lists
 
 __all__ = [
   'LSTMStateTuple',
@@ -74,7 +75,7 @@ class LSTMStateTuple(collections.namedtuple('LSTMStateTuple', ('c', 'h'))):
     return c.dtype
 
 
-class RNNCell:
+class RNNCell(_weight_lists.WeightLists):
   """An RNN cell: `(output, new_state) = cell(inputs, state)`.
 
   Subclasses define `state_size`, `output_size` and `call(inputs, state)`;
@@ -146,24 +147,6 @@ class RNNCell:
         ' first call. Call the cell (or run it in an RNN) first.'
       )
     return self._scope.name
-
-  @property
-  def trainable_weights(self):
-    return list(self._trainable_weights) if self._trainable else []
-
-  @property
-  def non_trainable_weights(self):
-    if self._trainable:
-      return list(self._non_trainable_weights)
-    return self._trainable_weights + self._non_trainable_weights
-
-  @property
-  def weights(self):
-    return self.trainable_weights + self.non_trainable_weights
-
-  trainable_variables = trainable_weights
-  non_trainable_variables = non_trainable_weights
-  variables = weights
 
   @property
   def losses(self):

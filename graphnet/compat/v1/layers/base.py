@@ -39,6 +39,7 @@ import weakref
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1 import _weight_lists
 
 __all__ = [
   'InputSpec',
@@ -104,7 +105,7 @@ class InputSpec:
         )
 
 
-class Layer:
+class Layer(_weight_lists.WeightLists):
   """TF1's `tf.layers.Layer`: subclass it with `build` and `call`.
 
   Attributes:
@@ -171,24 +172,6 @@ class Layer:
         'the first call; call the layer before asking for scope_name.'
       )
     return self._scope.name
-
-  @property
-  def trainable_weights(self):
-    return list(self._trainable_weights) if self.trainable else []
-
-  @property
-  def non_trainable_weights(self):
-    if self.trainable:
-      return list(self._non_trainable_weights)
-    return self._trainable_weights + self._non_trainable_weights
-
-  @property
-  def weights(self):
-    return self.trainable_weights + self.non_trainable_weights
-
-  trainable_variables = trainable_weights
-  non_trainable_variables = non_trainable_weights
-  variables = weights
 
   @property
   def updates(self):
@@ -290,6 +273,33 @@ class Layer:
 
   # TF1's older name.
   add_variable = add_weight
+
+  def _add_kernel_and_bias(self, kernel_shape, units):
+    """Makes `self.kernel` and, if `self.use_bias`, `self.bias` [units].
+
+    For layers holding TF1's `kernel_*` / `bias_*` initializer, regularizer
+    and constraint attributes (Dense, the convolutions).
+    """
+    self.kernel = self.add_weight(
+      'kernel',
+      kernel_shape,
+      initializer=self.kernel_initializer,
+      regularizer=self.kernel_regularizer,
+      constraint=self.kernel_constraint,
+      dtype=self.dtype,
+      trainable=True,
+    )
+    self.bias = None
+    if self.use_bias:
+      self.bias = self.add_weight(
+        'bias',
+        [units],
+        initializer=self.bias_initializer,
+        regularizer=self.bias_regularizer,
+        constraint=self.bias_constraint,
+        dtype=self.dtype,
+        trainable=True,
+      )
 
   def add_update(self, updates, inputs=None):
     """Records update ops (ops, tensors or callables making them)."""

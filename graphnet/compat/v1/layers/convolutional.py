@@ -119,26 +119,7 @@ class _Conv(base.Layer):
     self.input_spec = base.InputSpec(
       ndim=self.rank + 2, axes={self._channel_axis: channels}
     )
-    self.kernel = self.add_weight(
-      'kernel',
-      self._kernel_shape(channels),
-      initializer=self.kernel_initializer,
-      regularizer=self.kernel_regularizer,
-      constraint=self.kernel_constraint,
-      dtype=self.dtype,
-      trainable=True,
-    )
-    self.bias = None
-    if self.use_bias:
-      self.bias = self.add_weight(
-        'bias',
-        [self.filters],
-        initializer=self.bias_initializer,
-        regularizer=self.bias_regularizer,
-        constraint=self.bias_constraint,
-        dtype=self.dtype,
-        trainable=True,
-      )
+    self._add_kernel_and_bias(self._kernel_shape(channels), self.filters)
     self.built = True
 
   def call(self, inputs):

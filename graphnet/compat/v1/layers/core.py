@@ -69,26 +69,7 @@ class Dense(base.Layer):
         f'be known to size its kernel, got shape {input_shape}.'
       )
     self.input_spec = base.InputSpec(min_ndim=2, axes={-1: last})
-    self.kernel = self.add_weight(
-      'kernel',
-      [last, self.units],
-      initializer=self.kernel_initializer,
-      regularizer=self.kernel_regularizer,
-      constraint=self.kernel_constraint,
-      dtype=self.dtype,
-      trainable=True,
-    )
-    self.bias = None
-    if self.use_bias:
-      self.bias = self.add_weight(
-        'bias',
-        [self.units],
-        initializer=self.bias_initializer,
-        regularizer=self.bias_regularizer,
-        constraint=self.bias_constraint,
-        dtype=self.dtype,
-        trainable=True,
-      )
+    self._add_kernel_and_bias([last, self.units], self.units)
     self.built = True
 
   def call(self, inputs):

@@ -116,92 +116,33 @@ class AveragePooling3D(_Pooling):
   _MAX = False
 
 
-def _pool(cls, inputs, pool_size, strides, padding, data_format, name):
-  layer = cls(
-    pool_size, strides, padding=padding, data_format=data_format, name=name
-  )
-  return layer(inputs)
+def _function_of(cls, name, shapes=''):
+  """TF1's functional form of the pooling layer class `cls`, named `name`."""
+
+  def pooling(
+    inputs,
+    pool_size,
+    strides,
+    padding='valid',
+    data_format='channels_last',
+    name=None,
+  ):
+    layer = cls(
+      pool_size, strides, padding=padding, data_format=data_format, name=name
+    )
+    return layer(inputs)
+
+  pooling.__name__ = pooling.__qualname__ = name
+  pooling.__doc__ = f"TF1's `tf.layers.{name}`{shapes}."
+  return pooling
 
 
-def max_pooling1d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.max_pooling1d`."""
-  return _pool(
-    MaxPooling1D, inputs, pool_size, strides, padding, data_format, name
-  )
-
-
-def max_pooling2d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.max_pooling2d`: `[b, h, w, c]` -> `[b, h', w', c]`."""
-  return _pool(
-    MaxPooling2D, inputs, pool_size, strides, padding, data_format, name
-  )
-
-
-def max_pooling3d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.max_pooling3d`."""
-  return _pool(
-    MaxPooling3D, inputs, pool_size, strides, padding, data_format, name
-  )
-
-
-def average_pooling1d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.average_pooling1d`."""
-  return _pool(
-    AveragePooling1D, inputs, pool_size, strides, padding, data_format, name
-  )
-
-
-def average_pooling2d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.average_pooling2d`: `[b, h, w, c]` -> `[b, h', w', c]`."""
-  return _pool(
-    AveragePooling2D, inputs, pool_size, strides, padding, data_format, name
-  )
-
-
-def average_pooling3d(
-  inputs,
-  pool_size,
-  strides,
-  padding='valid',
-  data_format='channels_last',
-  name=None,
-):
-  """TF1's `tf.layers.average_pooling3d`."""
-  return _pool(
-    AveragePooling3D, inputs, pool_size, strides, padding, data_format, name
-  )
+_SHAPES_2D = ": `[b, h, w, c]` -> `[b, h', w', c]`"
+max_pooling1d = _function_of(MaxPooling1D, 'max_pooling1d')
+max_pooling2d = _function_of(MaxPooling2D, 'max_pooling2d', _SHAPES_2D)
+max_pooling3d = _function_of(MaxPooling3D, 'max_pooling3d')
+average_pooling1d = _function_of(AveragePooling1D, 'average_pooling1d')
+average_pooling2d = _function_of(
+  AveragePooling2D, 'average_pooling2d', _SHAPES_2D
+)
+average_pooling3d = _function_of(AveragePooling3D, 'average_pooling3d')
