@@ -443,3 +443,25 @@ def test_canned_names_load_lazily():
   assert estimator.DNNClassifier.__name__ == 'DNNClassifier'
   with pytest.raises(AttributeError):
     estimator.NoSuchEstimator  # noqa: B018
+
+
+def test_pandas_input_fn_batches_columns_in_order():
+  pd = pytest.importorskip('pandas')
+  frame = pd.DataFrame({'a': np.arange(10, dtype=np.float32), 'w': ['x'] * 10})
+  target = pd.Series(np.arange(10, dtype=np.float32))
+  input_fn = estimator.inputs.pandas_input_fn(
+    frame, target, batch_size=4, num_epochs=1, shuffle=False
+  )
+  batches = []
+  with tf.Graph().as_default():
+    features, labels = input_fn()
+    with tf.Session() as session:
+      while True:
+        try:
+          batches.append(session.run((features, labels)))
+        except tf.OpError:
+          break
+  assert [len(b[1]) for b in batches] == [4, 4, 2]
+  np.testing.assert_array_equal(batches[0][0]['a'], [0, 1, 2, 3])
+  assert list(batches[0][0]['w']) == [b'x'] * 4
+  np.testing.assert_array_equal(batches[-1][1], [8, 9])
