@@ -352,6 +352,28 @@ class TestSync:
     names = {name for name, _ in tf.train.list_variables(prefix)}
     assert 'hidden1/weights/ExponentialMovingAverage' in names
 
+  @pytest.mark.slow
+  @pytest.mark.timeout(3600)
+  def test_twenty_sync_runs_under_cpu_contention_end_on_their_own(self):
+    """scripts/sync_end_under_load.py: 20 runs beside 2 busy processes."""
+    done = subprocess.run(
+      [
+        sys.executable,
+        str(_REPO / 'scripts/sync_end_under_load.py'),
+        '--runs',
+        '20',
+        '--busy',
+        '2',
+        '--busy_secs',
+        '3400',
+      ],
+      capture_output=True,
+      text=True,
+      timeout=3500,
+    )
+    assert done.returncode == 0, done.stdout[-5000:]
+    assert '20/20 sync runs ended on their own' in done.stdout
+
   @pytest.mark.timeout(150)
   def test_chief_that_misses_the_last_step_still_stops(
     self, tmp_path, make_cluster
