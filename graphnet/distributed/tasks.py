@@ -225,7 +225,7 @@ def _workers_gone(cluster, silence, done, printer):
 
 
 @contextlib.contextmanager
-def worker_life(cluster, server, session_args, printer=print):
+def worker_life(cluster, server, session_args, printer=print, doing='training'):
   """A worker's life around its training session.
 
   Starts the `PsWatchdog`, makes a non-chief worker wait for the chief's
@@ -242,6 +242,7 @@ def worker_life(cluster, server, session_args, printer=print):
     session_args: MonitoredTrainingSession's arguments (`config`,
       `checkpoint_dir`).
     printer: function taking one output line.
+    doing: what the worker does once the model is ready, for its line.
   """
   if cluster is None:
     yield None
@@ -252,7 +253,7 @@ def worker_life(cluster, server, session_args, printer=print):
     watchdog.start()
     if not cluster.is_chief:
       wait_for_model(server.target, session_args['config'], printer=printer)
-    printer(f'{cluster.task}: the model is ready; training.')
+    printer(f'{cluster.task}: the model is ready; {doing}.')
     yield watchdog
   finally:
     signal_done(cluster, server.target)

@@ -350,7 +350,11 @@ def _release_cluster(config, server, tg, printer):
   """
   session_args = _session_args(config, server)
   with cluster_tasks.worker_life(
-    config.cluster, server, session_args, printer
+    config.cluster,
+    server,
+    session_args,
+    printer,
+    doing='nothing to train, stopping the cluster',
   ) as watchdog:
     hooks = [
       hooks_lib.StopAtStepHook(last_step=config.max_steps),
