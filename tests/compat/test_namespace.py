@@ -126,3 +126,29 @@ def test_v1_shape_values_in_numpy_feeds():
     with tf.Session() as sess:
       sess.run(tf.global_variables_initializer())
       assert sess.run(y, {x: np.ones([2, 3])}).shape == (2, 6)
+
+
+def test_tf_errors_is_tensorflows():
+  # TF1 input loops catch tf.errors.OutOfRangeError.
+  import tensorflow
+
+  import graphnet.compat.v1 as tf
+
+  assert tf.errors.OutOfRangeError is tensorflow.errors.OutOfRangeError
+
+
+def test_no_module_level_name_hides_tensorflows():
+  import tensorflow.compat.v1 as real
+
+  import graphnet.compat.v1 as tf
+
+  ours = {'layers', 'nn', 'contrib', 'estimator', 'compat'}
+  hidden = [
+    name
+    for name in vars(tf)
+    if not name.startswith('_')
+    and name not in ours
+    and hasattr(real, name)
+    and getattr(tf, name) is not getattr(real, name)
+  ]
+  assert hidden == []

@@ -57,7 +57,8 @@ Example:
 
 import importlib
 
-from graphnet import errors
+# Not `errors`: that name is TF's (`tf.errors.OutOfRangeError`).
+from graphnet import errors as _errors
 
 # Before `tensorflow.compat.v1`: TF's own __init__ would import Keras.
 from graphnet.cli import tf_loader
@@ -88,7 +89,7 @@ def __getattr__(name):
   try:
     value = getattr(_tf, name)
   except AttributeError:
-    raise errors.NotProvidedError(
+    raise _errors.NotProvidedError(
       f"tf.{name} is not provided: it is neither in TensorFlow 2's "
       f'tf.compat.v1 nor added by graphnet.compat.v1 (which adds '
       f'{", ".join(f"tf.{n}" for n in _SUBMODULES)}). Check the spelling, '
@@ -111,7 +112,7 @@ def _import_submodule(name):
   except ModuleNotFoundError as e:
     if e.name != full_name:
       raise
-    raise errors.NotProvidedError(
+    raise _errors.NotProvidedError(
       f'tf.{name} ({_SUBMODULES[name]}) is not provided: this graphnet has '
       f'no module {full_name}.',
       name=f'tf.{name}',
