@@ -19,8 +19,8 @@ import time
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet.checkpoints.state import BASENAME
 from graphnet.checkpoints import state as checkpoints
+from graphnet.checkpoints.state import BASENAME
 
 __all__ = ['BASENAME', 'Saver']
 
