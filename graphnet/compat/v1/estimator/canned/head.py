@@ -29,6 +29,10 @@ Example:
 
 from graphnet.compat.v1.estimator import export as export_lib
 from graphnet.compat.v1.estimator.canned import _tf
+from graphnet.compat.v1.estimator.canned import head_metrics
+from graphnet.compat.v1.estimator.canned.keys import SERVING_KEYS
+from graphnet.compat.v1.estimator.canned.keys import MetricKeys
+from graphnet.compat.v1.estimator.canned.keys import PredictionKeys
 from graphnet.compat.v1.estimator.model_fn import EstimatorSpec
 from graphnet.errors import ConfigError
 from graphnet.errors import DataError
@@ -43,43 +47,6 @@ __all__ = [
 ]
 
 _TRAIN, _EVAL, _PREDICT = 'train', 'eval', 'infer'
-
-
-class MetricKeys:
-  """TF 1.15's metric names (tf.estimator's canned metric_keys)."""
-
-  LOSS = 'loss'
-  LOSS_MEAN = 'average_loss'
-  ACCURACY = 'accuracy'
-  PRECISION = 'precision'
-  RECALL = 'recall'
-  ACCURACY_BASELINE = 'accuracy_baseline'
-  AUC = 'auc'
-  AUC_PR = 'auc_precision_recall'
-  LABEL_MEAN = 'label/mean'
-  PREDICTION_MEAN = 'prediction/mean'
-
-
-class PredictionKeys:
-  """TF 1.15's prediction keys."""
-
-  LOGITS = 'logits'
-  LOGISTIC = 'logistic'
-  PROBABILITIES = 'probabilities'
-  CLASS_IDS = 'class_ids'
-  CLASSES = 'classes'
-  ALL_CLASS_IDS = 'all_class_ids'
-  ALL_CLASSES = 'all_classes'
-  PREDICTIONS = 'predictions'
-
-
-# Signature keys of the export outputs (TF1's head.py).
-SERVING_KEYS = {
-  'default': 'serving_default',
-  'classify': 'classification',
-  'regress': 'regression',
-  'predict': 'predict',
-}
 
 
 class Head:
@@ -285,55 +252,6 @@ class Head:
       )
     return outputs
 
-  # --- Metrics ------------------------------------------------------------
-
-  def _eval_metric_ops(self, predictions, labels, weights, unreduced_loss):
-    tf = _tf.v1()
-    keys = MetricKeys
-    pk = PredictionKeys
-    w = None if isinstance(weights, float) else weights
-    with tf.name_scope('metrics'):
-      ops = {
-        keys.LOSS_MEAN: tf.metrics.mean(
-          unreduced_loss, weights=_broadcast(w, unreduced_loss)
-        )
-      }
-      if self._kind == 'regression':
-        value = predictions[pk.PREDICTIONS]
-        ops[keys.PREDICTION_MEAN] = tf.metrics.mean(
-          value, weights=_broadcast(w, value)
-        )
-        ops[keys.LABEL_MEAN] = tf.metrics.mean(
-          labels, weights=_broadcast(w, labels)
-        )
-        return ops
-      class_ids = predictions[pk.CLASS_IDS]
-      ops[keys.ACCURACY] = tf.metrics.accuracy(labels, class_ids, weights=w)
-      if self._kind == 'multi_class':
-        return ops
-      float_labels = tf.cast(labels, tf.float32)
-      logistic = predictions[pk.LOGISTIC]
-      label_mean = tf.metrics.mean(
-        float_labels, weights=_broadcast(w, float_labels)
-      )
-      ops[keys.LABEL_MEAN] = label_mean
-      ops[keys.ACCURACY_BASELINE] = (
-        tf.maximum(label_mean[0], 1.0 - label_mean[0]),
-        tf.maximum(label_mean[1], 1.0 - label_mean[1]),
-      )
-      ops[keys.PRECISION] = tf.metrics.precision(labels, class_ids, weights=w)
-      ops[keys.RECALL] = tf.metrics.recall(labels, class_ids, weights=w)
-      ops[keys.PREDICTION_MEAN] = tf.metrics.mean(
-        logistic, weights=_broadcast(w, logistic)
-      )
-      ops[keys.AUC] = tf.metrics.auc(
-        labels, logistic, weights=_broadcast(w, logistic)
-      )
-      ops[keys.AUC_PR] = tf.metrics.auc(
-        labels, logistic, weights=_broadcast(w, logistic), curve='PR'
-      )
-      return ops
-
   # --- The spec -----------------------------------------------------------
 
   def create_estimator_spec(
@@ -391,8 +309,8 @@ class Head:
           mode=mode,
           predictions=predictions,
           loss=loss,
-          eval_metric_ops=self._eval_metric_ops(
-            predictions, labels, weights, unreduced
+          eval_metric_ops=head_metrics.eval_metric_ops(
+            self._kind, predictions, labels, weights, unreduced
           ),
         )
       if (optimizer is None) == (train_op_fn is None):
@@ -419,14 +337,6 @@ class Head:
     return EstimatorSpec(
       mode=mode, predictions=predictions, loss=loss, train_op=train_op
     )
-
-
-def _broadcast(weights, values):
-  """Weights broadcast to `values`' shape, or None."""
-  if weights is None:
-    return None
-  tf = _tf.v1()
-  return weights * tf.ones_like(values)
 
 
 def classifier_head(
