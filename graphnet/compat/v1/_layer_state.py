@@ -1,25 +1,41 @@
-"""The weight lists TF1's layers and RNN cells both expose (private).
+"""The scope and weight lists TF1's layers and RNN cells share (private).
 
 `tf.layers.Layer` and `tf.nn.rnn_cell.RNNCell` were one Keras class in
-TF 1.15; here they are two, sharing these read-only lists: a layer or cell
-made with `trainable=False` reports its trainable variables as
-non-trainable, as TF 1.15 did.
+TF 1.15; here they are two, sharing how the variable scope is fixed on the
+first call and the read-only weight lists: a layer or cell made with
+`trainable=False` reports its trainable variables as non-trainable, as
+TF 1.15 did.
 
 Example:
-    class Layer(WeightLists):
-      trainable = True
-      _trainable_weights, _non_trainable_weights = [], []
+    class Layer(LayerState):
+      ...  # holds trainable, _scope, _reuse, _base_name and the lists
 """
 
-__all__ = ['WeightLists']
+import tensorflow.compat.v1 as tf
+
+__all__ = ['LayerState']
 
 
-class WeightLists:
-  """`trainable_weights`, `non_trainable_weights`, `weights` (+ aliases).
+class LayerState:
+  """`_set_scope`, `trainable_weights`, `non_trainable_weights`, `weights`.
 
-  Subclasses hold `trainable` and the lists `_trainable_weights` and
+  Subclasses hold `trainable`, `_scope` (None until the first call),
+  `_reuse`, `_base_name` and the lists `_trainable_weights` and
   `_non_trainable_weights` (variables in creation order).
   """
+
+  def _set_scope(self, scope=None):
+    """Fixes the variable scope once, as TF 1.15's layers did."""
+    if self._scope is not None:
+      return
+    if self._reuse:
+      with tf.variable_scope(
+        scope if scope is not None else self._base_name
+      ) as captured:
+        self._scope = captured
+    else:
+      with tf.variable_scope(scope, default_name=self._base_name) as captured:
+        self._scope = captured
 
   @property
   def trainable_weights(self):

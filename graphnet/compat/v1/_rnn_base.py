@@ -41,7 +41,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.ops import variables as tf_variables
 
 from graphnet import errors
-from graphnet.compat.v1 import _weight_lists
+from graphnet.compat.v1 import _layer_state
 
 __all__ = [
   'LSTMStateTuple',
@@ -75,7 +75,7 @@ class LSTMStateTuple(collections.namedtuple('LSTMStateTuple', ('c', 'h'))):
     return c.dtype
 
 
-class RNNCell(_weight_lists.WeightLists):
+class RNNCell(_layer_state.LayerState):
   """An RNN cell: `(output, new_state) = cell(inputs, state)`.
 
   Subclasses define `state_size`, `output_size` and `call(inputs, state)`;
@@ -269,19 +269,6 @@ class RNNCell(_weight_lists.WeightLists):
     return variable
 
   add_weight = add_variable
-
-  def _set_scope(self, scope):
-    """Fixes the cell's variable scope once, as TF 1.15's layers did."""
-    if self._scope is not None:
-      return
-    if self._reuse:
-      with tf.variable_scope(
-        scope if scope is not None else self._base_name
-      ) as captured:
-        self._scope = captured
-    else:
-      with tf.variable_scope(scope, default_name=self._base_name) as captured:
-        self._scope = captured
 
   def _layer_call(self, inputs, state, scope):
     """Builds on the first call and calls `call` in the cell's scope."""

@@ -39,7 +39,7 @@ import weakref
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet.compat.v1 import _weight_lists
+from graphnet.compat.v1 import _layer_state
 
 __all__ = [
   'InputSpec',
@@ -105,7 +105,7 @@ class InputSpec:
         )
 
 
-class Layer(_weight_lists.WeightLists):
+class Layer(_layer_state.LayerState):
   """TF1's `tf.layers.Layer`: subclass it with `build` and `call`.
 
   Attributes:
@@ -366,18 +366,6 @@ class Layer(_weight_lists.WeightLists):
 
   def __repr__(self):
     return f'<{type(self).__name__} name={self._name!r}>'
-
-  def _set_scope(self, scope=None):
-    if self._scope is not None:
-      return
-    if self._reuse:
-      with tf.variable_scope(
-        scope if scope is not None else self._base_name
-      ) as captured:
-        self._scope = captured
-    else:
-      with tf.variable_scope(scope, default_name=self._base_name) as captured:
-        self._scope = captured
 
   def _regularize_activity(self, outputs):
     with tf.name_scope('ActivityRegularizer'):
