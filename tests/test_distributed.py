@@ -323,7 +323,10 @@ class TestAsync:
 
 
 class TestSync:
-  @pytest.mark.timeout(150)
+  # Under CPU contention the whole run (three TF processes starting, 300
+  # sync steps, the evaluation, ~10 s of shutdown) can pass 120 s; every
+  # run still ends on its own (scripts/sync_end_under_load.py).
+  @pytest.mark.timeout(260)
   def test_stops_exactly_at_max_steps_without_hanging(
     self, tmp_path, make_cluster
   ):
@@ -342,7 +345,7 @@ class TestSync:
       ],
     )
     local.start()
-    assert local.wait('worker0', timeout=120) == 0, _report(local)
+    assert local.wait('worker0', timeout=220) == 0, _report(local)
     local.wait_all(timeout=20)
     assert local.tasks['worker1'].returncode == 0, _report(local)
     assert local.tasks['ps0'].returncode == 0, _report(local)
