@@ -5,15 +5,12 @@
   (`device=`, `regularizer=`, ...), as slim's layers rely on.
 - the global step helpers and `get_name_scope`.
 
-As TF 1.15's `slim.variables` it also holds the lookups of
-`variable_lookup` (`get_variables*`, `get_variables_to_restore`) and the
-assignments of `assignment` (`assign_from_checkpoint_fn`,
-`list_variables` / `load_variable`), re-exported here.
+Finding variables is in `variable_lookup`, assigning them values and
+reading checkpoints in `assignment`; `slim.variables` is the whole
+`tf.contrib.framework` namespace, which holds all three.
 
 Example:
-    restore = assign_from_checkpoint_fn(
-        '/tmp/model.ckpt', get_variables_to_restore(exclude=['logits']))
-    restore(sess)
+    weights = model_variable('weights', shape=[784, 10])  # MODEL_VARIABLES
 """
 
 import functools
@@ -21,74 +18,16 @@ import functools
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib.framework.arg_scopes import add_arg_scope
-from graphnet.compat.v1.contrib.framework.assignment import (
-  assign_from_checkpoint,
-)
-from graphnet.compat.v1.contrib.framework.assignment import (
-  assign_from_checkpoint_fn,
-)
-from graphnet.compat.v1.contrib.framework.assignment import assign_from_values
-from graphnet.compat.v1.contrib.framework.assignment import (
-  assign_from_values_fn,
-)
-from graphnet.compat.v1.contrib.framework.assignment import list_variables
-from graphnet.compat.v1.contrib.framework.assignment import load_checkpoint
-from graphnet.compat.v1.contrib.framework.assignment import load_variable
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  filter_variables,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_local_variables,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_model_variables,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_trainable_variables,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_unique_variable,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_variable_full_name,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import get_variables
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_variables_by_name,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_variables_by_suffix,
-)
-from graphnet.compat.v1.contrib.framework.variable_lookup import (
-  get_variables_to_restore,
-)
 
 __all__ = [
   'add_model_variable',
   'assert_global_step',
   'assert_or_get_global_step',
-  'assign_from_checkpoint',
-  'assign_from_checkpoint_fn',
-  'assign_from_values',
-  'assign_from_values_fn',
   'create_global_step',
-  'filter_variables',
   'get_global_step',
-  'get_local_variables',
-  'get_model_variables',
   'get_name_scope',
   'get_or_create_global_step',
-  'get_trainable_variables',
-  'get_unique_variable',
-  'get_variable_full_name',
-  'get_variables',
-  'get_variables_by_name',
-  'get_variables_by_suffix',
-  'get_variables_to_restore',
   'global_variable',
-  'list_variables',
-  'load_checkpoint',
-  'load_variable',
   'local_variable',
   'model_variable',
   'variable',

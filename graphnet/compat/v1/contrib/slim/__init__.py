@@ -20,6 +20,7 @@ Example:
 """
 
 from graphnet import errors
+from graphnet.compat.v1.contrib import framework as variables
 from graphnet.compat.v1.contrib.framework import add_arg_scope
 from graphnet.compat.v1.contrib.framework import add_model_variable
 from graphnet.compat.v1.contrib.framework import arg_scope
@@ -50,7 +51,6 @@ from graphnet.compat.v1.contrib.framework import load_variable
 from graphnet.compat.v1.contrib.framework import local_variable
 from graphnet.compat.v1.contrib.framework import model_variable
 from graphnet.compat.v1.contrib.framework import variable
-from graphnet.compat.v1.contrib.framework import variables
 from graphnet.compat.v1.contrib.layers import apply_regularization
 from graphnet.compat.v1.contrib.layers import avg_pool2d
 from graphnet.compat.v1.contrib.layers import batch_norm
