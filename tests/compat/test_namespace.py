@@ -152,3 +152,21 @@ def test_no_module_level_name_hides_tensorflows():
     and getattr(tf, name) is not getattr(real, name)
   ]
   assert hidden == []
+
+
+@pytest.mark.parametrize(
+  'path',
+  [
+    ('estimator', 'TPUEstimator'),
+    ('estimator', 'BoostedTreesClassifier'),
+    ('contrib', 'learn', 'Experiment'),
+  ],
+)
+def test_missing_tf1_apis_say_not_provided(path):
+  import graphnet.compat.v1 as tf
+  from graphnet import errors
+
+  found = tf
+  with pytest.raises(errors.NotProvidedError, match='not provided by graphnet'):
+    for name in path:
+      found = getattr(found, name)

@@ -22,6 +22,7 @@ Example:
 
 import importlib
 
+from graphnet import errors as _errors
 from graphnet.compat.v1.estimator import export
 from graphnet.compat.v1.estimator import hooks as _hooks
 from graphnet.compat.v1.estimator import inputs
@@ -107,4 +108,14 @@ def __getattr__(name):
   if name in _CANNED:
     canned = importlib.import_module('graphnet.compat.v1.estimator.canned')
     return getattr(canned, name)
-  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+  if name.startswith('__'):
+    # Python's own probes (__path__, __wrapped__, ...) stay plain.
+    raise AttributeError(name)
+  raise _errors.NotProvidedError(
+    f'tf.estimator.{name} is not provided by graphnet: graphnet.compat.v1 '
+    'brings back Estimator, EstimatorSpec, RunConfig, train_and_evaluate, '
+    'inputs, export and the DNN, Linear and DNNLinearCombined premade '
+    f'estimators (README, "Coming from tf.estimator"). Port the '
+    f'tf.estimator.{name} code, or keep this program on TensorFlow 1.15.',
+    name=f'tf.estimator.{name}',
+  )
