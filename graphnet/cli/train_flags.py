@@ -203,7 +203,8 @@ flags.DEFINE_integer(
   'partition_min_bytes',
   _cluster_default('partition_min_bytes'),
   'With 2 or more ps tasks, split each variable of this many bytes or more '
-  'over them (slices of at least this size); 0 = never split.',
+  'over them (slices of at least this size; not with '
+  '--moving_average_decay); 0 = never split.',
   lower_bound=0,
 )
 

@@ -360,10 +360,15 @@ def build_train_graph(config, data_sets):
   with (
     graph.as_default(),
     tf.device(device),
-    # Large variables split over the ps tasks (None: not split).
+    # Large variables split over the ps tasks (None: not split). Not with
+    # moving averages: their evaluation getter reads whole variables.
     tf.variable_scope(
       tf.get_variable_scope(),
-      partitioner=cluster_lib.partitioner(config.cluster),
+      partitioner=(
+        None
+        if config.moving_average_decay
+        else cluster_lib.partitioner(config.cluster)
+      ),
     ),
   ):
     if config.seed is not None:
