@@ -228,92 +228,64 @@ def train(
   )
   if summary_writer is not None:
     train_step_kwargs['summary_writer'] = sv.summary_writer
+
+  def run_session():
+    """One managed session of `train`; returns the last loss."""
+    total_loss = None
+    with (
+      warnings.catch_warnings(),
+      sv.managed_session(
+        master, start_standard_services=False, config=session_config
+      ) as sess,
+    ):
+      # TF 1.15's loop stops the Supervisor, which closes the summary
+      # writer, and leaving the session stops it again; TF 2's writer
+      # warns about that second, harmless STOP event.
+      warnings.filterwarnings(
+        'ignore', 'Attempting to use a closed FileWriter', UserWarning
+      )
+      tf.logging.info('Starting Session.')
+      if session_wrapper is not None:
+        sess = session_wrapper(sess)
+      if is_chief:
+        if logdir:
+          sv.start_standard_services(sess)
+      elif startup_delay_steps > 0:
+        _wait_for_step(
+          sess, global_step, min(startup_delay_steps, number_of_steps or 2**62)
+        )
+      threads = sv.start_queue_runners(sess)
+      tf.logging.info('Starting Queues.')
+      try:
+        while not sv.should_stop():
+          total_loss, should_stop = train_step_fn(
+            sess, train_op, global_step, train_step_kwargs
+          )
+          if should_stop:
+            tf.logging.info('Stopping Training.')
+            sv.request_stop()
+            break
+      except tf.errors.OutOfRangeError as e:
+        tf.logging.info('Caught OutOfRangeError. Stopping Training. %s', e)
+      if logdir and sv.is_chief:
+        tf.logging.info('Finished training! Saving model to disk.')
+        sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
+        sv.stop(
+          threads,
+          close_summary_writer=True,
+          ignore_live_threads=ignore_live_threads,
+        )
+    return total_loss
+
   total_loss = None
   should_retry = True
   while should_retry:
     should_retry = False
     try:
-      total_loss = _run(
-        sv,
-        master,
-        session_config,
-        session_wrapper,
-        is_chief,
-        logdir,
-        startup_delay_steps,
-        number_of_steps,
-        global_step,
-        train_step_fn,
-        train_op,
-        train_step_kwargs,
-        ignore_live_threads,
-      )
+      total_loss = run_session()
     except tf.errors.AbortedError:
       # A parameter server restarted: start again from the checkpoint.
       should_retry = True
-  return total_loss
-
-
-def _run(
-  sv,
-  master,
-  session_config,
-  session_wrapper,
-  is_chief,
-  logdir,
-  startup_delay_steps,
-  number_of_steps,
-  global_step,
-  train_step_fn,
-  train_op,
-  train_step_kwargs,
-  ignore_live_threads,
-):
-  """One managed session of `train`; returns the last loss."""
-  total_loss = None
-  with (
-    warnings.catch_warnings(),
-    sv.managed_session(
-      master, start_standard_services=False, config=session_config
-    ) as sess,
-  ):
-    # TF 1.15's loop stops the Supervisor, which closes the summary
-    # writer, and leaving the session stops it again; TF 2's writer
-    # warns about that second, harmless STOP event.
-    warnings.filterwarnings(
-      'ignore', 'Attempting to use a closed FileWriter', UserWarning
-    )
-    tf.logging.info('Starting Session.')
-    if session_wrapper is not None:
-      sess = session_wrapper(sess)
-    if is_chief:
-      if logdir:
-        sv.start_standard_services(sess)
-    elif startup_delay_steps > 0:
-      _wait_for_step(
-        sess, global_step, min(startup_delay_steps, number_of_steps or 2**62)
-      )
-    threads = sv.start_queue_runners(sess)
-    tf.logging.info('Starting Queues.')
-    try:
-      while not sv.should_stop():
-        total_loss, should_stop = train_step_fn(
-          sess, train_op, global_step, train_step_kwargs
-        )
-        if should_stop:
-          tf.logging.info('Stopping Training.')
-          sv.request_stop()
-          break
-    except tf.errors.OutOfRangeError as e:
-      tf.logging.info('Caught OutOfRangeError. Stopping Training. %s', e)
-    if logdir and sv.is_chief:
-      tf.logging.info('Finished training! Saving model to disk.')
-      sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
-      sv.stop(
-        threads,
-        close_summary_writer=True,
-        ignore_live_threads=ignore_live_threads,
-      )
   return total_loss
 
 
