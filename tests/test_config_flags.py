@@ -99,6 +99,7 @@ def _flat(config):
       sync_replicas=cluster.sync_replicas,
       replicas_to_aggregate=cluster.replicas_to_aggregate,
       ps_timeout_secs=cluster.ps_timeout_secs,
+      partition_min_bytes=cluster.partition_min_bytes,
     )
   return flat
 
@@ -112,6 +113,7 @@ _NO_CLUSTER = {
   'sync_replicas': False,
   'replicas_to_aggregate': None,
   'ps_timeout_secs': 60.0,
+  'partition_min_bytes': 64 * 1024,
 }
 
 _ROOT = os.getenv('TEST_TMPDIR', '/tmp')
@@ -188,6 +190,10 @@ _CLUSTER = {
 # (argv, the flattened settings it changes). Every flag of the entry point
 # but --preset (tested below) appears in at least one argv.
 _CASES = [
+  (
+    _CLUSTER_ARGV + ['--partition_min_bytes', '0'],
+    {**_CLUSTER, 'partition_min_bytes': 0},
+  ),
   (['--learning_rate', '0.05'], {'learning_rate': 0.05}),
   (['--max_steps', '7'], {'max_steps': 7}),
   (['--max_steps', '0'], {'max_steps': 0}),
