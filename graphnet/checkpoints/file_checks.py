@@ -24,6 +24,7 @@ Example:
 """
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -81,9 +82,12 @@ def _target(path, directory, what):
   try:
     info = os.lstat(path)
   except OSError as e:
+    # A missing shard or index is what a save cut short leaves behind.
+    state = ' (the checkpoint is incomplete)' if e.errno == errno.ENOENT else ''
     raise errors.CheckpointError(
       f'{what} {errors.printable(path)} cannot be read '
-      f'({e.strerror or e}). Pass the prefix of a complete checkpoint.',
+      f'({e.strerror or e}){state}. Pass the prefix of a complete '
+      'checkpoint.',
       path=path,
     ) from e
   if stat.S_ISLNK(info.st_mode):

@@ -542,7 +542,8 @@ def check_checkpoint(prefix):
       shard = shard_path(prefix, entry.shard_id, index.num_shards)
       # The usual cause is a save cut short, not an attack: say so.
       raise errors.CheckpointError(
-        f'Checkpoint {errors.printable(prefix)} is damaged: its data file '
+        f'Checkpoint {errors.printable(prefix)} is damaged and cannot be '
+        f'restored: its data file '
         f'{errors.printable(os.path.basename(shard))} is '
         f'{sizes[entry.shard_id]} bytes, and its index places tensor '
         f'{errors.printable(entry.name)} at bytes [{entry.offset}, {end}). '
