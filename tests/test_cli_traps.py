@@ -85,10 +85,11 @@ def _shortened(command, tmp_path):
 
 class TestReadmeOrder:
   def test_readme_commands_in_readme_order_all_train(self, tmp_path):
-    # The quick start and "Overriding settings", each shortened; my.flags
-    # is the user's own file, with no content README gives.
+    # The quick start and "Overriding settings", each shortened. The flag
+    # file command needs README's printf line first: test_readme_commands
+    # runs it with a flag file of its own.
     commands = _readme_train_commands('## Using the library')
-    commands.remove(('--flagfile', 'my.flags'))
+    commands.remove(('--flagfile', '/tmp/my.flags'))
     assert commands[:3] == [
       (),
       ('--max_steps', '30000'),
