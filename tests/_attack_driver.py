@@ -15,6 +15,7 @@ blocks or aborts fails the test instead of hanging it.
 import contextlib
 import io
 import json
+import resource
 import sys
 import time
 
@@ -102,6 +103,14 @@ def main(entry, cases_path, results_path):
       )
       with open(results_path, 'a') as f:
         f.write(json.dumps(record) + '\n')
+  # This driver's own peak and its workers': not the test process's other
+  # children, which earlier tests may have made large.
+  peak = max(
+    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+  )
+  with open(results_path, 'a') as f:
+    f.write(json.dumps(dict(case='peak', entry=entry, kib=peak)) + '\n')
 
 
 if __name__ == '__main__':
