@@ -13,6 +13,7 @@ _TEST_REQUIRES = [
   'matplotlib>=3.5',
   'ruff==0.17.6',  # Pinned: test_style checks its exact formatting.
   'scikit-learn>=1.0',  # Its bundled UCI digits: real data, offline.
+  'pandas>=1.5',  # tf.estimator.inputs.pandas_input_fn is tested.
 ]
 
 setuptools.setup(

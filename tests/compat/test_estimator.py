@@ -446,7 +446,8 @@ def test_canned_names_load_lazily():
 
 
 def test_pandas_input_fn_batches_columns_in_order():
-  pd = pytest.importorskip('pandas')
+  import pandas as pd
+
   frame = pd.DataFrame({'a': np.arange(10, dtype=np.float32), 'w': ['x'] * 10})
   target = pd.Series(np.arange(10, dtype=np.float32))
   input_fn = estimator.inputs.pandas_input_fn(
