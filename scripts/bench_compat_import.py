@@ -7,7 +7,7 @@ it). Also shown: the wall time of the whole process. The target (issue 21)
 is graphnet's at most 0.1 s more than TF's; graphnet imports TF without
 Keras (graphnet.cli.tf_loader), which TF's own import loads.
 
-    /work/venv/bin/python scripts/bench_compat_import.py [--rounds 7]
+    python scripts/bench_compat_import.py [--rounds 7]
 """
 
 import argparse

@@ -17,7 +17,7 @@ run.
     python scripts/bench_estimator.py --steps 3000 --rounds 5
     python scripts/bench_estimator.py --child graphnet  # one run, prints JSON
 
-The TF 1.15 interpreter is /work/tf1venv/bin/python (override with
+The TF 1.15 interpreter is ../tf1venv/bin/python (override with
 --tf1_python); graphnet's is the one running this script.
 """
 
@@ -136,7 +136,7 @@ def main():
   parser.add_argument('--steps', type=int, default=3000)
   parser.add_argument('--batch_size', type=int, default=100)
   parser.add_argument('--rounds', type=int, default=3)
-  parser.add_argument('--tf1_python', default='/work/tf1venv/bin/python')
+  parser.add_argument('--tf1_python', default='../tf1venv/bin/python')
   args = parser.parse_args()
   if args.child:
     _child(args.child, args.steps, args.batch_size)

@@ -8,8 +8,8 @@ each, and prints the median training step time each run printed (its
 first 20 steps left out; wall, and CPU of all the process's threads, the
 steadier figure on a shared machine) and the medians over runs:
 
-    /work/venv/bin/python scripts/bench_lstm_step.py [--runs 3] \
-        [--steps 220] [--tf1_python /work/tf1venv/bin/python]
+    python scripts/bench_lstm_step.py [--runs 3] \
+        [--steps 220] [--tf1_python ../tf1venv/bin/python]
 
 Both sides run the same graph on the same machine; the figure is the
 `sess.run(train_op)` call alone, batches made outside it.

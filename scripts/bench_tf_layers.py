@@ -15,7 +15,7 @@ process, run in turns (round-robin, so a busy machine slows all alike):
 - `+bn` variants: batch normalization after the second convolution
   (`BatchNorm()` normalizer / `tf.layers.batch_normalization`).
 
-    /work/venv/bin/python scripts/bench_tf_layers.py [--rounds 5] [--steps 30]
+    python scripts/bench_tf_layers.py [--rounds 5] [--steps 30]
 
 Prints the median wall and CPU milliseconds per step of each variant (CPU
 time, all threads of this process, is the steadier figure on a shared

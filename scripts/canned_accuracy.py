@@ -8,8 +8,8 @@ TF 1.15's Python. Prints each run's test accuracy and wall time, the mean
 per program and framework, and the difference in points.
 
 Usage:
-  /work/venv/bin/python scripts/canned_accuracy.py \
-      [--tf1_python /work/tf1venv/bin/python] [--seeds 1,2,3] [--json out]
+  python scripts/canned_accuracy.py \
+      [--tf1_python ../tf1venv/bin/python] [--seeds 1,2,3] [--json out]
 """
 
 import argparse
@@ -90,7 +90,7 @@ def run(python, program, name, seed, work):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--tf1_python', default='/work/tf1venv/bin/python')
+  parser.add_argument('--tf1_python', default='../tf1venv/bin/python')
   parser.add_argument('--seeds', default='1,2,3')
   parser.add_argument('--programs', default=','.join(PROGRAMS))
   parser.add_argument('--json', default=None, help='write results here')

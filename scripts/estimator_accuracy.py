@@ -1,7 +1,7 @@
 r"""The CNN Estimator tutorial under real TF 1.15 and under graphnet.
 
 Runs tests/tf1_programs/estimator_cnn.py twice on the same budget: under
-TF 1.15 (/work/tf1venv/bin/python, the program's two import lines changed
+TF 1.15 (../tf1venv/bin/python, the program's two import lines changed
 back to `import tensorflow as tf` and the tutorials' `input_data`) and
 under graphnet; prints each one's test accuracy (full 10000-image MNIST
 test set), its wall time, and the difference in points.
@@ -69,8 +69,8 @@ def main():
   parser.add_argument('--conv1', type=int, default=32)
   parser.add_argument('--conv2', type=int, default=64)
   parser.add_argument('--dense', type=int, default=1024)
-  parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
-  parser.add_argument('--tf1_python', default='/work/tf1venv/bin/python')
+  parser.add_argument('--mnist_dir', default='../shared/datasets/mnist')
+  parser.add_argument('--tf1_python', default='../tf1venv/bin/python')
   args = parser.parse_args()
   common = [
     '--steps',

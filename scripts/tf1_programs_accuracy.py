@@ -6,9 +6,9 @@ venv, and with its import lines swapped back (TO_TF1) under TF 1.15's venv.
 The script prints a table of the metric each run printed last and its wall
 time from process start:
 
-    /work/venv/bin/python scripts/tf1_programs_accuracy.py \
+    python scripts/tf1_programs_accuracy.py \
         [--programs layers_cnn,conv_autoencoder] [--runs 1] \
-        [--tf1_python /work/tf1venv/bin/python] [--record]
+        [--tf1_python ../tf1venv/bin/python] [--record]
 
 `--record` writes the TF 1.15 metrics to tests/goldens/tf1_programs.json,
 which the slow tests compare graphnet's runs with (no TF 1.15 needed).
@@ -32,9 +32,9 @@ import time
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAM_DIR = os.path.join(_REPO, 'tests', 'tf1_programs')
 RECORD = os.path.join(_REPO, 'tests', 'goldens', 'tf1_programs.json')
-MNIST_DIR = '/work/shared/datasets/mnist'
+MNIST_DIR = '../shared/datasets/mnist'
 GRAPHNET_PYTHON = sys.executable
-TF1_PYTHON = '/work/tf1venv/bin/python'
+TF1_PYTHON = '../tf1venv/bin/python'
 TIMEOUT = 1800
 
 # graphnet's import line -> the TF 1.x line it replaces.

@@ -13,6 +13,7 @@ with a hard time and memory limit, so a regression fails instead of
 taking the machine down); genuine graphs keep their predictions.
 """
 
+import importlib.resources
 import os
 import re
 import resource
@@ -789,7 +790,8 @@ def _cli(*args):
 @pytest.fixture(scope='module')
 def mnist_dir(tmp_path_factory):
   directory = tmp_path_factory.mktemp('mnist')
-  source = '/work/shared/datasets/mnist'
+  # The MNIST files bundled in the package (no machine path).
+  source = str(importlib.resources.files('graphnet').joinpath('data', 'mnist'))
   for name in os.listdir(source):
     if name.endswith('.gz'):
       shutil.copy(os.path.join(source, name), directory)

@@ -4,7 +4,7 @@ Two steps, because scikit-learn may be missing from the TF 1.15 venv:
 
   1. Under graphnet's venv (TF 2.21, scikit-learn), write the data sets:
 
-       /work/venv/bin/python scripts/tf1_goldens/make_canned_goldens.py \
+       python scripts/tf1_goldens/make_canned_goldens.py \
            --write_data
 
      tests/goldens/tf1_canned/iris.npz (scikit-learn's Iris split 120/30
@@ -13,7 +13,7 @@ Two steps, because scikit-learn may be missing from the TF 1.15 venv:
 
   2. Under TF 1.15 (the oracle), train the premade estimators on them:
 
-       /work/tf1venv/bin/python scripts/tf1_goldens/make_canned_goldens.py
+       ../tf1venv/bin/python scripts/tf1_goldens/make_canned_goldens.py
 
      For each model it writes tests/goldens/tf1_canned/<model>/: the last
      checkpoint (.index and .data; the .meta, graph and events are left

@@ -1,9 +1,9 @@
 r"""Goldens for graphnet's tf.contrib.layers and slim, made by TF 1.15.
 
 Run under TF 1.15 (the oracle; the MNIST .gz files are copied from
-/work/shared/datasets/mnist, or --mnist_dir, into a temporary data dir):
+../shared/datasets/mnist, or --mnist_dir, into a temporary data dir):
 
-    /work/tf1venv/bin/python scripts/tf1_goldens/make_contrib_goldens.py
+    ../tf1venv/bin/python scripts/tf1_goldens/make_contrib_goldens.py
 
 For each network of contrib_models.py (`contrib_mlp`: contrib
 `fully_connected` with L2 and moving averages; `slim_cnn`: slim conv +
@@ -136,7 +136,7 @@ def make_naming(out_dir):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
+  parser.add_argument('--mnist_dir', default='../shared/datasets/mnist')
   parser.add_argument('--out_dir', default=GOLDEN_DIR)
   parser.add_argument(
     '--models',

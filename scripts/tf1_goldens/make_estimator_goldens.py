@@ -2,12 +2,12 @@ r"""Goldens for graphnet's Estimator, made by real TensorFlow 1.15.
 
 Run under TF 1.15 (the oracle), from the repository root:
 
-    /work/tf1venv/bin/python scripts/tf1_goldens/make_estimator_goldens.py
+    ../tf1venv/bin/python scripts/tf1_goldens/make_estimator_goldens.py
 
 It writes tests/goldens/tf1_estimator/:
 
 * `digits.npz`: 2000 training and 500 test MNIST digits (the first ones of
-  /work/shared/datasets/mnist, or --mnist_dir), averaged down to 14x14
+  ../shared/datasets/mnist, or --mnist_dir), averaged down to 14x14
   uint8;
 * `model/`: the final checkpoint (`.index` and `.data`; the `.meta`,
   graph and events are left out to stay small) and `checkpoint` state of
@@ -87,7 +87,7 @@ def load_program():
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
+  parser.add_argument('--mnist_dir', default='../shared/datasets/mnist')
   args = parser.parse_args()
   os.makedirs(GOLDEN_DIR, exist_ok=True)
   data = os.path.join(GOLDEN_DIR, 'digits.npz')

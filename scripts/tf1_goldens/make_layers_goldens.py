@@ -1,9 +1,9 @@
 r"""Goldens for graphnet's tf.layers, made by real TensorFlow 1.15.
 
 Run under TF 1.15 (the oracle; the MNIST .gz files are copied from
-/work/shared/datasets/mnist, or --mnist_dir, into a temporary data dir):
+../shared/datasets/mnist, or --mnist_dir, into a temporary data dir):
 
-    /work/tf1venv/bin/python scripts/tf1_goldens/make_layers_goldens.py
+    ../tf1venv/bin/python scripts/tf1_goldens/make_layers_goldens.py
 
 The sources are graphnet's: the zoo (layers_zoo.py beside this script) and
 the programs tests/tf1_programs/layers_cnn.py and conv_autoencoder.py, each

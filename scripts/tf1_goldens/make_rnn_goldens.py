@@ -2,8 +2,8 @@ r"""Goldens for graphnet's RNN cells, made by real TensorFlow 1.15.
 
 Run under the TF 1.15 venv (the oracle, never a dependency):
 
-  /work/tf1venv/bin/python scripts/tf1_goldens/make_rnn_goldens.py \
-      --mnist_dir /work/shared/datasets/mnist
+  ../tf1venv/bin/python scripts/tf1_goldens/make_rnn_goldens.py \
+      --mnist_dir ../shared/datasets/mnist
 
 It copies the four MNIST .gz files into a temporary data dir (so TF 1.15's
 tutorial input_data does not download), then for each model of
@@ -113,7 +113,7 @@ def make_naming():
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--mnist_dir', default='/work/shared/datasets/mnist')
+  parser.add_argument('--mnist_dir', default='../shared/datasets/mnist')
   parser.add_argument(
     '--models',
     default=','.join(rnn_models.MODELS),
