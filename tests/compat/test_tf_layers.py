@@ -12,6 +12,7 @@ restore with a plain `tf.train.Saver()`, and the outputs must match.
 """
 
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -284,6 +285,38 @@ class TestBehaviour:
       x = tf.placeholder(tf.float32, [None, 8, 8, 3])
       with pytest.raises(errors.ConfigError, match=message):
         make(x)
+
+  @pytest.mark.parametrize(
+    'function, arguments',
+    [
+      ('dropout', 'inputs rate noise_shape seed training name'),
+      ('flatten', 'inputs name data_format'),
+      ('max_pooling2d', 'inputs pool_size strides padding data_format name'),
+      (
+        'conv2d_transpose',
+        'inputs filters kernel_size strides padding data_format activation '
+        'use_bias kernel_initializer bias_initializer kernel_regularizer '
+        'bias_regularizer activity_regularizer kernel_constraint '
+        'bias_constraint trainable name reuse',
+      ),
+      (
+        'batch_normalization',
+        'inputs axis momentum epsilon center scale beta_initializer '
+        'gamma_initializer moving_mean_initializer '
+        'moving_variance_initializer beta_regularizer gamma_regularizer '
+        'beta_constraint gamma_constraint training trainable name reuse '
+        'renorm renorm_clipping renorm_momentum fused virtual_batch_size '
+        'adjustment',
+      ),
+    ],
+  )
+  def test_functions_have_tf1s_signature(self, function, arguments):
+    # TF 1.15's inspect.signature of tf.layers.<function>.
+    signature = inspect.signature(getattr(tf.layers, function))
+    assert list(signature.parameters) == arguments.split()
+    defaults = {n: p.default for n, p in signature.parameters.items()}
+    assert defaults.get('training', False) is False
+    assert defaults.get('strides') in (None, (1, 1), inspect.Parameter.empty)
 
 
 @pytest.mark.slow

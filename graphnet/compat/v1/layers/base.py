@@ -274,33 +274,6 @@ class Layer(_layer_state.LayerState):
   # TF1's older name.
   add_variable = add_weight
 
-  def _add_kernel_and_bias(self, kernel_shape, units):
-    """Makes `self.kernel` and, if `self.use_bias`, `self.bias` [units].
-
-    For layers holding TF1's `kernel_*` / `bias_*` initializer, regularizer
-    and constraint attributes (Dense, the convolutions).
-    """
-    self.kernel = self.add_weight(
-      'kernel',
-      kernel_shape,
-      initializer=self.kernel_initializer,
-      regularizer=self.kernel_regularizer,
-      constraint=self.kernel_constraint,
-      dtype=self.dtype,
-      trainable=True,
-    )
-    self.bias = None
-    if self.use_bias:
-      self.bias = self.add_weight(
-        'bias',
-        [units],
-        initializer=self.bias_initializer,
-        regularizer=self.bias_regularizer,
-        constraint=self.bias_constraint,
-        dtype=self.dtype,
-        trainable=True,
-      )
-
   def add_update(self, updates, inputs=None):
     """Records update ops (ops, tensors or callables making them)."""
     del inputs

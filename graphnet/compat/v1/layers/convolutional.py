@@ -18,6 +18,8 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.compat.v1.layers import _arguments
+from graphnet.compat.v1.layers import _functional
+from graphnet.compat.v1.layers import _kernel_layer
 from graphnet.compat.v1.layers import base
 
 __all__ = [
@@ -36,41 +38,29 @@ _CHANNELS_LAST = {1: 'NWC', 2: 'NHWC', 3: 'NDHWC'}
 _CHANNELS_FIRST = {1: 'NCW', 2: 'NCHW', 3: 'NCDHW'}
 
 
-class _Conv(base.Layer):
-  """An N-D convolution (N = `rank`), its bias and activation."""
+class _Conv(_kernel_layer.KernelLayer):
+  """An N-D convolution (N = `_RANK`), its bias and activation.
 
-  _KERNEL_LAST_TWO = 'in_out'
+  The arguments after `dilation_rate` are `KernelLayer`'s (TF1's
+  `activation`, `use_bias`, `kernel_*` / `bias_*`, `activity_regularizer`,
+  `trainable`, `name`).
+  """
+
+  _RANK = 2
 
   def __init__(
     self,
-    rank,
     filters,
     kernel_size,
     strides=1,
     padding='valid',
     data_format='channels_last',
     dilation_rate=1,
-    activation=None,
-    use_bias=True,
-    kernel_initializer=None,
-    bias_initializer=_arguments.ZEROS,
-    kernel_regularizer=None,
-    bias_regularizer=None,
-    activity_regularizer=None,
-    kernel_constraint=None,
-    bias_constraint=None,
-    trainable=True,
-    name=None,
     **kwargs,
   ):
-    super().__init__(
-      trainable=trainable,
-      name=name,
-      activity_regularizer=activity_regularizer,
-      **kwargs,
-    )
+    super().__init__(**kwargs)
     label = f'layer {self.name!r}'
-    self.rank = rank
+    rank = self.rank = self._RANK
     self.filters = int(filters)
     self.kernel_size = _arguments.normalize_tuple(
       label, 'kernel_size', kernel_size, rank
@@ -82,14 +72,6 @@ class _Conv(base.Layer):
     self.dilation_rate = _arguments.normalize_tuple(
       label, 'dilation_rate', dilation_rate, rank
     )
-    self.activation = _arguments.activation_of(label, activation)
-    self.use_bias = use_bias
-    self.kernel_initializer = kernel_initializer
-    self.bias_initializer = bias_initializer
-    self.kernel_regularizer = kernel_regularizer
-    self.bias_regularizer = bias_regularizer
-    self.kernel_constraint = kernel_constraint
-    self.bias_constraint = bias_constraint
     self.input_spec = base.InputSpec(ndim=rank + 2)
 
   @property
@@ -158,22 +140,17 @@ class _Conv(base.Layer):
 class Conv1D(_Conv):
   """A 1-D convolution over `[batch, length, channels]`; may be causal."""
 
-  def __init__(self, filters, kernel_size, **kwargs):
-    super().__init__(1, filters, kernel_size, **kwargs)
+  _RANK = 1
 
 
 class Conv2D(_Conv):
   """A 2-D convolution over `[batch, height, width, channels]`."""
 
-  def __init__(self, filters, kernel_size, **kwargs):
-    super().__init__(2, filters, kernel_size, **kwargs)
-
 
 class Conv3D(_Conv):
   """A 3-D convolution over `[batch, depth, height, width, channels]`."""
 
-  def __init__(self, filters, kernel_size, **kwargs):
-    super().__init__(3, filters, kernel_size, **kwargs)
+  _RANK = 3
 
 
 class Conv2DTranspose(_Conv):
@@ -191,7 +168,7 @@ class Conv2DTranspose(_Conv):
         'Conv2DTranspose: dilation_rate other than 1 is not supported (nor '
         'was it by TF1).'
       )
-    super().__init__(2, filters, kernel_size, **kwargs)
+    super().__init__(filters, kernel_size, **kwargs)
 
   def _kernel_shape(self, channels):
     return [*self.kernel_size, self.filters, channels]
@@ -241,62 +218,34 @@ def _deconv_length(length, kernel, padding, stride):
   return length * stride
 
 
-def conv1d(inputs, filters, kernel_size, strides=1, padding='valid',
-           data_format='channels_last', dilation_rate=1, activation=None,
-           use_bias=True, kernel_initializer=None,
-           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
-           bias_regularizer=None, activity_regularizer=None,
-           kernel_constraint=None, bias_constraint=None, trainable=True,
-           name=None, reuse=None):  # fmt: skip
-  """TF1's `tf.layers.conv1d`; `name` as given (reuse needs `reuse=True`)."""
-  return _apply(Conv1D, inputs, locals())
-
-
-def conv2d(inputs, filters, kernel_size, strides=(1, 1), padding='valid',
-           data_format='channels_last', dilation_rate=(1, 1), activation=None,
-           use_bias=True, kernel_initializer=None,
-           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
-           bias_regularizer=None, activity_regularizer=None,
-           kernel_constraint=None, bias_constraint=None, trainable=True,
-           name=None, reuse=None):  # fmt: skip
+conv1d = _functional.functional(
+  Conv1D,
+  'conv1d',
+  "TF1's `tf.layers.conv1d`; `name` as given (reuse needs `reuse=True`).",
+)
+conv2d = _functional.functional(
+  Conv2D,
+  'conv2d',
   """TF1's `tf.layers.conv2d`; `name` as given (reuse needs `reuse=True`).
 
   Returns `[batch, h', w', filters]` (channels_last).
-  """
-  return _apply(Conv2D, inputs, locals())
-
-
-def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding='valid',
-           data_format='channels_last', dilation_rate=(1, 1, 1),
-           activation=None, use_bias=True, kernel_initializer=None,
-           bias_initializer=_arguments.ZEROS, kernel_regularizer=None,
-           bias_regularizer=None, activity_regularizer=None,
-           kernel_constraint=None, bias_constraint=None, trainable=True,
-           name=None, reuse=None):  # fmt: skip
-  """TF1's `tf.layers.conv3d`; `name` as given (reuse needs `reuse=True`)."""
-  return _apply(Conv3D, inputs, locals())
-
-
-def conv2d_transpose(inputs, filters, kernel_size, strides=(1, 1),
-                     padding='valid', data_format='channels_last',
-                     activation=None, use_bias=True, kernel_initializer=None,
-                     bias_initializer=_arguments.ZEROS,
-                     kernel_regularizer=None, bias_regularizer=None,
-                     activity_regularizer=None, kernel_constraint=None,
-                     bias_constraint=None, trainable=True, name=None,
-                     reuse=None):  # fmt: skip
+  """,
+  defaults={'strides': (1, 1), 'dilation_rate': (1, 1)},
+)
+conv3d = _functional.functional(
+  Conv3D,
+  'conv3d',
+  "TF1's `tf.layers.conv3d`; `name` as given (reuse needs `reuse=True`).",
+  defaults={'strides': (1, 1, 1), 'dilation_rate': (1, 1, 1)},
+)
+conv2d_transpose = _functional.functional(
+  Conv2DTranspose,
+  'conv2d_transpose',
   """TF1's `tf.layers.conv2d_transpose`: kernel `[kh, kw, filters, in]`.
 
   Returns `[batch, h * stride (+ max(k - stride, 0) if 'valid'), ...,
   filters]` (channels_last).
-  """
-  return _apply(Conv2DTranspose, inputs, locals())
-
-
-def _apply(cls, inputs, arguments):
-  """Makes `cls` from a function's arguments and applies it to `inputs`."""
-  arguments = dict(arguments)
-  del arguments['inputs']
-  name, reuse = arguments.pop('name'), arguments.pop('reuse')
-  layer = cls(**arguments, name=name, _scope=name, _reuse=reuse)
-  return layer(inputs)
+  """,
+  omit=['dilation_rate'],
+  defaults={'strides': (1, 1)},
+)

@@ -12,52 +12,26 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.compat.v1.layers import _arguments
+from graphnet.compat.v1.layers import _functional
+from graphnet.compat.v1.layers import _kernel_layer
 from graphnet.compat.v1.layers import base
 
 __all__ = ['Dense', 'Dropout', 'Flatten', 'dense', 'dropout', 'flatten']
 
 
-class Dense(base.Layer):
+class Dense(_kernel_layer.KernelLayer):
   """`activation(inputs @ kernel + bias)` over the last axis.
 
   Variables, in its scope: `kernel` `[in, units]` (default initializer: the
   variable scope's, else glorot uniform) and `bias` `[units]` (zeros).
-  Inputs of rank > 2 are multiplied along their last axis.
+  Inputs of rank > 2 are multiplied along their last axis. The other
+  arguments are `KernelLayer`'s (TF1's `activation`, `use_bias`,
+  `kernel_*` / `bias_*`, `activity_regularizer`, `trainable`, `name`).
   """
 
-  def __init__(
-    self,
-    units,
-    activation=None,
-    use_bias=True,
-    kernel_initializer=None,
-    bias_initializer=_arguments.ZEROS,
-    kernel_regularizer=None,
-    bias_regularizer=None,
-    activity_regularizer=None,
-    kernel_constraint=None,
-    bias_constraint=None,
-    trainable=True,
-    name=None,
-    **kwargs,
-  ):
-    super().__init__(
-      trainable=trainable,
-      name=name,
-      activity_regularizer=activity_regularizer,
-      **kwargs,
-    )
+  def __init__(self, units, **kwargs):
+    super().__init__(**kwargs)
     self.units = int(units)
-    self.activation = _arguments.activation_of(
-      f'layer {self.name!r}', activation
-    )
-    self.use_bias = use_bias
-    self.kernel_initializer = kernel_initializer
-    self.bias_initializer = bias_initializer
-    self.kernel_regularizer = kernel_regularizer
-    self.bias_regularizer = bias_regularizer
-    self.kernel_constraint = kernel_constraint
-    self.bias_constraint = bias_constraint
     self.input_spec = base.InputSpec(min_ndim=2)
 
   def build(self, input_shape):
@@ -86,44 +60,15 @@ class Dense(base.Layer):
     return outputs
 
 
-def dense(
-  inputs,
-  units,
-  activation=None,
-  use_bias=True,
-  kernel_initializer=None,
-  bias_initializer=_arguments.ZEROS,
-  kernel_regularizer=None,
-  bias_regularizer=None,
-  activity_regularizer=None,
-  kernel_constraint=None,
-  bias_constraint=None,
-  trainable=True,
-  name=None,
-  reuse=None,
-):
+dense = _functional.functional(
+  Dense,
+  'dense',
   """TF1's `tf.layers.dense`: a `Dense` layer in scope `name` applied once.
 
   `name` is used as given (a second call with it needs `reuse=True`); None
   gives `dense`, `dense_1`, ... Returns the output tensor `[..., units]`.
-  """
-  layer = Dense(
-    units,
-    activation=activation,
-    use_bias=use_bias,
-    kernel_initializer=kernel_initializer,
-    bias_initializer=bias_initializer,
-    kernel_regularizer=kernel_regularizer,
-    bias_regularizer=bias_regularizer,
-    activity_regularizer=activity_regularizer,
-    kernel_constraint=kernel_constraint,
-    bias_constraint=bias_constraint,
-    trainable=trainable,
-    name=name,
-    _scope=name,
-    _reuse=reuse,
-  )
-  return layer(inputs)
+  """,
+)
 
 
 class Dropout(base.Layer):
@@ -166,15 +111,17 @@ class Dropout(base.Layer):
     return _arguments.smart_cond(training, dropped, lambda: tf.identity(inputs))
 
 
-def dropout(
-  inputs, rate=0.5, noise_shape=None, seed=None, training=False, name=None
-):
+dropout = _functional.functional(
+  Dropout,
+  'dropout',
   """TF1's `tf.layers.dropout` (note: `rate` drops; `training` defaults False).
 
   Returns a tensor of the shape of `inputs`.
-  """
-  layer = Dropout(rate, noise_shape=noise_shape, seed=seed, name=name)
-  return layer(inputs, training=training)
+  """,
+  order=['rate', 'noise_shape', 'seed', 'training', 'name'],
+  defaults={'training': False},
+  call=['training'],
+)
 
 
 class Flatten(base.Layer):
@@ -208,6 +155,10 @@ class Flatten(base.Layer):
     return outputs
 
 
-def flatten(inputs, name=None, data_format='channels_last'):
-  """TF1's `tf.layers.flatten`: `[batch, ...]` -> `[batch, features]`."""
-  return Flatten(name=name, data_format=data_format)(inputs)
+flatten = _functional.functional(
+  Flatten,
+  'flatten',
+  "TF1's `tf.layers.flatten`: `[batch, ...]` -> `[batch, features]`.",
+  order=['name', 'data_format'],
+  defaults={'data_format': 'channels_last'},
+)

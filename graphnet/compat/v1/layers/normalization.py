@@ -30,6 +30,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.compat.v1.layers import _arguments
+from graphnet.compat.v1.layers import _functional
 from graphnet.compat.v1.layers import base
 
 __all__ = ['BatchNormalization', 'batch_normalization']
@@ -312,59 +313,21 @@ def _moving_average(variable, value, momentum):
     return tf.assign_sub(variable, delta, name=scope)
 
 
-def batch_normalization(
-  inputs,
-  axis=-1,
-  momentum=0.99,
-  epsilon=1e-3,
-  center=True,
-  scale=True,
-  beta_initializer=_arguments.ZEROS,
-  gamma_initializer=_arguments.ONES,
-  moving_mean_initializer=_arguments.ZEROS,
-  moving_variance_initializer=_arguments.ONES,
-  beta_regularizer=None,
-  gamma_regularizer=None,
-  beta_constraint=None,
-  gamma_constraint=None,
-  training=False,
-  trainable=True,
-  name=None,
-  reuse=None,
-  renorm=False,
-  renorm_clipping=None,
-  renorm_momentum=0.99,
-  fused=None,
-  virtual_batch_size=None,
-  adjustment=None,
-):
+batch_normalization = _functional.functional(
+  BatchNormalization,
+  'batch_normalization',
   """TF1's `tf.layers.batch_normalization`; `name` as given (see module).
 
   Returns a tensor of the shape of `inputs`.
-  """
-  layer = BatchNormalization(
-    axis=axis,
-    momentum=momentum,
-    epsilon=epsilon,
-    center=center,
-    scale=scale,
-    beta_initializer=beta_initializer,
-    gamma_initializer=gamma_initializer,
-    moving_mean_initializer=moving_mean_initializer,
-    moving_variance_initializer=moving_variance_initializer,
-    beta_regularizer=beta_regularizer,
-    gamma_regularizer=gamma_regularizer,
-    beta_constraint=beta_constraint,
-    gamma_constraint=gamma_constraint,
-    renorm=renorm,
-    renorm_clipping=renorm_clipping,
-    renorm_momentum=renorm_momentum,
-    fused=fused,
-    trainable=trainable,
-    virtual_batch_size=virtual_batch_size,
-    adjustment=adjustment,
-    name=name,
-    _scope=name,
-    _reuse=reuse,
-  )
-  return layer(inputs, training=training)
+  """,
+  # TF1's order: the call's `training` and `reuse` among the class's own.
+  order=(
+    'axis momentum epsilon center scale beta_initializer gamma_initializer '
+    'moving_mean_initializer moving_variance_initializer beta_regularizer '
+    'gamma_regularizer beta_constraint gamma_constraint training trainable '
+    'name reuse renorm renorm_clipping renorm_momentum fused '
+    'virtual_batch_size adjustment'
+  ).split(),
+  defaults={'training': False},
+  call=['training'],
+)

@@ -11,6 +11,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.layers import _arguments
+from graphnet.compat.v1.layers import _functional
 from graphnet.compat.v1.layers import base
 
 __all__ = [
@@ -118,25 +119,13 @@ class AveragePooling3D(_Pooling):
 
 def _function_of(cls, name, shapes=''):
   """TF1's functional form of the pooling layer class `cls`, named `name`."""
-
-  def pooling(
-    inputs,
-    pool_size,
-    strides,
-    padding='valid',
-    data_format='channels_last',
-    name=None,
-  ):
-    layer = cls(
-      pool_size, strides, padding=padding, data_format=data_format, name=name
-    )
-    return layer(inputs)
-
-  pooling.__name__ = pooling.__qualname__ = name
-  pooling.__doc__ = f"TF1's `tf.layers.{name}`{shapes}."
-  return pooling
+  return _functional.functional(
+    cls, name, f"TF1's `tf.layers.{name}`{shapes}.", order=_ORDER
+  )
 
 
+# TF1's pooling functions take no `reuse` (they have no variables).
+_ORDER = ['pool_size', 'strides', 'padding', 'data_format', 'name']
 _SHAPES_2D = ": `[b, h, w, c]` -> `[b, h', w', c]`"
 max_pooling1d = _function_of(MaxPooling1D, 'max_pooling1d')
 max_pooling2d = _function_of(MaxPooling2D, 'max_pooling2d', _SHAPES_2D)
