@@ -34,6 +34,7 @@ __all__ = [
   'PredictionTimeoutError',
   'LogDirLockedError',
   'DiskFullError',
+  'ExportError',
   'GraphError',
   'TrainingInterruptedError',
   'NotProvidedError',
@@ -192,6 +193,18 @@ class DiskFullError(GraphnetError, RuntimeError):
     super().__init__(message)
     self.path = path
     self.last_checkpoint = last_checkpoint
+
+
+class ExportError(GraphnetError, RuntimeError):
+  """An exporter of `train_and_evaluate` failed; training was kept.
+
+  Attributes:
+    names: the names of the exporters whose last export failed.
+  """
+
+  def __init__(self, message, names=()):
+    super().__init__(message)
+    self.names = list(names)
 
 
 def printable(text, limit=_PRINTABLE_LIMIT, backslashes=True):
