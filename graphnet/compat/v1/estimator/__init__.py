@@ -8,7 +8,8 @@ A program written for `tf.estimator` runs with its import changed:
 
 What is here: `Estimator`, `EstimatorSpec`, `ModeKeys`, `RunConfig`,
 `TrainSpec`, `EvalSpec`, `train_and_evaluate` (locally and on a `TF_CONFIG`
-cluster), the `inputs` (`numpy_input_fn`, `pandas_input_fn`) and `export`
+cluster) with its `LatestExporter`, `BestExporter` and `FinalExporter`,
+the `inputs` (`numpy_input_fn`, `pandas_input_fn`) and `export`
 namespaces, the hook aliases (`SessionRunHook`, `LoggingTensorHook`, ...)
 and, loaded on first use, the premade estimators (`DNNClassifier`, ...).
 
@@ -29,6 +30,10 @@ from graphnet.compat.v1.estimator import inputs
 from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.compat.v1.estimator.estimator import VocabInfo
 from graphnet.compat.v1.estimator.estimator import WarmStartSettings
+from graphnet.compat.v1.estimator.exporter import BestExporter
+from graphnet.compat.v1.estimator.exporter import Exporter
+from graphnet.compat.v1.estimator.exporter import FinalExporter
+from graphnet.compat.v1.estimator.exporter import LatestExporter
 from graphnet.compat.v1.estimator.model_fn import EstimatorSpec
 from graphnet.compat.v1.estimator.model_fn import ModeKeys
 from graphnet.compat.v1.estimator.run_config import RunConfig
@@ -38,6 +43,7 @@ from graphnet.compat.v1.estimator.training import TrainSpec
 from graphnet.compat.v1.estimator.training import train_and_evaluate
 
 __all__ = [
+  'BestExporter',
   'CheckpointSaverHook',
   'CheckpointSaverListener',
   'DNNClassifier',
@@ -47,9 +53,12 @@ __all__ = [
   'Estimator',
   'EstimatorSpec',
   'EvalSpec',
+  'Exporter',
   'FeedFnHook',
+  'FinalExporter',
   'FinalOpsHook',
   'GlobalStepWaiterHook',
+  'LatestExporter',
   'LinearClassifier',
   'LinearRegressor',
   'LoggingTensorHook',
@@ -114,8 +123,9 @@ def __getattr__(name):
   raise _errors.NotProvidedError(
     f'tf.estimator.{name} is not provided by graphnet: graphnet.compat.v1 '
     'brings back Estimator, EstimatorSpec, RunConfig, train_and_evaluate, '
-    'inputs, export and the DNN, Linear and DNNLinearCombined premade '
-    f'estimators (README, "Coming from tf.estimator"). Port the '
+    'inputs, export, the Latest, Best and Final exporters and the DNN, '
+    'Linear and DNNLinearCombined premade estimators (README, "Coming from '
+    'tf.estimator"). Port the '
     f'tf.estimator.{name} code, or keep this program on TensorFlow 1.15.',
     name=f'tf.estimator.{name}',
   )
