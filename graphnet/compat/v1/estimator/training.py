@@ -29,6 +29,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
+from graphnet.compat.v1.estimator import exporter as exporter_lib
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import tasks as cluster_tasks
 from graphnet.distributed import tf_config as tf_config_lib
@@ -104,24 +105,13 @@ class EvalSpec(
     ):
       if value < 0:
         _fail('EvalSpec', field, f'must be >= 0, got {value}.')
-    if exporters is None:
-      exporters = ()
-    elif not isinstance(exporters, (list, tuple)):
-      exporters = (exporters,)
-    for exporter in exporters:
-      if not hasattr(exporter, 'export') or not hasattr(exporter, 'name'):
-        _fail(
-          'EvalSpec',
-          'exporters',
-          f'must have `name` and `export(...)`, got {exporter!r}.',
-        )
     return super().__new__(
       cls,
       input_fn,
       steps,
       name,
       tuple(hooks or ()),
-      tuple(exporters),
+      exporter_lib.exporter_tuple(exporters),
       start_delay_secs,
       throttle_secs,
     )
@@ -130,14 +120,17 @@ class EvalSpec(
 class _Evaluator:
   """Evaluates checkpoints per `eval_spec` and runs its exporters."""
 
-  def __init__(self, estimator, eval_spec):
+  def __init__(self, estimator, eval_spec, max_steps):
     self._estimator = estimator
     self._spec = eval_spec
+    self._exports = exporter_lib.ExportRun(eval_spec.exporters, max_steps)
     self.last_step = None
     self.last_result = None
-    self.export_results = []
+    self.export_results = []  # the last evaluation's, as TF 1.15 returned
 
   def evaluate(self, checkpoint):
+    # Exporters are given the path of what was evaluated, never None.
+    checkpoint = checkpoint or self._estimator.latest_checkpoint()
     result = self._estimator.evaluate(
       self._spec.input_fn,
       steps=self._spec.steps,
@@ -147,17 +140,14 @@ class _Evaluator:
     )
     self.last_step = int(result['global_step'])
     self.last_result = result
-    for exporter in self._spec.exporters:
-      self.export_results.append(
-        exporter.export(
-          self._estimator,
-          f'{self._estimator.model_dir}/export/{exporter.name}',
-          checkpoint,
-          result,
-          False,
-        )
-      )
+    self.export_results = self._exports.export(
+      self._estimator, checkpoint, result
+    )
     return result
+
+  def finish(self):
+    """Raises `ExportError` if an exporter's last export failed."""
+    self._exports.finish()
 
 
 class _EvaluateOnSave(tf.train.CheckpointSaverListener):
@@ -189,7 +179,7 @@ def _run_local(estimator, train_spec, eval_spec):
       '(save_checkpoints_steps or save_checkpoints_secs) to evaluate them.',
       field='save_checkpoints_steps',
     )
-  evaluator = _Evaluator(estimator, eval_spec)
+  evaluator = _Evaluator(estimator, eval_spec, train_spec.max_steps)
   listener = _EvaluateOnSave(evaluator, eval_spec.throttle_secs)
   estimator.train(
     train_spec.input_fn,
@@ -200,6 +190,7 @@ def _run_local(estimator, train_spec, eval_spec):
   latest = estimator.latest_checkpoint()
   if latest and checkpoints.checkpoint_step(latest) != evaluator.last_step:
     evaluator.evaluate(latest)
+  evaluator.finish()
   return evaluator.last_result, evaluator.export_results
 
 
@@ -233,7 +224,7 @@ class _ClusterTask:
 
 
 def _run_evaluator(estimator, train_spec, eval_spec):
-  evaluator = _Evaluator(estimator, eval_spec)
+  evaluator = _Evaluator(estimator, eval_spec, train_spec.max_steps)
   time.sleep(eval_spec.start_delay_secs)
   last_eval_time = None
   seen = None
@@ -255,6 +246,7 @@ def _run_evaluator(estimator, train_spec, eval_spec):
             step,
             train_spec.max_steps,
           )
+          evaluator.finish()
           return evaluator.last_result, evaluator.export_results
     time.sleep(_POLL_SECS)
 
@@ -275,6 +267,8 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
     ConfigError: the specs are not TrainSpec/EvalSpec, or locally the
       config saves no checkpoints.
     ClusterError: `TF_CONFIG` is malformed or a port is taken.
+    ExportError: an exporter's last export failed (raised once training
+      and evaluation are done; the checkpoints are kept).
   """
   if not isinstance(train_spec, TrainSpec):
     _fail('train_and_evaluate', 'train_spec', 'must be a TrainSpec.')
