@@ -20,6 +20,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.checkpoints import state as checkpoints
@@ -171,7 +172,7 @@ class TestReadWithRetry:
       if prefix == old:
         # The trainer's keep_checkpoint_max, between look-up and read.
         tf.train.remove_checkpoint(old)
-      checkpoints.check_readable(prefix)
+      contents.check_readable(prefix)
       return prefix
 
     got = checkpoints.read_with_retry(lambda: next(resolved), read_once_deleted)
@@ -183,7 +184,7 @@ class TestReadWithRetry:
 
     def read_deleted(prefix):
       tf.train.remove_checkpoint(prefix)
-      checkpoints.check_readable(prefix)
+      contents.check_readable(prefix)
 
     with pytest.raises(errors.CheckpointError) as caught:
       checkpoints.read_with_retry(lambda: next(resolved), read_deleted)
@@ -202,7 +203,7 @@ class TestReadWithRetry:
       return prefix
 
     with pytest.raises(errors.CheckpointError, match='damaged'):
-      checkpoints.read_with_retry(resolve, checkpoints.check_readable)
+      checkpoints.read_with_retry(resolve, contents.check_readable)
     assert len(calls) == 1
 
 

@@ -6,6 +6,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
 from graphnet.nn import mlp as mnist
 
@@ -78,16 +79,16 @@ class TestFilesPresent:
 
 class TestCheckpointStep:
   def test_step(self, tmp_path):
-    assert checkpoints.checkpoint_step(_save(str(tmp_path), step=42)) == 42
+    assert contents.checkpoint_step(_save(str(tmp_path), step=42)) == 42
 
   def test_no_global_step(self, tmp_path):
     prefix = _save(str(tmp_path), global_step=False)
-    assert checkpoints.checkpoint_step(prefix) is None
+    assert contents.checkpoint_step(prefix) is None
 
   def test_unreadable(self, tmp_path):
     prefix = str(tmp_path / 'model.ckpt-5')
     with pytest.raises(errors.CheckpointError, match='cannot be read') as info:
-      checkpoints.checkpoint_step(prefix)
+      contents.checkpoint_step(prefix)
     assert info.value.path == prefix
 
 
@@ -96,14 +97,14 @@ class TestCheckCompatible:
     prefix = _save(str(tmp_path))
     with tf.Graph().as_default():
       _build()
-      checkpoints.check_compatible(prefix, tf.global_variables())
+      contents.check_compatible(prefix, tf.global_variables())
 
   def test_other_layer_sizes(self, tmp_path):
     prefix = _save(str(tmp_path), hidden1=4)
     with tf.Graph().as_default():
       _build(hidden1=5)
       with pytest.raises(errors.CheckpointMismatchError) as info:
-        checkpoints.check_compatible(
+        contents.check_compatible(
           prefix, tf.global_variables(), flag='--log_dir'
         )
     message = str(info.value)
@@ -120,7 +121,7 @@ class TestCheckCompatible:
     with tf.Graph().as_default():
       _build(hidden2=3)
       with pytest.raises(errors.CheckpointMismatchError) as info:
-        checkpoints.check_compatible(prefix, tf.global_variables())
+        contents.check_compatible(prefix, tf.global_variables())
     assert 'hidden2/weights [4, 3] is missing' in str(info.value)
     assert 'hidden2/biases [3] is missing' in str(info.value)
 
@@ -130,7 +131,7 @@ class TestCheckCompatible:
       for i in range(8):
         tf.get_variable(f'extra{i}', [2])
       with pytest.raises(errors.CheckpointMismatchError) as info:
-        checkpoints.check_compatible(prefix, tf.global_variables())
+        contents.check_compatible(prefix, tf.global_variables())
     message = str(info.value)
     assert message.count('is missing') == 5
     assert '(and 3 more)' in message
@@ -144,4 +145,4 @@ class TestCheckCompatible:
       variables = [
         v for v in tf.global_variables() if 'not_saved' not in v.name
       ]
-      checkpoints.check_compatible(prefix, variables)
+      contents.check_compatible(prefix, variables)

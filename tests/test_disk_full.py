@@ -25,8 +25,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import disk_full
-from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.training import config as config_lib
@@ -308,7 +308,7 @@ def test_training_run_fills_tmpfs(tmpfs, tmp_path):
   assert match, str(full)
   assert step == int(match[1]) - 20
   assert str(full) == _one_line(log_dir, full.path, last, step)
-  checkpoints.check_readable(last)
+  contents.check_readable(last)
   disk_full.remove_partial_save(log_dir, started_at)
   assert _temp_names(log_dir) == []
   assert _unlisted_checkpoint_files(log_dir) == []
@@ -363,7 +363,7 @@ def test_cli_on_full_disk_says_one_line_and_resumes(tmpfs):
   assert match, errors_printed[0]
   assert _temp_names(log_dir) == []
   assert _unlisted_checkpoint_files(log_dir) == []
-  checkpoints.check_readable(match[1])
+  contents.check_readable(match[1])
   subprocess.run(['mount', '-o', 'remount,size=32m', mount], check=True)
   again = run()
   assert again.returncode == 0, again.stderr

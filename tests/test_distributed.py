@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_reader as input_data
 from graphnet.distributed import cluster
@@ -125,7 +126,7 @@ def _trainer_module(tmp_path, name, text):
 
 def _step(log_dir):
   prefix = checkpoints.latest_checkpoint(str(log_dir))
-  return prefix, (checkpoints.checkpoint_step(prefix) if prefix else None)
+  return prefix, (contents.checkpoint_step(prefix) if prefix else None)
 
 
 def _save_model_checkpoint(log_dir, data_dir, step):
@@ -277,7 +278,7 @@ class TestAsync:
     prefix, step = _step(log_dir)
     assert step >= 200
     # Saved whole, as one process saves it.
-    shapes = checkpoints.variable_shapes(prefix)
+    shapes = contents.variable_shapes(prefix)
     assert list(shapes['hidden1/weights']) == [784, 128]
     # Predictor (freezing the partitioned .meta) agrees with the chief.
     test = input_data.read_data_sets(str(tmp_path / 'data')).test

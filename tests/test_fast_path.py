@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from graphnet.checkpoints import state as checkpoints
+from graphnet.checkpoints import contents
 from graphnet.data import mnist_reader as input_data
 from graphnet.serving import graph_safety
 from graphnet.training import config as config_lib
@@ -158,7 +158,7 @@ class TestResume:
     result, lines = _train(_config(tmp_path, max_steps=400))
     assert result.global_step == 400
     assert _step_lines(lines) == [200, 300]
-    assert checkpoints.checkpoint_step(result.checkpoint) == 400
+    assert contents.checkpoint_step(result.checkpoint) == 400
 
   def test_feed_path_resumes_fast_path_checkpoint(self, tmp_path):
     _train(_config(tmp_path, max_steps=100))

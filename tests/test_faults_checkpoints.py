@@ -14,7 +14,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet.checkpoints import state as checkpoints
+from graphnet.checkpoints import contents
 from graphnet.data import mnist_reader as input_data
 from graphnet.serving import predictor
 from graphnet.training import config as config_lib
@@ -250,7 +250,7 @@ def test_truncation_anywhere_is_refused_by_every_reader(
   before = _helpers.file_bytes(log_dir)
   test_set = input_data.read_data_sets('', fake_data=True).test
   readers = [
-    lambda: checkpoints.check_readable(prefix),
+    lambda: contents.check_readable(prefix),
     lambda: predictor.Predictor.from_checkpoint(prefix).close(),
     lambda: continuous_eval.evaluate_checkpoint(prefix, test_set),
   ]

@@ -16,6 +16,7 @@ import time
 import pytest
 import tensorflow.compat.v1 as tf
 
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
 from graphnet.training import config as config_lib
 from graphnet.training import signals
@@ -114,7 +115,7 @@ def test_in_process_signal_saves_and_next_run_resumes(tmp_path, pipeline):
   assert stopped.checkpoint == checkpoints.latest_checkpoint(
     str(tmp_path / 'logs')
   )
-  assert checkpoints.checkpoint_step(stopped.checkpoint) == stopped.step
+  assert contents.checkpoint_step(stopped.checkpoint) == stopped.step
   # Handlers are ours again after training.
   assert signal.getsignal(signal.SIGTERM) == handler
   lines = []
@@ -185,5 +186,5 @@ def test_cli_signal_exits_promptly_with_checkpoint(tmp_path, pipeline, signum):
   assert 'Traceback' not in err
   step, prefix = int(match.group(1)), match.group(2)
   assert prefix == tf.train.latest_checkpoint(str(tmp_path / 'logs'))
-  assert checkpoints.checkpoint_step(prefix) == step
+  assert contents.checkpoint_step(prefix) == step
   _record(True)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from graphnet.checkpoints import state as checkpoints
+from graphnet.checkpoints import contents
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import partitioned
 from graphnet.serving import bundle_index
@@ -91,7 +91,7 @@ def partitioned_checkpoint(tmp_path_factory):
 
 def test_saved_whole_under_the_full_name(partitioned_checkpoint):
   prefix, _, _ = partitioned_checkpoint
-  shapes = checkpoints.variable_shapes(prefix)
+  shapes = contents.variable_shapes(prefix)
   assert list(shapes['hidden1/weights']) == list(_SHAPE)
   # The optimizer's slots of the parts are saved whole too.
   assert list(shapes['hidden1/weights/Momentum']) == list(_SHAPE)
@@ -115,7 +115,7 @@ def test_a_plain_graph_restores_it_and_a_partitioned_one_restores_that(
   assert np.abs(momentum).sum() > 0
   with tf.Graph().as_default(), tf.Session() as session:
     logits, _, saver = _build(cluster_lib.partitioner(_two_ps()))
-    checkpoints.check_compatible(plain, tf.global_variables())
+    contents.check_compatible(plain, tf.global_variables())
     saver.restore(session, plain)
     np.testing.assert_allclose(
       session.run(logits, {'images:0': batch}), expected, rtol=1e-6

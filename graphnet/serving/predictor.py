@@ -27,7 +27,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
-from graphnet.checkpoints import state as checkpoints
+from graphnet.checkpoints import contents
 from graphnet.data.images import load_images
 from graphnet.serving import cost_model
 from graphnet.serving import freezing
@@ -163,7 +163,7 @@ def _import_unchecked(prefix, config):
       )
     # Resource variables take any shape on restore, so weights of another
     # model would load silently and fail (or mislead) later.
-    checkpoints.check_compatible(
+    contents.check_compatible(
       prefix, tf.global_variables(), flag=f'{prefix}.meta'
     )
     session = tf.Session(graph=graph, config=config)

@@ -38,6 +38,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from graphnet import errors
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state as checkpoints
 from graphnet.nn import mlp as mnist
@@ -161,14 +162,14 @@ def read_checkpoint_model(prefix):
     CheckpointMismatchError: no registered network has its variables.
   """
   bundle_index.check_checkpoint(prefix)
-  shapes = checkpoints.variable_shapes(prefix)
+  shapes = contents.variable_shapes(prefix)
   network = _network(prefix, shapes)
   return CheckpointModel(network, _build_eval_graph(network, shapes)[-1])
 
 
 def _read_step(prefix):
   """The checkpoint's global step (or the `-<step>` suffix of its name)."""
-  step = checkpoints.checkpoint_step(prefix)
+  step = contents.checkpoint_step(prefix)
   if step is None:
     step = checkpoints.step_from_name(prefix)
   if step is None:
@@ -228,7 +229,7 @@ def evaluate_checkpoint(prefix, data_set, batch_size=None):
       'graphnet.fully_connected_feed.',
       path=prefix,
     )
-  shapes = checkpoints.variable_shapes(prefix)
+  shapes = contents.variable_shapes(prefix)
   if models.read_config(shapes) is None:
     precision = _saved_graph_precision(prefix, shapes, data_set, batch_size)
     return _read_step(prefix), precision

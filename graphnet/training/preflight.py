@@ -17,6 +17,7 @@ import os
 
 from graphnet import errors
 from graphnet import options
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import mnist_reader as input_data
@@ -120,7 +121,7 @@ def already_trained(config, printer, names=options.as_argument):
   if config.cluster is not None and not config.cluster.is_chief:
     return None
   prefix = checkpoints.latest_checkpoint(config.log_dir)
-  step = checkpoints.checkpoint_step(prefix) if prefix else None
+  step = contents.checkpoint_step(prefix) if prefix else None
   if step is None or step < config.max_steps:
     return None
   max_steps, log_dir = names('max_steps'), names('log_dir')

@@ -26,6 +26,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet import options
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import run_lock
@@ -280,7 +281,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
   """Runs the session loop on graph `tg`; returns a `TrainResult`."""
   with tg.graph.as_default():
     preflight.remove_save_leftovers(config, printer)
-    resumed = checkpoints.check_resumable(config.log_dir, tf.global_variables())
+    resumed = contents.check_resumable(config.log_dir, tf.global_variables())
     done = preflight.already_trained(config, printer, names)
     if done is not None and config.cluster is not None:
       # The other tasks wait for the chief's model and stop at its step.
@@ -295,9 +296,9 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
         else {}
       )
       return TrainResult(step, prefix, evaluations, trained_steps=0)
-    start = checkpoints.checkpoint_step(resumed) if resumed else 0
+    start = contents.checkpoint_step(resumed) if resumed else 0
     if resumed and (config.cluster is None or config.cluster.is_chief):
-      if not checkpoints.in_directory(resumed, config.log_dir):
+      if not contents.in_directory(resumed, config.log_dir):
         printer(
           f'starting from {resumed} (another directory; it is read, never '
           'modified)'
@@ -333,7 +334,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
         while not sess.should_stop():
           sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
   final = checkpoints.latest_checkpoint(config.log_dir)
-  step = checkpoints.checkpoint_step(final) if final else None
+  step = contents.checkpoint_step(final) if final else None
   if stop.signum is not None:
     raise errors.TrainingInterruptedError(stop.signum, step, final)
   trained = None if step is None else step - (start or 0)
@@ -392,5 +393,5 @@ def _evaluate(config, tg, data_sets, prefix, printer):
   options_proto = session_config.make_config(config.session)
   with tf.Session(graph=tg.graph, config=options_proto) as sess:
     tg.saver.restore(sess, prefix)
-    evaluator.evaluate(sess, checkpoints.checkpoint_step(prefix))
+    evaluator.evaluate(sess, contents.checkpoint_step(prefix))
   return evaluator.last_results

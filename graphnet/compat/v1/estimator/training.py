@@ -28,6 +28,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
 from graphnet.compat.v1.estimator import exporter as exporter_lib
 from graphnet.distributed import cluster as cluster_lib
@@ -188,7 +189,7 @@ def _run_local(estimator, train_spec, eval_spec):
     saving_listeners=[*train_spec.saving_listeners, listener],
   )
   latest = estimator.latest_checkpoint()
-  if latest and checkpoints.checkpoint_step(latest) != evaluator.last_step:
+  if latest and contents.checkpoint_step(latest) != evaluator.last_step:
     evaluator.evaluate(latest)
   evaluator.finish()
   return evaluator.last_result, evaluator.export_results
@@ -234,7 +235,7 @@ def _run_evaluator(estimator, train_spec, eval_spec):
       wait = 0.0
       if last_eval_time is not None:
         wait = eval_spec.throttle_secs - (time.time() - last_eval_time)
-      step = checkpoints.checkpoint_step(latest)
+      step = contents.checkpoint_step(latest)
       final = train_spec.max_steps is not None and step >= train_spec.max_steps
       if wait <= 0 or final:
         seen = latest
