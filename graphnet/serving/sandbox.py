@@ -5,8 +5,9 @@ but the file is still handed to TensorFlow's C++ (the checkpoint reader,
 the importer, the kernels), which aborts the whole process on some inputs,
 and a kernel that is busy cannot be stopped by TF's own run deadline. So
 the checkpoint is read, checked and frozen in a `Worker`: a child Python
-process with an address-space limit (`RLIMIT_AS`) and, while it checks, a
-CPU-time limit (`RLIMIT_CPU`). The frozen graph then stays loaded there
+process (`sandbox_child`, started and reused by `sandbox_process`) with
+an address-space limit (`RLIMIT_AS`) and, while it checks, a CPU-time
+limit (`RLIMIT_CPU`). The frozen graph then stays loaded there
 and predictions run there too: the parent waits at most `timeout_secs` for
 a run and kills the child past it. A child that dies (SIGABRT from TF, the
 memory limit, the CPU limit) becomes a `CheckpointError` naming the file;
@@ -22,23 +23,17 @@ Example:
       worker.run(['probabilities:0'], batch, timeout_secs=10)
 """
 
-import atexit
 import contextlib
 import dataclasses
 import mmap
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from multiprocessing import connection
 
 import numpy as np
 
 from graphnet import errors
+from graphnet.serving import sandbox_process
 
 __all__ = [
   'Limits',
@@ -107,11 +102,8 @@ class Worker:
     """
     self._limits = limits
     self._caps = caps
-    self._process = None
-    self._conn = None
-    self._stderr = None
-    self._memfd = None
-    self._buffer = None
+    # The `sandbox_process.Process` while started, and its batch buffer.
+    self._process = self._buffer = None
     self._path = None
 
   def _memory_bytes(self):
@@ -123,57 +115,21 @@ class Worker:
     return caps.run_bytes + caps.fixed_bytes + 2**30
 
   def _start(self):
-    memory_bytes = self._memory_bytes()
-    for entry in list(_IDLE):
-      # A worker that ended its last graph cleanly is reused: starting a
-      # process that loads TensorFlow takes seconds.
-      process, conn, memfd, stderr, limit = entry
-      if process.poll() is not None:
-        _IDLE.remove(entry)
-        _end(process, conn, memfd, stderr)
-      elif limit == memory_bytes:
-        _IDLE.remove(entry)
-        self._process, self._conn = process, conn
-        self._memfd, self._stderr = memfd, stderr
-        return
-    parent, child = socket.socketpair()
-    self._memfd = os.memfd_create('graphnet-batch')
-    self._stderr = tempfile.TemporaryFile()
-    env = dict(os.environ)
-    env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
-    try:
-      self._process = subprocess.Popen(
-        [
-          sys.executable,
-          '-m',
-          'graphnet.serving.sandbox',
-          str(child.fileno()),
-          str(self._memfd),
-          str(memory_bytes),
-        ],
-        pass_fds=(child.fileno(), self._memfd),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=self._stderr,
-        env=env,
-        close_fds=True,
-      )
-    finally:
-      child.close()
-    self._conn = connection.Connection(parent.detach())
+    self._process = sandbox_process.acquire(self._memory_bytes())
 
   def _died(self, what):
     """The CheckpointError of a worker that ended; reaps it."""
-    self._process.wait()
-    self._stderr.seek(0)
-    lines = self._stderr.read().decode('utf-8', 'replace').splitlines()
+    self._process.popen.wait()
+    self._process.stderr.seek(0)
+    lines = self._process.stderr.read().decode('utf-8', 'replace').splitlines()
     # TF's fatal line ('F0000 ... Check failed: ...'), else the last one
     # that is not a frame of the stack trace after it.
     last = [line for line in lines if _FATAL.match(line)][:1] or [
       line for line in lines if line.strip() and not _FRAME.match(line)
     ][-1:]
     detail = f'; its last words: {errors.printable(last[0])}' if last else ''
-    how = _signal_name(self._process.returncode)
+    how = _signal_name(self._process.popen.returncode)
+    self._process.close_files()
     self._discard()
     return errors.CheckpointError(
       f'checkpoint {errors.printable(self._path)}: {what} ended the '
@@ -188,15 +144,15 @@ class Worker:
     Returns None past the deadline (the worker is killed then).
     """
     try:
-      self._conn.send(message)
-      ready = self._conn.poll(timeout_secs)
+      self._process.conn.send(message)
+      ready = self._process.conn.poll(timeout_secs)
     except (BrokenPipeError, ConnectionResetError, EOFError):
       raise self._died(what) from None
     if not ready:
       self._kill()
       return None
     try:
-      answer = self._conn.recv()
+      answer = self._process.conn.recv()
     except (EOFError, ConnectionResetError):
       raise self._died(what) from None
     if answer[0] == 'error':
@@ -265,15 +221,15 @@ class Worker:
 
   @property
   def alive(self):
-    return self._process is not None and self._process.poll() is None
+    return self._process is not None and self._process.alive()
 
   def _buffer_for(self, nbytes):
     if self._buffer is None or len(self._buffer) < nbytes:
       if self._buffer is not None:
         self._buffer.close()
       size = max(nbytes, 2**16)
-      os.ftruncate(self._memfd, size)
-      self._buffer = mmap.mmap(self._memfd, size)
+      os.ftruncate(self._process.memfd, size)
+      self._buffer = mmap.mmap(self._process.memfd, size)
     return self._buffer
 
   def run(self, fetches, batch, timeout_secs=None):
@@ -299,41 +255,23 @@ class Worker:
     return None if answer is None else answer[0]
 
   def _kill(self):
-    if self._process is not None and self._process.poll() is None:
+    if self._process is not None:
       self._process.kill()
-      self._process.wait()
     self._discard()
 
   def _discard(self):
-    for resource in (self._conn, self._stderr, self._buffer):
-      if resource is not None:
-        with contextlib.suppress(OSError):
-          resource.close()
-    if self._memfd is not None:
+    """Forgets the process (its files already freed) and the buffer."""
+    if self._buffer is not None:
       with contextlib.suppress(OSError):
-        os.close(self._memfd)
-    self._conn = self._stderr = self._buffer = self._memfd = None
-    self._process = None
+        self._buffer.close()
+    self._process = self._buffer = None
 
   def _close_process(self):
     if self._process is None:
       return
-    if len(_IDLE) < _MAX_IDLE and self._process.poll() is None:
-      try:
-        self._conn.send(('reset',))
-        reset = self._conn.poll(5) and self._conn.recv() == ('ok',)
-      except (OSError, EOFError):
-        reset = False
-      if reset:
-        if self._buffer is not None:
-          self._buffer.close()
-        entry = (self._process, self._conn, self._memfd, self._stderr)
-        _IDLE.append((*entry, self._memory_bytes()))
-        self._process = self._conn = self._memfd = None
-        self._stderr = self._buffer = None
-        return
-    _end(self._process, self._conn, None, None)
+    process = self._process
     self._discard()
+    sandbox_process.release(process)
 
   def close(self):
     """Ends the worker process."""
@@ -381,35 +319,6 @@ class Isolated:
     self.worker.close()
 
 
-# Idle workers kept for reuse: (process, conn, memfd, stderr, memory limit).
-_IDLE = []
-_MAX_IDLE = 1
-
-
-def _end(process, conn, memfd, stderr):
-  """Asks a worker to quit (kills it after 5 s) and frees its files."""
-  with contextlib.suppress(OSError, EOFError):
-    conn.send(('quit',))
-  try:
-    process.wait(timeout=5)
-  except subprocess.TimeoutExpired:
-    process.kill()
-    process.wait()
-  for resource in (conn, stderr):
-    if resource is not None:
-      with contextlib.suppress(OSError):
-        resource.close()
-  if memfd is not None:
-    with contextlib.suppress(OSError):
-      os.close(memfd)
-
-
-@atexit.register
-def _end_idle():
-  while _IDLE:
-    _end(*_IDLE.pop()[:4])
-
-
 def frozen_graph_def(path, caps=None, timeout_secs=None, limits=DEFAULT_LIMITS):
   """`freezing.frozen_graph_def` of `path`, done in a worker process.
 
@@ -419,149 +328,3 @@ def frozen_graph_def(path, caps=None, timeout_secs=None, limits=DEFAULT_LIMITS):
   with Worker(limits, caps) as worker:
     prefix, graph_def, _ = worker.freeze(path, timeout_secs)
   return prefix, graph_def
-
-
-# --- The child -------------------------------------------------------------
-
-
-def _limit_memory(extra_bytes):
-  """Caps the address space at what it is now plus `extra_bytes`."""
-  import resource  # noqa: PLC0415
-
-  with open('/proc/self/statm') as f:
-    pages = int(f.read().split()[0])
-  limit = pages * os.sysconf('SC_PAGE_SIZE') + extra_bytes
-  _, hard = resource.getrlimit(resource.RLIMIT_AS)
-  if hard != resource.RLIM_INFINITY:
-    limit = min(limit, hard)
-  resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _limit_cpu(secs):
-  """Caps the CPU seconds from now on (None: no cap)."""
-  import resource  # noqa: PLC0415
-
-  _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-  if secs is None:
-    resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
-    return
-  used = int(time.process_time()) + 1
-  soft = used + secs
-  if hard != resource.RLIM_INFINITY:
-    soft = min(soft, hard)
-  resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-def _die_with_parent():
-  """Asks Linux to kill this process when its parent dies."""
-  with contextlib.suppress(Exception):
-    import ctypes  # noqa: PLC0415
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-class _Child:
-  """The worker side: one session of one checked, frozen graph."""
-
-  def __init__(self, conn, memfd):
-    self._conn = conn
-    self._memfd = memfd
-    self._session = None
-    self._graph = None
-
-  def _open(self, graph_def):
-    import tensorflow.compat.v1 as tf  # noqa: PLC0415
-
-    from graphnet.serving import cost_model  # noqa: PLC0415
-
-    self._graph = tf.Graph()
-    with self._graph.as_default():
-      tf.import_graph_def(graph_def, name='')
-    self._graph.finalize()
-    self._session = tf.Session(
-      graph=self._graph, config=cost_model.session_config()
-    )
-
-  def freeze(self, path, caps, cpu_secs):
-    from graphnet.serving import cost_model  # noqa: PLC0415
-    from graphnet.serving import freezing  # noqa: PLC0415
-
-    _limit_cpu(cpu_secs)
-    try:
-      prefix, graph_def = freezing.frozen_graph_def(path, caps)
-      cost = cost_model.graph_cost(graph_def)
-      self._open(graph_def)
-      # The first run of a graph is where TF prepares it: a file it would
-      # abort on dies here, in the worker, while the deadline is checked.
-      batch = np.zeros((1, *cost_model.images_feature_shape(graph_def)))
-      self._run_feed(['probabilities:0'], batch.astype(np.float32))
-    finally:
-      _limit_cpu(None)
-    return prefix, graph_def.SerializeToString(), cost
-
-  def reset(self):
-    if self._session is not None:
-      self._session.close()
-    self._session = self._graph = None
-    return ()
-
-  def load(self, data):
-    import tensorflow.compat.v1 as tf  # noqa: PLC0415
-
-    graph_def = tf.GraphDef()
-    graph_def.ParseFromString(data)
-    self._open(graph_def)
-    return ()
-
-  def run(self, fetches, shape, dtype):
-    dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    with mmap.mmap(self._memfd, max(nbytes, 1), prot=mmap.PROT_READ) as m:
-      batch = np.frombuffer(m, dtype, count=nbytes // dtype.itemsize)
-      # TF copies the feed into its own tensor: no copy here.
-      results = self._run_feed(fetches, batch.reshape(shape))
-      del batch
-    return (results,)
-
-  def _run_feed(self, fetches, batch):
-    from graphnet import contract  # noqa: PLC0415
-
-    feed = {contract.tensor(contract.IMAGES): batch}
-    return self._session.run(list(fetches), feed)
-
-  def serve(self):
-    import tensorflow.compat.v1 as tf  # noqa: PLC0415
-
-    while True:
-      try:
-        kind, *args = self._conn.recv()
-      except EOFError:
-        return
-      if kind == 'quit':
-        return
-      try:
-        answer = ('ok', *getattr(self, kind)(*args))
-      except errors.GraphnetError as e:
-        answer = ('error', type(e).__name__, str(e), getattr(e, 'path', None))
-      except (tf.errors.OpError, ValueError, MemoryError) as e:
-        detail = getattr(e, 'message', None) or str(e)
-        first = detail.splitlines()[0] if detail else ''
-        text = f'{type(e).__name__}: {errors.printable(first)}'
-        answer = ('error', 'TFError', text, None)
-      self._conn.send(answer)
-
-
-def _child_main(argv):
-  fd, memfd, memory_bytes = (int(a) for a in argv[1:4])
-  _die_with_parent()
-  conn = connection.Connection(fd)
-  import tensorflow.compat.v1 as tf  # noqa: PLC0415, F401 - loaded before the limit
-
-  _limit_memory(memory_bytes)
-  _Child(conn, memfd).serve()
-
-
-if __name__ == '__main__':
-  _child_main(sys.argv)

@@ -1,0 +1,1 @@
+"""Static shapes of untrusted inference graphs: one rule per op, no TF run."""
