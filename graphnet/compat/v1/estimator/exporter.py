@@ -126,8 +126,17 @@ class _SavedModelExporter(Exporter):
   def name(self):
     return self._name
 
-  def _save(self, estimator, export_path, checkpoint_path):
-    """Exports, then deletes the exports past `exports_to_keep`."""
+  def export(
+    self,
+    estimator,
+    export_path,
+    checkpoint_path,
+    eval_result,
+    is_the_final_export,
+  ):
+    """Exports if `_wanted`; then deletes those past `exports_to_keep`."""
+    if not self._wanted(estimator, eval_result, is_the_final_export):
+      return None
     result = estimator.export_saved_model(
       export_path,
       self._serving_input_receiver_fn,
@@ -135,8 +144,16 @@ class _SavedModelExporter(Exporter):
       as_text=self._as_text,
       checkpoint_path=checkpoint_path,
     )
+    self._exported(eval_result)
     _collect_garbage(export_path, self._exports_to_keep)
     return result
+
+  def _wanted(self, estimator, eval_result, is_the_final_export):
+    """Whether to export the checkpoint that gave `eval_result`."""
+    raise NotImplementedError
+
+  def _exported(self, eval_result):
+    """Called after a successful export of the checkpoint of `eval_result`."""
 
 
 def _collect_garbage(export_path, exports_to_keep):
@@ -186,16 +203,8 @@ class LatestExporter(_SavedModelExporter):
       name, serving_input_receiver_fn, assets_extra, as_text, exports_to_keep
     )
 
-  def export(
-    self,
-    estimator,
-    export_path,
-    checkpoint_path,
-    eval_result,
-    is_the_final_export,
-  ):
-    del eval_result, is_the_final_export  # Every checkpoint is exported.
-    return self._save(estimator, export_path, checkpoint_path)
+  def _wanted(self, estimator, eval_result, is_the_final_export):
+    return True
 
 
 class FinalExporter(_SavedModelExporter):
@@ -207,19 +216,10 @@ class FinalExporter(_SavedModelExporter):
     """Checks the arguments (as `LatestExporter`); writes nothing."""
     super().__init__(name, serving_input_receiver_fn, assets_extra, as_text)
 
-  def export(
-    self,
-    estimator,
-    export_path,
-    checkpoint_path,
-    eval_result,
-    is_the_final_export,
-  ):
-    del eval_result
-    if not is_the_final_export:
-      return None
-    tf.logging.info('Performing the final export in the end of training.')
-    return self._save(estimator, export_path, checkpoint_path)
+  def _wanted(self, estimator, eval_result, is_the_final_export):
+    if is_the_final_export:
+      tf.logging.info('Performing the final export in the end of training.')
+    return is_the_final_export
 
 
 def _loss_smaller(best_eval_result, current_eval_result):
@@ -292,15 +292,7 @@ class BestExporter(_SavedModelExporter):
     self._model_dir = None
     self._best_eval_result = None
 
-  def export(
-    self,
-    estimator,
-    export_path,
-    checkpoint_path,
-    eval_result,
-    is_the_final_export,
-  ):
-    del is_the_final_export
+  def _wanted(self, estimator, eval_result, is_the_final_export):
     if self._model_dir != estimator.model_dir:
       self._model_dir = estimator.model_dir
       self._best_eval_result = self._best_in_events(
@@ -309,12 +301,13 @@ class BestExporter(_SavedModelExporter):
     if self._best_eval_result is not None and not self._compare_fn(
       best_eval_result=self._best_eval_result, current_eval_result=eval_result
     ):
-      return None
+      return False
     tf.logging.info('Performing best model export.')
-    result = self._save(estimator, export_path, checkpoint_path)
+    return True
+
+  def _exported(self, eval_result):
     # Only an export that exists is the best to beat.
     self._best_eval_result = eval_result
-    return result
 
   def _best_in_events(self, current_step):
     """The best evaluation in the event files, or None.
