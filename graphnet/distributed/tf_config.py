@@ -27,6 +27,7 @@ import os
 import types
 
 from graphnet import errors
+from graphnet.distributed import cluster_config as cluster_lib
 
 __all__ = [
   'ENV',
@@ -104,9 +105,6 @@ class TfConfig:
     Returns:
       a `ClusterConfig`, or None for the evaluator or without a cluster.
     """
-    # Imported here so that reading TF_CONFIG loads no TensorFlow.
-    from graphnet.distributed import cluster as cluster_lib
-
     if not self.cluster or self.task_type == EVALUATOR:
       return None
     chief = self.cluster.get(CHIEF, ())
