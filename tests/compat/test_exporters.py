@@ -167,6 +167,27 @@ class TestTrainAndEvaluate:
       np.testing.assert_allclose(session.run(served['y']), expected, rtol=1e-6)
 
 
+class _Killed(BaseException):
+  """Stands in for the process dying at that point."""
+
+
+def test_export_killed_before_its_rename_is_not_an_export(runs, tmp_path):
+  _, (est, result, _), _, _, _ = runs
+
+  def die(source, target):
+    raise _Killed
+
+  latest = estimator.LatestExporter('latest', _serving)
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(saved_model_lib.os, 'replace', die)
+    with pytest.raises(_Killed):
+      latest.export(est, str(tmp_path), est.latest_checkpoint(), result, False)
+  # Written in full, but under a name no model server loads.
+  (written,) = os.listdir(tmp_path)
+  assert written.startswith('temp-')
+  assert os.path.exists(tmp_path / written / 'saved_model.pb')
+
+
 def _broken_serving():
   raise RuntimeError('no receiver here')
 
