@@ -313,8 +313,11 @@ class TestGuarantees:
   def test_second_trainer_is_refused(self, trained):
     est, model_dir, _ = trained
     with run_lock.LogDirLock(model_dir, printer=lambda line: None):
-      with pytest.raises(errors.LogDirLockedError):
+      with pytest.raises(errors.LogDirLockedError) as caught:
         est.train(_train_input(), max_steps=300)
+    # The trainer's guarantee, in an Estimator's words.
+    assert f'model_dir {model_dir} is in use' in str(caught.value)
+    assert 'log_dir' not in str(caught.value)
     assert est.get_variable_value('global_step') == 200
 
   def test_another_model_is_refused(self, trained):
@@ -331,6 +334,11 @@ class TestGuarantees:
     other = estimator.Estimator(other_model_fn, model_dir=model_dir)
     with pytest.raises(errors.CheckpointMismatchError, match='different model'):
       other.train(_train_input(), steps=10)
+    with pytest.raises(errors.CheckpointMismatchError) as caught:
+      other.train(_train_input(), steps=10)
+    assert 'Use a new model_dir' in str(caught.value)
+    assert 'log_dir' not in str(caught.value)
+    assert 'flags' not in str(caught.value)
 
   def test_nan_loss_names_the_step(self, tmp_path):
     def nan_model_fn(features, labels, mode):
@@ -351,8 +359,10 @@ class TestGuarantees:
         save_checkpoints_steps=10, log_step_count_steps=10
       ),
     )
-    with pytest.raises(errors.DivergenceError, match='at step 3[01]'):
+    with pytest.raises(errors.DivergenceError, match='at step 3[01]') as caught:
       est.train(_train_input(), max_steps=100)
+    assert "learning rate of model_fn's optimizer" in str(caught.value)
+    assert 'lr_schedule' not in str(caught.value)
     # The last checkpoint kept was saved before the loss went bad.
     assert est.get_variable_value('global_step') <= 30
 
@@ -370,6 +380,7 @@ class TestGuarantees:
     with pytest.raises(errors.TrainingInterruptedError) as caught:
       est.train(_train_input(), max_steps=1000, hooks=[Interrupt()])
     assert caught.value.step == 25
+    assert 'call train again' in str(caught.value)
     assert est.latest_checkpoint().endswith('model.ckpt-25')
     est.train(_train_input(), max_steps=40)
     assert est.get_variable_value('global_step') == 40
@@ -406,6 +417,7 @@ class TestGuarantees:
       message = str(caught.value)
       assert '\n' not in message
       assert 'free space' in message
+      assert 'log_dir' not in message and 'command' not in message
       assert caught.value.last_checkpoint is not None
     finally:
       subprocess.run(['umount', '-l', str(mount)], check=True)

@@ -17,6 +17,7 @@ import time
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.estimator import calls
 from graphnet.compat.v1.estimator import export as export_lib
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 
@@ -94,10 +95,7 @@ def export(
   Raises:
     ConfigError: the receiver fn returns no receiver, or the outputs clash.
   """
-  with tf.Graph().as_default() as graph:
-    if estimator.config.tf_random_seed is not None:
-      tf.set_random_seed(estimator.config.tf_random_seed)
-    tf.train.get_or_create_global_step()
+  with calls.new_graph(estimator.config) as (graph, _):
     receiver = serving_input_receiver_fn()
     if not isinstance(
       receiver,
@@ -108,8 +106,8 @@ def export(
         f'{type(receiver).__name__}.',
         field='serving_input_receiver_fn',
       )
-    spec = estimator._call_model_fn(  # noqa: SLF001 (same package)
-      receiver.features, None, model_fn_lib.ModeKeys.PREDICT
+    spec = calls.call_model_fn(
+      estimator, receiver.features, None, model_fn_lib.ModeKeys.PREDICT
     )
     signatures = _signatures(receiver, _export_outputs(spec))
     saver = spec.scaffold.saver or tf.train.Saver(sharded=True)

@@ -1,0 +1,394 @@
+"""`Estimator.train`: the training graph, the model_dir's guards, the session.
+
+`train` builds the model_fn's TRAIN graph (an in-graph loop of several
+steps per `session.run` when nothing watches single steps, see
+`train_loop`), then keeps graphnet's promises for `model_dir`: another
+model's directory refused, one trainer at a time (`run_lock`), an atomic
+`checkpoint` state (`saver.Saver`), a NaN loss stopping with the step
+named, a full disk in one line, a final checkpoint on SIGINT/SIGTERM. The
+monitored session runs with TF1's Estimator hooks: checkpoints, summaries
+and the `loss = ..., step = ...` lines on `RunConfig`'s schedule, only on
+the chief of a cluster.
+
+Example:
+    train(estimator, input_fn, hooks=None, steps=None, max_steps=1000)
+"""
+
+import contextlib
+import os
+import time
+
+import tensorflow.compat.v1 as tf
+
+from graphnet import errors
+from graphnet.checkpoints import contents
+from graphnet.checkpoints import disk_full
+from graphnet.checkpoints import log_dirs
+from graphnet.checkpoints import run_lock
+from graphnet.checkpoints import saver as saver_lib
+from graphnet.compat.v1.estimator import calls
+from graphnet.compat.v1.estimator import model_fn as model_fn_lib
+from graphnet.compat.v1.estimator import run_hooks
+from graphnet.compat.v1.estimator import train_loop
+from graphnet.compat.v1.estimator import words
+from graphnet.training import hooks as graphnet_hooks
+from graphnet.training import signals
+
+__all__ = ['STEPS_PER_RUN_ENV', 'train']
+
+ModeKeys = model_fn_lib.ModeKeys
+
+# Environment variable: training steps per session.run (1 turns the
+# in-graph loop off); unset, the Estimator picks (see `train_loop`).
+STEPS_PER_RUN_ENV = 'GRAPHNET_ESTIMATOR_STEPS_PER_RUN'
+
+# TF's keep_checkpoint_every_n_hours default (in effect off).
+_EVERY_N_HOURS_OFF = 10000
+
+
+def train(
+  estimator, input_fn, hooks, steps, max_steps, listeners, cluster, warm
+):
+  """`Estimator.train` (which documents it), also as a cluster task.
+
+  Args:
+    estimator: the `Estimator`.
+    input_fn: `Estimator.train`'s.
+    hooks: `Estimator.train`'s.
+    steps: `Estimator.train`'s.
+    max_steps: `Estimator.train`'s.
+    listeners: `Estimator.train`'s saving_listeners.
+    cluster: None, or the `_ClusterTask` of a chief or worker.
+    warm: the Estimator's `WarmStartSettings`, or None.
+
+  Returns:
+    the estimator.
+  """
+  _check_steps(steps, max_steps)
+  is_chief = cluster is None or cluster.is_chief
+  if max_steps is not None and is_chief:
+    latest = estimator.latest_checkpoint()
+    if latest and contents.checkpoint_step(latest) >= max_steps:
+      tf.logging.info('Skipping training since max_steps has already saved.')
+      return estimator
+  run = _TrainRun(estimator, hooks, steps, max_steps, listeners, cluster, warm)
+  try:
+    run.run(input_fn)
+  except errors.GraphnetError as e:
+    # The trainer's guarantees speak of its log_dir; here it is model_dir.
+    words.in_estimator_words(e)
+    raise
+  return estimator
+
+
+class _TrainRun:
+  """One `train` call: its arguments, the graph it builds, its session."""
+
+  def __init__(
+    self, estimator, hooks, steps, max_steps, listeners, cluster, warm_start
+  ):
+    self._estimator = estimator
+    self._model_dir = estimator.model_dir
+    self._config = estimator.config
+    self._hooks = list(hooks or [])
+    self._steps = steps
+    self._max_steps = max_steps
+    self._listeners = listeners
+    self._cluster = cluster
+    self._warm_start = warm_start
+    self._is_chief = cluster is None or cluster.is_chief
+    # Counting steps is right only when this process alone moves them.
+    self._count = cluster is None
+
+  def run(self, input_fn):
+    if self._is_chief:
+      log_dirs.check_log_dir(self._model_dir)
+    graph, _, spec, input_hooks, loop = self._build(input_fn)
+    if spec.train_op is None or spec.loss is None:
+      raise errors.ConfigError(
+        'model_fn must return an EstimatorSpec with loss and train_op in '
+        'mode TRAIN.',
+        field='model_fn',
+      )
+    made = log_dirs.prepare_log_dir(self._model_dir) if self._is_chief else []
+    started_at = time.time()
+    with contextlib.ExitStack() as held:
+      if self._is_chief:
+        try:
+          held.enter_context(
+            run_lock.LogDirLock(self._model_dir, printer=tf.logging.info)
+          )
+        except errors.GraphnetError as e:
+          log_dirs.remove_empty(made)
+          raise disk_full.disk_full_error(e, self._model_dir) or e from None
+      held.enter_context(disk_full.quiet_writer_threads())
+      try:
+        self._session(
+          graph,
+          spec,
+          [*input_hooks, *self._hooks],
+          loop.steps_per_run if loop else 1,
+        )
+      except (tf.errors.OpError, OSError, RuntimeError) as e:
+        full = disk_full.disk_full_error(e, self._model_dir)
+        if full is None:
+          raise
+        disk_full.remove_partial_save(self._model_dir, started_at)
+        raise full from None
+
+  def _build(self, input_fn):
+    """(graph, global_step, spec, input hooks, LoopSpec or None)."""
+    n = _steps_per_run(self._config)
+    if n > 1 and self._cluster is None and not self._hooks:
+      built = self._build_loop(input_fn, n)
+      if built is not None:
+        return built
+    cluster = self._cluster
+    built = calls.build(
+      self._estimator,
+      input_fn,
+      ModeKeys.TRAIN,
+      device_fn=cluster.device_fn if cluster else self._config.device_fn,
+    )
+    return (*built, None)
+
+  def _build_loop(self, input_fn, steps_per_run):
+    """`_build` of an in-graph loop of training steps, or None.
+
+    None when the input_fn returns no `tf.data.Dataset` or the model_fn's
+    spec cannot run in a loop (see `train_loop`).
+    """
+    estimator = self._estimator
+    with calls.new_graph(self._config, self._config.device_fn) as built:
+      graph, global_step = built
+      dataset = calls.input_fn_result(estimator, input_fn, ModeKeys.TRAIN)
+      if not isinstance(dataset, tf.data.Dataset):
+        return None
+      with tf.device('/cpu:0'):
+        iterator = tf.data.make_initializable_iterator(dataset)
+      loop = train_loop.build(
+        graph,
+        iterator,
+        lambda f, y: calls.call_model_fn(estimator, f, y, ModeKeys.TRAIN),
+        steps_per_run,
+      )
+    if loop is None:
+      return None
+    # The count hook clips the last run to the steps asked for.
+    input_hooks = [
+      calls.DatasetIterator(iterator),
+      run_hooks.LoopCountHook(
+        loop.count, loop.steps_per_run, self._steps, self._max_steps
+      ),
+    ]
+    return graph, global_step, loop.spec, input_hooks, loop
+
+  def _session(self, graph, spec, hooks, steps_per_run):
+    """Runs the monitored training session until it stops."""
+    with graph.as_default():
+      tf.summary.scalar('loss', spec.loss)
+      scaffold = _training_scaffold(spec.scaffold, self._config)
+      if self._warm_start is not None and not self._latest():
+        _warm_start(self._warm_start)
+      if self._is_chief:
+        resumed = contents.check_resumable(
+          self._model_dir, tf.global_variables()
+        )
+        if resumed:
+          tf.logging.info('Restoring parameters from %s', resumed)
+      all_hooks, chief_hooks = self._all_hooks(
+        spec, scaffold, hooks, steps_per_run
+      )
+      self._loop(spec, scaffold, all_hooks, chief_hooks)
+
+  def _latest(self):
+    return self._estimator.latest_checkpoint()
+
+  def _all_hooks(self, spec, scaffold, hooks, steps_per_run):
+    """(hooks of every task, hooks of the chief only)."""
+    all_hooks = [*hooks, *spec.training_hooks]
+    if self._steps is not None or self._max_steps is not None:
+      all_hooks.insert(
+        0,
+        graphnet_hooks.StopAtStepHook(
+          num_steps=self._steps,
+          last_step=self._max_steps,
+          count_steps=self._count,
+          steps_per_run=steps_per_run,
+        ),
+      )
+    chief_hooks = []
+    if self._is_chief:
+      chief_hooks = self._chief_hooks(spec, scaffold, steps_per_run)
+    elif self._config.log_step_count_steps:
+      # A worker's loss is seen too: a NaN stops it with the step named.
+      all_hooks.append(
+        graphnet_hooks.DivergenceHook(
+          spec.loss, check_variables=False, names=words.setting_name
+        )
+      )
+    return all_hooks, chief_hooks
+
+  def _loop(self, spec, scaffold, all_hooks, chief_hooks):
+    """The session loop; raises TrainingInterruptedError after a signal."""
+    cluster = self._cluster
+    session_args = (
+      cluster.session_args(self._config)
+      if cluster
+      else {
+        'checkpoint_dir': self._model_dir,
+        'config': self._config.session_config,
+      }
+    )
+    with (
+      signals.StopOnSignals() as stop,
+      cluster.life(session_args) if cluster else _nothing() as watchdog,
+    ):
+      all_hooks.append(stop.hook())
+      loss = None
+      with tf.train.MonitoredTrainingSession(
+        **session_args,
+        scaffold=scaffold,
+        hooks=all_hooks,
+        chief_only_hooks=chief_hooks,
+        save_checkpoint_secs=None,
+        save_checkpoint_steps=None,
+        save_summaries_steps=None,
+        save_summaries_secs=None,
+        log_step_count_steps=None,
+      ) as session:
+        if watchdog is not None:
+          watchdog.reached()
+        while not session.should_stop():
+          _, loss = session.run([spec.train_op, spec.loss])
+    if loss is not None:
+      tf.logging.info('Loss for final step: %s.', loss)
+    if stop.signum is not None:
+      final = self._latest() if self._is_chief else None
+      step = contents.checkpoint_step(final) if final else None
+      raise errors.TrainingInterruptedError(stop.signum, step, final)
+
+  def _chief_hooks(self, spec, scaffold, n):
+    """The chief's hooks, the divergence check first (before any save)."""
+    config = self._config
+    count = self._count
+    # The loss is fetched with every run anyway; with runs of n steps it is
+    # the run's last step's.
+    every = n if n > 1 else (config.log_step_count_steps or 100)
+    hooks = [
+      graphnet_hooks.DivergenceHook(
+        spec.loss,
+        check_variables=False,
+        checkpoint_dir=self._model_dir,
+        steps_per_run=n,
+        every_n_steps=every if count else 1,
+        count_steps=count,
+        names=words.setting_name,
+      ),
+      *spec.training_chief_hooks,
+    ]
+    if config.save_checkpoints_steps or config.save_checkpoints_secs:
+      hooks.append(
+        run_hooks.CheckpointSaverHook(
+          self._model_dir,
+          scaffold.saver,
+          save_steps=config.save_checkpoints_steps,
+          save_secs=config.save_checkpoints_secs,
+          listeners=[
+            graphnet_hooks.FiniteWeightsListener(names=words.setting_name),
+            *(self._listeners or []),
+          ],
+          count_steps=count,
+          steps_per_run=n,
+        )
+      )
+    if config.save_summary_steps:
+      hooks.append(
+        graphnet_hooks.LoopSummarySaverHook(
+          config.save_summary_steps, self._model_dir, n, count_steps=count
+        )
+      )
+    if config.log_step_count_steps:
+      hooks.append(
+        run_hooks.TrainLogHook(
+          spec.loss,
+          self._model_dir,
+          config.log_step_count_steps,
+          count_steps=count,
+          steps_per_run=n,
+        )
+      )
+    return hooks
+
+
+@contextlib.contextmanager
+def _nothing():
+  yield None
+
+
+def _steps_per_run(config):
+  """Training steps per run: `STEPS_PER_RUN_ENV` if set, else automatic."""
+  text = os.environ.get(STEPS_PER_RUN_ENV, '').strip()
+  if not text:
+    return train_loop.steps_per_run(config)
+  if not text.isdigit() or int(text) < 1:
+    raise errors.ConfigError(
+      f'{STEPS_PER_RUN_ENV} must be an integer >= 1 (1: one step per run), '
+      f'got {text!r}.',
+      field=STEPS_PER_RUN_ENV,
+    )
+  return int(text)
+
+
+def _check_steps(steps, max_steps):
+  if steps is not None and max_steps is not None:
+    raise errors.ConfigError(
+      f'train: give steps or max_steps, not both (got {steps} and '
+      f'{max_steps}).',
+      field='steps',
+    )
+  for name, value in (('steps', steps), ('max_steps', max_steps)):
+    if value is not None and value <= 0:
+      raise errors.ConfigError(
+        f'train: {name} must be > 0, got {value}.', field=name
+      )
+
+
+def _training_scaffold(scaffold, config):
+  """The model_fn's scaffold with graphnet's atomic saver if it has none."""
+  if scaffold.saver is not None:
+    return scaffold
+  if config.keep_checkpoint_every_n_hours == _EVERY_N_HOURS_OFF:
+    saver = saver_lib.Saver(
+      sharded=True,
+      max_to_keep=config.keep_checkpoint_max,
+      save_relative_paths=True,
+    )
+  else:
+    # graphnet's Saver keeps only the newest; TF's keeps the hourly ones.
+    saver = tf.train.Saver(
+      sharded=True,
+      max_to_keep=config.keep_checkpoint_max,
+      keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
+      save_relative_paths=True,
+    )
+  return tf.train.Scaffold(
+    init_op=scaffold.init_op,
+    init_feed_dict=scaffold.init_feed_dict,
+    init_fn=scaffold._init_fn,  # noqa: SLF001 (Scaffold has no getter)
+    ready_op=scaffold.ready_op,
+    ready_for_local_init_op=scaffold.ready_for_local_init_op,
+    local_init_op=scaffold.local_init_op,
+    summary_op=scaffold.summary_op,
+    saver=saver,
+    copy_from_scaffold=None,
+  )
+
+
+def _warm_start(settings):
+  tf.train.warm_start(
+    settings.ckpt_to_initialize_from,
+    vars_to_warm_start=settings.vars_to_warm_start,
+    var_name_to_vocab_info=settings.var_name_to_vocab_info,
+    var_name_to_prev_var_name=settings.var_name_to_prev_var_name,
+  )
