@@ -55,10 +55,7 @@ Example:
     logits = tf.layers.dense(hidden, 10)              # dense_1/kernel
 """
 
-import importlib
-
-# Not `errors`: that name is TF's (`tf.errors.OutOfRangeError`).
-from graphnet import errors as _errors
+from graphnet import compat as _compat
 
 # Before `tensorflow.compat.v1`: TF's own __init__ would import Keras.
 from graphnet.cli import tf_loader
@@ -82,38 +79,20 @@ _tf.disable_eager_execution()
 _tf.disable_v2_tensorshape()
 
 
-def __getattr__(name):
-  """`tf.<name>`: graphnet's submodule, else TF's `tf.compat.v1.<name>`."""
-  if name in _SUBMODULES:
-    return _import_submodule(name)
-  try:
-    value = getattr(_tf, name)
-  except AttributeError:
-    raise _errors.NotProvidedError(
-      f"tf.{name} is not provided: it is neither in TensorFlow 2's "
-      f'tf.compat.v1 nor added by graphnet.compat.v1 (which adds '
-      f'{", ".join(f"tf.{n}" for n in _SUBMODULES)}). Check the spelling, '
-      'or see README "Coming from TF1" for what graphnet covers.',
-      name=f'tf.{name}',
-    ) from None
-  # Later lookups find the name in the module dict, without this function.
-  globals()[name] = value
-  return value
+def _own(name):
+  return lambda: _compat.import_own(
+    f'tf.{name}', f'{__name__}.{name}', _SUBMODULES[name]
+  )
 
 
-def __dir__():
-  return sorted(set(globals()) | set(dir(_tf)) | set(_SUBMODULES))
-
-
-def _import_submodule(name):
-  full_name = f'{__name__}.{name}'
-  try:
-    return importlib.import_module(full_name)
-  except ModuleNotFoundError as e:
-    if e.name != full_name:
-      raise
-    raise _errors.NotProvidedError(
-      f'tf.{name} ({_SUBMODULES[name]}) is not provided: this graphnet has '
-      f'no module {full_name}.',
-      name=f'tf.{name}',
-    ) from None
+# `tf.<name>`: graphnet's submodule, else TF's `tf.compat.v1.<name>`.
+__getattr__, __dir__ = _compat.tf_namespace(
+  globals(),
+  'tf',
+  _tf,
+  {name: _own(name) for name in _SUBMODULES},
+  "it is neither in TensorFlow 2's tf.compat.v1 nor added by "
+  f'graphnet.compat.v1 (which adds {", ".join(f"tf.{n}" for n in _SUBMODULES)}'
+  '). Check the spelling, or see README "Coming from TF1" for what '
+  'graphnet covers.',
+)

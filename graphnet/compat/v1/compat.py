@@ -14,26 +14,17 @@ import sys
 
 import tensorflow.compat.v1 as _tf
 
-from graphnet import errors
+from graphnet import compat as _compat
 
 __all__ = []  # The namespace is TF's; nothing is meant for `import *`.
 
 
-def __getattr__(name):
-  """`tf.compat.<name>`: graphnet.compat.v1 for `v1`, else TF's."""
-  if name == 'v1':
-    return sys.modules['graphnet.compat.v1']
-  try:
-    value = getattr(_tf.compat, name)
-  except AttributeError:
-    raise errors.NotProvidedError(
-      f"tf.compat.{name} is not provided: it is not in TensorFlow 2's "
-      'tf.compat, and graphnet.compat.v1 only makes tf.compat.v1 its own.',
-      name=f'tf.compat.{name}',
-    ) from None
-  globals()[name] = value
-  return value
-
-
-def __dir__():
-  return sorted(set(globals()) | set(dir(_tf.compat)) | {'v1'})
+# `tf.compat.<name>`: graphnet.compat.v1 for `v1`, else TF's.
+__getattr__, __dir__ = _compat.tf_namespace(
+  globals(),
+  'tf.compat',
+  _tf.compat,
+  {'v1': lambda: sys.modules['graphnet.compat.v1']},
+  "it is not in TensorFlow 2's tf.compat, and graphnet.compat.v1 only "
+  'makes tf.compat.v1 its own.',
+)

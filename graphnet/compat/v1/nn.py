@@ -12,42 +12,21 @@ Example:
     outputs, state = tf.nn.dynamic_rnn(cell, inputs, dtype=tf.float32)
 """
 
-import importlib
-
 import tensorflow.compat.v1 as _tf
 
-from graphnet import errors
+from graphnet import compat as _compat
 
 __all__ = []  # The namespace is TF's; nothing is meant for `import *`.
 
 _RNN_CELL = 'graphnet.compat.v1.rnn_cell'
 
 
-def __getattr__(name):
-  """`tf.nn.<name>`: graphnet's `rnn_cell`, else TF's `tf.compat.v1.nn`."""
-  if name == 'rnn_cell':
-    try:
-      return importlib.import_module(_RNN_CELL)
-    except ModuleNotFoundError as e:
-      if e.name != _RNN_CELL:
-        raise
-      raise errors.NotProvidedError(
-        f'tf.nn.rnn_cell is not provided: this graphnet has no module '
-        f'{_RNN_CELL}.',
-        name='tf.nn.rnn_cell',
-      ) from None
-  try:
-    value = getattr(_tf.nn, name)
-  except AttributeError:
-    raise errors.NotProvidedError(
-      f"tf.nn.{name} is not provided: it is not in TensorFlow 2's "
-      'tf.compat.v1.nn, and graphnet.compat.v1 adds only tf.nn.rnn_cell '
-      'there. Check the spelling.',
-      name=f'tf.nn.{name}',
-    ) from None
-  globals()[name] = value
-  return value
-
-
-def __dir__():
-  return sorted(set(globals()) | set(dir(_tf.nn)) | {'rnn_cell'})
+# `tf.nn.<name>`: graphnet's `rnn_cell`, else TF's `tf.compat.v1.nn`.
+__getattr__, __dir__ = _compat.tf_namespace(
+  globals(),
+  'tf.nn',
+  _tf.nn,
+  {'rnn_cell': lambda: _compat.import_own('tf.nn.rnn_cell', _RNN_CELL)},
+  "it is not in TensorFlow 2's tf.compat.v1.nn, and graphnet.compat.v1 "
+  'adds only tf.nn.rnn_cell there. Check the spelling.',
+)

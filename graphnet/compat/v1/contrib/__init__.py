@@ -29,7 +29,7 @@ Example:
 
 import importlib
 
-from graphnet import errors
+from graphnet import compat as _compat
 
 __all__ = []  # Submodules are imported on first use.
 
@@ -43,20 +43,22 @@ _SUBMODULES = {
 }
 
 
+_not_provided = _compat.not_provided(
+  'tf.contrib',
+  lambda name: (
+    'is not provided by graphnet: TF 2 removed tf.contrib, and '
+    'graphnet.compat.v1 brings back only '
+    f'{", ".join(f"tf.contrib.{n}" for n in sorted(_SUBMODULES))}. Port the '
+    f'tf.contrib.{name} code to a TF 2 library, or keep this program on '
+    'TensorFlow 1.15.'
+  ),
+)
+
+
 def __getattr__(name):
   """`tf.contrib.<name>`: graphnet's module, or NotProvidedError."""
-  if name.startswith('__'):
-    # Python's own probes (__path__, __wrapped__, ...) stay plain.
-    raise AttributeError(name)
   if name not in _SUBMODULES:
-    raise errors.NotProvidedError(
-      f'tf.contrib.{name} is not provided by graphnet: TF 2 removed '
-      f'tf.contrib, and graphnet.compat.v1 brings back only '
-      f'{", ".join(f"tf.contrib.{n}" for n in sorted(_SUBMODULES))}. '
-      f'Port the tf.contrib.{name} code to a TF 2 library, or keep this '
-      'program on TensorFlow 1.15.',
-      name=f'tf.contrib.{name}',
-    )
+    _not_provided(name)
   module = importlib.import_module(f'{__name__}.{name}')
   globals()[name] = module
   return module

@@ -22,22 +22,13 @@ Example:
 
 import tensorflow.compat.v1 as _tf
 
+from graphnet import compat as _compat
 from graphnet import errors
 from graphnet.compat.v1 import _rnn_layer_norm
 from graphnet.compat.v1 import rnn_cell
 
 __all__ = [
-  'RNNCell',
-  'LayerRNNCell',
-  'BasicRNNCell',
-  'BasicLSTMCell',
-  'LSTMCell',
-  'GRUCell',
-  'MultiRNNCell',
-  'DropoutWrapper',
-  'ResidualWrapper',
-  'DeviceWrapper',
-  'LSTMStateTuple',
+  *_compat.reexport(globals(), [rnn_cell]),
   'LayerNormBasicLSTMCell',
   'static_rnn',
   'static_bidirectional_rnn',
@@ -45,17 +36,6 @@ __all__ = [
   'stack_bidirectional_dynamic_rnn',
 ]
 
-RNNCell = rnn_cell.RNNCell
-LayerRNNCell = rnn_cell.LayerRNNCell
-BasicRNNCell = rnn_cell.BasicRNNCell
-BasicLSTMCell = rnn_cell.BasicLSTMCell
-LSTMCell = rnn_cell.LSTMCell
-GRUCell = rnn_cell.GRUCell
-MultiRNNCell = rnn_cell.MultiRNNCell
-DropoutWrapper = rnn_cell.DropoutWrapper
-ResidualWrapper = rnn_cell.ResidualWrapper
-DeviceWrapper = rnn_cell.DeviceWrapper
-LSTMStateTuple = rnn_cell.LSTMStateTuple
 LayerNormBasicLSTMCell = _rnn_layer_norm.LayerNormBasicLSTMCell
 
 static_rnn = _tf.nn.static_rnn
@@ -160,10 +140,9 @@ def _check_layers(cells_fw, cells_bw, initial_states_fw, initial_states_bw):
       )
 
 
-def __getattr__(name):
-  raise errors.NotProvidedError(
-    f'tf.contrib.rnn.{name} is not provided: graphnet.compat.v1.contrib.rnn '
-    f'has the core cells and RNN functions ({", ".join(__all__)}). Use one '
-    'of those, or tf.nn.dynamic_rnn with your own RNNCell subclass.',
-    name=f'tf.contrib.rnn.{name}',
-  )
+__getattr__ = _compat.not_provided(
+  'tf.contrib.rnn',
+  'is not provided: graphnet.compat.v1.contrib.rnn has the core cells and '
+  f'RNN functions ({", ".join(__all__)}). Use one of those, or '
+  'tf.nn.dynamic_rnn with your own RNNCell subclass.',
+)

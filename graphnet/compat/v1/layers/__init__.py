@@ -20,69 +20,32 @@ Example:
     net = tf.layers.dense(tf.layers.flatten(net), 10)      # dense/kernel
 """
 
-from graphnet import errors
-from graphnet.compat.v1.layers.base import InputSpec
-from graphnet.compat.v1.layers.base import Layer
-from graphnet.compat.v1.layers.convolutional import Conv1D
-from graphnet.compat.v1.layers.convolutional import Conv2D
-from graphnet.compat.v1.layers.convolutional import Conv2DTranspose
-from graphnet.compat.v1.layers.convolutional import Conv3D
-from graphnet.compat.v1.layers.convolutional import conv1d
-from graphnet.compat.v1.layers.convolutional import conv2d
-from graphnet.compat.v1.layers.convolutional import conv2d_transpose
-from graphnet.compat.v1.layers.convolutional import conv3d
-from graphnet.compat.v1.layers.core import Dense
-from graphnet.compat.v1.layers.core import Dropout
-from graphnet.compat.v1.layers.core import Flatten
-from graphnet.compat.v1.layers.core import dense
-from graphnet.compat.v1.layers.core import dropout
-from graphnet.compat.v1.layers.core import flatten
-from graphnet.compat.v1.layers.normalization import BatchNormalization
-from graphnet.compat.v1.layers.normalization import batch_normalization
-from graphnet.compat.v1.layers.pooling import AveragePooling1D
-from graphnet.compat.v1.layers.pooling import AveragePooling2D
-from graphnet.compat.v1.layers.pooling import AveragePooling3D
-from graphnet.compat.v1.layers.pooling import MaxPooling1D
-from graphnet.compat.v1.layers.pooling import MaxPooling2D
-from graphnet.compat.v1.layers.pooling import MaxPooling3D
-from graphnet.compat.v1.layers.pooling import average_pooling1d
-from graphnet.compat.v1.layers.pooling import average_pooling2d
-from graphnet.compat.v1.layers.pooling import average_pooling3d
-from graphnet.compat.v1.layers.pooling import max_pooling1d
-from graphnet.compat.v1.layers.pooling import max_pooling2d
-from graphnet.compat.v1.layers.pooling import max_pooling3d
+from graphnet import compat as _compat
+from graphnet.compat.v1.layers import base
+from graphnet.compat.v1.layers import convolutional
+from graphnet.compat.v1.layers import core
+from graphnet.compat.v1.layers import normalization
+from graphnet.compat.v1.layers import pooling
 
 # TF1's other names for the same classes.
-Convolution1D = Conv1D
-Convolution2D = Conv2D
-Convolution3D = Conv3D
-Convolution2DTranspose = Conv2DTranspose
-Deconvolution2D = Conv2DTranspose
-Deconv2D = Conv2DTranspose
-MaxPool1D = MaxPooling1D
-MaxPool2D = MaxPooling2D
-MaxPool3D = MaxPooling3D
-AvgPool1D = AveragePooling1D
-AvgPool2D = AveragePooling2D
-AvgPool3D = AveragePooling3D
+Convolution1D = convolutional.Conv1D
+Convolution2D = convolutional.Conv2D
+Convolution3D = convolutional.Conv3D
+Convolution2DTranspose = convolutional.Conv2DTranspose
+Deconvolution2D = convolutional.Conv2DTranspose
+Deconv2D = convolutional.Conv2DTranspose
+MaxPool1D = pooling.MaxPooling1D
+MaxPool2D = pooling.MaxPooling2D
+MaxPool3D = pooling.MaxPooling3D
+AvgPool1D = pooling.AveragePooling1D
+AvgPool2D = pooling.AveragePooling2D
+AvgPool3D = pooling.AveragePooling3D
 
+# Each module's public names (listed once, in its `__all__`), then those.
 __all__ = [
-  'InputSpec',
-  'Layer',
-  'Dense',
-  'Dropout',
-  'Flatten',
-  'Conv1D',
-  'Conv2D',
-  'Conv3D',
-  'Conv2DTranspose',
-  'MaxPooling1D',
-  'MaxPooling2D',
-  'MaxPooling3D',
-  'AveragePooling1D',
-  'AveragePooling2D',
-  'AveragePooling3D',
-  'BatchNormalization',
+  *_compat.reexport(
+    globals(), [base, core, convolutional, pooling, normalization]
+  ),
   'Convolution1D',
   'Convolution2D',
   'Convolution3D',
@@ -95,28 +58,11 @@ __all__ = [
   'AvgPool1D',
   'AvgPool2D',
   'AvgPool3D',
-  'dense',
-  'dropout',
-  'flatten',
-  'conv1d',
-  'conv2d',
-  'conv3d',
-  'conv2d_transpose',
-  'max_pooling1d',
-  'max_pooling2d',
-  'max_pooling3d',
-  'average_pooling1d',
-  'average_pooling2d',
-  'average_pooling3d',
-  'batch_normalization',
 ]
 
-
-def __getattr__(name):
-  raise errors.NotProvidedError(
-    f'tf.layers.{name} is not provided by graphnet.compat.v1 (its tf.layers '
-    f'has {", ".join(sorted(n for n in __all__ if n[0].islower()))} and '
-    'their classes). Build it from tf.nn ops, or see README "Coming from '
-    'TF1".',
-    name=f'tf.layers.{name}',
-  )
+__getattr__ = _compat.not_provided(
+  'tf.layers',
+  'is not provided by graphnet.compat.v1 (its tf.layers has '
+  f'{", ".join(sorted(n for n in __all__ if n[0].islower()))} and their '
+  'classes). Build it from tf.nn ops, or see README "Coming from TF1".',
+)

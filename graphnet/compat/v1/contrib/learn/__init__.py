@@ -6,19 +6,16 @@ Example:
     mnist = tf.contrib.learn.datasets.mnist.read_data_sets('MNIST_data')
 """
 
-from graphnet import errors as _errors
+from graphnet import compat as _compat
 from graphnet.compat.v1.contrib.learn import datasets
 
 __all__ = ['datasets']
 
 
-def __getattr__(name):
-  """Anything but `datasets`: NotProvidedError naming it."""
-  if name.startswith('__'):
-    raise AttributeError(name)
-  raise _errors.NotProvidedError(
-    f'tf.contrib.learn.{name} is not provided by graphnet: only '
-    'tf.contrib.learn.datasets.mnist is. Use tf.estimator (README, "Coming '
-    'from tf.estimator") or graphnet.train instead.',
-    name=f'tf.contrib.learn.{name}',
-  )
+# Anything but `datasets`: NotProvidedError naming it.
+__getattr__ = _compat.not_provided(
+  'tf.contrib.learn',
+  'is not provided by graphnet: only tf.contrib.learn.datasets.mnist is. '
+  'Use tf.estimator (README, "Coming from tf.estimator") or graphnet.train '
+  'instead.',
+)
