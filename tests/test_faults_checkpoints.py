@@ -17,8 +17,8 @@ from graphnet import errors
 from graphnet.checkpoints import contents
 from graphnet.data import mnist_reader as input_data
 from graphnet.serving import predictor
+from graphnet.training import checkpoint_eval
 from graphnet.training import config as config_lib
-from graphnet.training import continuous_eval
 
 import _helpers
 
@@ -120,7 +120,7 @@ def _attempt(consumer, log_dir):
     state = tf.train.get_checkpoint_state(str(log_dir))
     if state is not None:
       prefix = state.model_checkpoint_path
-    continuous_eval.evaluate_checkpoint(
+    checkpoint_eval.evaluate_checkpoint(
       prefix, input_data.read_data_sets('', fake_data=True).test
     )
 
@@ -252,7 +252,7 @@ def test_truncation_anywhere_is_refused_by_every_reader(
   readers = [
     lambda: contents.check_readable(prefix),
     lambda: predictor.Predictor.from_checkpoint(prefix).close(),
-    lambda: continuous_eval.evaluate_checkpoint(prefix, test_set),
+    lambda: checkpoint_eval.evaluate_checkpoint(prefix, test_set),
   ]
   for read in readers:
     _TALLY['tried'] += 1

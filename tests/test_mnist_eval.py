@@ -17,6 +17,7 @@ from tensorboard.backend.event_processing.event_accumulator import (
 from graphnet import errors
 from graphnet.data import mnist_reader as input_data
 from graphnet.nn import mlp as mnist
+from graphnet.training import checkpoint_eval
 from graphnet.training import config
 from graphnet.training import continuous_eval
 from graphnet.training import schedules
@@ -139,13 +140,13 @@ def _summary(found):
 
 class TestReadCheckpointModel:
   def test_plain(self, plain):
-    found = continuous_eval.read_checkpoint_model(plain[1].checkpoint)
+    found = checkpoint_eval.read_checkpoint_model(plain[1].checkpoint)
     assert found.network.model == 'mlp'
     assert _summary(found) == (*_HIDDEN, False)
 
   def test_moving_averages(self, averaged):
     prefix = tf.train.latest_checkpoint(str(averaged[0]))
-    found = continuous_eval.read_checkpoint_model(prefix)
+    found = checkpoint_eval.read_checkpoint_model(prefix)
     assert _summary(found) == (*_HIDDEN, True)
 
   def test_other_model_is_mismatch(self, tmp_path):
@@ -156,14 +157,14 @@ class TestReadCheckpointModel:
         sess.run(v.initializer)
         prefix = saver.save(sess, str(tmp_path / 'model.ckpt'), 7)
     with pytest.raises(errors.CheckpointMismatchError, match='conv1/kernel'):
-      continuous_eval.read_checkpoint_model(prefix)
+      checkpoint_eval.read_checkpoint_model(prefix)
 
 
 class TestEvaluateCheckpoint:
   def test_matches_trainer(self, plain, data_sets):
     result = plain[1]
     for subset in ('validation', 'test'):
-      step, accuracy = continuous_eval.evaluate_checkpoint(
+      step, accuracy = checkpoint_eval.evaluate_checkpoint(
         result.checkpoint, getattr(data_sets, subset)
       )
       assert step == _STEPS
@@ -174,7 +175,7 @@ class TestEvaluateCheckpoint:
     prefix = tf.train.latest_checkpoint(str(tampered))
     raw = _raw_accuracy(prefix, data_sets.validation)
     assert raw == np.mean(data_sets.validation.labels == _RAW_CLASS)
-    _, accuracy = continuous_eval.evaluate_checkpoint(
+    _, accuracy = checkpoint_eval.evaluate_checkpoint(
       prefix, data_sets.validation
     )
     assert accuracy == result.evaluations['validation'].precision
@@ -184,7 +185,7 @@ class TestEvaluateCheckpoint:
     prefix = _copy_checkpoint(plain[1].checkpoint, str(tmp_path))
     os.remove(prefix + '.data-00000-of-00001')
     with pytest.raises(errors.CheckpointError, match='incomplete'):
-      continuous_eval.evaluate_checkpoint(prefix, data_sets.validation)
+      checkpoint_eval.evaluate_checkpoint(prefix, data_sets.validation)
 
 
 def _loop(directory, data_set, fake, **options):
@@ -466,7 +467,7 @@ class TestConvCheckpoints:
         sess.run(tg.train_op, {tg.images: data.images, tg.labels: data.labels})
       prefix = tg.saver.save(sess, str(tmp_path / 'model.ckpt'), global_step=3)
       expected = sess.run('predictions:0', {'images:0': data.images})
-    found = continuous_eval.read_checkpoint_model(prefix)
+    found = checkpoint_eval.read_checkpoint_model(prefix)
     batch_norm_found = found.network.params.batch_norm
     assert (found.network.model, batch_norm_found, found.moving_averages) == (
       'conv',
@@ -476,6 +477,6 @@ class TestConvCheckpoints:
     # Labelled with the saved graph's own predictions, only the same
     # weights (averages, moving batch-norm statistics, no dropout) score 1.
     data.labels = expected.astype(np.int32)
-    step, accuracy = continuous_eval.evaluate_checkpoint(prefix, data)
+    step, accuracy = checkpoint_eval.evaluate_checkpoint(prefix, data)
     assert step == 3
     assert accuracy == 1.0

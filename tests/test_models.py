@@ -9,8 +9,8 @@ from graphnet import contract
 from graphnet import errors
 from graphnet.data import mnist_reader as input_data
 from graphnet.nn import models
+from graphnet.training import checkpoint_eval
 from graphnet.training import config
-from graphnet.training import continuous_eval
 from graphnet.training import trainer
 
 
@@ -105,7 +105,7 @@ class TestToyModel:
     assert result.evaluations['test'].num_examples == 10000
     # The evaluator rebuilds it from the registry, by its variables alone.
     data = input_data.read_data_sets('', fake_data=True)
-    step, accuracy = continuous_eval.evaluate_checkpoint(
+    step, accuracy = checkpoint_eval.evaluate_checkpoint(
       result.checkpoint, data.test
     )
     assert step == 6

@@ -34,7 +34,7 @@ from graphnet.serving import cost_model
 from graphnet.serving import exporter
 from graphnet.serving import predictor
 from graphnet.serving import sandbox
-from graphnet.training import continuous_eval
+from graphnet.training import checkpoint_eval
 
 import _helpers
 
@@ -869,7 +869,7 @@ class TestEvaluator:
     prefix, images, expected = genuine
     labels = np.arange(len(images)) % 10
     data = types.SimpleNamespace(images=images, labels=labels)
-    step, accuracy = continuous_eval.evaluate_checkpoint(prefix, data)
+    step, accuracy = checkpoint_eval.evaluate_checkpoint(prefix, data)
     assert step == 0  # The global_step variable, never incremented.
     assert accuracy == np.mean(expected.argmax(axis=1) == labels)
 
@@ -879,4 +879,4 @@ class TestEvaluator:
     with pytest.raises(
       errors.CheckpointMismatchError, match='cannot be scored'
     ):
-      continuous_eval.evaluate_checkpoint(prefix, data)
+      checkpoint_eval.evaluate_checkpoint(prefix, data)

@@ -23,8 +23,8 @@ from graphnet.nn import mlp as mnist
 from graphnet.nn import models
 from graphnet.serving import exporter
 from graphnet.serving import predictor
+from graphnet.training import checkpoint_eval
 from graphnet.training import config
-from graphnet.training import continuous_eval
 from graphnet.training import train_graph
 
 import _helpers
@@ -174,7 +174,7 @@ class TestDigitsExample:
 
   def test_evaluator_scores_it_through_its_saved_graph(self, digits_run):
     _, result = digits_run
-    step, accuracy = continuous_eval.evaluate_checkpoint(
+    step, accuracy = checkpoint_eval.evaluate_checkpoint(
       result.checkpoint, _digits().test
     )
     assert step == 1500

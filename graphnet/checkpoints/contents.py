@@ -45,11 +45,7 @@ def variable_shapes(prefix):
       name: list(shape) for name, shape in tf.train.list_variables(prefix)
     }
   except (tf.errors.OpError, ValueError) as e:
-    raise errors.CheckpointError(
-      f'Checkpoint {errors.printable(prefix)} cannot be read: '
-      f'{file_checks.read_error_detail(e)}',
-      path=prefix,
-    ) from e
+    raise file_checks.unreadable(prefix, e) from e
 
 
 def checkpoint_step(prefix):

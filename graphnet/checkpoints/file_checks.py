@@ -36,6 +36,7 @@ __all__ = [
   'check_regular',
   'read_regular',
   'read_error_detail',
+  'unreadable',
 ]
 
 _KINDS = (
@@ -218,3 +219,22 @@ def read_error_detail(error):
       "records (a data file is damaged, cut short or another checkpoint's)"
     )
   return f'{name}: ' + _LONG_NUMBER.sub('<number>', text)
+
+
+def unreadable(prefix, error, failed='read'):
+  """The CheckpointError of checkpoint `prefix` that TF's reader refused.
+
+  Args:
+    prefix: the checkpoint prefix.
+    error: the exception TF raised.
+    failed: what could not be done: 'read' (listing, loading) or
+      'restored' (a `Saver`).
+
+  Returns:
+    the `CheckpointError` (its `path` the prefix), to raise from `error`.
+  """
+  return errors.CheckpointError(
+    f'Checkpoint {errors.printable(prefix)} cannot be {failed}: '
+    f'{read_error_detail(error)}',
+    path=prefix,
+  )
