@@ -97,7 +97,9 @@ class _SavedModelExporter(Exporter):
   ):
     kind = type(self).__name__
     if not isinstance(name, str) or not name:
-      raise _config_error(kind, 'name', f'must be a string, got {name!r}.')
+      raise _config_error(
+        kind, 'name', f'must be a non-empty string, got {name!r}.'
+      )
     if not callable(serving_input_receiver_fn):
       raise _config_error(
         kind,
