@@ -29,6 +29,7 @@ from tensorflow.core.protobuf import tensor_bundle_pb2
 
 from graphnet import errors
 from graphnet.serving import bundle_index
+from graphnet.serving import index_table
 
 _TESTS = os.path.dirname(os.path.abspath(__file__))
 _REPO = os.path.dirname(_TESTS)
@@ -129,7 +130,7 @@ def _png(path):
 
 def _genuine_entries():
   with open(os.path.join(_FIXTURE, _PREFIX + '.index'), 'rb') as f:
-    return bundle_index._table_entries(f.read())
+    return index_table.table_entries(f.read())
 
 
 def _with_entry(name, edit):
@@ -423,12 +424,12 @@ class TestParser:
 
   def test_snappy_copies_and_bounds(self):
     # 'abcd', then 4 bytes copied from 4 back.
-    assert bundle_index._snappy(b'\x08\x0cabcd\x01\x04', 'b') == b'abcdabcd'
+    assert index_table.snappy(b'\x08\x0cabcd\x01\x04', 'b') == b'abcdabcd'
     for crafted in (b'\x08\x0cabcd\x01\x05', b'\x09\x0cabcd\x01\x04'):
-      with pytest.raises(bundle_index._BadIndexError):
-        bundle_index._snappy(crafted, 'b')
-    with pytest.raises(bundle_index._BadIndexError) as e:
-      bundle_index._snappy(_varint(1 << 30) + b'\x00a', 'b')
+      with pytest.raises(index_table.BadIndexError):
+        index_table.snappy(crafted, 'b')
+    with pytest.raises(index_table.BadIndexError) as e:
+      index_table.snappy(_varint(1 << 30) + b'\x00a', 'b')
     assert 'uncompressed' in e.value.expected
 
   @pytest.mark.parametrize(
@@ -477,13 +478,13 @@ class TestParser:
 
   def test_entry_count_is_capped(self, monkeypatch):
     data = _table(_genuine_entries())
-    monkeypatch.setattr(bundle_index, 'MAX_ENTRIES', 5)
+    monkeypatch.setattr(index_table, 'MAX_ENTRIES', 5)
     with pytest.raises(errors.CheckpointError, match='at most 5 entries'):
       _parse(data)
 
   def test_oversized_index_is_not_read(self, tmp_path, monkeypatch):
     prefix = _copy(str(tmp_path / 'big'))
-    monkeypatch.setattr(bundle_index, 'MAX_INDEX_BYTES', 100)
+    monkeypatch.setattr(index_table, 'MAX_INDEX_BYTES', 100)
     with pytest.raises(errors.CheckpointError, match='more than the 100'):
       bundle_index.check_checkpoint(prefix)
 
