@@ -23,8 +23,8 @@ Example:
 """
 
 from graphnet.compat.v1.estimator.canned import _tf
-from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import optimizers
+from graphnet.compat.v1.estimator.canned import premade
 from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 from graphnet.errors import DataError
@@ -239,6 +239,19 @@ def _dnn_model_fn_builder(
   return model_fn
 
 
+def _model_fn_of(args):
+  """The model_fn a DNN estimator's constructor arguments (a dict) ask for."""
+  return _dnn_model_fn_builder(
+    premade.head_of(args),
+    check_hidden_units(args['hidden_units']),
+    check_feature_columns(args['feature_columns']),
+    args['optimizer'],
+    args['activation_fn'],
+    check_dropout(args['dropout']),
+    args['batch_norm'],
+  )
+
+
 class DNNClassifier(Estimator):
   """TF 1.15's `tf.estimator.DNNClassifier` (loss summed over the batch)."""
 
@@ -271,23 +284,7 @@ class DNNClassifier(Estimator):
         label_vocabulary of another length, dropout outside [0, 1).
     """
     del input_layer_partitioner
-    head = head_lib.classifier_head(
-      n_classes, weight_column, label_vocabulary, loss_reduction
-    )
-    super().__init__(
-      model_fn=_dnn_model_fn_builder(
-        head,
-        check_hidden_units(hidden_units),
-        check_feature_columns(feature_columns),
-        optimizer,
-        activation_fn,
-        check_dropout(dropout),
-        batch_norm,
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)
 
 
 class DNNRegressor(Estimator):
@@ -311,20 +308,4 @@ class DNNRegressor(Estimator):
   ):
     """As DNNClassifier, with `label_dimension` float labels per example."""
     del input_layer_partitioner
-    head = head_lib.regression_head(
-      label_dimension, weight_column, loss_reduction
-    )
-    super().__init__(
-      model_fn=_dnn_model_fn_builder(
-        head,
-        check_hidden_units(hidden_units),
-        check_feature_columns(feature_columns),
-        optimizer,
-        activation_fn,
-        check_dropout(dropout),
-        batch_norm,
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)

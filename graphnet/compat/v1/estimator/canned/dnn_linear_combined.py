@@ -19,9 +19,9 @@ Example:
 
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import dnn
-from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import linear
 from graphnet.compat.v1.estimator.canned import optimizers
+from graphnet.compat.v1.estimator.canned import premade
 from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 
@@ -129,6 +129,30 @@ def _combined_model_fn_builder(
   return model_fn
 
 
+def _model_fn_of(args):
+  """The model_fn a wide & deep constructor's arguments (a dict) ask for."""
+  linear_columns, dnn_columns, hidden = _check(
+    args['linear_feature_columns'],
+    args['dnn_feature_columns'],
+    args['dnn_hidden_units'],
+    args['dnn_dropout'],
+  )
+  return _combined_model_fn_builder(
+    premade.head_of(args),
+    linear_columns,
+    args['linear_optimizer'],
+    dnn_columns,
+    args['dnn_optimizer'],
+    hidden,
+    args['dnn_activation_fn'],
+    args['dnn_dropout'],
+    args['batch_norm'],
+    linear.check_combiner(
+      args['linear_sparse_combiner'], 'linear_sparse_combiner'
+    ),
+  )
+
+
 class DNNLinearCombinedClassifier(Estimator):
   """TF 1.15's `tf.estimator.DNNLinearCombinedClassifier` (wide & deep)."""
 
@@ -162,29 +186,7 @@ class DNNLinearCombinedClassifier(Estimator):
         n_classes < 2, a label_vocabulary of another length.
     """
     del input_layer_partitioner
-    linear_columns, dnn_columns, hidden = _check(
-      linear_feature_columns, dnn_feature_columns, dnn_hidden_units, dnn_dropout
-    )
-    head = head_lib.classifier_head(
-      n_classes, weight_column, label_vocabulary, loss_reduction
-    )
-    super().__init__(
-      model_fn=_combined_model_fn_builder(
-        head,
-        linear_columns,
-        linear_optimizer,
-        dnn_columns,
-        dnn_optimizer,
-        hidden,
-        dnn_activation_fn,
-        dnn_dropout,
-        batch_norm,
-        linear.check_combiner(linear_sparse_combiner, 'linear_sparse_combiner'),
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)
 
 
 class DNNLinearCombinedRegressor(Estimator):
@@ -211,26 +213,4 @@ class DNNLinearCombinedRegressor(Estimator):
   ):
     """As DNNLinearCombinedClassifier, with float labels."""
     del input_layer_partitioner
-    linear_columns, dnn_columns, hidden = _check(
-      linear_feature_columns, dnn_feature_columns, dnn_hidden_units, dnn_dropout
-    )
-    head = head_lib.regression_head(
-      label_dimension, weight_column, loss_reduction
-    )
-    super().__init__(
-      model_fn=_combined_model_fn_builder(
-        head,
-        linear_columns,
-        linear_optimizer,
-        dnn_columns,
-        dnn_optimizer,
-        hidden,
-        dnn_activation_fn,
-        dnn_dropout,
-        batch_norm,
-        linear.check_combiner(linear_sparse_combiner, 'linear_sparse_combiner'),
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)

@@ -18,8 +18,8 @@ Example:
 import math
 
 from graphnet.compat.v1.estimator.canned import _tf
-from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import optimizers
+from graphnet.compat.v1.estimator.canned import premade
 from graphnet.compat.v1.estimator.canned.dnn import check_feature_columns
 from graphnet.compat.v1.estimator.canned.dnn import check_features
 from graphnet.compat.v1.estimator.estimator import Estimator
@@ -124,6 +124,17 @@ def _linear_model_fn_builder(head, feature_columns, optimizer, sparse_combiner):
   return model_fn
 
 
+def _model_fn_of(args):
+  """The model_fn a linear estimator's constructor arguments ask for."""
+  columns = check_feature_columns(args['feature_columns'])
+  return _linear_model_fn_builder(
+    premade.head_of(args),
+    columns,
+    args['optimizer'],
+    check_combiner(args['sparse_combiner']),
+  )
+
+
 class LinearClassifier(Estimator):
   """TF 1.15's `tf.estimator.LinearClassifier` (loss summed over batch)."""
 
@@ -150,18 +161,7 @@ class LinearClassifier(Estimator):
         of another length, an unknown sparse_combiner.
     """
     del partitioner
-    columns = check_feature_columns(feature_columns)
-    head = head_lib.classifier_head(
-      n_classes, weight_column, label_vocabulary, loss_reduction
-    )
-    super().__init__(
-      model_fn=_linear_model_fn_builder(
-        head, columns, optimizer, check_combiner(sparse_combiner)
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)
 
 
 class LinearRegressor(Estimator):
@@ -182,15 +182,4 @@ class LinearRegressor(Estimator):
   ):
     """As LinearClassifier, with `label_dimension` float labels."""
     del partitioner
-    columns = check_feature_columns(feature_columns)
-    head = head_lib.regression_head(
-      label_dimension, weight_column, loss_reduction
-    )
-    super().__init__(
-      model_fn=_linear_model_fn_builder(
-        head, columns, optimizer, check_combiner(sparse_combiner)
-      ),
-      model_dir=model_dir,
-      config=config,
-      warm_start_from=warm_start_from,
-    )
+    premade.init(self, locals(), _model_fn_of)
