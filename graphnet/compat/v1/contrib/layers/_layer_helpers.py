@@ -53,48 +53,64 @@ def channels(inputs, channels_first, what):
   return dim
 
 
-def weights_and_biases(
-  weights_shape,
-  num_outputs,
-  dtype,
-  normalizer_fn,
-  weights_initializer,
-  weights_regularizer,
-  biases_initializer,
-  biases_regularizer,
-  variables_collections,
-  trainable,
-):
-  """Makes 'weights' and, unless normalized, 'biases' in the current scope."""
-  weights = framework.model_variable(
-    'weights',
-    shape=weights_shape,
-    dtype=dtype,
-    initializer=weights_initializer,
-    regularizer=weights_regularizer,
-    trainable=trainable,
-  )
-  utils.add_variable_to_collections(weights, variables_collections, 'weights')
-  biases = None
-  # As TF 1.15: a normalizer replaces the biases, and so does a None
-  # biases_initializer.
-  if not normalizer_fn and biases_initializer:
-    biases = framework.model_variable(
-      'biases',
-      shape=[num_outputs],
+def weights_and_biases(weights_shape, num_outputs, dtype, arguments):
+  """Makes 'weights' and, unless normalized, 'biases' in the current scope.
+
+  Args:
+    weights_shape: the shape of 'weights' (a list of ints).
+    num_outputs: the size of 'biases'.
+    dtype: the variables' dtype.
+    arguments: the layer function's arguments by name (its `locals()`):
+      `normalizer_fn`, `weights_initializer`, `weights_regularizer`,
+      `biases_initializer`, `biases_regularizer`, `variables_collections`
+      and `trainable`, as `fully_connected` documents them.
+
+  Returns:
+    (weights, biases); biases is None with a normalizer or a None
+    `biases_initializer` (as TF 1.15: the normalizer replaces them).
+  """
+  collections = arguments['variables_collections']
+  made = {}
+  for name, shape in (('weights', weights_shape), ('biases', [num_outputs])):
+    initializer = arguments[f'{name}_initializer']
+    if name == 'biases' and (arguments['normalizer_fn'] or not initializer):
+      made[name] = None
+      continue
+    made[name] = framework.model_variable(
+      name,
+      shape=shape,
       dtype=dtype,
-      initializer=biases_initializer,
-      regularizer=biases_regularizer,
-      trainable=trainable,
+      initializer=initializer,
+      regularizer=arguments[f'{name}_regularizer'],
+      trainable=arguments['trainable'],
     )
-    utils.add_variable_to_collections(biases, variables_collections, 'biases')
-  return weights, biases
+    utils.add_variable_to_collections(made[name], collections, name)
+  return made['weights'], made['biases']
 
 
-def finish(outputs, normalizer_fn, normalizer_params, activation_fn):
-  """Applies the normalizer, then the activation."""
-  if normalizer_fn is not None:
-    outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-  if activation_fn is not None:
-    outputs = activation_fn(outputs)
-  return outputs
+def finish(outputs, biases, arguments, scope_name, data_format=NHWC):
+  """Adds `biases`, applies the normalizer and activation, collects.
+
+  Args:
+    outputs: the layer's product (convolution or matmul).
+    biases: the 'biases' variable, or None.
+    arguments: the layer function's arguments by name (its `locals()`):
+      `normalizer_fn`, `normalizer_params`, `activation_fn` and
+      `outputs_collections`.
+    scope_name: the alias the output is collected under.
+    data_format: 'NHWC' or 'NCHW', for the bias.
+
+  Returns:
+    the output tensor.
+  """
+  if biases is not None:
+    outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
+  if arguments['normalizer_fn'] is not None:
+    outputs = arguments['normalizer_fn'](
+      outputs, **(arguments['normalizer_params'] or {})
+    )
+  if arguments['activation_fn'] is not None:
+    outputs = arguments['activation_fn'](outputs)
+  return utils.collect_named_outputs(
+    arguments['outputs_collections'], scope_name, outputs
+  )

@@ -19,7 +19,6 @@ import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib import framework
 from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
-from graphnet.compat.v1.contrib.layers import utils
 
 __all__ = [
   'conv1d',
@@ -116,13 +115,7 @@ def convolution(
       kernel + [in_channels, num_outputs],
       num_outputs,
       inputs.dtype.base_dtype,
-      normalizer_fn,
-      weights_initializer,
-      weights_regularizer,
-      biases_initializer,
-      biases_regularizer,
-      variables_collections,
-      trainable,
+      locals(),
     )
     outputs = tf.nn.convolution(
       inputs,
@@ -132,16 +125,8 @@ def convolution(
       dilation_rate=_helpers.int_list(rate, dims, 'rate'),
       data_format=data_format,
     )
-    if biases is not None:
-      outputs = tf.nn.bias_add(
-        outputs,
-        biases,
-        data_format=_helpers.NCHW if channels_first else _helpers.NHWC,
-      )
-    outputs = _helpers.finish(
-      outputs, normalizer_fn, normalizer_params, activation_fn
-    )
-    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+    bias_format = _helpers.NCHW if channels_first else _helpers.NHWC
+    return _helpers.finish(outputs, biases, locals(), sc.name, bias_format)
 
 
 @framework.add_arg_scope
@@ -196,28 +181,10 @@ def convolution2d_transpose(
   """A transposed 2-D convolution (scope 'Conv2d_transpose').
 
   With SAME padding the output is `stride` times larger; with VALID, by
-  `max(kernel - stride, 0)` more.
-
-  Args:
-    inputs: a float tensor [batch, height, width, channels] (NHWC) or
-      [batch, channels, height, width] (NCHW).
-    num_outputs: the number of output channels.
-    kernel_size: an int or two ints.
-    stride: an int or two ints.
-    padding: 'SAME' or 'VALID'.
-    data_format: 'NHWC' or 'NCHW'.
-    activation_fn: default ReLU; None for none.
-    normalizer_fn: as for `fully_connected`.
-    normalizer_params: as for `fully_connected`.
-    weights_initializer: default xavier.
-    weights_regularizer: as for `fully_connected`.
-    biases_initializer: default zeros.
-    biases_regularizer: as for `fully_connected`.
-    reuse: as for `fully_connected`.
-    variables_collections: as for `fully_connected`.
-    outputs_collections: as for `fully_connected`.
-    trainable: as for `fully_connected`.
-    scope: the variable scope (default 'Conv2d_transpose', made unique).
+  `max(kernel - stride, 0)` more. The arguments are `convolution`'s for
+  2-D inputs (no `rate` or `conv_dims`): `inputs` [batch, height, width,
+  channels] with `data_format` 'NHWC', or [batch, channels, height, width]
+  with 'NCHW'; `scope` defaults to 'Conv2d_transpose', made unique.
 
   Returns:
     the tensor [batch, out_height, out_width, num_outputs].
@@ -242,13 +209,7 @@ def convolution2d_transpose(
       [kh, kw, num_outputs, in_channels],
       num_outputs,
       inputs.dtype.base_dtype,
-      normalizer_fn,
-      weights_initializer,
-      weights_regularizer,
-      biases_initializer,
-      biases_regularizer,
-      variables_collections,
-      trainable,
+      locals(),
     )
     h_axis, w_axis = (2, 3) if channels_first else (1, 2)
     dynamic = tf.shape(inputs)
@@ -274,12 +235,7 @@ def convolution2d_transpose(
       data_format=data_format,
     )
     outputs.set_shape(static_out)
-    if biases is not None:
-      outputs = tf.nn.bias_add(outputs, biases, data_format=data_format)
-    outputs = _helpers.finish(
-      outputs, normalizer_fn, normalizer_params, activation_fn
-    )
-    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+    return _helpers.finish(outputs, biases, locals(), sc.name, data_format)
 
 
 conv1d = convolution1d

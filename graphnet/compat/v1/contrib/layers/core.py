@@ -101,28 +101,14 @@ def fully_connected(
     dtype = inputs.dtype.base_dtype
     in_size = utils.last_dimension(inputs.shape, min_rank=2)
     weights, biases = _helpers.weights_and_biases(
-      [in_size, num_outputs],
-      num_outputs,
-      dtype,
-      normalizer_fn,
-      weights_initializer,
-      weights_regularizer,
-      biases_initializer,
-      biases_regularizer,
-      variables_collections,
-      trainable,
+      [in_size, num_outputs], num_outputs, dtype, locals()
     )
     if inputs.shape.ndims == 2:
       outputs = tf.matmul(inputs, weights)
     else:
       outputs = tf.tensordot(inputs, weights, [[inputs.shape.ndims - 1], [0]])
       outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-    if biases is not None:
-      outputs = tf.nn.bias_add(outputs, biases)
-    outputs = _helpers.finish(
-      outputs, normalizer_fn, normalizer_params, activation_fn
-    )
-    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+    return _helpers.finish(outputs, biases, locals(), sc.name)
 
 
 @framework.add_arg_scope
