@@ -33,6 +33,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import contract
 from graphnet import errors
 from graphnet.nn import layers
+from graphnet.nn.hparams import check_keep_prob
 
 __all__ = [
   'CONV1_FILTERS',
@@ -55,23 +56,6 @@ _BATCH_NORM_EPSILON = 1e-3
 _KERNEL = 5
 # conv1/weights: 5x5 kernels over the one grayscale channel.
 CONV1_WEIGHTS_SHAPE = [_KERNEL, _KERNEL, 1, CONV1_FILTERS]
-
-
-def check_keep_prob(value, where, name='keep_prob'):
-  """The one rule of a dropout keep rate: in (0, 1].
-
-  Args:
-    value: the keep rate.
-    where: the function or class checking, for the message.
-    name: how `where` calls the value (also the error's `field`).
-
-  Raises:
-    ConfigError: `value` is not in (0, 1] (NaN included).
-  """
-  if not 0.0 < value <= 1.0:
-    raise errors.ConfigError(
-      f'{where}: {name} must be in (0, 1], got {value}.', field=name
-    )
 
 
 def keep_prob_input(default=1.0, name=contract.KEEP_PROB):

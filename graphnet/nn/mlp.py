@@ -27,12 +27,12 @@ import math
 import tensorflow.compat.v1 as tf
 
 from graphnet import contract
-from graphnet import errors
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
 from graphnet.nn import layers
-from graphnet.nn.training_tools import OPTIMIZERS
+from graphnet.nn.hparams import OPTIMIZERS
+from graphnet.nn.hparams import check_hidden_units
 from graphnet.nn.training_tools import l2_regularizer
 from graphnet.nn.training_tools import make_optimizer
 from graphnet.nn.training_tools import moving_average_getter
@@ -75,35 +75,6 @@ def placeholder_inputs(batch_size=None, feature_shape=(IMAGE_PIXELS,)):
   )
   labels = tf.placeholder(tf.int32, [batch_size], contract.LABELS)
   return images, labels
-
-
-def check_hidden_units(
-  hidden1, hidden2, where, names=('hidden1_units', 'hidden2_units')
-):
-  """The one rule of the MLP's sizes: both >= 0, hidden2 only after hidden1.
-
-  Args:
-    hidden1: units of the first hidden layer.
-    hidden2: units of the second hidden layer.
-    where: the function or class checking, for the message.
-    names: how `where` calls the two sizes.
-
-  Raises:
-    ConfigError: for a negative count, or hidden2 without hidden1; its
-      `field` is the name of the offending size.
-  """
-  if hidden1 < 0 or hidden2 < 0:
-    raise errors.ConfigError(
-      f'{where}: hidden units must be >= 0, got '
-      f'{names[0]}={hidden1}, {names[1]}={hidden2}.',
-      field=names[0] if hidden1 < 0 else names[1],
-    )
-  if hidden1 == 0 and hidden2 > 0:
-    raise errors.ConfigError(
-      f'{where}: {names[1]}={hidden2} needs {names[0]} > 0; '
-      f'set {names[1]}=0 for softmax regression.',
-      field=names[1],
-    )
 
 
 def inference(

@@ -17,6 +17,10 @@ the train tower (dropout, batch statistics), False for evaluation and
 serving. `regularizer` (or None) maps a weight to a scalar penalty added
 to the `'losses'` collection, once per variable.
 
+`build` and `read_config` may be given as `'package.module:function'`,
+imported on first use: the built-in networks' are in `builders`, so that
+this module, and the flags made from its configs, load no TensorFlow.
+
 Adding a network is one `register()` call here; the command line makes a
 flag of each `option()` field of its config:
 
@@ -43,13 +47,10 @@ import inspect
 import re
 from collections.abc import Callable
 
-import tensorflow.compat.v1 as tf
-
 from graphnet import contract
 from graphnet import errors
 from graphnet import options
-from graphnet.nn import deep_mnist
-from graphnet.nn import mlp as mnist
+from graphnet.nn import hparams
 
 __all__ = [
   'ModelSpec',
@@ -75,14 +76,23 @@ class ModelSpec:
   # Frozen dataclass of the network's hyperparameters, all with defaults;
   # its __post_init__ raises errors.ConfigError (`field=`) for a bad value.
   config_class: type
-  # build(params, images, is_training, regularizer=None) -> logits.
-  build: Callable
+  # build(params, images, is_training, regularizer=None) -> logits, or
+  # 'package.module:function' naming it, imported on its first call (so
+  # that the registry and the flags made from it load no TensorFlow).
+  build: Callable | str
   # Examples per evaluation session.run (bounds the activation memory).
   eval_batch_size: int = 10000
   # read_config(shapes) -> params, or None when the checkpoint holds
   # another network; shapes maps variable name -> shape (list of int).
-  # None: the network cannot be recognised from a checkpoint.
-  read_config: Callable | None = None
+  # None: the network cannot be recognised from a checkpoint. Or
+  # 'package.module:function', as `build`.
+  read_config: Callable | str | None = None
+
+  def __post_init__(self):
+    for name in ('build', 'read_config'):
+      if isinstance(getattr(self, name), str):
+        # Frozen: the named function stands in for the string, once.
+        object.__setattr__(self, name, _Imported(getattr(self, name)))
 
   def logits(
     self,
@@ -122,6 +132,33 @@ class ModelSpec:
       )
     return logits
 
+
+class _Imported:
+  """The function `package.module:function`, imported on its first call."""
+
+  def __init__(self, path):
+    self.path = path
+
+  def resolve(self):
+    """The function itself (its module imported now)."""
+    module_name, _, function_name = self.path.partition(':')
+    return getattr(importlib.import_module(module_name), function_name)
+
+  def __call__(self, *args, **kwargs):
+    return self.resolve()(*args, **kwargs)
+
+  @property
+  def __signature__(self):
+    # `ModelSpec.logits` reads the parameters (num_classes) of the build.
+    return inspect.signature(self.resolve())
+
+  def __repr__(self):
+    return f'<function {self.path}>'
+
+
+# The TensorFlow side of the networks registered below.
+_BUILDERS = 'graphnet.nn.builders:'
+_CALLABLE_LOGITS = _Imported(_BUILDERS + 'callable_logits')
 
 _REGISTRY = {}
 
@@ -192,44 +229,9 @@ class MlpConfig:
   )
 
   def __post_init__(self):
-    mnist.check_hidden_units(
+    hparams.check_hidden_units(
       self.hidden1, self.hidden2, 'MlpConfig', ('hidden1', 'hidden2')
     )
-
-
-def _mlp(
-  params,
-  images,
-  is_training,
-  regularizer=None,
-  num_classes=contract.NUM_CLASSES,
-):
-  del is_training  # The same graph trains and evaluates.
-  return mnist.inference(
-    images, params.hidden1, params.hidden2, regularizer, num_classes
-  )
-
-
-def _mlp_config(shapes):
-  """MlpConfig of `hidden1/`, `hidden2/`, `softmax_linear/` variables."""
-  width, units = contract.IMAGE_PIXELS, {}
-  for layer in ('hidden1', 'hidden2', 'softmax_linear'):
-    weights = shapes.get(f'{layer}/weights')
-    if weights is None:
-      units[layer] = 0
-      continue
-    # Each layer's fan-in must be the previous layer's width.
-    if list(weights) != [width, weights[-1]] or list(
-      shapes.get(f'{layer}/biases', [])
-    ) != [weights[-1]]:
-      return None
-    units[layer] = width = weights[-1]
-  if units['softmax_linear'] != contract.NUM_CLASSES:
-    return None
-  try:
-    return MlpConfig(units['hidden1'], units['hidden2'])
-  except errors.ConfigError:
-    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,38 +246,21 @@ class ConvConfig:
   )
 
   def __post_init__(self):
-    deep_mnist.check_keep_prob(self.keep_prob, 'ConvConfig')
+    hparams.check_keep_prob(self.keep_prob, 'ConvConfig')
 
 
-def _conv(
-  params,
-  images,
-  is_training,
-  regularizer=None,
-  num_classes=contract.NUM_CLASSES,
-):
-  keep, norm = params.keep_prob, params.batch_norm
-  return deep_mnist.model_fn(
-    images, keep, norm, is_training, regularizer, num_classes
+register(
+  ModelSpec(
+    'mlp', MlpConfig, _BUILDERS + 'mlp', 10000, _BUILDERS + 'mlp_config'
   )
-
-
-def _conv_config(shapes):
-  """ConvConfig of `conv1/`, `conv2/`, `fc1/`, `fc2/` variables."""
-  expected = {
-    'conv1/weights': deep_mnist.CONV1_WEIGHTS_SHAPE,
-    'fc2/weights': [deep_mnist.FC1_UNITS, contract.NUM_CLASSES],
-  }
-  if any(list(shapes.get(n, [])) != s for n, s in expected.items()):
-    return None
-  # keep_prob only matters while training: the default.
-  return ConvConfig(batch_norm='conv1/batch_norm/gamma' in shapes)
-
-
-register(ModelSpec('mlp', MlpConfig, _mlp, 10000, _mlp_config))
+)
 # The conv net's activations for 10000 images take about 2 GB, too much
 # for a small GPU.
-register(ModelSpec('conv', ConvConfig, _conv, 1000, _conv_config))
+register(
+  ModelSpec(
+    'conv', ConvConfig, _BUILDERS + 'conv', 1000, _BUILDERS + 'conv_config'
+  )
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,17 +271,6 @@ class CallableConfig:
 # id(callable) -> (callable, its ModelSpec): one registration per object.
 _CALLABLES = {}
 _NAME_CLEANUP = re.compile(r'[^A-Za-z0-9_.:]+')
-
-
-def _call_model(model, images, is_training):
-  """`model(images, is_training)`, or `model(images)` when it takes one."""
-  try:
-    inspect.signature(model).bind(images, is_training)
-  except TypeError:
-    return model(images)
-  except ValueError:
-    pass  # No signature to inspect (a builtin): try both.
-  return model(images, is_training)
 
 
 def callable_spec(model, name):
@@ -334,28 +308,9 @@ def callable_spec(model, name):
 
   def _build(params, images, is_training, regularizer=None):
     del params  # CallableConfig: nothing to read.
-    graph = _root_graph()
-    before = {v.ref() for v in tf.trainable_variables()}
-    logits = _call_model(model, images, is_training)
-    made = [v for v in tf.trainable_variables() if v.ref() not in before]
-    if made and graph not in weights_of:
-      weights_of[graph] = [
-        v for v in made if v.op.name.rsplit('/', 1)[-1] == 'weights'
-      ]
-    if regularizer is not None and not tf.get_variable_scope().reuse:
-      for weights in weights_of.get(graph, []):
-        tf.add_to_collection('losses', regularizer(weights))
-    return logits
+    return _CALLABLE_LOGITS(model, weights_of, images, is_training, regularizer)
 
   return ModelSpec(name, CallableConfig, _build)
-
-
-def _root_graph():
-  """The default graph, or the graph holding it (an in-graph loop's body)."""
-  graph = tf.get_default_graph()
-  while getattr(graph, 'outer_graph', None) is not None:
-    graph = graph.outer_graph
-  return graph
 
 
 def _callable_name(model):

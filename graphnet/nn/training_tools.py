@@ -1,7 +1,7 @@
 """What every network's training uses: optimizers by name, L2, averages.
 
-`make_optimizer(name, ...)` makes one of `OPTIMIZERS` (one table, one
-entry per optimizer); `l2_regularizer(scale)` is TF1's
+`make_optimizer(name, ...)` makes one of `OPTIMIZERS` (named in `hparams`,
+one factory each here); `l2_regularizer(scale)` is TF1's
 `tf.contrib.layers.l2_regularizer` for graphnet's layers;
 `moving_average_getter(ema)` makes an evaluation tower read the moving
 averages of the weights. `graphnet.mnist` re-exports all of them.
@@ -15,6 +15,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.util import deprecation
 
 from graphnet import errors
+from graphnet.nn.hparams import OPTIMIZERS
 
 __all__ = [
   'OPTIMIZERS',
@@ -36,9 +37,9 @@ class _QuietRMSProp(tf.train.RMSPropOptimizer):
       super()._create_slots(var_list)
 
 
-# Optimizer name -> factory(learning_rate, momentum). Adding an optimizer
-# is one entry here: OPTIMIZERS, the config's choices and the flag's
-# choices all read this table.
+# Optimizer name -> factory(learning_rate, momentum), one for each of
+# hparams.OPTIMIZERS (whose names the config and the flag read without
+# TensorFlow); adding an optimizer is its name there and its entry here.
 _FACTORIES = {
   'sgd': lambda rate, _: tf.train.GradientDescentOptimizer(rate),
   'momentum': tf.train.MomentumOptimizer,
@@ -46,9 +47,6 @@ _FACTORIES = {
   'adam': lambda rate, _: tf.train.AdamOptimizer(rate),
   'rmsprop': lambda rate, m: _QuietRMSProp(rate, momentum=m),
 }
-
-# The optimizer names `make_optimizer` and `mnist.training` accept.
-OPTIMIZERS = tuple(_FACTORIES)
 
 
 def make_optimizer(name, learning_rate, momentum=0.9):
