@@ -24,12 +24,35 @@ __all__ = [
 
 
 class _UnitsCell(_rnn_base.LayerRNNCell):
-  """A cell of `num_units` units; checks the inputs' known depth."""
+  """A cell of `num_units` units; checks the inputs' known depth.
 
-  def __init__(self, num_units, reuse=None, name=None, dtype=None, **kwargs):
+  Its state and output are `num_units` wide unless a subclass says
+  otherwise; `activation` (callable or name) defaults to tanh.
+  """
+
+  def __init__(
+    self,
+    num_units,
+    activation=None,
+    reuse=None,
+    name=None,
+    dtype=None,
+    **kwargs,
+  ):
     super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
     _rnn_checks.check_dtype(type(self).__name__, self._dtype)
     self._num_units = num_units
+    self._activation = _rnn_checks.get_activation(
+      activation, type(self).__name__
+    )
+
+  @property
+  def state_size(self):
+    return self._num_units
+
+  @property
+  def output_size(self):
+    return self._num_units
 
   def _input_depth(self, inputs_shape):
     depth = tf.compat.dimension_value(tf.TensorShape(inputs_shape)[-1])
@@ -41,6 +64,29 @@ class _UnitsCell(_rnn_base.LayerRNNCell):
       )
     _rnn_checks.check_dtype(type(self).__name__, self._dtype)
     return depth
+
+  def _add_kernel_and_bias(self, rows, columns, **kernel_options):
+    """Makes `kernel` [rows, columns] and `bias` [columns] (zeros).
+
+    TF 1.15's variables of the basic RNN and the LSTMs; `kernel_options`
+    (`initializer`, `partitioner`) go to the kernel.
+    """
+    self._kernel = self.add_variable(
+      'kernel', [rows, columns], **kernel_options
+    )
+    self._bias = self.add_variable(
+      'bias', [columns], initializer=tf.zeros_initializer()
+    )
+
+
+class _LSTMStateCell(_UnitsCell):
+  """An LSTM's state: `LSTMStateTuple(c, h)`, or c then h in one tensor."""
+
+  def _pack_state(self, c, h):
+    """Returns (output, new state) for the new `c` and `h`."""
+    if self._state_is_tuple:
+      return h, _rnn_base.LSTMStateTuple(c, h)
+    return h, tf.concat([c, h], 1)
 
 
 class BasicRNNCell(_UnitsCell):
@@ -54,34 +100,9 @@ class BasicRNNCell(_UnitsCell):
     dtype: the variables' dtype; default the inputs'.
   """
 
-  def __init__(
-    self,
-    num_units,
-    activation=None,
-    reuse=None,
-    name=None,
-    dtype=None,
-    **kwargs,
-  ):
-    super().__init__(num_units, reuse, name, dtype, **kwargs)
-    self._activation = _rnn_checks.get_activation(activation, 'BasicRNNCell')
-
-  @property
-  def state_size(self):
-    return self._num_units
-
-  @property
-  def output_size(self):
-    return self._num_units
-
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape)
-    self._kernel = self.add_variable(
-      'kernel', [depth + self._num_units, self._num_units]
-    )
-    self._bias = self.add_variable(
-      'bias', [self._num_units], initializer=tf.zeros_initializer()
-    )
+    self._add_kernel_and_bias(depth + self._num_units, self._num_units)
 
   def call(self, inputs, state):
     _rnn_checks.check_float_dtypes(self.name, inputs, state)
@@ -115,22 +136,13 @@ class GRUCell(_UnitsCell):
     dtype=None,
     **kwargs,
   ):
-    super().__init__(num_units, reuse, name, dtype, **kwargs)
-    self._activation = _rnn_checks.get_activation(activation, 'GRUCell')
+    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
     self._kernel_initializer = _rnn_checks.get_initializer(
       kernel_initializer, 'GRUCell'
     )
     self._bias_initializer = _rnn_checks.get_initializer(
       bias_initializer, 'GRUCell'
     )
-
-  @property
-  def state_size(self):
-    return self._num_units
-
-  @property
-  def output_size(self):
-    return self._num_units
 
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape) + self._num_units
@@ -165,7 +177,7 @@ class GRUCell(_UnitsCell):
     return new_h, new_h
 
 
-class BasicLSTMCell(_UnitsCell):
+class BasicLSTMCell(_LSTMStateCell):
   """LSTM without peepholes, clipping or projection (Zaremba et al. 2014).
 
   Args:
@@ -190,10 +202,9 @@ class BasicLSTMCell(_UnitsCell):
     dtype=None,
     **kwargs,
   ):
-    super().__init__(num_units, reuse, name, dtype, **kwargs)
+    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
     self._forget_bias = forget_bias
     self._state_is_tuple = state_is_tuple
-    self._activation = _rnn_checks.get_activation(activation, 'BasicLSTMCell')
 
   @property
   def state_size(self):
@@ -201,18 +212,9 @@ class BasicLSTMCell(_UnitsCell):
       return _rnn_base.LSTMStateTuple(self._num_units, self._num_units)
     return 2 * self._num_units
 
-  @property
-  def output_size(self):
-    return self._num_units
-
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape)
-    self._kernel = self.add_variable(
-      'kernel', [depth + self._num_units, 4 * self._num_units]
-    )
-    self._bias = self.add_variable(
-      'bias', [4 * self._num_units], initializer=tf.zeros_initializer()
-    )
+    self._add_kernel_and_bias(depth + self._num_units, 4 * self._num_units)
 
   def call(self, inputs, state):
     _rnn_checks.check_float_dtypes(self.name, inputs, state)
@@ -230,12 +232,10 @@ class BasicLSTMCell(_UnitsCell):
       tf.multiply(tf.sigmoid(i), self._activation(j)),
     )
     new_h = tf.multiply(self._activation(new_c), tf.sigmoid(o))
-    if self._state_is_tuple:
-      return new_h, _rnn_base.LSTMStateTuple(new_c, new_h)
-    return new_h, tf.concat([new_c, new_h], 1)
+    return self._pack_state(new_c, new_h)
 
 
-class LSTMCell(_UnitsCell):
+class LSTMCell(_LSTMStateCell):
   """LSTM with optional peepholes, cell clipping and projection.
 
   Args:
@@ -273,7 +273,7 @@ class LSTMCell(_UnitsCell):
     dtype=None,
     **kwargs,
   ):
-    super().__init__(num_units, reuse, name, dtype, **kwargs)
+    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
     self._use_peepholes = use_peepholes
     self._cell_clip = cell_clip
     self._initializer = _rnn_checks.get_initializer(initializer, 'LSTMCell')
@@ -283,7 +283,6 @@ class LSTMCell(_UnitsCell):
     self._num_proj_shards = num_proj_shards
     self._forget_bias = forget_bias
     self._state_is_tuple = state_is_tuple
-    self._activation = _rnn_checks.get_activation(activation, 'LSTMCell')
     h_size = num_proj or num_units
     if state_is_tuple:
       self._state_size = _rnn_base.LSTMStateTuple(num_units, h_size)
@@ -302,14 +301,11 @@ class LSTMCell(_UnitsCell):
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape)
     units = self._num_units
-    self._kernel = self.add_variable(
-      'kernel',
-      [depth + (self._num_proj or units), 4 * units],
+    self._add_kernel_and_bias(
+      depth + (self._num_proj or units),
+      4 * units,
       initializer=self._initializer,
       partitioner=_partitioner(self._num_unit_shards),
-    )
-    self._bias = self.add_variable(
-      'bias', [4 * units], initializer=tf.zeros_initializer()
     )
     if self._use_peepholes:
       self._w_f_diag, self._w_i_diag, self._w_o_diag = (
@@ -350,9 +346,7 @@ class LSTMCell(_UnitsCell):
       m = tf.matmul(m, self._proj_kernel)  # [batch, num_proj]
       if self._proj_clip is not None:
         m = tf.clip_by_value(m, -self._proj_clip, self._proj_clip)
-    if self._state_is_tuple:
-      return m, _rnn_base.LSTMStateTuple(c, m)
-    return m, tf.concat([c, m], 1)
+    return self._pack_state(c, m)
 
 
 def _partitioner(shards):

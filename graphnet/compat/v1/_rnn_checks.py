@@ -80,13 +80,7 @@ def get_activation(activation, owner):
     return tf.tanh
   if callable(activation):
     return activation
-  if activation in _ACTIVATIONS:
-    return _ACTIVATIONS[activation]
-  raise errors.ConfigError(
-    f'{owner}: activation={activation!r} is not known; expected a callable '
-    f'or one of {sorted(_ACTIVATIONS)}.',
-    field='activation',
-  )
+  return _named(owner, 'activation', activation, _ACTIVATIONS, 'a callable')
 
 
 def get_initializer(initializer, owner):
@@ -97,12 +91,20 @@ def get_initializer(initializer, owner):
   """
   if initializer is None or callable(initializer):
     return initializer
-  if initializer in _INITIALIZERS:
-    return _INITIALIZERS[initializer]()
+  make = _named(
+    owner, 'initializer', initializer, _INITIALIZERS, 'an initializer object'
+  )
+  return make()
+
+
+def _named(owner, field, name, table, expected):
+  """`table[name]`, else a ConfigError naming `owner`'s `field`."""
+  if name in table:
+    return table[name]
   raise errors.ConfigError(
-    f'{owner}: initializer={initializer!r} is not known; expected an '
-    f'initializer object or one of {sorted(_INITIALIZERS)}.',
-    field='initializer',
+    f'{owner}: {field}={name!r} is not known; expected {expected} or one of '
+    f'{sorted(table)}.',
+    field=field,
   )
 
 
