@@ -80,7 +80,32 @@ class _UnitsCell(_rnn_base.LayerRNNCell):
 
 
 class _LSTMStateCell(_UnitsCell):
-  """An LSTM's state: `LSTMStateTuple(c, h)`, or c then h in one tensor."""
+  """An LSTM's state: `LSTMStateTuple(c, h)`, or c then h in one tensor.
+
+  c is `num_units` wide, h `output_size`; `forget_bias` is added to the
+  forget gate at each step.
+  """
+
+  def __init__(
+    self,
+    num_units,
+    forget_bias=1.0,
+    state_is_tuple=True,
+    activation=None,
+    reuse=None,
+    name=None,
+    dtype=None,
+    **kwargs,
+  ):
+    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
+    self._forget_bias = forget_bias
+    self._state_is_tuple = state_is_tuple
+
+  @property
+  def state_size(self):
+    if self._state_is_tuple:
+      return _rnn_base.LSTMStateTuple(self._num_units, self.output_size)
+    return self._num_units + self.output_size
 
   def _pack_state(self, c, h):
     """Returns (output, new state) for the new `c` and `h`."""
@@ -191,27 +216,6 @@ class BasicLSTMCell(_LSTMStateCell):
     dtype: the variables' dtype; default the inputs'.
   """
 
-  def __init__(
-    self,
-    num_units,
-    forget_bias=1.0,
-    state_is_tuple=True,
-    activation=None,
-    reuse=None,
-    name=None,
-    dtype=None,
-    **kwargs,
-  ):
-    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
-    self._forget_bias = forget_bias
-    self._state_is_tuple = state_is_tuple
-
-  @property
-  def state_size(self):
-    if self._state_is_tuple:
-      return _rnn_base.LSTMStateTuple(self._num_units, self._num_units)
-    return 2 * self._num_units
-
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape)
     self._add_kernel_and_bias(depth + self._num_units, 4 * self._num_units)
@@ -273,7 +277,16 @@ class LSTMCell(_LSTMStateCell):
     dtype=None,
     **kwargs,
   ):
-    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
+    super().__init__(
+      num_units,
+      forget_bias,
+      state_is_tuple,
+      activation,
+      reuse,
+      name,
+      dtype,
+      **kwargs,
+    )
     self._use_peepholes = use_peepholes
     self._cell_clip = cell_clip
     self._initializer = _rnn_checks.get_initializer(initializer, 'LSTMCell')
@@ -281,22 +294,10 @@ class LSTMCell(_LSTMStateCell):
     self._proj_clip = proj_clip
     self._num_unit_shards = num_unit_shards
     self._num_proj_shards = num_proj_shards
-    self._forget_bias = forget_bias
-    self._state_is_tuple = state_is_tuple
-    h_size = num_proj or num_units
-    if state_is_tuple:
-      self._state_size = _rnn_base.LSTMStateTuple(num_units, h_size)
-    else:
-      self._state_size = num_units + h_size
-    self._output_size = h_size
-
-  @property
-  def state_size(self):
-    return self._state_size
 
   @property
   def output_size(self):
-    return self._output_size
+    return self._num_proj or self._num_units
 
   def build(self, inputs_shape):
     depth = self._input_depth(inputs_shape)
