@@ -169,26 +169,26 @@ def _summary_dir(options):
   return options.eval_dir
 
 
-def _evaluate(options, continuous_eval):
+def _evaluate(settings, continuous_eval):
   """Runs the evaluation loop; 1 when --run_once found nothing to score."""
   # Before the probe below, which would write through a link.
-  continuous_eval.check_event_dir(options.eval_dir)
-  eval_dir = _summary_dir(options)
+  continuous_eval.check_event_dir(settings.eval_dir, options.as_flag)
+  eval_dir = _summary_dir(settings)
   # The trainer's split: min(5000, 10%) of the training examples.
   data_sets = input_data.read_data_sets(
-    options.input_data_dir, validation_size=None
+    settings.input_data_dir, validation_size=None
   )
   records = continuous_eval.evaluation_loop(
-    options.checkpoint_dir,
-    getattr(data_sets, options.subset),
-    subset=options.subset,
-    interval_secs=options.interval_secs,
-    run_once=options.run_once,
-    timeout_secs=options.timeout_secs,
+    settings.checkpoint_dir,
+    getattr(data_sets, settings.subset),
+    subset=settings.subset,
+    interval_secs=settings.interval_secs,
+    run_once=settings.run_once,
+    timeout_secs=settings.timeout_secs,
     eval_dir=eval_dir,
     printer=_print_flush,
   )
-  return 1 if options.run_once and not records else 0
+  return 1 if settings.run_once and not records else 0
 
 
 def main(argv):

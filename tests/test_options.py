@@ -253,6 +253,24 @@ def trained(tmp_path_factory):
 
 
 class TestTrainSpeaksArguments:
+  def test_unusable_log_dir_names_the_argument(self, tmp_path):
+    blocker = tmp_path / 'file'
+    blocker.write_text('not a directory')
+    with pytest.raises(errors.ConfigError) as raised:
+      graphnet.train('mlp', _tiny_data(), blocker / 'logs', batch_size=10)
+    assert str(raised.value).startswith(f'log_dir {blocker / "logs"} cannot ')
+    assert '--' not in str(raised.value)
+
+  def test_other_model_names_the_argument(self, trained):
+    other = layers.Sequential([layers.Dense(4), layers.Dense(3)])
+    with pytest.raises(errors.CheckpointMismatchError) as raised:
+      graphnet.train(
+        other, _tiny_data(), trained[1], max_steps=20, batch_size=10
+      )
+    assert f'log_dir {trained[1]} holds checkpoint' in str(raised.value)
+    assert 'Use a new log_dir for this model' in str(raised.value)
+    assert '--' not in str(raised.value)
+
   def test_rounding_names_the_arguments(self, trained):
     lines = trained[3]
     assert (

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import run_lock
 
 import _helpers
@@ -30,9 +31,10 @@ _HOLDER = textwrap.dedent("""
 _TRIER = textwrap.dedent("""
   import sys
   from graphnet import errors
+  from graphnet import options
   from graphnet.checkpoints import run_lock
   try:
-    with run_lock.LogDirLock(sys.argv[1]):
+    with run_lock.LogDirLock(sys.argv[1], names=options.as_flag):
       print('locked', flush=True)
   except errors.LogDirLockedError as e:
     print(e, file=sys.stderr, flush=True)
@@ -73,6 +75,10 @@ def _record(**counts):
   _helpers.record_stats('lock', counts)
 
 
+# The command line's names: the messages below are the trainer's CLI's.
+_AS_FLAG = options.as_flag
+
+
 def _expected_refusal(log_dir, pid):
   return (
     f'--log_dir {log_dir} is in use by pid {pid} on host '
@@ -85,7 +91,7 @@ class TestTwoProcesses:
     log_dir = str(tmp_path)
     with _holder(log_dir) as holder:
       with pytest.raises(errors.LogDirLockedError) as caught:
-        with run_lock.LogDirLock(log_dir):
+        with run_lock.LogDirLock(log_dir, names=_AS_FLAG):
           pytest.fail('took a lock another process holds')
     message = str(caught.value)
     assert message.startswith(_expected_refusal(log_dir, holder.pid))
@@ -130,7 +136,7 @@ class TestTwoProcesses:
     assert run_lock.read_holder(log_dir)['pid'] == holder.pid
     lines = []
     _record(stale_tried=1)
-    with run_lock.LogDirLock(log_dir, printer=lines.append):
+    with run_lock.LogDirLock(log_dir, printer=lines.append, names=_AS_FLAG):
       assert run_lock.read_holder(log_dir)['pid'] == os.getpid()
     assert lines == [
       f'--log_dir {log_dir}: taking over the stale lock of pid {holder.pid} '
@@ -171,11 +177,22 @@ class TestOneProcess:
     log_dir = str(tmp_path)
     with run_lock.LogDirLock(log_dir):
       with pytest.raises(errors.LogDirLockedError) as caught:
-        with run_lock.LogDirLock(log_dir):
+        with run_lock.LogDirLock(log_dir, names=_AS_FLAG):
           pytest.fail('re-entered the lock')
       # The refused one must not remove the holder's file.
       assert run_lock.read_holder(log_dir)['pid'] == os.getpid()
     assert str(caught.value).startswith(_expected_refusal(log_dir, os.getpid()))
+
+  def test_library_message_names_the_argument(self, tmp_path):
+    log_dir = str(tmp_path)
+    with run_lock.LogDirLock(log_dir):
+      with pytest.raises(errors.LogDirLockedError) as caught:
+        with run_lock.LogDirLock(log_dir):
+          pytest.fail('re-entered the lock')
+    message = str(caught.value)
+    assert message.startswith(f'log_dir {log_dir} is in use by pid ')
+    assert message.endswith('stop that trainer or use another log_dir.')
+    assert '--' not in message
 
   def test_entering_one_object_twice_is_refused(self, tmp_path):
     lock = run_lock.LogDirLock(str(tmp_path))
@@ -267,7 +284,7 @@ def _read_only_dir(tmp_path):
 def test_read_only_log_dir_is_a_one_line_config_error(tmp_path):
   with _read_only_dir(tmp_path) as log_dir:
     with pytest.raises(errors.ConfigError) as caught:
-      with run_lock.LogDirLock(log_dir):
+      with run_lock.LogDirLock(log_dir, names=_AS_FLAG):
         pytest.fail('locked a read-only directory')
   message = str(caught.value)
   assert message.startswith(
@@ -297,7 +314,7 @@ def test_full_disk_is_a_one_line_config_error_leaving_no_file(tmp_path):
         f.write(b'\0' * (1 << 20))
         f.flush()
     with pytest.raises(errors.ConfigError) as caught:
-      run_lock.LogDirLock(str(log_dir)).acquire()
+      run_lock.LogDirLock(str(log_dir), names=_AS_FLAG).acquire()
     assert os.listdir(log_dir) == ['filler']
   finally:
     subprocess.run(['umount', str(log_dir)], check=True)

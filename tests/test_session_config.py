@@ -6,6 +6,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.training import session_config
 
 tf.disable_eager_execution()
@@ -79,12 +80,21 @@ class TestResolveDevice:
 
   def test_gpu_without_gpu_warns_and_uses_cpu(self, caplog):
     with caplog.at_level(logging.WARNING, logger='absl'):
-      assert session_config.resolve_device('gpu', num_gpus=0) == '/cpu:0'
+      device = session_config.resolve_device(
+        'gpu', num_gpus=0, names=options.as_flag
+      )
+      assert device == '/cpu:0'
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     message = warnings[0].getMessage()
     assert '--device=gpu' in message
     assert 'BUILD.md' in message
+
+  def test_library_warning_names_the_argument(self, caplog):
+    with caplog.at_level(logging.WARNING, logger='absl'):
+      session_config.resolve_device('gpu', num_gpus=0)
+    [warning] = [r.getMessage() for r in caplog.records]
+    assert warning.startswith('device=gpu but TensorFlow sees no GPU')
 
   def test_default_asks_tensorflow(self):
     expected = '/gpu:0' if session_config.gpu_count() else '/cpu:0'

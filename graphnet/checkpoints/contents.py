@@ -21,6 +21,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import file_checks
 from graphnet.checkpoints import state
 
@@ -180,7 +181,7 @@ def in_directory(prefix, directory):
   return os.path.dirname(os.path.abspath(prefix)) == os.path.abspath(directory)
 
 
-def check_resumable(log_dir, variables):
+def check_resumable(log_dir, variables, names=options.as_argument):
   """Checks the latest checkpoint of `log_dir` before a session resumes it.
 
   Does nothing when there is none. Otherwise refuses another model's or a
@@ -194,6 +195,8 @@ def check_resumable(log_dir, variables):
   Args:
     log_dir: the directory a training session will restore from.
     variables: the graph variables the session will restore.
+    names: how messages name the `log_dir` field (`options.as_argument`,
+      or `options.as_flag` on the command line).
 
   Returns:
     the checkpoint prefix the session will restore (str), or None; see
@@ -206,8 +209,8 @@ def check_resumable(log_dir, variables):
   prefix = state.latest_checkpoint(log_dir)
   if not prefix:
     return None
-  flag = f'--log_dir {log_dir}'
-  fix = f'Use a new --log_dir for this model, e.g. {_unused(log_dir)}'
+  flag = f'{names("log_dir")} {log_dir}'
+  fix = f'Use a new {names("log_dir")} for this model, e.g. {_unused(log_dir)}'
   check_compatible(prefix, variables, flag=flag, fix=fix)
   # A damaged file would otherwise surface as a raw DataLossError from
   # inside session creation, after the events file was started.

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints.state import BASENAME
 
 __all__ = [
@@ -52,12 +53,14 @@ _SHARD_PART = re.compile(
 _LEFTOVER_AGE_SECS = 5.0
 
 
-def check_log_dir(log_dir):
+def check_log_dir(log_dir, names=options.as_argument):
   """Checks that `prepare_log_dir` can make `log_dir`, creating nothing.
 
   Probes with a temporary file in `log_dir`, or in its nearest existing
   ancestor (root ignores permission bits, not a read-only or special file
   system), so a bad log_dir is refused before any data is read or copied.
+  Messages name the field by `names` (`options.as_argument`, or
+  `options.as_flag` on the command line).
 
   Raises:
     ConfigError: `log_dir` cannot be created or is not writable.
@@ -77,14 +80,16 @@ def check_log_dir(log_dir):
     if os.path.isdir(path) and e.errno in (errno.ENOENT, errno.EROFS):
       why = f'the directory exists but accepts no new files ({e.strerror})'
     raise errors.ConfigError(
-      f'--log_dir {log_dir} cannot be created or written: {path}: '
+      f'{names("log_dir")} {log_dir} cannot be created or written: {path}: '
       f'{why}. Expected a writable directory (or a path where one '
       'can be made).'
     ) from e
 
 
-def prepare_log_dir(log_dir):
+def prepare_log_dir(log_dir, names=options.as_argument):
   """Creates `log_dir` for checkpoints; returns the directories made.
+
+  Messages name the field by `names`, as in `check_log_dir`.
 
   Returns:
     the directories created, deepest first (for `remove_empty`).
@@ -101,12 +106,13 @@ def prepare_log_dir(log_dir):
     os.makedirs(log_dir, exist_ok=True)
   except OSError as e:
     raise errors.ConfigError(
-      f'--log_dir {log_dir} cannot be created: {e.strerror}. Expected a '
-      'writable directory (or a path where one can be made).'
+      f'{names("log_dir")} {log_dir} cannot be created: {e.strerror}. '
+      'Expected a writable directory (or a path where one can be made).'
     ) from e
   if not os.access(log_dir, os.W_OK | os.X_OK):
     raise errors.ConfigError(
-      f'--log_dir {log_dir} is not writable; choose another --log_dir.'
+      f'{names("log_dir")} {log_dir} is not writable; choose another '
+      f'{names("log_dir")}.'
     )
   return made
 

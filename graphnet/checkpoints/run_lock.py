@@ -24,6 +24,7 @@ import socket
 import time
 
 from graphnet import errors
+from graphnet import options
 
 __all__ = ['LOCK_NAME', 'LogDirLock', 'read_holder']
 
@@ -127,15 +128,19 @@ class LogDirLock:
   and entering one object twice raises `LogDirLockedError`.
   """
 
-  def __init__(self, log_dir, printer=_print_flush):
+  def __init__(self, log_dir, printer=_print_flush, names=options.as_argument):
     """Stores the arguments; takes nothing yet.
 
     Args:
-      log_dir: the directory to lock (the trainer's --log_dir).
+      log_dir: the directory to lock (the trainer's log_dir).
       printer: function taking one line, called once when a stale lock of
         a dead process is taken over.
+      names: how messages name the `log_dir` field (`options.as_argument`,
+        or `options.as_flag` on the command line).
     """
     self._log_dir = log_dir
+    self._named = f'{names("log_dir")} {log_dir}'
+    self._another = f'another {names("log_dir")}'
     self._path = os.path.join(log_dir, LOCK_NAME)
     self._printer = printer
     self._fd = None
@@ -163,8 +168,7 @@ class LogDirLock:
     """
     if self._fd is not None:
       raise errors.LogDirLockedError(
-        f'--log_dir {self._log_dir} is already locked by this LogDirLock; '
-        'enter it once.',
+        f'{self._named} is already locked by this LogDirLock; enter it once.',
         path=self._log_dir,
         pid=os.getpid(),
         host=socket.gethostname(),
@@ -211,8 +215,8 @@ class LogDirLock:
       return os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as e:
       raise errors.ConfigError(
-        f'--log_dir {self._log_dir} is not writable: cannot create its lock '
-        f'file {LOCK_NAME} ({e.strerror}); choose another --log_dir.'
+        f'{self._named} is not writable: cannot create its lock '
+        f'file {LOCK_NAME} ({e.strerror}); choose {self._another}.'
       ) from None
 
   def _lock(self, fd):
@@ -221,8 +225,8 @@ class LogDirLock:
     except BlockingIOError:
       holder = self._wait_for_record(fd)
       raise errors.LogDirLockedError(
-        f'--log_dir {self._log_dir} is in use by {_describe(holder)}; stop '
-        'that trainer or use another --log_dir.',
+        f'{self._named} is in use by {_describe(holder)}; stop '
+        f'that trainer or use {self._another}.',
         path=self._log_dir,
         pid=holder.get('pid'),
         host=holder.get('host'),
@@ -254,7 +258,7 @@ class LogDirLock:
         'no longer running' if _is_gone(previous) else 'it holds no lock now'
       )
       self._printer(
-        f'--log_dir {self._log_dir}: taking over the stale lock of pid '
+        f'{self._named}: taking over the stale lock of pid '
         f'{previous["pid"]} on host {previous.get("host", "?")} ({why}).'
       )
     record = _record().encode()
@@ -266,6 +270,6 @@ class LogDirLock:
       # written.
       e.filename = e.filename or self._path
       raise errors.ConfigError(
-        f'--log_dir {self._log_dir}: cannot write its lock file {LOCK_NAME} '
-        f'({e.strerror}); free space or choose another --log_dir.'
+        f'{self._named}: cannot write its lock file {LOCK_NAME} '
+        f'({e.strerror}); free space or choose {self._another}.'
       ) from e

@@ -233,7 +233,7 @@ def _confined(checkpoint_dir, prefix):
     f"The 'checkpoint' file in {errors.printable(checkpoint_dir)} names "
     f'{shown}, outside that directory; graphnet reads only checkpoints '
     'inside the directory it is given. If you mean that checkpoint, name '
-    f'its prefix explicitly (e.g. --checkpoint {shown}).',
+    f'its prefix ({shown}) instead of the directory.',
     path=checkpoint_dir,
   )
 

@@ -68,8 +68,8 @@ def _mismatch(prefix, shapes, reason=''):
   return errors.CheckpointMismatchError(
     f'Checkpoint {prefix} is not a graphnet model: no registered network '
     f'({", ".join(models.names())}) has its variables{reason}. Found: '
-    f'{names or "no variables"}. Point --checkpoint_dir at the log_dir '
-    'of graphnet.fully_connected_feed.',
+    f'{names or "no variables"}. Evaluate the log_dir of a graphnet '
+    'training run (graphnet.fully_connected_feed or graphnet.train).',
     path=prefix,
   )
 

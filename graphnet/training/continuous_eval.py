@@ -26,6 +26,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import state as checkpoints
 from graphnet.training import checkpoint_eval
 
@@ -92,12 +93,14 @@ def _evaluate_newest(checkpoint_dir, prefix, data_set):
   return checkpoints.read_with_retry(resolve, evaluate, require_meta=False)
 
 
-def check_event_dir(eval_dir):
+def check_event_dir(eval_dir, names=options.as_argument):
   """Refuses an `eval_dir` that is a symbolic link.
 
   The default `eval_<subset>` lies in the checkpoint directory, which may
   come from someone else: a link there would send the events (and the
-  writability probe) to another directory.
+  writability probe) to another directory. The message names the field
+  by `names` (`options.as_argument`, or `options.as_flag` on the command
+  line).
 
   Raises:
     ConfigError: `eval_dir` is a symbolic link.
@@ -107,7 +110,7 @@ def check_event_dir(eval_dir):
       f'eval directory {errors.printable(eval_dir)} is a symbolic link; '
       'summaries are written only into a real directory, never through a '
       'link. Remove the link, or pass the directory it points to as '
-      '--eval_dir.',
+      f'{names("eval_dir")}.',
       field='eval_dir',
     )
 

@@ -35,6 +35,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import contract
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import partitioned
@@ -330,7 +331,7 @@ def _contract_outputs(eval_logits, model_name):
   return logits
 
 
-def build_train_graph(config, data_sets):
+def build_train_graph(config, data_sets, names=options.as_argument):
   """Builds the whole training graph of `config` in a new `tf.Graph`.
 
   Creates the global step, the placeholders `images` (`[None,
@@ -342,6 +343,8 @@ def build_train_graph(config, data_sets):
   Args:
     config: a `config.TrainConfig`.
     data_sets: the `input_data.Datasets` to train on.
+    names: how messages name a config field (`options.as_argument`, or
+      `options.as_flag` on the command line).
 
   Returns:
     a `TrainGraph`.
@@ -352,7 +355,7 @@ def build_train_graph(config, data_sets):
     DataError: the resident pipeline cannot hold the training set.
   """
   graph = tf.Graph()
-  device = session_config.resolve_device(config.session.device)
+  device = session_config.resolve_device(config.session.device, names=names)
   sync = cluster_lib.SyncReplicas.for_config(config.cluster)
   if config.cluster is not None:
     # Variables on the ps tasks, compute on this worker.

@@ -247,20 +247,20 @@ def run_training(
   config = preflight.round_intervals(config, printer, names)
   # Nothing is written before the data, the batch size, the graph and
   # log_dir are known to work.
-  log_dirs.check_log_dir(config.log_dir)
+  log_dirs.check_log_dir(config.log_dir, names)
   # A taken port fails here, before the data and the graph cost time.
   server = cluster_lib.start_server(config.cluster) if config.cluster else None
   if data_sets is None:
     data_sets = preflight.read_data(config)
   preflight.check_batch_fits(config, data_sets, names)
-  tg = build_train_graph(config, data_sets)
-  made = log_dirs.prepare_log_dir(config.log_dir)
+  tg = build_train_graph(config, data_sets, names)
+  made = log_dirs.prepare_log_dir(config.log_dir, names)
   started_at = time.time()
   with contextlib.ExitStack() as held:
     # Only one process (a cluster's chief) writes into log_dir at a time.
     if config.cluster is None or config.cluster.is_chief:
       try:
-        held.enter_context(run_lock.LogDirLock(config.log_dir, printer))
+        held.enter_context(run_lock.LogDirLock(config.log_dir, printer, names))
       except errors.GraphnetError as e:
         log_dirs.remove_empty(made)
         raise disk_full.disk_full_error(e, config.log_dir) or e from None
@@ -281,7 +281,9 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
   """Runs the session loop on graph `tg`; returns a `TrainResult`."""
   with tg.graph.as_default():
     preflight.remove_save_leftovers(config, printer)
-    resumed = contents.check_resumable(config.log_dir, tf.global_variables())
+    resumed = contents.check_resumable(
+      config.log_dir, tf.global_variables(), names
+    )
     done = preflight.already_trained(config, printer, names)
     if done is not None and config.cluster is not None:
       # The other tasks wait for the chief's model and stop at its step.
