@@ -9,7 +9,10 @@ fields in its config class in `models`); a bad value raises
 `errors.ConfigError` whose `field` names the field, which entry points
 translate to the flag that sets it. `steps_per_run=None` (the default of
 `train`, `fit` and the flag) is replaced by `auto_steps_per_run(config)`
-when the config is made.
+when the config is made. No TensorFlow is imported here (nor by
+`models`), so the command line checks its flags before loading it; the
+learning-rate `Schedule` and the `SessionOptions` are here for that
+reason, used by `schedules` and `session_config`.
 
 Example:
     config = TrainConfig(log_dir='/tmp/logs', input_data_dir='/tmp/data',
@@ -23,17 +26,22 @@ import math
 
 from graphnet import errors
 from graphnet import options
-from graphnet.distributed import cluster as cluster_lib
-from graphnet.nn import mlp as mnist
+from graphnet.distributed import cluster_config as cluster_lib
+from graphnet.nn import hparams
 from graphnet.nn import models
-from graphnet.training import schedules
-from graphnet.training import session_config
+from graphnet.training import piecewise
 
 __all__ = [
   'AUTO_STEPS_PER_RUN',
+  'DEFAULT_BOUNDARIES',
+  'DEFAULT_VALUES',
+  'DEVICES',
   'EVAL_SETS',
   'INPUT_PIPELINES',
+  'SCHEDULES',
   'ModelConfig',
+  'Schedule',
+  'SessionOptions',
   'TrainConfig',
   'auto_steps_per_run',
 ]
@@ -48,6 +56,102 @@ EVAL_SETS = ('train', 'validation', 'test')
 # The most steps per session.run `auto_steps_per_run` picks: enough to
 # spread a run's fixed cost (MonitoredSession, hooks, feed) thin.
 AUTO_STEPS_PER_RUN = 100
+
+
+SCHEDULES = (
+  'constant',
+  'exponential',
+  'inverse_time',
+  'natural_exp',
+  'polynomial',
+  'piecewise',
+  'piecewise_hook',
+)
+
+# The ResNet example's schedule.
+DEFAULT_BOUNDARIES = (40000, 60000, 80000)
+DEFAULT_VALUES = (0.1, 0.01, 0.001, 0.0001)
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  """How the learning rate changes with the global step."""
+
+  kind: str = options.option(
+    'constant', 'Learning-rate schedule.', choices=SCHEDULES
+  )
+  # Initial (or constant) learning rate, > 0.
+  base_rate: float = options.option(0.01, 'Initial learning rate.')
+  # Or, for polynomial, the length of the decay.
+  decay_steps: int = options.option(
+    550, 'Steps per decay period (550 = one epoch of 100).', lower_bound=1
+  )
+  # For polynomial, the final rate is base_rate * decay_rate.
+  decay_rate: float = options.option(0.99, 'Decay per period, in (0, 1].')
+  # A staircase instead of a continuous decay.
+  staircase: bool = options.option(False, 'Decay in whole periods.')
+  boundaries: tuple = options.option(
+    DEFAULT_BOUNDARIES, 'Steps where piecewise schedules change value.'
+  )
+  values: tuple = options.option(
+    DEFAULT_VALUES, 'Piecewise learning rates (one more than boundaries).'
+  )
+
+  def __post_init__(self):
+    # Every field is checked whatever the kind, so a bad value never waits
+    # for the day the kind changes.
+    if self.kind not in SCHEDULES:
+      raise errors.ConfigError(
+        f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.',
+        field='kind',
+      )
+    options.check_bounds(self)
+    checks = [
+      ('base_rate', self.base_rate > 0, '> 0'),
+      ('decay_rate', 0 < self.decay_rate <= 1, 'in (0, 1]'),
+    ]
+    for name, ok, expected in checks:
+      if not ok:
+        raise errors.ConfigError(
+          f'Schedule: {name} must be {expected}, got {getattr(self, name)!r}.',
+          field=name,
+        )
+    piecewise.check(self.boundaries, self.values, 'Schedule')
+
+  def value_at(self, step):
+    """The piecewise value in force at `step` (a python int)."""
+    return piecewise.value_at(self.boundaries, self.values, step)
+
+
+DEVICES = ('auto', 'cpu', 'gpu')
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionOptions:
+  """What the session config is made of (the trainer's session flags)."""
+
+  device: str = options.option(
+    'auto', 'Where to run: auto (GPU if any), cpu or gpu.', choices=DEVICES
+  )
+  # Instead of taking all GPU memory at start.
+  allow_growth: bool = options.option(True, 'Grow GPU memory as needed.')
+  gpu_memory_fraction: float = options.option(
+    0.0,
+    'Fraction of GPU memory to take; 0: TF default.',
+    lower_bound=0.0,
+    upper_bound=1.0,
+  )
+  # To stderr.
+  log_device_placement: bool = options.option(False, 'Log op placement.')
+  intra_op_parallelism_threads: int = options.option(
+    0, 'Threads within an op; 0: TF chooses.', lower_bound=0
+  )
+  inter_op_parallelism_threads: int = options.option(
+    0, 'Ops run in parallel; 0: TF chooses.', lower_bound=0
+  )
+
+  def __post_init__(self):
+    options.check_bounds(self)
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -141,8 +245,10 @@ class TrainConfig:
   # The network.
   model: ModelConfig = ModelConfig()
   # The learning-rate schedule.
-  schedule: schedules.Schedule = schedules.Schedule()
-  optimizer: str = options.option('sgd', 'Optimizer.', choices=mnist.OPTIMIZERS)
+  schedule: Schedule = Schedule()
+  optimizer: str = options.option(
+    'sgd', 'Optimizer.', choices=hparams.OPTIMIZERS
+  )
   momentum: float = options.option(
     0.9, 'Momentum (momentum, rmsprop).', lower_bound=0.0
   )
@@ -180,7 +286,7 @@ class TrainConfig:
     None, 'Random seed (graph and batch order).'
   )
   # Device, GPU memory and threads.
-  session: session_config.SessionOptions = session_config.SessionOptions()
+  session: SessionOptions = SessionOptions()
   input_pipeline: str = options.option(
     'feed',
     'How batches reach the graph: feed (feed_dict, TF1) or resident (the '

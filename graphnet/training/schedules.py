@@ -9,6 +9,9 @@
 * `piecewise_hook` is a float32 placeholder named `learning_rate`, fed at
   every step by `hooks.LearningRateSetterHook` (the ResNet design).
 
+`Schedule` and the schedule names are `config`'s (which loads no
+TensorFlow), re-exported here.
+
 Example:
     schedule = Schedule('exponential', 0.8, decay_steps=550, decay_rate=0.99,
                         staircase=True)
@@ -16,14 +19,13 @@ Example:
     hooks = [hook] if hook else []
 """
 
-import dataclasses
-
 import tensorflow.compat.v1 as tf
 
-from graphnet import errors
-from graphnet import options
 from graphnet.training import hooks as hooks_lib
-from graphnet.training import piecewise
+from graphnet.training.config import DEFAULT_BOUNDARIES as DEFAULT_BOUNDARIES
+from graphnet.training.config import DEFAULT_VALUES as DEFAULT_VALUES
+from graphnet.training.config import SCHEDULES as SCHEDULES
+from graphnet.training.config import Schedule as Schedule
 
 __all__ = [
   'SCHEDULES',
@@ -32,70 +34,6 @@ __all__ = [
   'Schedule',
   'learning_rate',
 ]
-
-SCHEDULES = (
-  'constant',
-  'exponential',
-  'inverse_time',
-  'natural_exp',
-  'polynomial',
-  'piecewise',
-  'piecewise_hook',
-)
-
-# The ResNet example's schedule.
-DEFAULT_BOUNDARIES = (40000, 60000, 80000)
-DEFAULT_VALUES = (0.1, 0.01, 0.001, 0.0001)
-
-
-@dataclasses.dataclass(frozen=True)
-class Schedule:
-  """How the learning rate changes with the global step."""
-
-  kind: str = options.option(
-    'constant', 'Learning-rate schedule.', choices=SCHEDULES
-  )
-  # Initial (or constant) learning rate, > 0.
-  base_rate: float = options.option(0.01, 'Initial learning rate.')
-  # Or, for polynomial, the length of the decay.
-  decay_steps: int = options.option(
-    550, 'Steps per decay period (550 = one epoch of 100).', lower_bound=1
-  )
-  # For polynomial, the final rate is base_rate * decay_rate.
-  decay_rate: float = options.option(0.99, 'Decay per period, in (0, 1].')
-  # A staircase instead of a continuous decay.
-  staircase: bool = options.option(False, 'Decay in whole periods.')
-  boundaries: tuple = options.option(
-    DEFAULT_BOUNDARIES, 'Steps where piecewise schedules change value.'
-  )
-  values: tuple = options.option(
-    DEFAULT_VALUES, 'Piecewise learning rates (one more than boundaries).'
-  )
-
-  def __post_init__(self):
-    # Every field is checked whatever the kind, so a bad value never waits
-    # for the day the kind changes.
-    if self.kind not in SCHEDULES:
-      raise errors.ConfigError(
-        f'Schedule: unknown kind {self.kind!r}; expected one of {SCHEDULES}.',
-        field='kind',
-      )
-    options.check_bounds(self)
-    checks = [
-      ('base_rate', self.base_rate > 0, '> 0'),
-      ('decay_rate', 0 < self.decay_rate <= 1, 'in (0, 1]'),
-    ]
-    for name, ok, expected in checks:
-      if not ok:
-        raise errors.ConfigError(
-          f'Schedule: {name} must be {expected}, got {getattr(self, name)!r}.',
-          field=name,
-        )
-    piecewise.check(self.boundaries, self.values, 'Schedule')
-
-  def value_at(self, step):
-    """The piecewise value in force at `step` (a python int)."""
-    return piecewise.value_at(self.boundaries, self.values, step)
 
 
 def learning_rate(schedule, global_step, steps_per_run=1):

@@ -2,7 +2,7 @@
 
 `make_config()` builds the `tf.ConfigProto` every graphnet session uses
 (soft placement always on, so a graph pinned to a GPU still runs where there
-is none); `resolve_device()` turns `device` (auto, cpu or gpu) into the device
+is none); `resolve_device()` turns `--device auto|cpu|gpu` into the device
 string the graph is built under. `SessionOptions` and `DEVICES` are
 `config`'s (which loads no TensorFlow), re-exported here.
 
@@ -37,14 +37,12 @@ def gpu_count():
   return len(tf2.config.list_physical_devices('GPU'))
 
 
-def resolve_device(device, num_gpus=None, names=options.as_argument):
+def resolve_device(device, num_gpus=None):
   """The device to build the graph under.
 
   Args:
     device: 'auto', 'cpu' or 'gpu'.
     num_gpus: GPUs available; default: ask TensorFlow.
-    names: how the warning names the `device` field (`options.as_argument`,
-      or `options.as_flag` on the command line).
 
   Returns:
     '/gpu:0' when a GPU is asked for (or 'auto') and present, else '/cpu:0'.
@@ -62,7 +60,7 @@ def resolve_device(device, num_gpus=None, names=options.as_argument):
     return '/gpu:0'
   if device == 'gpu':
     logging.warning(
-      f'{names("device")}=gpu but TensorFlow sees no GPU (is the CUDA build '
+      '--device=gpu but TensorFlow sees no GPU (is the CUDA build '
       "installed? see BUILD.md: pip install -e '.[gpu]'); running on the "
       'CPU.'
     )
