@@ -3,7 +3,8 @@
 `make_config()` builds the `tf.ConfigProto` every graphnet session uses
 (soft placement always on, so a graph pinned to a GPU still runs where there
 is none); `resolve_device()` turns `device` (auto, cpu or gpu) into the device
-string the graph is built under.
+string the graph is built under. `SessionOptions` and `DEVICES` are
+`config`'s (which loads no TensorFlow), re-exported here.
 
 Example:
     options = SessionOptions(device='auto', allow_growth=True)
@@ -13,14 +14,14 @@ Example:
     config = make_config(options)
 """
 
-import dataclasses
-
 import tensorflow as tf2
 import tensorflow.compat.v1 as tf
 from absl import logging
 
 from graphnet import errors
 from graphnet import options
+from graphnet.training.config import DEVICES as DEVICES
+from graphnet.training.config import SessionOptions as SessionOptions
 
 __all__ = [
   'DEVICES',
@@ -29,36 +30,6 @@ __all__ = [
   'resolve_device',
   'make_config',
 ]
-
-DEVICES = ('auto', 'cpu', 'gpu')
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionOptions:
-  """What the session config is made of (the trainer's session flags)."""
-
-  device: str = options.option(
-    'auto', 'Where to run: auto (GPU if any), cpu or gpu.', choices=DEVICES
-  )
-  # Instead of taking all GPU memory at start.
-  allow_growth: bool = options.option(True, 'Grow GPU memory as needed.')
-  gpu_memory_fraction: float = options.option(
-    0.0,
-    'Fraction of GPU memory to take; 0: TF default.',
-    lower_bound=0.0,
-    upper_bound=1.0,
-  )
-  # To stderr.
-  log_device_placement: bool = options.option(False, 'Log op placement.')
-  intra_op_parallelism_threads: int = options.option(
-    0, 'Threads within an op; 0: TF chooses.', lower_bound=0
-  )
-  inter_op_parallelism_threads: int = options.option(
-    0, 'Ops run in parallel; 0: TF chooses.', lower_bound=0
-  )
-
-  def __post_init__(self):
-    options.check_bounds(self)
 
 
 def gpu_count():
