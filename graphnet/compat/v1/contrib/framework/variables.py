@@ -74,22 +74,24 @@ def get_name_scope():
 # Creating variables.
 def local_variable(initial_value, validate_shape=True, name=None, **kwargs):
   """A non-trainable variable in `LOCAL_VARIABLES` only."""
-  return tf.Variable(
-    initial_value,
-    trainable=False,
-    collections=[tf.GraphKeys.LOCAL_VARIABLES],
-    validate_shape=validate_shape,
-    name=name,
-    **kwargs,
+  return _variable_in(
+    tf.GraphKeys.LOCAL_VARIABLES, initial_value, validate_shape, name, kwargs
   )
 
 
 def global_variable(initial_value, validate_shape=True, name=None, **kwargs):
   """A non-trainable variable in `GLOBAL_VARIABLES` only."""
+  return _variable_in(
+    tf.GraphKeys.GLOBAL_VARIABLES, initial_value, validate_shape, name, kwargs
+  )
+
+
+def _variable_in(collection, initial_value, validate_shape, name, kwargs):
+  """A non-trainable `tf.Variable` in `collection` only."""
   return tf.Variable(
     initial_value,
     trainable=False,
-    collections=[tf.GraphKeys.GLOBAL_VARIABLES],
+    collections=[collection],
     validate_shape=validate_shape,
     name=name,
     **kwargs,
@@ -184,23 +186,10 @@ def model_variable(
   of the contrib layers are made here, so `arg_scope([model_variable],
   device='/cpu:0')` places them all.
   """
-  collections = list(collections or []) + [_GLOBAL, _MODEL]
-  return variable(
-    name,
-    shape=shape,
-    dtype=dtype,
-    initializer=initializer,
-    regularizer=regularizer,
-    trainable=trainable,
-    collections=collections,
-    caching_device=caching_device,
-    device=device,
-    partitioner=partitioner,
-    custom_getter=custom_getter,
-    use_resource=use_resource,
-    synchronization=synchronization,
-    aggregation=aggregation,
-  )
+  # All of this function's arguments, as given, with the collections added.
+  arguments = dict(locals())
+  arguments['collections'] = list(collections or []) + [_GLOBAL, _MODEL]
+  return variable(**arguments)
 
 
 def add_model_variable(var):

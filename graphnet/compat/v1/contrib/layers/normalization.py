@@ -31,18 +31,6 @@ _NHWC = 'NHWC'
 _NCHW = 'NCHW'
 
 
-def _param(name, shape, initializers, regularizers, collections, trainable):
-  return framework.model_variable(
-    name,
-    shape=shape,
-    dtype=tf.float32,
-    initializer=initializers[name],
-    regularizer=regularizers.get(name),
-    collections=collections,
-    trainable=trainable,
-  )
-
-
 def _moving_average(variable, value, decay):
   """`variable -= (variable - value) * (1 - decay)`; returns the assign."""
   with tf.name_scope(None, 'AssignMovingAvg', [variable, value]) as scope:
@@ -158,11 +146,19 @@ def batch_norm(
     initializers.update(param_initializers or {})
     regularizers = param_regularizers or {}
 
-    def collections(name):
-      return utils.get_variable_collections(variables_collections, name)
+    def variable(name, regularizer, trainable):
+      return framework.model_variable(
+        name,
+        shape=[channels],
+        dtype=tf.float32,
+        initializer=initializers[name],
+        regularizer=regularizer,
+        collections=utils.get_variable_collections(variables_collections, name),
+        trainable=trainable,
+      )
 
-    shape = [channels]
-    params = {}
+    # beta, gamma (or None), moving_mean, moving_variance by name.
+    params = {'beta': None, 'gamma': None}
     wanted = [name for name, on in (('beta', center), ('gamma', scale)) if on]
     use_fused = (fused is None or fused) and rank in (2, 4)
     # TF 1.15 ran the other UPDATE_OPS cases through tf.layers'
@@ -174,64 +170,26 @@ def batch_norm(
     if not contrib_fused and updates_collections is tf.GraphKeys.UPDATE_OPS:
       wanted.reverse()
     for name in wanted:
-      params[name] = _param(
-        name,
-        shape,
-        initializers,
-        regularizers,
-        collections(name),
-        trainable,
-      )
-    beta, gamma = params.get('beta'), params.get('gamma')
+      params[name] = variable(name, regularizers.get(name), trainable)
     # Moving statistics are never partitioned and never trained.
     with tf.variable_scope(tf.get_variable_scope()) as local_scope:
       local_scope.set_partitioner(None)
-      moving_mean = _param(
-        'moving_mean',
-        shape,
-        initializers,
-        {},
-        collections('moving_mean'),
-        False,
-      )
-      moving_variance = _param(
-        'moving_variance',
-        shape,
-        initializers,
-        {},
-        collections('moving_variance'),
-        False,
-      )
+      for name in ('moving_mean', 'moving_variance'):
+        params[name] = variable(name, None, False)
     if use_fused:
       outputs, mean, variance = _fused(
-        inputs,
-        beta,
-        gamma,
-        moving_mean,
-        moving_variance,
-        epsilon,
-        is_training,
-        data_format,
+        inputs, params, epsilon, is_training, data_format
       )
     else:
       outputs, mean, variance = _moments(
-        inputs,
-        beta,
-        gamma,
-        moving_mean,
-        moving_variance,
-        epsilon,
-        is_training,
-        axis,
+        inputs, params, epsilon, is_training, axis
       )
     training_value = utils.constant_value(is_training)
     if training_value is None or training_value:
       outputs = _add_updates(
         outputs,
-        mean,
-        variance,
-        moving_mean,
-        moving_variance,
+        (mean, variance),
+        params,
         decay,
         is_training,
         updates_collections,
@@ -241,17 +199,13 @@ def batch_norm(
     return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
-def _fused(
-  inputs,
-  beta,
-  gamma,
-  moving_mean,
-  moving_variance,
-  epsilon,
-  is_training,
-  data_format,
-):
+def _fused(inputs, params, epsilon, is_training, data_format):
   """Fused batch norm; a rank-2 input goes through as [N, 1, 1, C]."""
+  beta, gamma = params['beta'], params['gamma']
+  moving_mean, moving_variance = (
+    params['moving_mean'],
+    params['moving_variance'],
+  )
   original = inputs
   channels = moving_mean.shape[0]
   if inputs.shape.ndims == 2:
@@ -289,10 +243,13 @@ def _fused(
   return outputs, mean, variance
 
 
-def _moments(
-  inputs, beta, gamma, moving_mean, moving_variance, epsilon, is_training, axis
-):
+def _moments(inputs, params, epsilon, is_training, axis):
   """Batch norm from `tf.nn.moments` (biased variance), any rank."""
+  beta, gamma = params['beta'], params['gamma']
+  moving_mean, moving_variance = (
+    params['moving_mean'],
+    params['moving_variance'],
+  )
   rank = inputs.shape.ndims
   reduction_axes = [i for i in range(rank) if i != axis]
   broadcast = [1] * rank
@@ -324,17 +281,17 @@ def _moments(
   return outputs, mean, variance
 
 
-def _add_updates(
-  outputs,
-  mean,
-  variance,
-  moving_mean,
-  moving_variance,
-  decay,
-  is_training,
-  updates_collections,
-):
-  """Adds the moving-average updates to a collection or to the outputs."""
+def _add_updates(outputs, batch, params, decay, is_training, collections):
+  """Adds the moving-average updates to `collections` or to the outputs.
+
+  `batch` is the batch's (mean, variance); `params` holds the moving
+  statistics by name.
+  """
+  mean, variance = batch
+  moving_mean, moving_variance = (
+    params['moving_mean'],
+    params['moving_variance'],
+  )
 
   def updates():
     return (
@@ -342,7 +299,7 @@ def _add_updates(
       _moving_average(moving_variance, variance, decay),
     )
 
-  if updates_collections is None:
+  if collections is None:
 
     def forced():
       with tf.control_dependencies(updates()):
@@ -352,6 +309,6 @@ def _add_updates(
   update_mean, update_variance = utils.smart_cond(
     is_training, updates, lambda: (moving_mean, moving_variance)
   )
-  tf.add_to_collections(updates_collections, update_mean)
-  tf.add_to_collections(updates_collections, update_variance)
+  tf.add_to_collections(collections, update_mean)
+  tf.add_to_collections(collections, update_variance)
   return outputs
