@@ -22,6 +22,7 @@ from absl import flags  # noqa: E402
 
 from graphnet.checkpoints import state as checkpoints  # noqa: E402
 from graphnet.data import idx  # noqa: E402
+from graphnet.data import mnist_files  # noqa: E402
 from graphnet.data import mnist_reader as input_data  # noqa: E402
 from graphnet.serving import predictor  # noqa: E402
 from graphnet.training import config  # noqa: E402
@@ -67,7 +68,7 @@ def _bench(work):
       printer=lambda line: None,
     )
   prefix = checkpoints.latest_checkpoint(ckpt_dir)
-  images = idx.read_idx_images(os.path.join(data_dir, input_data.TEST_IMAGES))[
+  images = idx.read_idx_images(os.path.join(data_dir, mnist_files.TEST_IMAGES))[
     ..., 0
   ]
 

@@ -17,7 +17,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet.data import idx
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 
 _REPO = pathlib.Path(__file__).parents[1]
 _TRAIN = 'python -m graphnet.fully_connected_feed'
@@ -195,8 +195,8 @@ def _write_data(directory, num_train, num_test=100):
   rng = np.random.default_rng(0)
   directory.mkdir(parents=True)
   for images, labels, n in [
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, num_train),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS, num_test),
+    (mnist_files.TRAIN_IMAGES, mnist_files.TRAIN_LABELS, num_train),
+    (mnist_files.TEST_IMAGES, mnist_files.TEST_LABELS, num_test),
   ]:
     pixels = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
     idx.write_idx_images(directory / images, pixels)
@@ -218,7 +218,7 @@ class TestBatchAgainstData:
     )
     assert done.returncode == 1
     [line] = _graphnet_lines(done.stderr)
-    assert str(data / input_data.TRAIN_IMAGES) in line
+    assert str(data / mnist_files.TRAIN_IMAGES) in line
     assert '0 training examples' in line
     assert '--validation_size 4900 or less' in line
     assert 'Traceback' not in done.stderr

@@ -12,6 +12,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.data import idx
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.nn import deep_mnist
 from graphnet.nn import mlp as mnist
@@ -251,8 +252,8 @@ def small_mnist(tmp_path_factory):
   small = str(tmp_path_factory.mktemp('mnist_small'))
   input_data.read_data_sets(full)  # Copies the bundled files.
   for images_name, labels_name, n in (
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, 7000),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS, 1000),
+    (mnist_files.TRAIN_IMAGES, mnist_files.TRAIN_LABELS, 7000),
+    (mnist_files.TEST_IMAGES, mnist_files.TEST_LABELS, 1000),
   ):
     images = idx.read_idx_images(os.path.join(full, images_name))
     labels = idx.read_idx_labels(os.path.join(full, labels_name))

@@ -17,6 +17,7 @@ import pytest
 
 from graphnet import errors
 from graphnet.data import download
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 
 _GOOD = gzip.compress(b'\x00\x00\x08\x01\x00\x00\x00\x03\x01\x02\x03', mtime=0)
@@ -256,20 +257,20 @@ def test_work_directory_is_a_file(server, tmp_path):
 
 def test_read_data_sets_downloads_missing_files(server, tmp_path):
   root = importlib.resources.files('graphnet') / 'data' / 'mnist'
-  for name in input_data.MNIST_FILES:
+  for name in mnist_files.MNIST_FILES:
     server.routes[name] = (root / name).read_bytes()
   data = input_data.read_data_sets(tmp_path, source_url=server.url, **_FAST)
-  assert sorted(server.requests) == sorted(input_data.MNIST_FILES)
-  assert sorted(os.listdir(tmp_path)) == sorted(input_data.MNIST_FILES)
+  assert sorted(server.requests) == sorted(mnist_files.MNIST_FILES)
+  assert sorted(os.listdir(tmp_path)) == sorted(mnist_files.MNIST_FILES)
   assert data.train.num_examples == 55000
   assert data.test.num_examples == 10000
 
 
 def test_read_data_sets_download_failure_leaves_nothing(server, tmp_path):
-  server.routes[input_data.TRAIN_IMAGES] = _GOOD  # Not MNIST.
+  server.routes[mnist_files.TRAIN_IMAGES] = _GOOD  # Not MNIST.
   with pytest.raises(errors.ChecksumError) as info:
     input_data.read_data_sets(tmp_path, source_url=server.url, **_FAST)
-  assert input_data.TRAIN_IMAGES in str(info.value)
+  assert mnist_files.TRAIN_IMAGES in str(info.value)
   assert os.listdir(tmp_path) == []
 
 
@@ -364,7 +365,7 @@ class TestSizeCap:
   def test_default_cap_holds_the_largest_mnist_file(self):
     bundled = importlib.resources.files('graphnet') / 'data' / 'mnist'
     largest = max(
-      len((bundled / n).read_bytes()) for n in input_data.MNIST_FILES
+      len((bundled / n).read_bytes()) for n in mnist_files.MNIST_FILES
     )
     assert largest < download.DEFAULT_MAX_BYTES
 
@@ -561,6 +562,6 @@ class TestStaleTempFiles:
     assert os.listdir(tmp_path) == ['good.gz']
 
   def test_bundled_copy_cleans_leftovers(self, tmp_path):
-    _leftover(tmp_path, input_data.TRAIN_IMAGES)
+    _leftover(tmp_path, mnist_files.TRAIN_IMAGES)
     input_data.read_data_sets(tmp_path)
-    assert sorted(os.listdir(tmp_path)) == sorted(input_data.MNIST_FILES)
+    assert sorted(os.listdir(tmp_path)) == sorted(mnist_files.MNIST_FILES)

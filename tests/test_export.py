@@ -16,7 +16,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import idx
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 from graphnet.serving import exporter
 from graphnet.serving import graph_safety
 from graphnet.serving import predictor
@@ -52,7 +52,7 @@ def ckpt(tmp_path_factory, data_dir):
 
 @pytest.fixture(scope='module')
 def test_images(data_dir):
-  images = idx.read_idx_images(str(data_dir / input_data.TEST_IMAGES))
+  images = idx.read_idx_images(str(data_dir / mnist_files.TEST_IMAGES))
   return images.reshape(-1, 784).astype(np.float32) / 255.0
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from graphnet import errors
 from graphnet.data import idx
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 
 import _helpers
@@ -183,8 +184,8 @@ def test_hostile_image_file_read_data_sets_names_it(tmp_path, name):
   _valid_files(str(tmp_path))
   rng = np.random.default_rng(1)
   for images_name, labels_name in (
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS),
+    (mnist_files.TRAIN_IMAGES, mnist_files.TRAIN_LABELS),
+    (mnist_files.TEST_IMAGES, mnist_files.TEST_LABELS),
   ):
     idx.write_idx_images(
       tmp_path / images_name,
@@ -193,7 +194,7 @@ def test_hostile_image_file_read_data_sets_names_it(tmp_path, name):
     idx.write_idx_labels(
       tmp_path / labels_name, rng.integers(0, 10, (4,), dtype=np.uint8)
     )
-  bad = str(tmp_path / input_data.TRAIN_IMAGES)
+  bad = str(tmp_path / mnist_files.TRAIN_IMAGES)
   with open(bad, 'wb') as f:
     f.write(_HOSTILE[name])
   before = sorted(os.listdir(tmp_path))

@@ -15,7 +15,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet.data import idx
 from graphnet.data import images
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 from graphnet.serving import predictor
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,8 +50,8 @@ def trained(tmp_path_factory):
     timeout=600,
   )
   assert done.returncode == 0, done.stderr[-3000:]
-  test_images = idx.read_idx_images(str(data_dir / input_data.TEST_IMAGES))
-  labels = idx.read_idx_labels(str(data_dir / input_data.TEST_LABELS))
+  test_images = idx.read_idx_images(str(data_dir / mnist_files.TEST_IMAGES))
+  labels = idx.read_idx_labels(str(data_dir / mnist_files.TEST_LABELS))
   return str(log_dir), test_images[..., 0], labels
 
 

@@ -49,8 +49,8 @@ def _write_four_files(directory, train, test):
   """Writes (uint8 images [N, H, W], uint8 labels [N]) in MNIST's names."""
   directory.mkdir(parents=True, exist_ok=True)
   for images_name, labels_name, (images, labels) in [
-    (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, train),
-    (input_data.TEST_IMAGES, input_data.TEST_LABELS, test),
+    (mnist_files.TRAIN_IMAGES, mnist_files.TRAIN_LABELS, train),
+    (mnist_files.TEST_IMAGES, mnist_files.TEST_LABELS, test),
   ]:
     idx.write_idx_images(directory / images_name, images)
     idx.write_idx_labels(directory / labels_name, labels)
@@ -85,7 +85,7 @@ class TestBundledMnist:
       assert hashlib.md5(data).hexdigest() == expected, name
 
   def test_library_table_matches(self):
-    assert input_data.MNIST_MD5 == _CANONICAL_MD5
+    assert mnist_files.MNIST_MD5 == _CANONICAL_MD5
 
   def test_read_data_sets_copies_bundle_into_empty_dir(self, mnist):
     train_dir, data = mnist
@@ -105,8 +105,8 @@ class TestBundledMnist:
 
   def test_validation_is_first_5000_training_examples(self, mnist):
     train_dir, data = mnist
-    raw = idx.read_idx_images(train_dir / input_data.TRAIN_IMAGES)
-    labels = idx.read_idx_labels(train_dir / input_data.TRAIN_LABELS)
+    raw = idx.read_idx_images(train_dir / mnist_files.TRAIN_IMAGES)
+    labels = idx.read_idx_labels(train_dir / mnist_files.TRAIN_LABELS)
     expected = raw.reshape(-1, 784)[:5000] / np.float32(255.0)
     np.testing.assert_array_equal(data.validation.images, expected)
     np.testing.assert_array_equal(data.validation.labels, labels[:5000])
@@ -141,13 +141,13 @@ class TestBundledMnist:
 
   def test_copies_only_missing_files(self, tmp_path, capsys):
     _write_small_set(tmp_path)
-    os.remove(tmp_path / input_data.TEST_IMAGES)
-    os.remove(tmp_path / input_data.TEST_LABELS)
+    os.remove(tmp_path / mnist_files.TEST_IMAGES)
+    os.remove(tmp_path / mnist_files.TEST_LABELS)
     own = _snapshot(tmp_path)
     data = input_data.read_data_sets(tmp_path, validation_size=10)
     assert capsys.readouterr().err == (
-      f'graphnet: note: copied the bundled MNIST {input_data.TEST_IMAGES}, '
-      f'{input_data.TEST_LABELS} into {tmp_path} (checksums verified).\n'
+      f'graphnet: note: copied the bundled MNIST {mnist_files.TEST_IMAGES}, '
+      f'{mnist_files.TEST_LABELS} into {tmp_path} (checksums verified).\n'
     )
     assert data.train.num_examples == 50
     assert data.test.num_examples == 10000
@@ -158,14 +158,18 @@ class TestBundledMnist:
   def test_damaged_bundle_raises_and_leaves_nothing(
     self, tmp_path, monkeypatch
   ):
-    wrong = dict(_CANONICAL_MD5, **{input_data.TEST_LABELS: '0' * 32})
+    wrong = dict(_CANONICAL_MD5, **{mnist_files.TEST_LABELS: '0' * 32})
     monkeypatch.setattr(mnist_files, 'MNIST_MD5', wrong)
     with pytest.raises(errors.ChecksumError, match='damaged') as info:
       input_data.read_data_sets(tmp_path)
-    assert input_data.TEST_LABELS in str(info.value)
+    assert mnist_files.TEST_LABELS in str(info.value)
     # Files verified before the damaged one stay; no temp file remains.
     assert sorted(os.listdir(tmp_path)) == sorted(
-      [input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, input_data.TEST_IMAGES]
+      [
+        mnist_files.TRAIN_IMAGES,
+        mnist_files.TRAIN_LABELS,
+        mnist_files.TEST_IMAGES,
+      ]
     )
 
 
@@ -255,24 +259,24 @@ class TestReadDataSets:
 
   def test_image_and_label_counts_differ(self, tmp_path):
     _write_small_set(tmp_path)
-    labels_path = tmp_path / input_data.TRAIN_LABELS
+    labels_path = tmp_path / mnist_files.TRAIN_LABELS
     idx.write_idx_labels(labels_path, np.zeros(59, np.uint8))
     before = _snapshot(tmp_path)
     with pytest.raises(errors.DataFormatError) as info:
       input_data.read_data_sets(tmp_path)
     message = str(info.value)
     assert str(labels_path) in message
-    assert input_data.TRAIN_IMAGES in message
+    assert mnist_files.TRAIN_IMAGES in message
     assert '60' in message and '59' in message
     assert _snapshot(tmp_path) == before
 
   @pytest.mark.parametrize(
     'name, data, words',
     [
-      (input_data.TRAIN_IMAGES, b'', 'empty'),
-      (input_data.TRAIN_LABELS, b'not gzip', 'not a gzip'),
+      (mnist_files.TRAIN_IMAGES, b'', 'empty'),
+      (mnist_files.TRAIN_LABELS, b'not gzip', 'not a gzip'),
       (
-        input_data.TEST_IMAGES,
+        mnist_files.TEST_IMAGES,
         gzip.compress(b'\x00\x00\x08\x01' + bytes(20)),
         'magic',
       ),
@@ -289,7 +293,7 @@ class TestReadDataSets:
 
   def test_images_not_28x28(self, tmp_path):
     _write_small_set(tmp_path)
-    path = tmp_path / input_data.TEST_IMAGES
+    path = tmp_path / mnist_files.TEST_IMAGES
     idx.write_idx_images(path, np.zeros((20, 32, 32), np.uint8))
     with pytest.raises(errors.DataFormatError, match='28x28') as info:
       input_data.read_data_sets(tmp_path)
@@ -297,7 +301,7 @@ class TestReadDataSets:
 
   def test_labels_out_of_range(self, tmp_path):
     _write_small_set(tmp_path)
-    path = tmp_path / input_data.TEST_LABELS
+    path = tmp_path / mnist_files.TEST_LABELS
     idx.write_idx_labels(path, np.full(20, 11, np.uint8))
     with pytest.raises(errors.DataFormatError, match='0..9') as info:
       input_data.read_data_sets(tmp_path, num_classes=10)
@@ -599,22 +603,22 @@ class TestTf1Signatures:
 
   def test_extract_images_and_labels_from_file_objects(self, mnist):
     train_dir, data = mnist
-    with open(train_dir / input_data.TEST_IMAGES, 'rb') as f:
+    with open(train_dir / mnist_files.TEST_IMAGES, 'rb') as f:
       images = input_data.extract_images(f)
     assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
     np.testing.assert_array_equal(images.reshape(10000, 784), data.test.pixels)
-    with open(train_dir / input_data.TEST_LABELS, 'rb') as f:
+    with open(train_dir / mnist_files.TEST_LABELS, 'rb') as f:
       labels = input_data.extract_labels(f)
     assert labels.dtype == np.uint8
     np.testing.assert_array_equal(labels, data.test.labels)
-    with open(train_dir / input_data.TEST_LABELS, 'rb') as f:
+    with open(train_dir / mnist_files.TEST_LABELS, 'rb') as f:
       one_hot = input_data.extract_labels(f, one_hot=True, num_classes=10)
     assert one_hot.shape == (10000, 10) and one_hot.dtype == np.float64
     np.testing.assert_array_equal(one_hot.argmax(axis=1), labels)
 
   def test_extract_images_of_labels_file_is_a_value_error(self, mnist):
     train_dir, _ = mnist
-    path = train_dir / input_data.TEST_LABELS
+    path = train_dir / mnist_files.TEST_LABELS
     with open(path, 'rb') as f:
       with pytest.raises(ValueError, match='magic') as info:
         input_data.extract_images(f)
@@ -686,7 +690,7 @@ class TestTf1Idioms:
   def test_maybe_download_full_url_uses_bundled_copy(
     self, tmp_path, offline, capsys
   ):
-    name = input_data.TEST_LABELS
+    name = mnist_files.TEST_LABELS
     path = input_data.maybe_download(
       name, tmp_path / 'new', input_data.DEFAULT_SOURCE_URL + name
     )
@@ -766,7 +770,7 @@ class TestAnyIdxSet:
     before = _snapshot(tmp_path)
     with pytest.raises(errors.DataFormatError, match='0..9') as info:
       input_data.read_data_sets(tmp_path, num_classes=10)
-    assert str(tmp_path / input_data.TRAIN_LABELS) in str(info.value)
+    assert str(tmp_path / mnist_files.TRAIN_LABELS) in str(info.value)
     assert _snapshot(tmp_path) == before
 
   def test_explicit_num_classes_above_the_labels(self, tmp_path):
@@ -778,7 +782,7 @@ class TestAnyIdxSet:
 
   def test_train_and_test_image_sizes_differ(self, tmp_path):
     _write_idx_set(tmp_path, (16, 16), 3)
-    test_path = tmp_path / input_data.TEST_IMAGES
+    test_path = tmp_path / mnist_files.TEST_IMAGES
     idx.write_idx_images(test_path, np.zeros((12, 20, 20), np.uint8))
     before = _snapshot(tmp_path)
     with pytest.raises(errors.DataFormatError, match='16x16') as info:

@@ -12,7 +12,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import idx
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 from graphnet.serving import graph_safety
 from graphnet.serving import predictor
 from graphnet.training import config
@@ -39,8 +39,8 @@ def _train(log_dir, data_dir, **kwargs):
 
 @pytest.fixture(scope='module')
 def test_set(data_dir):
-  images = idx.read_idx_images(str(data_dir / input_data.TEST_IMAGES))
-  labels = idx.read_idx_labels(str(data_dir / input_data.TEST_LABELS))
+  images = idx.read_idx_images(str(data_dir / mnist_files.TEST_IMAGES))
+  labels = idx.read_idx_labels(str(data_dir / mnist_files.TEST_LABELS))
   return images[..., 0], labels  # uint8 [10000, 28, 28], uint8 [10000]
 
 
@@ -360,9 +360,9 @@ class TestCommandLine:
       '--checkpoint',
       mnist_ckpt,
       '--idx',
-      str(data_dir / input_data.TEST_IMAGES),
+      str(data_dir / mnist_files.TEST_IMAGES),
       '--labels',
-      str(data_dir / input_data.TEST_LABELS),
+      str(data_dir / mnist_files.TEST_LABELS),
     )
     assert result.returncode == 0, result.stderr
     assert f'accuracy {correct / 10000:.4f} ({correct}/10000)' in result.stdout

@@ -11,29 +11,34 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet.data import idx
-from graphnet.data import mnist_reader as input_data
+from graphnet.data import mnist_files
 from graphnet.serving import predictor
+from graphnet.training import config
+from graphnet.training import schedules
+from graphnet.training import trainer
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, data_dir):
   """(checkpoint dir, 12 test digits the model gets right, their labels)."""
-  data_dir = tmp_path_factory.mktemp('mnist')
   log_dir = tmp_path_factory.mktemp('logs')
-  done = _python(
-    '-m',
-    'graphnet.fully_connected_feed',
-    '--max_steps=300',
-    '--seed=1',
-    '--learning_rate=0.1',
-    f'--log_dir={log_dir}',
-    f'--input_data_dir={data_dir}',
+  # Trained in this process: only the predict runs need a command line.
+  trainer.run_training(
+    config.TrainConfig(
+      log_dir=str(log_dir),
+      input_data_dir=str(data_dir),
+      max_steps=300,
+      seed=1,
+      schedule=schedules.Schedule(base_rate=0.1),
+      eval_every=10000,
+      log_every=10000,
+    ),
+    printer=lambda line: None,
   )
-  assert done.returncode == 0, done.stderr[-3000:]
-  images = idx.read_idx_images(str(data_dir / input_data.TEST_IMAGES))[..., 0]
-  labels = idx.read_idx_labels(str(data_dir / input_data.TEST_LABELS))
+  images = idx.read_idx_images(str(data_dir / mnist_files.TEST_IMAGES))[..., 0]
+  labels = idx.read_idx_labels(str(data_dir / mnist_files.TEST_LABELS))
   with predictor.Predictor.from_checkpoint(str(log_dir)) as model:
     right = model.predict(images[:100]) == labels[:100]
   # PNG keeps gray pixels exactly, so files of these are classified right.

@@ -17,6 +17,7 @@ import pytest
 
 from graphnet import errors
 from graphnet.data import idx
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.data import read_ahead
 
@@ -80,7 +81,7 @@ def test_same_size_file_with_one_byte_changed_is_not_reused(data_dir, tmp_path):
   # A hostile copy: the size of the bundled file, one byte flipped in the
   # deflate stream. It must be read (and refused) as what it is.
   target = _copy(data_dir, tmp_path)
-  path = target / input_data.TEST_IMAGES
+  path = target / mnist_files.TEST_IMAGES
   raw = bytearray(path.read_bytes())
   raw[len(raw) // 2] ^= 0xFF
   path.write_bytes(bytes(raw))

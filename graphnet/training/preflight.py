@@ -20,6 +20,7 @@ from graphnet import options
 from graphnet.checkpoints import contents
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import state as checkpoints
+from graphnet.data import mnist_files
 from graphnet.data import mnist_reader as input_data
 from graphnet.data import read_ahead
 
@@ -95,7 +96,7 @@ def _batch_message(config, left, held_out, names):
   else:
     total = left + held_out
     path = config.data_npz or os.path.join(
-      config.input_data_dir, input_data.TRAIN_IMAGES
+      config.input_data_dir, mnist_files.TRAIN_IMAGES
     )
     where = f'left of the {total} in {path} after {validation_size} {held_out}'
     if total >= config.batch_size:
