@@ -26,6 +26,7 @@ import math
 
 from graphnet import errors
 from graphnet import options
+from graphnet.data import dataset
 from graphnet.distributed import cluster_config as cluster_lib
 from graphnet.nn import hparams
 from graphnet.nn import models
@@ -51,7 +52,7 @@ __all__ = [
 INPUT_PIPELINES = ('feed', 'resident')
 
 # The data sets an evaluation can cover, in the order they are printed.
-EVAL_SETS = ('train', 'validation', 'test')
+EVAL_SETS = dataset.SPLITS
 
 # The most steps per session.run `auto_steps_per_run` picks: enough to
 # spread a run's fixed cost (MonitoredSession, hooks, feed) thin.

@@ -31,6 +31,7 @@ from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import run_lock
 from graphnet.checkpoints import state as checkpoints
+from graphnet.data import dataset
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import tasks as cluster_tasks
 from graphnet.training import hooks as hooks_lib
@@ -51,10 +52,8 @@ build_train_graph = train_graph.build_train_graph
 _print_flush = functools.partial(print, flush=True)
 
 # (key, title) of the data sets evaluated, in TF1's order.
-_EVAL_SETS = (
-  ('train', 'Training'),
-  ('validation', 'Validation'),
-  ('test', 'Test'),
+_EVAL_SETS = tuple(
+  zip(dataset.SPLITS, ('Training', 'Validation', 'Test'), strict=True)
 )
 
 
