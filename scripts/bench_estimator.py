@@ -1,10 +1,12 @@
 r"""Estimator training speed: graphnet on TF 2.21 against real TF 1.15.
 
 The same `model_fn` (an MLP 784-128-32-10 with Adam, MNIST's shapes) and
-`input_fn` (a `tf.data` pipeline over 2000 random in-memory examples,
-shuffled, batch 100) train under each TensorFlow, in turn, in a child
-process: `train(steps=200)` to warm up, then one timed `train(steps=N)`
-call (graph, session and checkpoints included), with the Estimator's own
+`input_fn` over 2000 random in-memory examples, shuffled, batch 100 (with
+`--input dataset`, a `tf.data` pipeline; with `--input numpy`, TF1
+tutorials' `tf.estimator.inputs.numpy_input_fn`, a queue runner under TF
+1.15) train under each TensorFlow, in turn, in a child process:
+`train(steps=200)` to warm up, then one timed `train(steps=N)` call
+(graph, session and checkpoints included), with the Estimator's own
 logging, summaries and checkpoints at their defaults. Speeds are steps
 per wall second and per CPU second of the process over the whole call
 (the latter moves less when other processes share the cores), and the
@@ -15,6 +17,7 @@ run.
 
     python scripts/bench_estimator.py                  # both, 3 rounds
     python scripts/bench_estimator.py --steps 3000 --rounds 5
+    python scripts/bench_estimator.py --input numpy     # numpy_input_fn
     python scripts/bench_estimator.py --child graphnet  # one run, prints JSON
 
 The TF 1.15 interpreter is ../tf1venv/bin/python (override with
@@ -37,7 +40,7 @@ _WARMUP = 200
 _EXAMPLES = 2000
 
 
-def _child(flavour, steps, batch_size):
+def _child(flavour, steps, batch_size, input_kind):
   import numpy as np
 
   if flavour == 'graphnet':
@@ -67,9 +70,15 @@ def _child(flavour, steps, batch_size):
     )
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
 
-  def input_fn():
+  def dataset_input_fn():
     data = tf.data.Dataset.from_tensor_slices(({'x': images}, labels))
     return data.shuffle(_EXAMPLES).repeat().batch(batch_size).prefetch(1)
+
+  input_fn = dataset_input_fn
+  if input_kind == 'numpy':
+    input_fn = tf.estimator.inputs.numpy_input_fn(
+      {'x': images}, labels, batch_size, num_epochs=None, shuffle=True
+    )
 
   with tempfile.TemporaryDirectory() as model_dir:
     estimator = tf.estimator.Estimator(model_fn, model_dir=model_dir)
@@ -106,7 +115,7 @@ def _logged_rates(tf, model_dir):
   return rates
 
 
-def _run(python, flavour, steps, batch_size):
+def _run(python, flavour, steps, batch_size, input_kind):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', CUDA_VISIBLE_DEVICES='')
   out = subprocess.run(
     [
@@ -118,6 +127,8 @@ def _run(python, flavour, steps, batch_size):
       str(steps),
       '--batch_size',
       str(batch_size),
+      '--input',
+      input_kind,
     ],
     capture_output=True,
     text=True,
@@ -136,10 +147,13 @@ def main():
   parser.add_argument('--steps', type=int, default=3000)
   parser.add_argument('--batch_size', type=int, default=100)
   parser.add_argument('--rounds', type=int, default=3)
+  parser.add_argument(
+    '--input', choices=('dataset', 'numpy'), default='dataset'
+  )
   parser.add_argument('--tf1_python', default='../tf1venv/bin/python')
   args = parser.parse_args()
   if args.child:
-    _child(args.child, args.steps, args.batch_size)
+    _child(args.child, args.steps, args.batch_size, args.input)
     return
   rates = {'tf1': [], 'graphnet': []}
   cpu_rates = {'tf1': [], 'graphnet': []}
@@ -149,7 +163,7 @@ def main():
       ('tf1', args.tf1_python),
       ('graphnet', sys.executable),
     ):
-      result = _run(python, flavour, args.steps, args.batch_size)
+      result = _run(python, flavour, args.steps, args.batch_size, args.input)
       rates[flavour].append(result['steps_per_sec'])
       cpu_rates[flavour].append(result['steps_per_cpu_sec'])
       logged[flavour].append(result['logged_steps_per_sec'])

@@ -184,6 +184,32 @@ class TestTrain:
     again.train(_train_input(), steps=5)
     assert again.get_variable_value('global_step') == 55
 
+  def test_numpy_input_loop_keeps_model_fn_summaries(self, tmp_path):
+    def summary_model_fn(features, labels, mode):
+      logits = _dense(features['x'], 2, 'logits')
+      loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+      tf.summary.scalar('batch_loss', loss)
+      train_op = tf.train.GradientDescentOptimizer(0.1).minimize(
+        loss, tf.train.get_global_step()
+      )
+      return estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    est = estimator.Estimator(summary_model_fn, model_dir=str(tmp_path))
+    counter = estimator.StepCounterHook(every_n_steps=100)
+    est.train(_train_input(), steps=250, hooks=[counter])
+    # numpy_input_fn and a step-counting hook: runs of 100 steps in a loop.
+    assert 'train_loop' in (tmp_path / 'graph.pbtxt').read_text()
+    steps = {}
+    for name in os.listdir(tmp_path):
+      if name.startswith('events.out.tfevents'):
+        for event in tf.train.summary_iterator(str(tmp_path / name)):
+          for value in event.summary.value:
+            steps.setdefault(value.tag, []).append(event.step)
+    # The model_fn's summary of each run's last step, at that step.
+    assert steps['batch_loss'] == [100, 200, 250]
+    assert steps['loss'] == [100, 200, 250]
+    assert est.get_variable_value('global_step') == 250
+
   def test_input_fn_returning_a_dataset_and_model_fn_subset(self, tmp_path):
     def input_fn(params):
       assert params == {'lr': 0.1}

@@ -18,6 +18,7 @@ import inspect
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.estimator import inputs
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
   'call_model_fn',
   'check_model_fn',
   'device',
+  'input_dataset',
   'input_fn_result',
   'new_graph',
 ]
@@ -130,6 +132,20 @@ def input_fn_result(estimator, input_fn, mode):
   # The input pipeline stays on the CPU, as TF1's Estimator put it.
   with tf.device('/cpu:0'):
     return input_fn(**kwargs)
+
+
+def input_dataset(estimator, input_fn, mode):
+  """`input_fn`'s data as a `tf.data.Dataset`, or None if it gives none.
+
+  The input_fns of `inputs` (numpy, pandas) give theirs without building
+  their iterator; any other input_fn is called.
+  """
+  dataset_fn = getattr(input_fn, inputs.DATASET_FN, None)
+  if dataset_fn is not None:
+    with tf.device('/cpu:0'):
+      return dataset_fn()
+  result = input_fn_result(estimator, input_fn, mode)
+  return result if isinstance(result, tf.data.Dataset) else None
 
 
 def call_input_fn(estimator, input_fn, mode):

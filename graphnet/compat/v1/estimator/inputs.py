@@ -22,7 +22,11 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 
-__all__ = ['numpy_input_fn', 'pandas_input_fn']
+__all__ = ['DATASET_FN', 'numpy_input_fn', 'pandas_input_fn']
+
+# Attribute of the input_fns made here: a function returning their batches
+# as a `tf.data.Dataset` of what the input_fn returns.
+DATASET_FN = 'graphnet_dataset_fn'
 
 # TF1's name for the single array feature when x is not a dict... it kept
 # the array as the features tensor itself; this key is only internal.
@@ -106,7 +110,8 @@ def _make_input_fn(x, y, batch_size, num_epochs, shuffle, function, seed=None):
   def gather(indices):
     return [v[indices] for v in values]
 
-  def input_fn():
+  def batches():
+    """The dataset of batches: a tuple of tensors in the order of `keys`."""
     data = tf.data.Dataset.range(length)
     if shuffle:
       # A new order every epoch, over the whole set, as TF1's queue did.
@@ -119,10 +124,11 @@ def _make_input_fn(x, y, batch_size, num_epochs, shuffle, function, seed=None):
         tensor.set_shape([None, *array.shape[1:]])
       return tuple(tensors)
 
-    data = data.map(fetch).prefetch(2)
-    batch = dict(
-      zip(keys, tf.data.make_one_shot_iterator(data).get_next(), strict=True)
-    )
+    return data.map(fetch).prefetch(2)
+
+  def structure(*tensors):
+    """(features, labels), or features alone without `y`."""
+    batch = dict(zip(keys, tensors, strict=True))
     features = collections.OrderedDict(
       (k, v) for k, v in batch.items() if not isinstance(k, tuple)
     )
@@ -135,6 +141,12 @@ def _make_input_fn(x, y, batch_size, num_epochs, shuffle, function, seed=None):
       labels = labels[None]
     return features, labels
 
+  def input_fn():
+    return structure(*tf.data.make_one_shot_iterator(batches()).get_next())
+
+  # The same batches as a dataset, which an Estimator can read inside its
+  # loop of several training steps per run.
+  setattr(input_fn, DATASET_FN, lambda: batches().map(structure))
   return input_fn
 
 

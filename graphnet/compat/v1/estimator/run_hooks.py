@@ -35,7 +35,9 @@ class TrainLogHook(tf.train.SessionRunHook):
 
   The first run is logged too (`loss = ..., step = 1`). With `count_steps`
   the steps are counted from the one read when the session starts, so the
-  runs in between fetch nothing.
+  runs in between fetch nothing. With runs of several steps the line is
+  the one of each due run's first step, whose loss the loop keeps: the
+  steps logged are TF1's (1, 101, 201, ... from a start at 0).
   """
 
   def __init__(
@@ -44,7 +46,7 @@ class TrainLogHook(tf.train.SessionRunHook):
     """Creates the hook.
 
     Args:
-      loss: float scalar tensor.
+      loss: float scalar tensor: the loss of the run's first step.
       summary_dir: directory of the `global_step/sec` events, or None.
       every_n_steps: global steps between lines (>= 1).
       count_steps: whether only this process moves the global step.
@@ -71,10 +73,12 @@ class TrainLogHook(tf.train.SessionRunHook):
     self._logged_time = None
 
   def before_run(self, run_context):
+    # Counted, the step logged is the run's first: TF1 logged step 1.
+    self._first = self._next_step - self._steps_per_run + 1
     self._due = (
       not self._count
       or self._logged_step is None
-      or self._next_step - self._logged_step >= self._every
+      or self._first - self._logged_step >= self._every
     )
     if not self._due:
       return None
@@ -84,7 +88,7 @@ class TrainLogHook(tf.train.SessionRunHook):
     return tf.train.SessionRunArgs(fetches)
 
   def after_run(self, run_context, run_values):
-    step = self._next_step
+    step = self._first
     self._next_step += self._steps_per_run
     if not self._due:
       return
@@ -93,11 +97,16 @@ class TrainLogHook(tf.train.SessionRunHook):
       step = max(int(run_values.results['step']), 1)
     loss = run_values.results['loss']
     now = time.time()
+    # Speed over the steps made since the last line; the last run of a loop
+    # may make fewer than steps_per_run, so its end is read.
+    end = step
+    if self._count and self._steps_per_run > 1:
+      end = int(run_context.session.run(self._step_tensor))
     if self._logged_step is None:
       tf.logging.info('loss = %s, step = %d', loss, step)
     elif step - self._logged_step >= self._every:
       elapsed = now - self._logged_time
-      rate = (step - self._logged_step) / elapsed if elapsed > 0 else 0.0
+      rate = (end - self._logged_end) / elapsed if elapsed > 0 else 0.0
       tf.logging.info('global_step/sec: %g', rate)
       tf.logging.info('loss = %s, step = %d (%.3f sec)', loss, step, elapsed)
       if self._writer is not None:
@@ -110,6 +119,7 @@ class TrainLogHook(tf.train.SessionRunHook):
     else:
       return
     self._logged_step = step
+    self._logged_end = end
     self._logged_time = now
 
 

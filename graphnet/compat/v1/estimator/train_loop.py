@@ -2,9 +2,11 @@
 
 TF1's TPUEstimator ran `iterations_per_loop` steps per `session.run`; an
 Estimator here does the same on the CPU when nothing watches single steps:
-the input_fn returns a `tf.data.Dataset`, no hooks are given to `train`
-and the `model_fn` returns none (nor a scaffold of its own). Every run
-then costs one Python round trip for up to N steps instead of N.
+the input_fn gives a `tf.data.Dataset` (its own, or `numpy_input_fn`'s and
+`pandas_input_fn`'s), the hooks given to `train` only count steps
+(`hooks_allow`) and the `model_fn` returns none (nor a scaffold of its
+own). Every run then costs one Python round trip for up to N steps
+instead of N.
 
 The `model_fn` is called once, inside the body of a `tf.while_loop` that
 takes the next batch, runs the `train_op` and returns the loss; variables
@@ -12,8 +14,10 @@ takes the next batch, runs the `train_op` and returns the loss; variables
 resource variables in an init scope), with the names a plain call gives.
 What the body adds to graph collections (its summaries, losses, update
 ops) belongs to the loop body and is dropped from the outer graph's
-collections; the Estimator writes the `loss` summary of each run's last
-step.
+collections. The model_fn's summaries are merged in the body and leave
+the loop as one serialized `Summary` of the run's last step, put in the
+outer graph's `SUMMARIES`: the Estimator's summary hook writes it, with
+the `loss` summary, at the global step the run ended at.
 
 Example:
     built = build(graph, dataset, call_model_fn, steps_per_run=100)
@@ -25,7 +29,16 @@ import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 
-__all__ = ['LoopSpec', 'build', 'steps_per_run']
+__all__ = [
+  'LoopSpec',
+  'build',
+  'hooks_allow',
+  'set_steps_per_run',
+  'steps_per_run',
+]
+
+# Hook types that act on the global step they read, not per run.
+_LOOP_SAFE_HOOKS = (tf.train.StepCounterHook,)
 
 # Upper bound of steps per run: a run's wall time stays short enough for
 # SIGINT, logging and time-based checkpoints to act promptly.
@@ -35,10 +48,12 @@ MAX_STEPS_PER_RUN = 100
 class LoopSpec:
   """What `build` made: the spec to train with and the count to feed."""
 
-  def __init__(self, spec, count, steps_per_run):
+  def __init__(self, spec, count, steps_per_run, first_loss):
     # EstimatorSpec whose `train_op` runs the loop and whose `loss` is the
     # last step's loss.
     self.spec = spec
+    # float32 scalar: the loss of the run's first step (TF1's log lines).
+    self.first_loss = first_loss
     # int32 scalar placeholder: steps the next run makes.
     self.count = count
     self.steps_per_run = steps_per_run
@@ -64,6 +79,25 @@ def steps_per_run(config):
     # The largest divisor of n within the bound keeps the intervals exact.
     n = max(d for d in range(1, MAX_STEPS_PER_RUN + 1) if n % d == 0)
   return n
+
+
+def hooks_allow(hooks):
+  """Whether `train`'s hooks still see what they need with runs of N steps.
+
+  Only hooks that read the global step when they act (TF's
+  `StepCounterHook`, told the steps per run) do; any other hook may fetch
+  a tensor of one step or count runs as steps.
+  """
+  return all(type(hook) in _LOOP_SAFE_HOOKS for hook in hooks)
+
+
+def set_steps_per_run(hooks, n):
+  """Tells TF's hooks that each run advances `n` global steps."""
+  for hook in hooks:
+    # The setter TF's TPUEstimator used for its iterations_per_loop.
+    setter = getattr(hook, '_set_steps_per_run', None)
+    if setter is not None:
+      setter(n)
 
 
 def _gcd(a, b):
@@ -120,21 +154,36 @@ def build(graph, iterator, call_model_fn, n):
     tf.constant(n, tf.int32), [], name='steps_per_run'
   )
   specs = []
+  summaries = []
 
-  def body(i, unused_loss):
+  def body(i, unused_loss, first_loss, unused_summary):
     features, labels = _split(iterator.get_next())
+    before = tf.get_collection(tf.GraphKeys.SUMMARIES)
     spec = call_model_fn(features, labels)
     specs.append(spec)
     if spec.loss.dtype.base_dtype != tf.float32:
       raise _NoLoopError()
+    made = [
+      s
+      for s in tf.get_collection(tf.GraphKeys.SUMMARIES)
+      if not any(s is b for b in before)
+    ]
+    summaries.extend(made)
+    summary = tf.summary.merge(made) if made else tf.constant('')
     with tf.control_dependencies([spec.train_op]):
-      return i + 1, tf.identity(spec.loss)
+      loss = tf.identity(spec.loss)
+      return (
+        i + 1,
+        loss,
+        tf.where(tf.equal(i, 0), loss, first_loss),
+        tf.identity(summary),
+      )
 
   try:
-    _, loss = tf.while_loop(
-      lambda i, unused_loss: i < count,
+    _, loss, first_loss, summary = tf.while_loop(
+      lambda i, *unused: i < count,
       body,
-      [tf.constant(0), tf.constant(0.0)],
+      [tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.constant('')],
       name='train_loop',
     )
   except _NoLoopError:
@@ -147,10 +196,12 @@ def build(graph, iterator, call_model_fn, n):
   ):
     return None
   _drop_body_items(graph)
+  if summaries:
+    tf.add_to_collection(tf.GraphKeys.SUMMARIES, summary)
   loop_spec = model_fn_lib.EstimatorSpec(
     model_fn_lib.ModeKeys.TRAIN, loss=loss, train_op=loss.op
   )
-  return LoopSpec(loop_spec, count, n)
+  return LoopSpec(loop_spec, count, n, first_loss)
 
 
 class _NoLoopError(Exception):

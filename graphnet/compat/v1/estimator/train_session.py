@@ -123,12 +123,7 @@ class _TrainRun:
           raise disk_full.disk_full_error(e, self._model_dir) or e from None
       held.enter_context(disk_full.quiet_writer_threads())
       try:
-        self._session(
-          graph,
-          spec,
-          [*input_hooks, *self._hooks],
-          loop.steps_per_run if loop else 1,
-        )
+        self._session(graph, spec, [*input_hooks, *self._hooks], loop)
       except (tf.errors.OpError, OSError, RuntimeError) as e:
         full = disk_full.disk_full_error(e, self._model_dir)
         if full is None:
@@ -139,7 +134,7 @@ class _TrainRun:
   def _build(self, input_fn):
     """(graph, global_step, spec, input hooks, LoopSpec or None)."""
     n = _steps_per_run(self._config)
-    if n > 1 and self._cluster is None and not self._hooks:
+    if n > 1 and self._cluster is None and train_loop.hooks_allow(self._hooks):
       built = self._build_loop(input_fn, n)
       if built is not None:
         return built
@@ -155,14 +150,15 @@ class _TrainRun:
   def _build_loop(self, input_fn, steps_per_run):
     """`_build` of an in-graph loop of training steps, or None.
 
-    None when the input_fn returns no `tf.data.Dataset` or the model_fn's
-    spec cannot run in a loop (see `train_loop`).
+    None when the input_fn gives no `tf.data.Dataset` (see
+    `calls.input_dataset`) or the model_fn's spec cannot run in a loop
+    (see `train_loop`).
     """
     estimator = self._estimator
     with calls.new_graph(self._config, self._config.device_fn) as built:
       graph, global_step = built
-      dataset = calls.input_fn_result(estimator, input_fn, ModeKeys.TRAIN)
-      if not isinstance(dataset, tf.data.Dataset):
+      dataset = calls.input_dataset(estimator, input_fn, ModeKeys.TRAIN)
+      if dataset is None:
         return None
       with tf.device('/cpu:0'):
         iterator = tf.data.make_initializable_iterator(dataset)
@@ -174,6 +170,7 @@ class _TrainRun:
       )
     if loop is None:
       return None
+    train_loop.set_steps_per_run(self._hooks, steps_per_run)
     # The count hook clips the last run to the steps asked for.
     input_hooks = [
       calls.DatasetIterator(iterator),
@@ -183,7 +180,7 @@ class _TrainRun:
     ]
     return graph, global_step, loop.spec, input_hooks, loop
 
-  def _session(self, graph, spec, hooks, steps_per_run):
+  def _session(self, graph, spec, hooks, loop):
     """Runs the monitored training session until it stops."""
     with graph.as_default():
       tf.summary.scalar('loss', spec.loss)
@@ -196,16 +193,15 @@ class _TrainRun:
         )
         if resumed:
           tf.logging.info('Restoring parameters from %s', resumed)
-      all_hooks, chief_hooks = self._all_hooks(
-        spec, scaffold, hooks, steps_per_run
-      )
+      all_hooks, chief_hooks = self._all_hooks(spec, scaffold, hooks, loop)
       self._loop(spec, scaffold, all_hooks, chief_hooks)
 
   def _latest(self):
     return self._estimator.latest_checkpoint()
 
-  def _all_hooks(self, spec, scaffold, hooks, steps_per_run):
+  def _all_hooks(self, spec, scaffold, hooks, loop):
     """(hooks of every task, hooks of the chief only)."""
+    steps_per_run = loop.steps_per_run if loop else 1
     all_hooks = [*hooks, *spec.training_hooks]
     if self._steps is not None or self._max_steps is not None:
       all_hooks.insert(
@@ -219,7 +215,9 @@ class _TrainRun:
       )
     chief_hooks = []
     if self._is_chief:
-      chief_hooks = self._chief_hooks(spec, scaffold, steps_per_run)
+      chief_hooks = self._chief_hooks(
+        spec, scaffold, steps_per_run, loop.first_loss if loop else spec.loss
+      )
     elif self._config.log_step_count_steps:
       # A worker's loss is seen too: a NaN stops it with the step named.
       all_hooks.append(
@@ -268,8 +266,12 @@ class _TrainRun:
       step = contents.checkpoint_step(final) if final else None
       raise errors.TrainingInterruptedError(stop.signum, step, final)
 
-  def _chief_hooks(self, spec, scaffold, n):
-    """The chief's hooks, the divergence check first (before any save)."""
+  def _chief_hooks(self, spec, scaffold, n, first_loss):
+    """The chief's hooks, the divergence check first (before any save).
+
+    `first_loss` is the loss of a run's first step, which TF1's log lines
+    show (the loop keeps it; else `spec.loss`).
+    """
     config = self._config
     count = self._count
     # The loss is fetched with every run anyway; with runs of n steps it is
@@ -311,7 +313,7 @@ class _TrainRun:
     if config.log_step_count_steps:
       hooks.append(
         run_hooks.TrainLogHook(
-          spec.loss,
+          first_loss,
           self._model_dir,
           config.log_step_count_steps,
           count_steps=count,
