@@ -10,17 +10,11 @@ This module only handles flags; the work is done by `graphnet.exporter`.
 import dataclasses
 import os
 
+from absl import app
+from absl import flags
+
+from graphnet.cli import common as cli
 from graphnet.cli import quiet
-
-# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
-# asks for them (-v 1); must run before anything imports TF.
-quiet.setup()
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from graphnet.cli import common as cli  # noqa: E402
-from graphnet.serving import exporter  # noqa: E402
 
 __all__ = ['ExportConfig', 'main', 'run', 'config_from_flags']
 
@@ -85,7 +79,7 @@ def config_from_flags():
   )
 
 
-def _export(config):
+def _export(config, exporter):
   if config.frozen_graph:
     exporter.export_frozen_graph(
       config.checkpoint, config.frozen_graph, config.allow_unsafe
@@ -101,7 +95,14 @@ def _export(config):
 def main(argv):
   """Exports; exits 1 on a graphnet error."""
   cli.no_arguments(argv)
-  return cli.exit_code(_export, config_from_flags())
+  config = config_from_flags()
+  # TF loads only now, so that --help and flag errors answer at once; its
+  # start-up chatter and INFO logs hide graphnet's lines unless the user
+  # asks for them (-v 1).
+  quiet.setup()
+  from graphnet.serving import exporter  # noqa: PLC0415
+
+  return cli.exit_code(_export, config, exporter)
 
 
 def run():

@@ -19,31 +19,21 @@ serves until the workers report done):
 Flags keep TF1's names and defaults (defined in `train_flags`). This file
 only reads them once into a `config.TrainConfig` and calls
 `trainer.run_training`; a bad value stops with absl's usage error before
-any graph is built or file written.
+TensorFlow is loaded (in well under a second) or any graph is built or
+file written.
 """
 
 import sys
 
+from absl import app
+from absl import flags
+
+from graphnet import errors
+from graphnet.cli import common as cli
 from graphnet.cli import quiet
+from graphnet.cli import train_flags
 from graphnet.data import mnist_files
-
-# Inflating MNIST costs no wall time while TF imports (one core of Python;
-# zlib releases the GIL); the training read reuses it if its files hold
-# the bundled bytes.
-mnist_files.read_bundled_ahead()
-# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
-# asks for them (-v 1); must run before anything imports TF.
-quiet.setup()
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from graphnet import errors  # noqa: E402
-from graphnet.cli import common as cli  # noqa: E402
-from graphnet.cli import train_flags  # noqa: E402
-from graphnet.data import read_ahead  # noqa: E402
-from graphnet.distributed import tasks as cluster_tasks  # noqa: E402
-from graphnet.training import trainer  # noqa: E402
+from graphnet.data import read_ahead
 
 __all__ = ['main', 'run', 'config_from_flags']
 
@@ -55,6 +45,10 @@ config_from_flags = train_flags.config_from_flags
 
 def _train(train_config):
   """Trains, or serves the variables as a ps task; returns the exit code."""
+  # TensorFlow's modules, imported once the flags are read (quiet.setup).
+  from graphnet.distributed import tasks as cluster_tasks  # noqa: PLC0415
+  from graphnet.training import trainer  # noqa: PLC0415
+
   cluster = train_config.cluster
   try:
     if cluster is not None and cluster.job_name == 'ps':
@@ -76,7 +70,7 @@ def _train(train_config):
 
 def _evaluate(train_config):
   """Runs the cluster's evaluator task; returns the exit code."""
-  from graphnet.training import evaluator_task
+  from graphnet.training import evaluator_task  # noqa: PLC0415
 
   evaluator_task.run(train_config)
   return 0
@@ -85,7 +79,17 @@ def _evaluate(train_config):
 def main(argv):
   """Trains (or serves as a ps task); exits 1 on a graphnet error."""
   cli.no_arguments(argv)
+  if train_flags.names_a_module():
+    # The user's module may import TensorFlow: quiet it first.
+    quiet.setup()
   train_config = config_from_flags()
+  # Only now, with the flags checked (a usage error comes back at once):
+  # inflating MNIST costs no wall time while TF imports (one core of
+  # Python; zlib releases the GIL), and the training read reuses it if its
+  # files hold the bundled bytes. TF's start-up chatter and INFO logs hide
+  # graphnet's lines unless the user asks for them (-v 1).
+  mnist_files.read_bundled_ahead()
+  quiet.setup()
   if train_flags.is_evaluator():
     return cli.exit_code(_evaluate, train_config)
   return cli.exit_code(_train, train_config)

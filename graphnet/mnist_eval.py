@@ -23,19 +23,14 @@ import signal
 import sys
 import tempfile
 
+from absl import app
+from absl import flags
+
+from graphnet import errors
+from graphnet import options
+from graphnet.cli import common as cli
 from graphnet.cli import quiet
-
-# TF's start-up chatter and INFO logs hide graphnet's lines unless the user
-# asks for them (-v 1); must run before anything imports TF.
-quiet.setup()
-
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
-
-from graphnet import errors  # noqa: E402
-from graphnet import options  # noqa: E402
-from graphnet.cli import common as cli  # noqa: E402
-from graphnet.data import mnist_reader as input_data  # noqa: E402
+from graphnet.data import mnist_reader as input_data
 
 __all__ = ['EvalFlags', 'main', 'run', 'read_flags']
 
@@ -195,8 +190,10 @@ def main(argv):
   """Runs the evaluator; 0 on a normal stop, 1 on a graphnet error."""
   cli.no_arguments(argv)
   options = read_flags()
-  # Imported here, not above, so that --help and flag errors answer at once
-  # instead of after TensorFlow's few seconds of loading.
+  # TF loads only now, so that --help and flag errors answer at once
+  # instead of after its few seconds of loading; its start-up chatter and
+  # INFO logs hide graphnet's lines unless the user asks for them (-v 1).
+  quiet.setup()
   from graphnet.training import continuous_eval  # noqa: PLC0415
 
   # A service manager stops the evaluator with SIGTERM: end as on Ctrl-C.

@@ -5,8 +5,10 @@ banner twice, oneDNN and "Could not find cuda drivers" INFO lines and an
 `E0000 ... failed call to cuInit: ... UNKNOWN ERROR (303)` line that looks
 like a failure; TF then logs `INFO:tensorflow:` lines (checkpoint hooks,
 "Restoring parameters from ...") and deprecation warnings about its own
-internals. None of it helps someone training MNIST. `setup()`, called at
-the very top of an entry point before anything imports TensorFlow:
+internals. None of it helps someone training MNIST. `setup()`, called by
+an entry point once its flags are parsed and checked (so that a usage
+error comes back before TF's seconds of loading), before anything imports
+TensorFlow:
 
 - imports TensorFlow through `tf_loader` (Keras is left to load when
   first used) and lets it look for GPUs, with file descriptor 2
@@ -17,22 +19,25 @@ the very top of an entry point before anything imports TensorFlow:
   unless the environment already sets it;
 - sets the `tensorflow` logger to WARNING and drops TF's deprecation
   warnings and TensorBoard's "Found more than one graph event" warnings;
-- stops TF's log records from also reaching absl's handler (every line
-  would print twice).
+- gives TF's logger its own handler (`INFO:tensorflow:...` lines) even
+  though absl's `app.run` has configured logging, and stops TF's records
+  from also reaching absl's handler (every line would print twice).
 
 With absl's `-v 1` / `--verbosity=1` on the command line, or
 `GRAPHNET_VERBOSE=1` in the environment, nothing is hidden (the records
 still print once).
 
-Example (the first lines of an entry point):
+Example (an entry point's `main`, TF's modules imported after setup):
 
-    from graphnet.cli import quiet
+    def main(argv):
+      config = config_from_flags()
+      quiet.setup()
+      from graphnet.training import trainer  # noqa: PLC0415
 
-    quiet.setup()
-
-    from absl import app  # noqa: E402
+      trainer.run_training(config)
 """
 
+import contextlib
 import logging
 import os
 import re
@@ -191,6 +196,25 @@ def _import_tensorflow_capturing_stderr():
   return tf
 
 
+@contextlib.contextmanager
+def _root_logger_unconfigured():
+  """Detaches the root logger's handlers for the duration of the block.
+
+  TF gives its logger a handler of its own (`INFO:tensorflow:...` lines)
+  only when the root logger has none; absl's `app.run` attaches its
+  handler before parsing the flags, and entry points load TF after that.
+  """
+  root = logging.getLogger()
+  handlers = root.handlers[:]
+  for handler in handlers:
+    root.removeHandler(handler)
+  try:
+    yield
+  finally:
+    for handler in handlers:
+      root.addHandler(handler)
+
+
 def _print_tensorflow_records_once(tf):
   """TF's logger prints with its own handler; absl's must not repeat it."""
   logger = tf.get_logger()
@@ -223,12 +247,14 @@ def setup(argv=None):
     return verbose
   _done = True
   if verbose:
-    tf = tf_loader.import_tensorflow()
-    _print_tensorflow_records_once(tf)
+    with _root_logger_unconfigured():
+      tf = tf_loader.import_tensorflow()
+      _print_tensorflow_records_once(tf)
     return True
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
-  tf = _import_tensorflow_capturing_stderr()
-  logger = _print_tensorflow_records_once(tf)
+  with _root_logger_unconfigured():
+    tf = _import_tensorflow_capturing_stderr()
+    logger = _print_tensorflow_records_once(tf)
   logger.setLevel(logging.WARNING)
   logger.addFilter(_DropRecords(deprecation_file=_DEPRECATION_FILE))
   logging.getLogger('tensorboard').addFilter(

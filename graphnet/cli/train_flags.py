@@ -3,12 +3,14 @@
 Flags keep TF1's names and defaults and only absl's type and bound checks
 (plus "parses as numbers" for the lists). Each setting's flag is made from
 its config field (`options.option()`: default, help and bounds written
-once, in `config`, `schedules`, `session_config`), a network's from the
-fields of its registered config class (`models.MlpConfig`: --hidden1,
---hidden2); every other rule lives in the config dataclasses, and
-`config_from_flags()` turns their `ConfigError` into absl's usage error
-naming the flag. Only the directories, --preset and the cluster's flags
-(their defaults read from `ClusterConfig`) are defined here by hand.
+once, in `config`), a network's from the fields of its registered config
+class (`models.MlpConfig`: --hidden1, --hidden2); every other rule lives
+in the config dataclasses, and `config_from_flags()` turns their
+`ConfigError` into absl's usage error naming the flag. Only the
+directories, --preset and the cluster's flags (their defaults read from
+`ClusterConfig`) are defined here by hand. Nothing here imports
+TensorFlow, so flags are parsed and checked before it loads (but a
+`--model package.module:function` may: see `names_a_module`).
 
 Example (in an entry point):
 
@@ -28,14 +30,12 @@ from graphnet import errors
 from graphnet import options
 from graphnet.cli import common as cli
 from graphnet.cli import config_flags
-from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import cluster_config as cluster_lib
 from graphnet.distributed import tf_config
 from graphnet.nn import models
 from graphnet.training import config as config_lib
-from graphnet.training import schedules
-from graphnet.training import session_config
 
-__all__ = ['PRESETS', 'config_from_flags', 'is_evaluator']
+__all__ = ['PRESETS', 'config_from_flags', 'is_evaluator', 'names_a_module']
 
 FLAGS = flags.FLAGS
 
@@ -89,8 +89,8 @@ _ALIASES = {'log_dir': 'train_dir'}
 for _cls in (
   config_lib.TrainConfig,
   config_lib.ModelConfig,
-  schedules.Schedule,
-  session_config.SessionOptions,
+  config_lib.Schedule,
+  config_lib.SessionOptions,
   *(models.get(name).config_class for name in models.names()),
 ):
   config_flags.define(_cls, __name__)
@@ -337,6 +337,17 @@ def is_evaluator():
   return flag or env.task_type == tf_config.EVALUATOR
 
 
+def names_a_module():
+  """Whether --model is a package.module:function, imported when read.
+
+  The user's module may import TensorFlow, so an entry point quiets it
+  (`quiet.setup()`) before `config_from_flags()`. Presets name only
+  registered networks.
+  """
+  model = FLAGS.model
+  return ':' in model and model not in models.names()
+
+
 def _describe(cluster):
   return (
     f'ps {",".join(cluster.ps_hosts) or "(none)"}, workers '
@@ -395,7 +406,7 @@ def _model_config(value):
 
 def _train_config(value):
   schedule = _from_flags(
-    schedules.Schedule,
+    config_lib.Schedule,
     value,
     boundaries=_ints(value('lr_boundaries')),
     values=_floats(value('lr_values')),
@@ -406,7 +417,7 @@ def _train_config(value):
     value,
     model=_model_config(value),
     schedule=schedule,
-    session=_from_flags(session_config.SessionOptions, value),
+    session=_from_flags(config_lib.SessionOptions, value),
     cluster=_cluster_from_flags(),
     eval_sets=tuple(value('eval_sets')),
   )
