@@ -52,17 +52,11 @@ def l1_regularizer(scale, scope=None):
   Raises:
     ValueError: `scale` is an integer or negative.
   """
-  if _check_scale(scale, 'l1_regularizer'):
-    return lambda _: None
+  return _scaled('l1_regularizer', 'l1', scale, scope, _sum_of_abs)
 
-  def l1(weights):
-    with tf.name_scope(scope, 'l1_regularizer', [weights]) as name:
-      my_scale = tf.convert_to_tensor(
-        scale, dtype=weights.dtype.base_dtype, name='scale'
-      )
-      return tf.multiply(my_scale, tf.reduce_sum(tf.abs(weights)), name=name)
 
-  return l1
+def _sum_of_abs(weights):
+  return tf.reduce_sum(tf.abs(weights))
 
 
 def l2_regularizer(scale, scope=None):
@@ -75,17 +69,27 @@ def l2_regularizer(scale, scope=None):
   Raises:
     ValueError: `scale` is an integer or negative.
   """
-  if _check_scale(scale, 'l2_regularizer'):
+  return _scaled('l2_regularizer', 'l2', scale, scope, tf.nn.l2_loss)
+
+
+def _scaled(default_name, short_name, scale, scope, penalty):
+  """The regularizer `w -> scale * penalty(w)`, in name scope `scope`.
+
+  Its ops are in `scope` (default `default_name`, made unique); with
+  scale 0.0 it is a function returning None (no loss).
+  """
+  if _check_scale(scale, default_name):
     return lambda _: None
 
-  def l2(weights):
-    with tf.name_scope(scope, 'l2_regularizer', [weights]) as name:
+  def regularizer(weights):
+    with tf.name_scope(scope, default_name, [weights]) as name:
       my_scale = tf.convert_to_tensor(
         scale, dtype=weights.dtype.base_dtype, name='scale'
       )
-      return tf.multiply(my_scale, tf.nn.l2_loss(weights), name=name)
+      return tf.multiply(my_scale, penalty(weights), name=name)
 
-  return l2
+  regularizer.__name__ = regularizer.__qualname__ = short_name
+  return regularizer
 
 
 def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):

@@ -75,7 +75,10 @@ def _check_train_args(
   number_of_steps,
   sync_optimizer,
   trace_every_n_steps,
+  **unchecked,
 ):
+  """Raises for `train`'s bad arguments (given as `**locals()`)."""
+  del unchecked
   if train_op is None:
     raise ValueError('slim.learning.train: train_op cannot be None.')
   if logdir is None:
@@ -172,15 +175,7 @@ def train(
       logdir, number_of_steps <= 0).
     NotImplementedError: `sync_optimizer` or `trace_every_n_steps`.
   """
-  _check_train_args(
-    train_op,
-    logdir,
-    summary_op,
-    saver,
-    number_of_steps,
-    sync_optimizer,
-    trace_every_n_steps,
-  )
+  _check_train_args(**locals())
   graph = graph or tf.get_default_graph()
   with graph.as_default():
     if global_step is None:
