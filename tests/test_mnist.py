@@ -233,6 +233,13 @@ class TestLossRegistration:
 
 
 class TestTraining:
+  def test_each_optimizer_name_has_one_factory(self):
+    # The names are written without TensorFlow (for the flags), the
+    # factories beside TF's optimizers.
+    from graphnet.nn import training_tools
+
+    assert tuple(training_tools._FACTORIES) == mnist.OPTIMIZERS
+
   @pytest.mark.parametrize('optimizer', mnist.OPTIMIZERS)
   def test_advances_global_step_and_lowers_loss(self, optimizer):
     rng = np.random.RandomState(2)
