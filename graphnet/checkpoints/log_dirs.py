@@ -23,6 +23,7 @@ import time
 from graphnet import errors
 from graphnet import options
 from graphnet.checkpoints.state import BASENAME
+from graphnet.data import temp_files
 
 __all__ = [
   'check_log_dir',
@@ -141,15 +142,9 @@ def remove_save_leftovers(log_dir, min_age_secs=_LEFTOVER_AGE_SECS):
   Returns:
     the names removed (list of str), sorted.
   """
-  try:
-    names = os.listdir(log_dir)
-  except OSError:
-    return []
   removed = []
   now = time.time()
-  for name in sorted(names):
-    if not _LEFTOVER.fullmatch(name):
-      continue
+  for name, _ in temp_files.named_like(log_dir, _LEFTOVER):
     path = os.path.join(log_dir, name)
     try:
       if now - os.lstat(path).st_mtime < min_age_secs:

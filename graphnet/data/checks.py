@@ -30,6 +30,7 @@ __all__ = [
   'check_images',
   'check_labels',
   'check_batch_size',
+  'first_bad',
 ]
 
 _SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))
@@ -178,22 +179,36 @@ def check_labels(labels, num_examples, num_classes, name, images_name):
       f'{list(labels.shape)}.',
     )
   if labels.dtype.kind == 'i':
-    bad = np.flatnonzero(labels < 0)
-    if bad.size:
-      raise errors.DataError(
-        f'{name}: class ids must be >= 0; found {labels[bad[0]]} at index '
-        f'{bad[0]} ({bad.size} negative labels).',
-      )
+    found = first_bad(labels, labels < 0, 'negative labels')
+    if found:
+      raise errors.DataError(f'{name}: class ids must be >= 0; {found}.')
   if num_classes is None:
     num_classes = int(labels.max()) + 1 if labels.size else 0
-  bad = np.flatnonzero(labels >= num_classes)
-  if bad.size:
+  found = first_bad(labels, labels >= num_classes, 'labels out of range')
+  if found:
     raise errors.DataError(
       f'{name}: expected class ids in 0..{num_classes - 1} '
-      f'(num_classes={num_classes}), found {labels[bad[0]]} at index '
-      f'{bad[0]} ({bad.size} labels out of range).',
+      f'(num_classes={num_classes}), {found}.',
     )
   return np.ascontiguousarray(labels), num_classes
+
+
+def first_bad(values, bad, what):
+  """Where `values` are refused, for a message; None if nowhere.
+
+  Args:
+    values: a 1-D array.
+    bad: a bool array of its shape, True where a value is refused.
+    what: what the count counts, e.g. 'negative labels'.
+
+  Returns:
+    'found <value> at index <i> (<count> <what>)' of the first refused
+    value, or None.
+  """
+  where = np.flatnonzero(bad)
+  if not where.size:
+    return None
+  return f'found {values[where[0]]} at index {where[0]} ({where.size} {what})'
 
 
 def _check_one_hot(labels, num_classes, name):

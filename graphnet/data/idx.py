@@ -27,6 +27,7 @@ import numpy as np
 
 from graphnet import contract
 from graphnet import errors
+from graphnet.data import checks
 from graphnet.data import read_ahead as read_ahead_lib
 from graphnet.data import temp_files
 
@@ -296,12 +297,11 @@ def read_idx_labels(path, num_classes=contract.NUM_CLASSES):
   labels = np.frombuffer(payload, dtype=np.uint8)
   if num_classes is None:
     return labels
-  bad = np.flatnonzero(labels >= num_classes)
-  if bad.size:
+  found = checks.first_bad(labels, labels >= num_classes, 'bad labels')
+  if found:
     raise errors.DataFormatError(
       f'{_name(path)}: labels must be in 0..{num_classes - 1} '
-      f'({num_classes} classes); found {labels[bad[0]]} at index {bad[0]} '
-      f'({bad.size} bad labels).',
+      f'({num_classes} classes); {found}.',
       path=_name(path),
     )
   return labels

@@ -20,7 +20,7 @@ import socket
 import stat
 import time
 
-__all__ = ['create_temp_file', 'remove_stale_temp_files']
+__all__ = ['create_temp_file', 'remove_stale_temp_files', 'named_like']
 
 # What `create_temp_file` names its files: hidden, the final name, the
 # machine and pid that write it.
@@ -97,16 +97,9 @@ def remove_stale_temp_files(directory, max_age=_STALE_TEMP_SECONDS):
   Returns:
     The paths removed (list of str).
   """
-  try:
-    names = os.listdir(directory)
-  except OSError:
-    return []
   removed = []
   now = time.time()
-  for temp_name in names:
-    match = _TEMP_NAME.fullmatch(temp_name)
-    if not match:
-      continue
+  for temp_name, match in named_like(directory, _TEMP_NAME):
     path = os.path.join(directory, temp_name)
     try:
       info = os.lstat(path)
@@ -119,3 +112,20 @@ def remove_stale_temp_files(directory, max_age=_STALE_TEMP_SECONDS):
     except OSError:
       continue  # Gone already, or not ours to remove.
   return removed
+
+
+def named_like(directory, pattern):
+  """The entries of `directory` whose whole name `pattern` matches.
+
+  Args:
+    directory: a directory; one that cannot be listed has no entries.
+    pattern: a compiled regular expression.
+
+  Returns:
+    (name, match) pairs, sorted by name.
+  """
+  try:
+    names = os.listdir(directory)
+  except OSError:
+    return []
+  return [(n, m) for n in sorted(names) if (m := pattern.fullmatch(n))]
