@@ -11,18 +11,54 @@ Example:
       ...  # holds trainable, _scope, _reuse, _base_name and the lists
 """
 
+import re
+
 import tensorflow.compat.v1 as tf
 
-__all__ = ['LayerState']
+__all__ = ['LayerState', 'snake_case']
+
+
+def snake_case(class_name):
+  """'BasicLSTMCell' -> 'basic_lstm_cell', as TF 1.15 named layers."""
+  step = re.sub(r'(.)([A-Z][a-z0-9]+)', r'\1_\2', class_name)
+  return re.sub(r'([a-z])([A-Z])', r'\1_\2', step).lower()
 
 
 class LayerState:
   """`_set_scope`, `trainable_weights`, `non_trainable_weights`, `weights`.
 
-  Subclasses hold `trainable`, `_scope` (None until the first call),
-  `_reuse`, `_base_name` and the lists `_trainable_weights` and
-  `_non_trainable_weights` (variables in creation order).
+  Subclasses hold `trainable` and `_reuse`, and call `_init_names` from
+  `__init__`, which sets `_name`, `_base_name`, `_scope` (None until the
+  first call unless fixed), `_current_scope` and the lists
+  `_trainable_weights` and `_non_trainable_weights` (variables in
+  creation order).
   """
+
+  def _init_names(self, name, scope, base_name, counts):
+    """Names the object and fixes a given scope, as TF 1.15 did.
+
+    Args:
+      name: the name given (used as is), a `tf.VariableScope` (its name is
+        the scope's base name), or None.
+      scope: a scope to fix now (name or VariableScope), or None.
+      base_name: the default scope name, e.g. 'dense'.
+      counts: per graph, {base name: objects named so far}; an object
+        without a name is `<base_name>_<n>`.
+    """
+    if name and not isinstance(name, tf.VariableScope):
+      self._name = self._base_name = name
+    else:
+      graph_counts = counts.setdefault(tf.get_default_graph(), {})
+      graph_counts[base_name] = graph_counts.get(base_name, 0) + 1
+      self._name = f'{base_name}_{graph_counts[base_name]}'
+      self._base_name = name.name if name else base_name
+    self._trainable_weights = []
+    self._non_trainable_weights = []
+    self._current_scope = None
+    self._scope = None
+    if scope:
+      with tf.variable_scope(scope) as captured:
+        self._scope = captured
 
   def _set_scope(self, scope=None):
     """Fixes the variable scope once, as TF 1.15's layers did."""

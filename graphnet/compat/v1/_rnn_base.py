@@ -34,7 +34,6 @@ Example:
 
 import collections
 import inspect
-import re
 import weakref
 
 import tensorflow.compat.v1 as tf
@@ -103,25 +102,14 @@ class RNNCell(_layer_state.LayerState):
     self._reuse = kwargs.get('_reuse')
     self._trainable = trainable
     self._dtype = None if dtype is None else tf.as_dtype(dtype).base_dtype
-    self._trainable_weights = []
-    self._non_trainable_weights = []
     self.built = False
-    base_name = _snake_case(type(self).__name__)
-    if isinstance(name, tf.VariableScope):
-      self._name, self._base_name = _unique_name(base_name), name.name
-    elif name:
-      self._name, self._base_name = name, name
-    else:
-      self._name, self._base_name = _unique_name(base_name), base_name
-    self._scope = None
-    self._current_scope = None
     self._reusing_scope = None
     self._rnncell_scope = None
     self._call_takes_scope = None
-    scope = kwargs.get('_scope')
-    if scope:
-      with tf.variable_scope(scope) as captured:
-        self._scope = captured
+    base_name = _layer_state.snake_case(type(self).__name__)
+    if base_name[0] == '_':  # TF 1.15's name for a private class's cells.
+      base_name = 'private' + base_name
+    self._init_names(name, kwargs.get('_scope'), base_name, _NAME_COUNTS)
 
   @property
   def name(self):
@@ -364,20 +352,6 @@ def zero_state_tensors(state_size, batch_size, dtype):
     return value
 
   return tf.nest.map_structure(zeros, state_size)
-
-
-def _snake_case(name):
-  """'BasicLSTMCell' -> 'basic_lstm_cell', as TF 1.15 named layers."""
-  step = re.sub(r'(.)([A-Z][a-z0-9]+)', r'\1_\2', name)
-  snake = re.sub(r'([a-z])([A-Z])', r'\1_\2', step).lower()
-  return snake if snake[0] != '_' else 'private' + snake
-
-
-def _unique_name(base_name):
-  """`base_name` numbered from 1 per graph, as TF 1.15's `cell.name`."""
-  counts = _NAME_COUNTS.setdefault(tf.get_default_graph(), {})
-  counts[base_name] = counts.get(base_name, 0) + 1
-  return f'{base_name}_{counts[base_name]}'
 
 
 def _shapes(inputs):

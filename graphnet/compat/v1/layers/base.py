@@ -33,7 +33,6 @@ Example:
         return inputs * self.scale
 """
 
-import re
 import weakref
 
 import tensorflow.compat.v1 as tf
@@ -134,26 +133,11 @@ class Layer(_layer_state.LayerState):
     self.input_spec = None
     self.activity_regularizer = activity_regularizer
     self._dtype = tf.as_dtype(dtype).name if dtype is not None else None
-    self._trainable_weights = []
-    self._non_trainable_weights = []
     self._updates = []
     self._losses = []
-    self._current_scope = None
-    self._init_set_name(name)
-    if scope:
-      with tf.variable_scope(scope) as captured:
-        self._scope = captured
-    else:
-      self._scope = None
-
-  def _init_set_name(self, name):
-    base = _snake_case(type(self).__name__)
-    if isinstance(name, tf.VariableScope):
-      self._name, self._base_name = _unique_name(base), name.name
-    elif name:
-      self._name = self._base_name = name
-    else:
-      self._name, self._base_name = _unique_name(base), base
+    self._init_names(
+      name, scope, _layer_state.snake_case(type(self).__name__), _NAME_UIDS
+    )
 
   @property
   def name(self):
@@ -350,18 +334,6 @@ class Layer(_layer_state.LayerState):
     losses = [loss for loss in losses if loss is not None]
     self._losses.extend(losses)
     _add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, losses)
-
-
-def _snake_case(name):
-  name = re.sub(r'(.)([A-Z][a-z0-9]+)', r'\1_\2', name)
-  return re.sub(r'([a-z])([A-Z])', r'\1_\2', name).lower()
-
-
-def _unique_name(base):
-  """`base_1`, `base_2`, ... per graph, as TF1 named layer objects."""
-  counts = _NAME_UIDS.setdefault(tf.get_default_graph(), {})
-  counts[base] = counts.get(base, 0) + 1
-  return f'{base}_{counts[base]}'
 
 
 def _parts(variable):
