@@ -73,9 +73,13 @@ def conv(
   num_classes=contract.NUM_CLASSES,
 ):
   """The "Deep MNIST" network of a `models.ConvConfig`."""
-  keep, norm = params.keep_prob, params.batch_norm
   return deep_mnist.model_fn(
-    images, keep, norm, is_training, regularizer, num_classes
+    images,
+    params.keep_prob,
+    is_training,
+    batch_norm=params.batch_norm,
+    regularizer=regularizer,
+    num_classes=num_classes,
   )
 
 

@@ -181,14 +181,7 @@ def inference_conv(
   return logits(net)  # [batch, num_classes]
 
 
-def model_fn(
-  images,
-  keep_prob,
-  batch_norm=False,
-  is_training=False,
-  regularizer=None,
-  num_classes=contract.NUM_CLASSES,
-):
+def model_fn(images, keep_prob, is_training=False, **network):
   """The network `models.py` registers as `conv`, one tower of it.
 
   The training tower (`is_training`) drops fc1 units with `keep_prob`, fed
@@ -199,10 +192,9 @@ def model_fn(
   Args:
     images: float32 tensor `[batch, 784]`.
     keep_prob: python float in (0, 1], the training tower's keep rate.
-    batch_norm: normalise the conv1, conv2 and fc1 pre-activations.
     is_training: python bool, which tower this is.
-    regularizer: optional weight penalty (give it to one tower only).
-    num_classes: width of the logits.
+    **network: `batch_norm`, `regularizer` (give it to one tower only) and
+      `num_classes`, as `inference_conv` takes them.
 
   Returns:
     float32 logits `[batch, num_classes]`.
@@ -211,6 +203,4 @@ def model_fn(
     rate = keep_prob_input(keep_prob, name='train_keep_prob')
   else:
     rate = keep_prob_input(1.0, name=contract.KEEP_PROB)
-  return inference_conv(
-    images, rate, batch_norm, is_training, regularizer, num_classes
-  )
+  return inference_conv(images, rate, is_training=is_training, **network)
