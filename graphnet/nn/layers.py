@@ -80,11 +80,30 @@ class _Projection(Layer):
     name,
     activation,
     regularizer,
-    weights_initializer,
-    bias_initializer,
-    use_bias,
-    normalizer,
+    *,
+    weights_initializer=None,
+    bias_initializer=None,
+    use_bias=None,
+    normalizer=None,
   ):
+    """Checks and stores what Dense and Conv2D share.
+
+    Args:
+      name: the variable scope; default the layer's `_DEFAULT_NAME`.
+      activation: optional function tensor -> tensor, e.g. `tf.nn.relu`.
+      regularizer: optional function weights -> scalar penalty (e.g.
+        `mnist.l2_regularizer(1e-4)`), added to the collection 'losses'.
+      weights_initializer: default `fan_in_truncated_normal(1.0)`.
+      bias_initializer: default zeros.
+      use_bias: make `biases`; default True without a normalizer, False with
+        one.
+      normalizer: optional layer applied to the pre-activations in this
+        layer's scope, e.g. `BatchNorm()`.
+
+    Raises:
+      ConfigError: a function argument is not callable, or `name` is not a
+        valid scope name.
+    """
     super().__init__(name)
     label = self._label()
     self._activation = layer_base.optional_callable(
@@ -136,15 +155,7 @@ class Dense(_Projection):
   _RANK_HINT = ' Put a Flatten() layer before it.'
 
   def __init__(
-    self,
-    units,
-    activation=None,
-    regularizer=None,
-    name=None,
-    weights_initializer=None,
-    bias_initializer=None,
-    use_bias=None,
-    normalizer=None,
+    self, units, activation=None, regularizer=None, name=None, **options
   ):
     """Makes the layer; variables are made by its first call.
 
@@ -154,26 +165,17 @@ class Dense(_Projection):
       regularizer: optional function weights -> scalar penalty (e.g.
         `mnist.l2_regularizer(1e-4)`), added to the collection 'losses'.
       name: the variable scope; default 'dense'.
-      weights_initializer: default `fan_in_truncated_normal(1.0)`.
-      bias_initializer: default zeros.
-      use_bias: make `biases`; default True without a normalizer, False with
-        one.
-      normalizer: optional layer applied to the pre-activations in this
-        layer's scope, e.g. `BatchNorm()`.
+      **options: `weights_initializer` (default
+        `fan_in_truncated_normal(1.0)`), `bias_initializer` (default
+        zeros), `use_bias` (default True without a normalizer) and
+        `normalizer` (a layer applied to the pre-activations, e.g.
+        `BatchNorm()`); see `_Projection`.
 
     Raises:
       ConfigError: `units` is not a positive int, a function argument is
         not callable, or `name` is not a valid scope name.
     """
-    super().__init__(
-      name,
-      activation,
-      regularizer,
-      weights_initializer,
-      bias_initializer,
-      use_bias,
-      normalizer,
-    )
+    super().__init__(name, activation, regularizer, **options)
     self._units = layer_base.positive_int(self._label(), 'units', units)
 
   @property
@@ -215,10 +217,7 @@ class Conv2D(_Projection):
     activation=None,
     regularizer=None,
     name=None,
-    weights_initializer=None,
-    bias_initializer=None,
-    use_bias=None,
-    normalizer=None,
+    **options,
   ):
     """Makes the layer; variables are made by its first call.
 
@@ -231,25 +230,13 @@ class Conv2D(_Projection):
       regularizer: optional function weights -> scalar penalty, added to
         the collection 'losses'.
       name: the variable scope; default 'conv2d'.
-      weights_initializer: default `fan_in_truncated_normal(1.0)`.
-      bias_initializer: default zeros.
-      use_bias: make `biases`; default True without a normalizer, False with
-        one.
-      normalizer: optional layer applied to the pre-activations in this
-        layer's scope, e.g. `BatchNorm()`.
+      **options: `weights_initializer`, `bias_initializer`, `use_bias`,
+        `normalizer`, as `Dense` takes them (see `_Projection`).
 
     Raises:
       ConfigError: for a bad size, padding, function or name.
     """
-    super().__init__(
-      name,
-      activation,
-      regularizer,
-      weights_initializer,
-      bias_initializer,
-      use_bias,
-      normalizer,
-    )
+    super().__init__(name, activation, regularizer, **options)
     label = self._label()
     self._filters = layer_base.positive_int(label, 'filters', filters)
     self._kernel_size = layer_base.pair(label, 'kernel_size', kernel_size)
