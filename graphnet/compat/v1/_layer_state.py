@@ -11,6 +11,7 @@ Example:
       ...  # holds trainable, _scope, _reuse, _base_name and the lists
 """
 
+import contextlib
 import re
 
 import tensorflow.compat.v1 as tf
@@ -72,6 +73,25 @@ class LayerState:
     else:
       with tf.variable_scope(scope, default_name=self._base_name) as captured:
         self._scope = captured
+
+  @contextlib.contextmanager
+  def _in_own_scope(self, reuse, scope=None):
+    """Enters the object's variable scope and its name scope.
+
+    The scope is fixed first (`scope`, else the default, see `_set_scope`);
+    ops made inside go in its original name scope (`dense/MatMul`), and
+    `_current_scope` is the entered scope.
+
+    Yields:
+      the entered `tf.VariableScope`.
+    """
+    self._set_scope(scope)
+    with tf.variable_scope(
+      self._scope, reuse=reuse, auxiliary_name_scope=False
+    ) as current:
+      self._current_scope = current
+      with tf.name_scope(current.original_name_scope):
+        yield current
 
   @property
   def trainable_weights(self):

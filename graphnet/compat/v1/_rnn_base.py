@@ -235,24 +235,17 @@ class RNNCell(_layer_state.LayerState):
     """
     if dtype is None:
       dtype = self._dtype or tf.float32
-    self._set_scope(None)
-    with tf.variable_scope(
-      self._scope,
-      reuse=self.built or self._reuse,
-      auxiliary_name_scope=False,
-    ) as scope:
-      self._current_scope = scope
-      with tf.name_scope(scope.original_name_scope):
-        variable = tf.get_variable(
-          name,
-          shape,
-          dtype=tf.as_dtype(dtype),
-          initializer=initializer or scope.initializer,
-          regularizer=regularizer,
-          trainable=trainable and self._trainable,
-          constraint=constraint,
-          partitioner=partitioner,
-        )
+    with self._in_own_scope(self.built or self._reuse) as scope:
+      variable = tf.get_variable(
+        name,
+        shape,
+        dtype=tf.as_dtype(dtype),
+        initializer=initializer or scope.initializer,
+        regularizer=regularizer,
+        trainable=trainable and self._trainable,
+        constraint=constraint,
+        partitioner=partitioner,
+      )
     self._track(variable)
     return variable
 

@@ -227,28 +227,22 @@ class Layer(_layer_state.LayerState):
       trainable = True
     existing = {id(v) for v in tf.global_variables()}
     dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
-    self._set_scope(None)
-    reuse = self.built or self._reuse
-    with tf.variable_scope(
-      self._scope, reuse=reuse, auxiliary_name_scope=False
-    ) as scope:
-      self._current_scope = scope
-      with tf.name_scope(scope.original_name_scope):
-        variable = tf.get_variable(
-          name,
-          shape,
-          dtype=dtype,
-          initializer=initializer or scope.initializer,
-          trainable=trainable and self.trainable,
-          constraint=constraint,
-          partitioner=partitioner,
-          use_resource=use_resource,
-          synchronization=synchronization,
-          aggregation=aggregation,
-        )
-        if regularizer and _is_new(variable, existing):
-          with tf.name_scope(f'{name}/Regularizer'):
-            self._add_losses([regularizer(variable)])
+    with self._in_own_scope(self.built or self._reuse) as scope:
+      variable = tf.get_variable(
+        name,
+        shape,
+        dtype=dtype,
+        initializer=initializer or scope.initializer,
+        trainable=trainable and self.trainable,
+        constraint=constraint,
+        partitioner=partitioner,
+        use_resource=use_resource,
+        synchronization=synchronization,
+        aggregation=aggregation,
+      )
+      if regularizer and _is_new(variable, existing):
+        with tf.name_scope(f'{name}/Regularizer'):
+          self._add_losses([regularizer(variable)])
     if trainable and self.trainable and _is_trainable(variable):
       self._trainable_weights.append(variable)
     else:
@@ -294,25 +288,20 @@ class Layer(_layer_state.LayerState):
         f'layer {self._name!r}: graphnet.compat.v1 layers build graphs; '
         'eager execution is on (call tf.disable_eager_execution() first).'
       )
-    self._set_scope(kwargs.pop('scope', None))
     reuse = True if self.built else self._reuse
-    with tf.variable_scope(
-      self._scope, reuse=reuse, auxiliary_name_scope=False
-    ) as scope:
-      self._current_scope = scope
-      with tf.name_scope(scope.original_name_scope):
-        if not isinstance(inputs, (tf.Tensor, tf.SparseTensor, tf.Variable)):
-          inputs = tf.convert_to_tensor(inputs)
-        if self.input_spec is not None:
-          self.input_spec.check(self._name, inputs)
-        if not self.built:
-          if self._dtype is None:
-            self._dtype = inputs.dtype.base_dtype.name
-          self.build(inputs.shape)
-          self.built = True
-        outputs = self.call(inputs, *args, **kwargs)
-        if self.activity_regularizer is not None:
-          self._regularize_activity(outputs)
+    with self._in_own_scope(reuse, kwargs.pop('scope', None)):
+      if not isinstance(inputs, (tf.Tensor, tf.SparseTensor, tf.Variable)):
+        inputs = tf.convert_to_tensor(inputs)
+      if self.input_spec is not None:
+        self.input_spec.check(self._name, inputs)
+      if not self.built:
+        if self._dtype is None:
+          self._dtype = inputs.dtype.base_dtype.name
+        self.build(inputs.shape)
+        self.built = True
+      outputs = self.call(inputs, *args, **kwargs)
+      if self.activity_regularizer is not None:
+        self._regularize_activity(outputs)
     if self.trainable:
       _add_to_collection(tf.GraphKeys.UPDATE_OPS, self._updates)
     return outputs
