@@ -16,10 +16,10 @@ from graphnet.compat.v1 import _rnn_base
 from graphnet.compat.v1 import _rnn_checks
 
 __all__ = [
-  'BasicLSTMCell',
   'BasicRNNCell',
-  'GRUCell',
+  'BasicLSTMCell',
   'LSTMCell',
+  'GRUCell',
 ]
 
 

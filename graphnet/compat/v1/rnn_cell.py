@@ -32,35 +32,26 @@ Example:
 import tensorflow.compat.v1 as tf
 from tensorflow.python.util import nest
 
+from graphnet import compat as _compat
 from graphnet import errors
 from graphnet.compat.v1 import _rnn_base
 from graphnet.compat.v1 import _rnn_cells
 from graphnet.compat.v1 import _rnn_wrappers
 
-__all__ = [
-  'RNNCell',
-  'LayerRNNCell',
-  'BasicRNNCell',
-  'BasicLSTMCell',
-  'LSTMCell',
-  'GRUCell',
-  'MultiRNNCell',
-  'DropoutWrapper',
-  'ResidualWrapper',
-  'DeviceWrapper',
-  'LSTMStateTuple',
-]
-
 RNNCell = _rnn_base.RNNCell
 LayerRNNCell = _rnn_base.LayerRNNCell
 LSTMStateTuple = _rnn_base.LSTMStateTuple
-DropoutWrapper = _rnn_wrappers.DropoutWrapper
-ResidualWrapper = _rnn_wrappers.ResidualWrapper
-DeviceWrapper = _rnn_wrappers.DeviceWrapper
-BasicRNNCell = _rnn_cells.BasicRNNCell
-BasicLSTMCell = _rnn_cells.BasicLSTMCell
-LSTMCell = _rnn_cells.LSTMCell
-GRUCell = _rnn_cells.GRUCell
+
+# The cells and wrappers are their modules' (listed once, in their
+# `__all__`), in TF 1.15's order.
+__all__ = [
+  'RNNCell',
+  'LayerRNNCell',
+  *_compat.reexport(globals(), [_rnn_cells]),
+  'MultiRNNCell',
+  *_compat.reexport(globals(), [_rnn_wrappers]),
+  'LSTMStateTuple',
+]
 
 
 class MultiRNNCell(RNNCell):
