@@ -295,14 +295,18 @@ class Worker:
 IN_PROCESS_FLOPS = 10**8
 
 
+@dataclasses.dataclass
 class Isolated:
   """The worker of a Predictor of an untrusted checkpoint, and its plan."""
 
-  def __init__(self, worker, prefix, graph_def, cost):
-    self.worker = worker
-    self.prefix = prefix
-    self.graph_def = graph_def
-    self.cost = cost
+  # The `Worker` holding the frozen graph.
+  worker: Worker
+  # The checkpoint prefix, and its frozen `tf.GraphDef` (to reload the
+  # worker after a deadline killed it).
+  prefix: str
+  graph_def: object
+  # The graph's `cost_model.Cost`: what decides where a run goes.
+  cost: object
 
   def in_process(self, batch):
     """Whether a run of `batch` examples is cheap enough for the caller."""
