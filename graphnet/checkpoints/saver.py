@@ -42,7 +42,8 @@ class Saver(tf.train.Saver):
   nor deleted.
 
   Takes `tf.train.Saver`'s arguments, except that
-  `keep_checkpoint_every_n_hours` is not supported.
+  `keep_checkpoint_every_n_hours` is not supported (a subclass may keep
+  checkpoints leaving the window on disk: `_stays_on_disk`).
   """
 
   def __init__(self, *args, **kwargs):
@@ -111,12 +112,30 @@ class Saver(tf.train.Saver):
     checkpoints.write_state(
       directory, name, [os.path.basename(p) for p in kept], state_name
     )
+    now = time.time()
+    # When each was saved, as tf.train.Saver records it.
+    saved_at = dict(self._last_checkpoints)
     if limit:
-      now = time.time()
-      self.set_last_checkpoints_with_time([(p, now) for p in kept])
+      self.set_last_checkpoints_with_time(
+        [(p, saved_at.get(p, now)) for p in kept]
+      )
     for old in dropped:
+      if self._stays_on_disk(saved_at.get(old, now)):
+        continue
       try:
         tf.train.remove_checkpoint(old, meta_graph_suffix=meta_graph_suffix)
       except tf.errors.OpError as e:
         # Already gone: whoever removed it also wanted it gone.
         tf.logging.warning('Ignoring: %s', e)
+
+  def _stays_on_disk(self, saved_at):
+    """Whether a checkpoint leaving the window stays on disk, unlisted.
+
+    Args:
+      saved_at: when it was saved (`time.time()`).
+
+    Returns:
+      False here: every checkpoint beyond `max_to_keep` is deleted.
+    """
+    del saved_at
+    return False

@@ -4,9 +4,11 @@ One small model (two dense layers on 4 features, 2 classes) trained once
 per module; the other tests train a few dozen steps of their own.
 """
 
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +20,7 @@ import graphnet.compat.v1 as tf
 from graphnet import errors
 from graphnet.checkpoints import run_lock
 from graphnet.compat.v1 import estimator
+from graphnet.compat.v1.estimator import training
 
 _REPO = os.path.dirname(
   os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -392,6 +395,24 @@ class TestGuarantees:
     # The last checkpoint kept was saved before the loss went bad.
     assert est.get_variable_value('global_step') <= 30
 
+  def test_hourly_checkpoints_stay_unlisted_with_an_atomic_state(
+    self, tmp_path
+  ):
+    # Every 1e-9 hours: each checkpoint leaving the window of 1 stays.
+    est = _make(
+      tmp_path,
+      save_checkpoints_steps=10,
+      keep_checkpoint_max=1,
+      keep_checkpoint_every_n_hours=1e-9,
+    )
+    est.train(_train_input(), max_steps=30)
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    listed = [os.path.basename(p) for p in state.all_model_checkpoint_paths]
+    assert listed == ['model.ckpt-30']
+    for step in (10, 20):
+      assert (tmp_path / f'model.ckpt-{step}.index').exists()
+    assert (tmp_path / 'model.ckpt-20.meta').exists()
+
   def test_sigint_saves_a_final_checkpoint_and_resumes(self, tmp_path):
     class Interrupt(estimator.SessionRunHook):
       def __init__(self):
@@ -474,6 +495,34 @@ class TestTrainAndEvaluate:
       estimator.TrainSpec(_train_input(), max_steps=0)
     with pytest.raises(errors.ConfigError, match='throttle_secs'):
       estimator.EvalSpec(_eval_input(), throttle_secs=-1)
+
+  def test_evaluator_ends_when_the_chief_stops_answering(
+    self, tmp_path, monkeypatch
+  ):
+    # A chief whose port nobody listens on, silent for 1 s (not 60).
+    with socket.socket() as unused:
+      unused.bind(('127.0.0.1', 0))
+      port = unused.getsockname()[1]
+    monkeypatch.setenv(
+      'TF_CONFIG',
+      json.dumps(
+        {
+          'cluster': {'chief': [f'127.0.0.1:{port}']},
+          'task': {'type': 'evaluator', 'index': 0},
+        }
+      ),
+    )
+    monkeypatch.setattr(training, '_CHIEF_TIMEOUT_SECS', 1.0)
+    est = _make(tmp_path)
+    specs = (
+      estimator.TrainSpec(_train_input(), max_steps=100),
+      estimator.EvalSpec(_eval_input(), start_delay_secs=0),
+    )
+    with pytest.raises(errors.ClusterRuntimeError) as caught:
+      estimator.train_and_evaluate(est, *specs)
+    message = str(caught.value)
+    assert f'chief at 127.0.0.1:{port} has not answered' in message
+    assert 'TrainSpec.max_steps 100' in message
 
 
 def test_canned_names_load_lazily():

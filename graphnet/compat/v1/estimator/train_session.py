@@ -360,20 +360,12 @@ def _training_scaffold(scaffold, config):
   """The model_fn's scaffold with graphnet's atomic saver if it has none."""
   if scaffold.saver is not None:
     return scaffold
-  if config.keep_checkpoint_every_n_hours == _EVERY_N_HOURS_OFF:
-    saver = saver_lib.Saver(
-      sharded=True,
-      max_to_keep=config.keep_checkpoint_max,
-      save_relative_paths=True,
-    )
-  else:
-    # graphnet's Saver keeps only the newest; TF's keeps the hourly ones.
-    saver = tf.train.Saver(
-      sharded=True,
-      max_to_keep=config.keep_checkpoint_max,
-      keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
-      save_relative_paths=True,
-    )
+  saver = _HourlySaver(
+    config.keep_checkpoint_every_n_hours,
+    sharded=True,
+    max_to_keep=config.keep_checkpoint_max,
+    save_relative_paths=True,
+  )
   return tf.train.Scaffold(
     init_op=scaffold.init_op,
     init_feed_dict=scaffold.init_feed_dict,
@@ -385,6 +377,28 @@ def _training_scaffold(scaffold, config):
     saver=saver,
     copy_from_scaffold=None,
   )
+
+
+class _HourlySaver(saver_lib.Saver):
+  """graphnet's atomic Saver with TF1's `keep_checkpoint_every_n_hours`.
+
+  A checkpoint leaving the `keep_checkpoint_max` window stays on disk,
+  unlisted, when it was saved N hours after the last one kept so (the
+  first N hours after the saver is made), as TF's Saver kept them.
+  """
+
+  def __init__(self, every_n_hours, **kwargs):
+    super().__init__(**kwargs)
+    self._every_secs = None
+    if every_n_hours != _EVERY_N_HOURS_OFF:
+      self._every_secs = every_n_hours * 3600
+      self._next_kept = time.time() + self._every_secs
+
+  def _stays_on_disk(self, saved_at):
+    if self._every_secs is None or saved_at <= self._next_kept:
+      return False
+    self._next_kept += self._every_secs
+    return True
 
 
 def _warm_start(settings):

@@ -14,7 +14,10 @@ each process runs its task on TensorFlow's own gRPC runtime:
 * `ps`: serves the variables until every worker is done (`serve_ps`).
 * `evaluator`: evaluates each new checkpoint of `model_dir` (after
   `start_delay_secs`, at most every `throttle_secs`) and ends once it has
-  evaluated the one of `TrainSpec.max_steps`.
+  evaluated the one of `TrainSpec.max_steps`; a chief that stops
+  answering for `ps_timeout_secs`' default ends it too, after evaluating
+  the last checkpoint (a `ClusterRuntimeError` when `max_steps` was not
+  reached).
 
 Example:
     train_spec = TrainSpec(train_input_fn, max_steps=1000)
@@ -32,6 +35,8 @@ from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
 from graphnet.compat.v1.estimator import exporter as exporter_lib
 from graphnet.distributed import cluster as cluster_lib
+from graphnet.distributed import cluster_config
+from graphnet.distributed import peers
 from graphnet.distributed import tasks as cluster_tasks
 from graphnet.distributed import tf_config as tf_config_lib
 
@@ -39,6 +44,9 @@ __all__ = ['TrainSpec', 'EvalSpec', 'train_and_evaluate']
 
 # How often the evaluator looks for a new checkpoint.
 _POLL_SECS = 0.5
+# How long the evaluator waits for a chief that stopped answering: as long
+# as a worker waits for a lost ps.
+_CHIEF_TIMEOUT_SECS = cluster_config.PS_TIMEOUT_SECS
 
 
 def _fail(spec, field, message):
@@ -224,12 +232,24 @@ class _ClusterTask:
     )
 
 
+def _chief_silence(estimator):
+  """A `peers.Silence` probing TF_CONFIG's chief, or None if it names none."""
+  hosts = estimator.config.tf_config.cluster.get(tf_config_lib.CHIEF) or ()
+  if not hosts:
+    return None
+  return peers.Silence(
+    {(tf_config_lib.CHIEF, 0): hosts[0]}, _CHIEF_TIMEOUT_SECS
+  )
+
+
 def _run_evaluator(estimator, train_spec, eval_spec):
   evaluator = _Evaluator(estimator, eval_spec, train_spec.max_steps)
   time.sleep(eval_spec.start_delay_secs)
+  silence = _chief_silence(estimator)
   last_eval_time = None
   seen = None
   while True:
+    chief_lost = silence is not None and _polled_lost(silence)
     latest = estimator.latest_checkpoint()
     if latest and latest != seen and checkpoints.complete(latest):
       wait = 0.0
@@ -237,7 +257,7 @@ def _run_evaluator(estimator, train_spec, eval_spec):
         wait = eval_spec.throttle_secs - (time.time() - last_eval_time)
       step = contents.checkpoint_step(latest)
       final = train_spec.max_steps is not None and step >= train_spec.max_steps
-      if wait <= 0 or final:
+      if wait <= 0 or final or chief_lost:
         seen = latest
         last_eval_time = time.time()
         evaluator.evaluate(latest)
@@ -249,7 +269,38 @@ def _run_evaluator(estimator, train_spec, eval_spec):
           )
           evaluator.finish()
           return evaluator.last_result, evaluator.export_results
+    if chief_lost:
+      _end_without_chief(estimator, train_spec, silence, seen)
+      evaluator.finish()
+      return evaluator.last_result, evaluator.export_results
     time.sleep(_POLL_SECS)
+
+
+def _polled_lost(silence):
+  silence.poll()
+  return bool(silence.lost())
+
+
+def _end_without_chief(estimator, train_spec, silence, seen):
+  """Logs the chief's end (no max_steps), or raises ClusterRuntimeError."""
+  address = silence.address((tf_config_lib.CHIEF, 0))
+  step = contents.checkpoint_step(seen) if seen else None
+  if train_spec.max_steps is None:
+    tf.logging.info(
+      'Exiting evaluation: the chief at %s has ended; its last checkpoint '
+      '(step %s) is evaluated.',
+      address,
+      step,
+    )
+    return
+  raise errors.ClusterRuntimeError(
+    f'evaluator: the chief at {address} has not answered for '
+    f'{_CHIEF_TIMEOUT_SECS:.0f} s and model_dir {estimator.model_dir} has '
+    f'no checkpoint of TrainSpec.max_steps {train_spec.max_steps} (last '
+    f'evaluated: step {step}); the evaluator ends instead of waiting for '
+    'ever. Restart the chief (it resumes from model_dir), then the '
+    'evaluator.'
+  )
 
 
 def train_and_evaluate(estimator, train_spec, eval_spec):
