@@ -632,7 +632,7 @@ def _run_startup_graphnet(args):
   )
   from graphnet import fully_connected_feed
   from graphnet.cli import train_flags
-  from graphnet.training import hooks
+  from graphnet.training import hooks_save
   from graphnet.training import trainer
 
   clock.mark('import graphnet.fully_connected_feed (absl, graphnet)')
@@ -647,7 +647,7 @@ def _run_startup_graphnet(args):
   trainer.build_train_graph = clock.timed(
     trainer.build_train_graph, '-', 'build_train_graph'
   )
-  saver_hook = hooks.LoopCheckpointSaverHook
+  saver_hook = hooks_save.LoopCheckpointSaverHook
   saver_hook.after_create_session = clock.timed(
     saver_hook.after_create_session,
     'MTS: hooks begin(), finalize, create session, init variables',

@@ -15,6 +15,9 @@ from tensorboard.backend.event_processing.event_accumulator import (
 from graphnet import errors
 from graphnet.training import evaluation
 from graphnet.training import hooks
+from graphnet.training import hooks_report
+from graphnet.training import hooks_save
+from graphnet.training import hooks_steps
 
 tf.disable_eager_execution()
 
@@ -155,8 +158,8 @@ def _all_hooks(loss):
   return [
     hooks.LearningRateSetterHook('r', [1], [1.0, 0.5]),
     hooks.DivergenceHook(loss),
-    hooks.StepLoggingHook(loss, last_step=10),
-    hooks.EvaluationHook(None, [], every_n_steps=1, last_step=10),
+    hooks_report.StepLoggingHook(loss, last_step=10),
+    hooks_report.EvaluationHook(None, [], every_n_steps=1, last_step=10),
   ]
 
 
@@ -282,18 +285,18 @@ class TestDivergenceHook:
 
 class TestRunSteps:
   def test_settles_the_race_with_the_runs_increment(self):
-    steps = hooks._RunSteps(1)
+    steps = hooks_steps.RunSteps(1)
     steps.reset(0)
     # Each fetch saw either the run's first step or its last.
     assert [steps.start_of(f) for f in [0, 2, 2, 4, 4]] == [0, 1, 2, 3, 4]
 
   def test_runs_of_several_steps(self):
-    steps = hooks._RunSteps(10)
+    steps = hooks_steps.RunSteps(10)
     steps.reset(20)
     assert [steps.start_of(f) for f in [30, 30, 50]] == [20, 30, 40]
 
   def test_far_readings_are_taken_as_they_are(self):
-    steps = hooks._RunSteps(1)
+    steps = hooks_steps.RunSteps(1)
     steps.reset(5)
     assert steps.start_of(40) == 40
     assert steps.start_of(41) == 41
@@ -335,13 +338,13 @@ class TestFiniteWeightsListener:
 class TestStepLoggingHook:
   def _lines(self, monkeypatch, last_step, every_n_steps=10, steps=40):
     clock = [1000.0]
-    monkeypatch.setattr(hooks.time, 'time', lambda: clock[0])
+    monkeypatch.setattr(hooks_report.time, 'time', lambda: clock[0])
     lines = []
     with tf.Graph().as_default():
       global_step = _global_step()
       loss = tf.placeholder(tf.float32, [], name='loss')
       train_op = tf.assign_add(global_step, 1)
-      hook = hooks.StepLoggingHook(
+      hook = hooks_report.StepLoggingHook(
         loss, last_step, every_n_steps, printer=lines.append
       )
       # The tick runs between the logger's before_run and after_run.
@@ -375,7 +378,7 @@ class TestStepLoggingHook:
   @pytest.mark.parametrize('every_n_steps', [0, -1])
   def test_every_n_steps_below_one_raises(self, every_n_steps):
     with pytest.raises(errors.ConfigError, match='every_n_steps'):
-      hooks.StepLoggingHook('loss:0', 10, every_n_steps)
+      hooks_report.StepLoggingHook('loss:0', 10, every_n_steps)
 
 
 class _FakeDataSet:
@@ -419,7 +422,7 @@ class TestEvaluationHook:
       tower = evaluation.EvalTower(
         images, labels, tf.reduce_sum(tf.cast(correct, tf.int32)), batch_size=5
       )
-      hook = hooks.EvaluationHook(
+      hook = hooks_report.EvaluationHook(
         tower,
         data_sets,
         every_n_steps=every_n_steps,
@@ -511,7 +514,7 @@ class TestEvaluationHook:
   @pytest.mark.parametrize('every_n_steps, steps_per_run', [(0, 1), (5, 0)])
   def test_bad_arguments(self, every_n_steps, steps_per_run):
     with pytest.raises(errors.ConfigError, match='every_n_steps'):
-      hooks.EvaluationHook(
+      hooks_report.EvaluationHook(
         None, [], every_n_steps, last_step=10, steps_per_run=steps_per_run
       )
 
@@ -521,13 +524,15 @@ class TestLoopCheckpointSaverHook:
 
   def test_tf_still_has_the_private_setter(self):
     # If this fails, TF changed CheckpointSaverHook: LoopCheckpointSaverHook
-    # (hooks._set_steps_per_run) must be rewritten for it.
+    # (hooks_save._set_steps_per_run) must be rewritten for it.
     assert callable(
       getattr(tf.train.CheckpointSaverHook, '_set_steps_per_run', None)
     )
     with tf.Graph().as_default():
       tf.train.get_or_create_global_step()
-      hook = hooks.LoopCheckpointSaverHook('unused', 10, tf.train.Saver(), 5)
+      hook = hooks_save.LoopCheckpointSaverHook(
+        'unused', 10, tf.train.Saver(), 5
+      )
     # The attribute TF's after_run reads to skip re-reading the step.
     assert hook._steps_per_run == 5
 
@@ -536,7 +541,7 @@ class TestLoopCheckpointSaverHook:
       step = tf.train.get_or_create_global_step()
       train_op = tf.assign_add(step, 5)  # One run = 5 global steps.
       saver = tf.train.Saver(max_to_keep=10)
-      hook = hooks.LoopCheckpointSaverHook(str(tmp_path), 10, saver, 5)
+      hook = hooks_save.LoopCheckpointSaverHook(str(tmp_path), 10, saver, 5)
       with tf.train.MonitoredTrainingSession(
         hooks=[hook, hooks.StopAtStepHook(last_step=20, steps_per_run=5)],
         save_summaries_steps=None,
@@ -604,12 +609,12 @@ class TestCountSteps:
           every_n_steps=2 * n,
           count_steps=count,
         ),
-        hooks.LoopCheckpointSaverHook(log_dir, 4 * n, saver, n, [], count),
-        hooks.LoopSummarySaverHook(5 * n, log_dir, n, count_steps=count),
-        hooks.StepLoggingHook(
+        hooks_save.LoopCheckpointSaverHook(log_dir, 4 * n, saver, n, [], count),
+        hooks_save.LoopSummarySaverHook(5 * n, log_dir, n, count_steps=count),
+        hooks_report.StepLoggingHook(
           loss, last_step, 3 * n, lines.append, n, count_steps=count
         ),
-        hooks.EvaluationHook(
+        hooks_report.EvaluationHook(
           tower,
           [('train', 'Training', _data_set(7, 0))],
           every_n_steps=4 * n,
@@ -704,7 +709,7 @@ class TestLoopSummarySaverHook:
     log_dir = str(tmp_path)
     made = self._steps(
       log_dir,
-      lambda: hooks.LoopSummarySaverHook(5, log_dir, 1, count_steps=count),
+      lambda: hooks_save.LoopSummarySaverHook(5, log_dir, 1, count_steps=count),
     )
     assert made == ([1, 6, 11], [1])
 
@@ -712,7 +717,7 @@ class TestLoopSummarySaverHook:
     log_dir = str(tmp_path)
     with tf.Graph().as_default():
       _, _, train_op, _ = _loss_graph(start=3, steps_per_run=4)
-      hook = hooks.LoopSummarySaverHook(8, log_dir, 4, count_steps=True)
+      hook = hooks_save.LoopSummarySaverHook(8, log_dir, 4, count_steps=True)
       with tf.train.SingularMonitoredSession(hooks=[hook]) as sess:
         for _ in range(6):  # Steps 3 -> 27.
           sess.run(train_op)
@@ -724,7 +729,7 @@ class TestLoopCheckpointSaverHookFiles:
   def test_graph_in_events_and_no_graph_pbtxt(self, tmp_path):
     with tf.Graph().as_default():
       _, _, train_op, saver = _loss_graph()
-      hook = hooks.LoopCheckpointSaverHook(
+      hook = hooks_save.LoopCheckpointSaverHook(
         str(tmp_path), 2, saver, 1, count_steps=True
       )
       with tf.train.SingularMonitoredSession(hooks=[hook]) as sess:
@@ -746,7 +751,7 @@ class TestDivergenceHookEveryNSteps:
       check = hooks.DivergenceHook(
         loss, checkpoint_dir=log_dir, every_n_steps=5, count_steps=True
       )
-      saver_hook = hooks.LoopCheckpointSaverHook(
+      saver_hook = hooks_save.LoopCheckpointSaverHook(
         log_dir, 1, saver, 1, count_steps=True
       )
       # The loss went NaN at step 7; the run from 10 is the next checked.

@@ -6,30 +6,22 @@ needs a session is read in `after_create_session()`, `before_run()` returns
 `SessionRunArgs` (or None when the hook needs nothing from this run),
 `after_run()` acts on the results and `end()` writes the final state.
 
+Here, the hooks that steer and stop training:
+
 * `LearningRateSetterHook` feeds a learning-rate placeholder by step.
 * `StopAtStepHook` stops at a global step, also when training resumes at or
   past it (TF's own hook would run one more step).
 * `DivergenceHook` stops with `errors.DivergenceError` on a NaN/Inf loss.
-* `StepLoggingHook` prints `Step %d: loss = %.2f (%.3f sec)` with speed and
-  ETA, in TF1's format.
-* `EvaluationHook` prints TF1's `Training/Validation/Test Data Eval:` blocks
-  every N steps and at the last step, and writes `precision/*` summaries.
-* `LoopCheckpointSaverHook` / `LoopSummarySaverHook`: checkpoints and
-  merged summaries every N steps, also for runs of several global steps
-  (an in-graph loop).
 * `SignalStopHook` requests a stop once `signals.StopOnSignals` caught a
   signal.
+* `FiniteWeightsListener` (a `CheckpointSaverListener`) refuses to save
+  NaN or infinite weights.
 
-The hooks that act on a global step take `count_steps`. When only this
-process's runs move the global step, each by `steps_per_run` (no cluster),
-pass `count_steps=True`: the hook then counts steps from the one read at
-session creation and asks the run for nothing (its `before_run` returns
-None) except on the runs where it acts, re-reading the real step before
-acting near a boundary. By default (`False`) it fetches the global step
-with every run, which stays right when other workers move it.
-
-`FiniteWeightsListener` (a `CheckpointSaverListener`) refuses to save
-NaN or infinite weights.
+This module also lists the hooks that report (`StepLoggingHook`,
+`EvaluationHook`: `hooks_report`) and save (`LoopCheckpointSaverHook`,
+`LoopSummarySaverHook`: `hooks_save`), so that it names every hook of the
+loop, as `graphnet.hooks` does. What they share (the global step, the
+`count_steps` rule) is `hooks_steps`.
 
 Example:
     hooks = [StopAtStepHook(last_step=2000, count_steps=True),
@@ -43,7 +35,6 @@ Example:
 
 import bisect
 import os
-import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -51,7 +42,16 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet import options
 from graphnet.checkpoints import state as checkpoints
+from graphnet.training import hooks_steps
 from graphnet.training import piecewise
+from graphnet.training.hooks_report import EvaluationHook as EvaluationHook
+from graphnet.training.hooks_report import StepLoggingHook as StepLoggingHook
+from graphnet.training.hooks_save import (
+  LoopCheckpointSaverHook as LoopCheckpointSaverHook,
+)
+from graphnet.training.hooks_save import (
+  LoopSummarySaverHook as LoopSummarySaverHook,
+)
 
 __all__ = [
   'LearningRateSetterHook',
@@ -64,34 +64,6 @@ __all__ = [
   'LoopSummarySaverHook',
   'SignalStopHook',
 ]
-
-
-def _global_step_tensor(hook_name):
-  step = tf.train.get_global_step()
-  if step is None:
-    raise errors.GraphError(
-      f'{hook_name} needs a global step in the graph; create one with '
-      'tf.train.get_or_create_global_step() before the session.'
-    )
-  return step
-
-
-def _check_positive(hook_name, **counts):
-  """Raises ConfigError naming the arguments unless each count is >= 1."""
-  bad = [name for name, value in counts.items() if value < 1]
-  if bad:
-    got = ', '.join(f'{name}={value}' for name, value in counts.items())
-    raise errors.ConfigError(
-      f'{hook_name}: {" and ".join(counts)} must be >= 1, got {got}.',
-      field=bad[0],
-    )
-
-
-def _as_graph_element(tensor):
-  """Accepts a tensor or its name, resolved in the default graph."""
-  if isinstance(tensor, str):
-    return tf.get_default_graph().as_graph_element(tensor)
-  return tensor
 
 
 def _all_weights_finite(scope):
@@ -130,7 +102,9 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
       ConfigError: if boundaries and values do not fit together.
     """
     piecewise.check(boundaries, values, 'LearningRateSetterHook')
-    _check_positive('LearningRateSetterHook', steps_per_run=steps_per_run)
+    hooks_steps.check_positive(
+      'LearningRateSetterHook', steps_per_run=steps_per_run
+    )
     boundaries, values = list(boundaries), [float(v) for v in values]
     self._learning_rate = learning_rate
     self._boundaries = boundaries
@@ -143,8 +117,8 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     return piecewise.value_at(self._boundaries, self._values, step)
 
   def begin(self):
-    self._global_step = _global_step_tensor('LearningRateSetterHook')
-    self._placeholder = _as_graph_element(self._learning_rate)
+    self._global_step = hooks_steps.global_step_tensor('LearningRateSetterHook')
+    self._placeholder = hooks_steps.as_graph_element(self._learning_rate)
 
   def after_create_session(self, session, coord):
     # Resuming from a checkpoint starts mid-schedule.
@@ -167,94 +141,6 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     self._rate = self.rate_at(step)
 
 
-class _RunSteps:
-  """The global step each run starts at, counted or told from a fetch.
-
-  Counted (`counted=True`): only this process's runs move the global step,
-  each by `steps_per_run`, so after one read at session creation every
-  run's start is known without a fetch. Fetched: a hook's fetch of the
-  global step races the run's own increment, so the value is the step the
-  run started at or the one it ended at; counting the steps of this
-  process's runs settles which. Far from the count (other workers'
-  updates), the fetched value is the best there is.
-  """
-
-  def __init__(self, steps_per_run, counted=False):
-    self._steps_per_run = steps_per_run
-    self._counted = counted
-    self._next = None
-    self._tensor = None
-
-  def begin(self, hook_name):
-    """Looks up the global step for hook `hook_name` (raises if none)."""
-    self._tensor = _global_step_tensor(hook_name)
-
-  @property
-  def tensor(self):
-    """The global step tensor (after `begin`)."""
-    return self._tensor
-
-  @property
-  def fetch(self):
-    """What a run must fetch for `start_of`: None when counted."""
-    return None if self._counted else self._tensor
-
-  @property
-  def next_start(self):
-    """The step the next run starts at (a guess when fetched)."""
-    return self._next
-
-  def reset(self, step):
-    """Sets the step the next run starts at."""
-    self._next = step
-
-  def read(self, session):
-    """Reads the real global step from `session`; the next run starts there."""
-    self._next = int(session.run(self._tensor))
-    return self._next
-
-  def run_args(self, **fetches):
-    """What a hook's `before_run` returns: `fetches` and the step to fetch.
-
-    Args:
-      **fetches: name -> tensor or op; None values are left out.
-
-    Returns:
-      `SessionRunArgs` of a dict of the given fetches plus 'global_step'
-      (unless counted), or None when there is nothing to fetch.
-    """
-    fetches = {k: v for k, v in fetches.items() if v is not None}
-    if self.fetch is not None:
-      fetches['global_step'] = self.fetch
-    return tf.train.SessionRunArgs(fetches) if fetches else None
-
-  def step_args(self):
-    """What `before_run` returns when a hook needs only the step.
-
-    Returns:
-      `SessionRunArgs` of the global step tensor (so `run_values.results`
-      is the step), or None when the steps are counted.
-    """
-    return None if self.fetch is None else tf.train.SessionRunArgs(self.fetch)
-
-  def start_of(self, fetched):
-    """The step the run that just ended started at.
-
-    Args:
-      fetched: the global step that run fetched, or None when counted.
-    """
-    expected = self._next
-    if fetched is None:
-      self._next = expected + self._steps_per_run
-      return expected
-    in_reach = expected is not None and (
-      expected <= fetched <= expected + self._steps_per_run
-    )
-    start = expected if in_reach else fetched
-    self._next = max(fetched, start + self._steps_per_run)
-    return start
-
-
 class StopAtStepHook(tf.train.StopAtStepHook):
   """TF's StopAtStepHook that also stops before a run when already done.
 
@@ -274,15 +160,15 @@ class StopAtStepHook(tf.train.StopAtStepHook):
       last_step: global step to stop at (give one of the two).
       steps_per_run: global steps that one `session.run` advances.
       count_steps: count the steps instead of fetching the global step
-        with every run (see the module docstring).
+        with every run (see `hooks_steps`).
 
     Raises:
       ConfigError: if `steps_per_run` < 1.
     """
-    _check_positive('StopAtStepHook', steps_per_run=steps_per_run)
+    hooks_steps.check_positive('StopAtStepHook', steps_per_run=steps_per_run)
     super().__init__(num_steps=num_steps, last_step=last_step)
     self._steps_per_run = steps_per_run
-    self._steps = _RunSteps(steps_per_run, count_steps)
+    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
 
   def begin(self):
     super().begin()
@@ -354,7 +240,7 @@ class DivergenceHook(tf.train.SessionRunHook):
         of step s may still be good and only later checkpoints go.
       every_n_steps: check the runs that reach a multiple of it (1: all).
       count_steps: count the steps instead of fetching the global step
-        with every run (see the module docstring).
+        with every run (see `hooks_steps`).
       names: how the message names the settings to change
         (`options.as_flag` on the command line).
 
@@ -362,7 +248,7 @@ class DivergenceHook(tf.train.SessionRunHook):
       ConfigError: if `steps_per_run` or `every_n_steps` < 1.
     """
     self._names = names
-    _check_positive(
+    hooks_steps.check_positive(
       'DivergenceHook', steps_per_run=steps_per_run, every_n_steps=every_n_steps
     )
     self._loss = loss
@@ -371,11 +257,11 @@ class DivergenceHook(tf.train.SessionRunHook):
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
-    self._steps = _RunSteps(steps_per_run, count_steps)
+    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
 
   def begin(self):
     self._steps.begin('DivergenceHook')
-    self._loss_tensor = _as_graph_element(self._loss)
+    self._loss_tensor = hooks_steps.as_graph_element(self._loss)
     self._finite = None
     if self._check_variables:
       self._finite = _all_weights_finite('divergence_check')
@@ -471,384 +357,6 @@ class FiniteWeightsListener(tf.train.CheckpointSaverListener):
         f'{global_step_value}, so they were not saved; the last checkpoint '
         f'on disk is the last good one. {_lower_rate(self._names, "Lower")}.'
       )
-
-
-def _format_eta(seconds):
-  seconds = int(round(seconds))
-  if seconds < 60:
-    return f'{seconds}s'
-  minutes, seconds = divmod(seconds, 60)
-  if minutes < 60:
-    return f'{minutes}m{seconds:02d}s'
-  hours, minutes = divmod(minutes, 60)
-  return f'{hours}h{minutes:02d}m'
-
-
-class StepLoggingHook(tf.train.SessionRunHook):
-  """Prints TF1's `Step %d: loss = %.2f (%.3f sec)` every N steps.
-
-  The step printed is the one the run started at (TF1 printed its 0-based
-  loop index, the same number); the time is that run's per step (its
-  whole time with one step per run). After it come the steps per second
-  since the last line and the ETA to `last_step`.
-  """
-
-  def __init__(
-    self,
-    loss,
-    last_step,
-    every_n_steps=100,
-    printer=print,
-    steps_per_run=1,
-    count_steps=False,
-  ):
-    """Creates the hook.
-
-    Args:
-      loss: float scalar tensor (or its name) to print.
-      last_step: the global step training stops at, for the ETA.
-      every_n_steps: print when at least this many steps have passed.
-      printer: function taking one string (tests pass a list's append).
-      steps_per_run: global steps that one `session.run` advances.
-      count_steps: count the steps instead of fetching the global step
-        with every run; the loss is then fetched only on printed runs.
-
-    Raises:
-      ConfigError: if `every_n_steps` < 1.
-    """
-    _check_positive('StepLoggingHook', every_n_steps=every_n_steps)
-    self._loss = loss
-    self._last_step = last_step
-    self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
-    self._printer = printer
-    self._steps_per_run = steps_per_run
-    self._steps = _RunSteps(steps_per_run, count_steps)
-
-  def begin(self):
-    self._steps.begin('StepLoggingHook')
-    self._loss_tensor = _as_graph_element(self._loss)
-
-  def after_create_session(self, session, coord):
-    self._steps.read(session)
-
-  def before_run(self, run_context):
-    # A fetched step is known only after the run: fetch the loss every run.
-    due = self._steps.fetch is not None or self._timer.should_trigger_for_step(
-      self._steps.next_start
-    )
-    args = self._steps.run_args(loss=self._loss_tensor if due else None)
-    if args is not None:
-      self._start = time.time()
-    return args
-
-  def after_run(self, run_context, run_values):
-    results = run_values.results
-    step = self._steps.start_of(results and results.get('global_step'))
-    if results is None or not self._timer.should_trigger_for_step(step):
-      return
-    duration = (time.time() - self._start) / self._steps_per_run
-    elapsed, steps = self._timer.update_last_triggered_step(step)
-    line = f'Step {step}: loss = {results["loss"]:.2f} ({duration:.3f} sec)'
-    if elapsed and steps:
-      rate = steps / elapsed
-      eta = _format_eta(max(self._last_step - step, 0) / rate)
-      line += f' {rate:.1f} steps/sec, ETA {eta}'
-    self._printer(line)
-
-
-class EvaluationHook(tf.train.SessionRunHook):
-  """Evaluates on whole data sets every N steps and at the last step.
-
-  Prints, per data set, TF1's `<Name> Data Eval:` header and `Num examples:
-  %d  Num correct: %d  Precision @ 1: %0.04f` (every example counted), and
-  writes the precisions as summaries `precision/<key>` to `summary_dir`.
-  Empty data sets (no validation data) are left out.
-  """
-
-  def __init__(
-    self,
-    eval_tower,
-    data_sets,
-    every_n_steps,
-    last_step,
-    summary_dir=None,
-    steps_per_run=1,
-    printer=print,
-    count_steps=False,
-  ):
-    """Creates the hook.
-
-    Args:
-      eval_tower: an `evaluation.EvalTower` (placeholders and the
-        `num_correct` tensor to run).
-      data_sets: list of (key, title, DataSet), e.g.
-        `('train', 'Training', data_sets.train)`; those without examples
-        are never evaluated, printed or in `last_results`.
-      every_n_steps: evaluate at global steps that are multiples of it.
-      last_step: also evaluate when training reaches this step.
-      summary_dir: where to write `precision/<key>` summaries, or None.
-      steps_per_run: global steps that one `session.run` advances.
-      printer: function taking one string.
-      count_steps: count the steps instead of fetching the global step
-        with every run (see the module docstring).
-
-    Raises:
-      ConfigError: if `every_n_steps` or `steps_per_run` < 1.
-    """
-    _check_positive(
-      'EvaluationHook', every_n_steps=every_n_steps, steps_per_run=steps_per_run
-    )
-    self._tower = eval_tower
-    # An empty set has no precision (TF1's do_eval divided by zero).
-    self._data_sets = [s for s in data_sets if len(s[2].labels)]
-    # Evaluate at multiples of `every`, and at `last_step`.
-    self._every, self._last_step = every_n_steps, last_step
-    self._summary_dir = summary_dir
-    self._steps_per_run = steps_per_run
-    self._printer = printer
-    self._steps = _RunSteps(steps_per_run, count_steps)
-    self._evaluated_step = None
-    self._bucket = 0
-    self.last_results = {}
-
-  def begin(self):
-    self._steps.begin('EvaluationHook')
-    self._global_step = self._steps.tensor
-    self._writer = (
-      tf.summary.FileWriterCache.get(self._summary_dir)
-      if self._summary_dir
-      else None
-    )
-
-  def before_run(self, run_context):
-    return self._steps.step_args()
-
-  def after_create_session(self, session, coord):
-    # Evaluation buckets already passed before this session (on resume).
-    self._bucket = self._steps.read(session) // self._every
-
-  def after_run(self, run_context, run_values):
-    start = self._steps.start_of(run_values.results)
-    # Only read the real step when this run may have reached an evaluation
-    # step: a multiple of every_n_steps in start..end, or last_step (a
-    # fetched start may also be the step the run ended at).
-    end = start + self._steps_per_run
-    passed = end // self._every > (start - 1) // self._every
-    if not passed and end < self._last_step:
-      return
-    step = self._steps.read(run_context.session)
-    if step == self._evaluated_step:
-      return
-    if step >= self._last_step or step // self._every > self._bucket:
-      self.evaluate(run_context.session, step)
-
-  def end(self, session):
-    # In a cluster, other workers can move the global step past the step
-    # already evaluated as the last one; the final block prints once.
-    if self._evaluated_step is not None and (
-      self._evaluated_step >= self._last_step
-    ):
-      return
-    step = int(session.run(self._global_step))
-    if step != self._evaluated_step and step >= self._last_step:
-      self.evaluate(session, step)
-
-  def evaluate(self, session, step):
-    """Evaluates every data set now and writes the summaries."""
-    self._evaluated_step = step
-    self._bucket = step // self._every
-    if self._tower.note:
-      self._printer(self._tower.note)
-    values = []
-    for key, title, data_set in self._data_sets:
-      self._printer(f'{title} Data Eval:')
-      result = self._tower.run(session, data_set)
-      self.last_results[key] = result
-      self._printer(result.format())
-      values.append(
-        tf.Summary.Value(tag=f'precision/{key}', simple_value=result.precision)
-      )
-    if self._writer is not None and values:
-      self._writer.add_summary(tf.Summary(value=values), step)
-      self._writer.flush()
-
-
-class LoopCheckpointSaverHook(tf.train.SessionRunHook):
-  """Saves checkpoints every `save_steps` global steps, first and last.
-
-  TF's `CheckpointSaverHook` schedule and files: a checkpoint of the step
-  the session starts at, then one whenever `save_steps` have passed since
-  the last, and one at the end; `<checkpoint_dir>/model.ckpt-<step>` with
-  its `.meta`; the graph and a `CHECKPOINT` session log per save in the
-  events file. Unlike TF's hook it knows how far a run goes
-  (`steps_per_run`), so it saves on time with runs of several steps; with
-  `count_steps` it fetches nothing per run; and it skips TF's
-  `graph.pbtxt` and meta-graph event (each checkpoint's `.meta` holds it).
-  """
-
-  def __init__(
-    self,
-    checkpoint_dir,
-    save_steps,
-    saver,
-    steps_per_run,
-    listeners=None,
-    count_steps=False,
-  ):
-    """Creates the hook.
-
-    Args:
-      checkpoint_dir: directory of the checkpoints and events.
-      save_steps: global steps between checkpoints.
-      saver: the `tf.train.Saver` that saves.
-      steps_per_run: global steps that one `session.run` advances.
-      listeners: `tf.train.CheckpointSaverListener`s called around saves.
-      count_steps: count the steps instead of fetching the global step
-        with every run (see the module docstring).
-
-    Raises:
-      ConfigError: if `save_steps` or `steps_per_run` < 1.
-    """
-    _check_positive(
-      'LoopCheckpointSaverHook',
-      save_steps=save_steps,
-      steps_per_run=steps_per_run,
-    )
-    self._checkpoint_dir = checkpoint_dir
-    self._save_path = os.path.join(checkpoint_dir, 'model.ckpt')
-    self._saver = saver
-    self._steps_per_run = steps_per_run
-    self._listeners = list(listeners or [])
-    self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    self._steps = _RunSteps(steps_per_run, count_steps)
-
-  def begin(self):
-    self._steps.begin('LoopCheckpointSaverHook')
-    self._writer = tf.summary.FileWriterCache.get(self._checkpoint_dir)
-    for listener in self._listeners:
-      listener.begin()
-
-  def after_create_session(self, session, coord):
-    # The graph for TensorBoard, as TF1's FileWriter(log_dir, sess.graph).
-    self._writer.add_graph(tf.get_default_graph())
-    step = self._steps.read(session)
-    self._save(session, step)
-    self._timer.update_last_triggered_step(step)
-
-  def before_run(self, run_context):
-    return self._steps.step_args()
-
-  def after_run(self, run_context, run_values):
-    start = self._steps.start_of(run_values.results)
-    if not self._timer.should_trigger_for_step(start + self._steps_per_run):
-      return
-    step = self._steps.read(run_context.session)
-    if self._timer.should_trigger_for_step(step):
-      self._timer.update_last_triggered_step(step)
-      if self._save(run_context.session, step):
-        run_context.request_stop()
-
-  def end(self, session):
-    step = int(session.run(self._steps.tensor))
-    if step != self._timer.last_triggered_step():
-      self._save(session, step)
-    for listener in self._listeners:
-      listener.end(session, step)
-    self._writer.flush()
-
-  def _save(self, session, step):
-    """Saves the checkpoint of `step`; True if a listener asks to stop."""
-    for listener in self._listeners:
-      listener.before_save(session, step)
-    tf.logging.info('Saving checkpoints for %d into %s.', step, self._save_path)
-    self._saver.save(session, self._save_path, global_step=step)
-    self._writer.add_session_log(
-      tf.SessionLog(
-        status=tf.SessionLog.CHECKPOINT, checkpoint_path=self._save_path
-      ),
-      step,
-    )
-    stop = False
-    for listener in self._listeners:
-      stop = bool(listener.after_save(session, step)) or stop
-    return stop
-
-
-class LoopSummarySaverHook(tf.train.SessionRunHook):
-  """Writes the merged summaries every `save_steps` global steps.
-
-  A run's summaries are written with the global step it ended at. With one
-  step per run it keeps TF's `SummarySaverHook` steps (the first run, then
-  each run ending `save_steps` after the last write: 1, 101, 201, ...);
-  with runs of N > 1 steps (TF's hook would write N times too rarely) the
-  runs ending at multiples of `save_steps` (itself a multiple of N). The
-  summary op runs only in those runs; with `count_steps` no other run
-  fetches anything.
-  """
-
-  def __init__(self, save_steps, output_dir, steps_per_run, count_steps=False):
-    """Creates the hook.
-
-    Args:
-      save_steps: global steps between writes.
-      output_dir: directory of the events file.
-      steps_per_run: global steps that one `session.run` advances.
-      count_steps: count the steps instead of fetching the global step
-        with every run (see the module docstring).
-
-    Raises:
-      ConfigError: if `save_steps` or `steps_per_run` < 1.
-    """
-    _check_positive(
-      'LoopSummarySaverHook', save_steps=save_steps, steps_per_run=steps_per_run
-    )
-    self._save_steps = save_steps
-    self._output_dir = output_dir
-    self._steps_per_run = steps_per_run
-    self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    self._steps = _RunSteps(steps_per_run, count_steps)
-
-  def begin(self):
-    self._steps.begin('LoopSummarySaverHook')
-    self._writer = tf.summary.FileWriterCache.get(self._output_dir)
-    # The op the session's Scaffold also uses; None without summaries.
-    self._summary_op = tf.train.Scaffold.get_or_default(
-      'summary_op', tf.GraphKeys.SUMMARY_OP, tf.summary.merge_all
-    )
-
-  def after_create_session(self, session, coord):
-    step = self._steps.read(session)
-    self._started = False
-    if self._steps_per_run > 1:
-      # Due at the next multiple of save_steps, not at the first run.
-      self._timer.update_last_triggered_step(step - step % self._save_steps)
-
-  def before_run(self, run_context):
-    end = self._steps.next_start + self._steps_per_run
-    self._writing = self._timer.should_trigger_for_step(end)
-    return self._steps.run_args(
-      summary=self._summary_op if self._writing else None
-    )
-
-  def after_run(self, run_context, run_values):
-    results = run_values.results or {}
-    self._steps.start_of(results.get('global_step'))
-    if self._started and not self._writing:
-      return
-    step = self._steps.read(run_context.session)
-    if not self._started:
-      # TensorBoard drops older events from this step on (a restart).
-      self._writer.add_session_log(
-        tf.SessionLog(status=tf.SessionLog.START), step
-      )
-      self._started = True
-    if self._writing:
-      self._timer.update_last_triggered_step(step)
-      if 'summary' in results:
-        self._writer.add_summary(results['summary'], step)
-
-  def end(self, session):
-    self._writer.flush()
 
 
 class SignalStopHook(tf.train.SessionRunHook):

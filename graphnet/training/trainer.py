@@ -35,6 +35,8 @@ from graphnet.data import dataset
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import tasks as cluster_tasks
 from graphnet.training import hooks as hooks_lib
+from graphnet.training import hooks_report
+from graphnet.training import hooks_save
 from graphnet.training import preflight
 from graphnet.training import session_config
 from graphnet.training import signals
@@ -87,7 +89,7 @@ class _Hooks:
   # The chief's (`chief_only_hooks`); they run before `all_tasks`.
   chief_only: list
   # The chief's evaluation hook, whose last results run_training returns.
-  evaluator: hooks_lib.EvaluationHook
+  evaluator: hooks_report.EvaluationHook
 
 
 def _eval_sets(config, data_sets):
@@ -112,7 +114,7 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
     )
   ]
   all_tasks += tg.hooks
-  evaluator = hooks_lib.EvaluationHook(
+  evaluator = hooks_report.EvaluationHook(
     tg.eval_tower,
     _eval_sets(config, data_sets),
     every_n_steps=config.eval_every,
@@ -148,7 +150,7 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
   # global step every run and, with runs of N > 1 steps, would save one run
   # late and summarise N times too rarely.
   savers = [
-    hooks_lib.LoopCheckpointSaverHook(
+    hooks_save.LoopCheckpointSaverHook(
       config.log_dir,
       config.save_checkpoint_steps,
       tg.saver,
@@ -156,11 +158,11 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
       listeners=[hooks_lib.FiniteWeightsListener(names)],
       count_steps=count,
     ),
-    hooks_lib.LoopSummarySaverHook(
+    hooks_save.LoopSummarySaverHook(
       config.log_every, config.log_dir, n, count_steps=count
     ),
   ]
-  logger = hooks_lib.StepLoggingHook(
+  logger = hooks_report.StepLoggingHook(
     tg.loss,
     config.max_steps,
     config.log_every,
@@ -383,7 +385,7 @@ def _evaluate(config, tg, data_sets, prefix, printer):
   Returns:
     key -> EvalResult, the sets without examples left out.
   """
-  evaluator = hooks_lib.EvaluationHook(
+  evaluator = hooks_report.EvaluationHook(
     tg.eval_tower,
     _eval_sets(config, data_sets),
     every_n_steps=config.eval_every,

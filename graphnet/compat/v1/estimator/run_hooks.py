@@ -20,7 +20,7 @@ import time
 
 import tensorflow.compat.v1 as tf
 
-from graphnet.training import hooks as graphnet_hooks
+from graphnet.training import hooks_save
 
 __all__ = [
   'TrainLogHook',
@@ -123,7 +123,7 @@ class TrainLogHook(tf.train.SessionRunHook):
     self._logged_time = now
 
 
-class CheckpointSaverHook(graphnet_hooks.LoopCheckpointSaverHook):
+class CheckpointSaverHook(hooks_save.LoopCheckpointSaverHook):
   """Saves every `save_steps` steps or `save_secs` seconds; graph.pbtxt too.
 
   graphnet's saver hook (a checkpoint as the session starts and at the end,

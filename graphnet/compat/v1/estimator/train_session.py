@@ -32,6 +32,7 @@ from graphnet.compat.v1.estimator import run_hooks
 from graphnet.compat.v1.estimator import train_loop
 from graphnet.compat.v1.estimator import words
 from graphnet.training import hooks as graphnet_hooks
+from graphnet.training import hooks_save
 from graphnet.training import signals
 
 __all__ = ['STEPS_PER_RUN_ENV', 'train']
@@ -306,7 +307,7 @@ class _TrainRun:
       )
     if config.save_summary_steps:
       hooks.append(
-        graphnet_hooks.LoopSummarySaverHook(
+        hooks_save.LoopSummarySaverHook(
           config.save_summary_steps, self._model_dir, n, count_steps=count
         )
       )
