@@ -91,7 +91,7 @@ def wait_for_model(target, config, timeout_secs=600.0, printer=print):
         raise errors.ClusterError(
           f'The chief (worker 0) did not initialise the model within '
           f'{timeout_secs:.0f} s ({len(missing)} variables unset); start '
-          'the --task_index 0 worker.'
+          'the chief.'
         )
       if not said:
         printer('Waiting for the chief to initialise the model...')
