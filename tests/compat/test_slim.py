@@ -196,6 +196,13 @@ class TestMetricsAndNamespace:
     assert tf.contrib.slim is slim
     assert slim.utils.convert_collection_to_dict
 
+  def test_slim_names_are_contrib_layers_and_framework_objects(self):
+    # As TF 1.15's slim, which also had the global-step asserts.
+    for name in tf.contrib.layers.__all__:
+      assert getattr(slim, name) is getattr(tf.contrib.layers, name)
+    assert slim.assert_global_step is tf.contrib.framework.assert_global_step
+    assert slim.arg_scope is tf.contrib.framework.arg_scope
+
   @pytest.mark.parametrize('name', ['evaluation', 'nets'])
   def test_missing_slim_modules_raise_not_provided(self, name):
     with pytest.raises(errors.NotProvidedError, match=f'slim.{name}'):

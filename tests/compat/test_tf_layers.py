@@ -318,6 +318,15 @@ class TestBehaviour:
     assert defaults.get('training', False) is False
     assert defaults.get('strides') in (None, (1, 1), inspect.Parameter.empty)
 
+  def test_classes_take_tf1s_positional_arguments(self):
+    with tf.Graph().as_default():
+      dense = tf.layers.Dense(3, tf.nn.relu, False)
+      conv = tf.layers.Conv2D(2, 3, 1, 'same', 'channels_last', 1, tf.nn.relu)
+    assert dense.activation is tf.nn.relu
+    assert not dense.use_bias
+    assert conv.padding == 'same'
+    assert conv.activation is tf.nn.relu
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize('program', ['layers_cnn', 'conv_autoencoder'])

@@ -56,9 +56,11 @@ class _Conv(_kernel_layer.KernelLayer):
     padding='valid',
     data_format='channels_last',
     dilation_rate=1,
+    *args,
     **kwargs,
   ):
-    super().__init__(**kwargs)
+    # TF1's order goes on with KernelLayer's (activation, use_bias, ...).
+    super().__init__(*args, **kwargs)
     label = f'layer {self.name!r}'
     rank = self.rank = self._RANK
     self.filters = int(filters)

@@ -29,8 +29,9 @@ class Dense(_kernel_layer.KernelLayer):
   `kernel_*` / `bias_*`, `activity_regularizer`, `trainable`, `name`).
   """
 
-  def __init__(self, units, **kwargs):
-    super().__init__(**kwargs)
+  def __init__(self, units, *args, **kwargs):
+    # TF1's order: units, then KernelLayer's (activation, use_bias, ...).
+    super().__init__(*args, **kwargs)
     self.units = int(units)
     self.input_spec = base.InputSpec(min_ndim=2)
 
