@@ -52,7 +52,7 @@ def _as_fed(images, placeholder):
   dims = placeholder.shape.as_list()[1:] if placeholder.shape.ndims else None
   if dims is None or None in dims:
     dims = [math.prod(images.shape[1:])]
-  # Not reshape(n, -1): that fails for an empty set (--validation_size 0).
+  # Not reshape(n, -1): that fails for an empty set (validation_size 0).
   return images.reshape(len(images), *dims)
 
 

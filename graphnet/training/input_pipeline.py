@@ -1,12 +1,12 @@
 """Many training steps per `session.run`: the in-graph training loop.
 
-Two ways to give the loop its batches. `FedBatches` (`--input_pipeline feed
---steps_per_run N`) draws N batches in Python with exactly the order of N
+Two ways to give the loop its batches. `FedBatches` (`input_pipeline='feed'`,
+`steps_per_run=N`) draws N batches in Python with exactly the order of N
 `DataSet.next_batch` calls and feeds them in one run, as uint8 pixels when
-the set has them. `ResidentInputs` (`--input_pipeline resident`) keeps the
+the set has them. `ResidentInputs` (`input_pipeline='resident'`) keeps the
 whole training set in the graph and draws batches there.
 
-`--input_pipeline resident` keeps the whole training set in the graph: two
+`input_pipeline='resident'` keeps the whole training set in the graph: two
 LOCAL variables (`resident/images`, uint8 pixels or float32 features
 `[N, *feature_shape]`, and `resident/labels` int32 `[N]`) filled once per
 session from the NumPy arrays through placeholders (the Scaffold's
