@@ -5,9 +5,9 @@ type `evaluator`; on the command line also `--job_name evaluator`). It is
 not part of the gRPC cluster: it reads the checkpoints the chief writes to
 `log_dir`, scores each new one once on the validation set (the test set
 when there is no validation split) with `continuous_eval.evaluation_loop`,
-writes
-`accuracy/<subset>` summaries to `<log_dir>/eval_<subset>`, and ends once
-it has scored a checkpoint at `max_steps` or later: training has ended.
+writes `accuracy/<subset>` summaries to `<log_dir>/eval_<subset>`, and ends
+once it has scored a checkpoint at `max_steps` or later: training has
+ended.
 A chief whose TF_CONFIG lists the evaluator leaves evaluation to it.
 
 Example:
