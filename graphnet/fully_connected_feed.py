@@ -34,6 +34,7 @@ from graphnet.cli import quiet
 from graphnet.cli import train_flags
 from graphnet.data import mnist_files
 from graphnet.data import read_ahead
+from graphnet.nn import models
 
 __all__ = ['main', 'run', 'config_from_flags']
 
@@ -79,8 +80,9 @@ def _evaluate(train_config):
 def main(argv):
   """Trains (or serves as a ps task); exits 1 on a graphnet error."""
   cli.no_arguments(argv)
-  if train_flags.names_a_module():
-    # The user's module may import TensorFlow: quiet it first.
+  if models.names_a_module(flags.FLAGS.model):
+    # The user's module may import TensorFlow: quiet it first. (Presets
+    # name only registered networks.)
     quiet.setup()
   train_config = config_from_flags()
   # Only now, with the flags checked (a usage error comes back at once):

@@ -9,8 +9,7 @@ in the config dataclasses, and `config_from_flags()` turns their
 `ConfigError` into absl's usage error naming the flag. Only the
 directories, --preset and the cluster's flags (their defaults read from
 `ClusterConfig`) are defined here by hand. Nothing here imports
-TensorFlow, so flags are parsed and checked before it loads (but a
-`--model package.module:function` may: see `names_a_module`).
+TensorFlow (a `--model package.module:function` may).
 
 Example (in an entry point):
 
@@ -35,7 +34,7 @@ from graphnet.distributed import tf_config
 from graphnet.nn import models
 from graphnet.training import config as config_lib
 
-__all__ = ['PRESETS', 'config_from_flags', 'is_evaluator', 'names_a_module']
+__all__ = ['PRESETS', 'config_from_flags', 'is_evaluator']
 
 FLAGS = flags.FLAGS
 
@@ -335,17 +334,6 @@ def is_evaluator():
       f'{tf_config.ENV} or drop --job_name), or make them agree.'
     )
   return flag or env.task_type == tf_config.EVALUATOR
-
-
-def names_a_module():
-  """Whether --model is a package.module:function, imported when read.
-
-  The user's module may import TensorFlow, so an entry point quiets it
-  (`quiet.setup()`) before `config_from_flags()`. Presets name only
-  registered networks.
-  """
-  model = FLAGS.model
-  return ':' in model and model not in models.names()
 
 
 def _describe(cluster):

@@ -64,6 +64,7 @@ __all__ = [
   'callable_spec',
   'register_callable',
   'load',
+  'names_a_module',
 ]
 
 
@@ -348,6 +349,11 @@ def register_callable(model, name=None):
   return spec
 
 
+def names_a_module(spec_string):
+  """Whether `load(spec_string)` imports a module (may import TensorFlow)."""
+  return spec_string not in _REGISTRY and ':' in spec_string
+
+
 def load(spec_string):
   """The network `--model` names: a registered name or `module:function`.
 
@@ -367,7 +373,7 @@ def load(spec_string):
       import, a missing function, or one that fails or returns no
       callable.
   """
-  if spec_string in _REGISTRY or ':' not in spec_string:
+  if not names_a_module(spec_string):
     return get(spec_string).name
   module_name, _, function_name = spec_string.partition(':')
   where = f'model {spec_string!r}'
