@@ -23,15 +23,15 @@ _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 def _class_parameters(cls):
   """`cls`'s constructor parameters, following `**kwargs` up its bases.
 
-  A subclass taking `(filters, kernel_size, **kwargs)` passes the rest to
-  its base's `__init__`, whose named parameters follow in their order; the
+  A subclass taking `(units, *args, **kwargs)` passes the rest to its
+  base's `__init__`, whose named parameters follow in their order; the
   walk stops at `base.Layer` (its `dtype` is no function argument).
   """
   parameters = {}
   for klass in cls.__mro__:
-    if klass is base.Layer or '__init__' not in vars(klass):
-      if klass is base.Layer:
-        break
+    if klass is base.Layer:
+      break
+    if '__init__' not in vars(klass):
       continue
     signature = inspect.signature(klass.__init__)
     named = list(signature.parameters.values())[1:]  # Not self.
