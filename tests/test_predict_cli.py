@@ -133,6 +133,7 @@ class TestPolarity:
     assert np.mean(forced == light_labels) < 0.5  # Now dark on light.
     assert 'graphnet: note:' not in err
     code, out, err = _predict('--checkpoint_dir', trained[0], '--invert', *dark)
+    assert code == 0, err
     assert [int(line.split('\t')[1]) for line in out] == list(dark_labels)
 
   def test_help_documents_the_three_states(self):
