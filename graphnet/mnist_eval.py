@@ -30,11 +30,13 @@ from graphnet import errors
 from graphnet import options
 from graphnet.cli import common as cli
 from graphnet.cli import quiet
+from graphnet.data import dataset
 from graphnet.data import mnist_reader as input_data
 
 __all__ = ['EvalFlags', 'main', 'run', 'read_flags']
 
-_SUBSETS = ('validation', 'test')
+# The held-out splits: validation and test.
+_SUBSETS = dataset.SPLITS[1:]
 
 FLAGS = flags.FLAGS
 
