@@ -190,6 +190,7 @@ class TestTrain:
   def test_numpy_input_loop_keeps_model_fn_summaries(self, tmp_path):
     def summary_model_fn(features, labels, mode):
       logits = _dense(features['x'], 2, 'logits')
+      tf.nn.softmax(logits, name='softmax_tensor')
       loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
       tf.summary.scalar('batch_loss', loss)
       train_op = tf.train.GradientDescentOptimizer(0.1).minimize(
@@ -199,9 +200,18 @@ class TestTrain:
 
     est = estimator.Estimator(summary_model_fn, model_dir=str(tmp_path))
     counter = estimator.StepCounterHook(every_n_steps=100)
-    est.train(_train_input(), steps=250, hooks=[counter])
-    # numpy_input_fn and a step-counting hook: runs of 100 steps in a loop.
+    # The CNN tutorial's hook: a tensor of the model_fn logged by name.
+    logged = []
+    logger = estimator.LoggingTensorHook(
+      {'batch': 'softmax_tensor'},
+      every_n_iter=100,
+      formatter=lambda values: logged.append(values['batch'].shape) or '',
+    )
+    est.train(_train_input(), steps=250, hooks=[counter, logger])
+    # numpy_input_fn and hooks a loop serves: runs of 100 steps in a loop,
+    # the logged tensor the value of each run's last step.
     assert 'train_loop' in (tmp_path / 'graph.pbtxt').read_text()
+    assert logged == [(32, 2)] * 3
     steps = {}
     for name in os.listdir(tmp_path):
       if name.startswith('events.out.tfevents'):

@@ -3,8 +3,8 @@
 TF1's TPUEstimator ran `iterations_per_loop` steps per `session.run`; an
 Estimator here does the same on the CPU when nothing watches single steps:
 the input_fn gives a `tf.data.Dataset` (its own, or `numpy_input_fn`'s and
-`pandas_input_fn`'s), the hooks given to `train` only count steps
-(`hooks_allow`) and the `model_fn` returns none (nor a scaffold of its
+`pandas_input_fn`'s), the hooks given to `train` are ones a loop serves
+(`loop_hooks`) and the `model_fn` returns none (nor a scaffold of its
 own). Every run then costs one Python round trip for up to N steps
 instead of N.
 
@@ -29,16 +29,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 
-__all__ = [
-  'LoopSpec',
-  'build',
-  'hooks_allow',
-  'set_steps_per_run',
-  'steps_per_run',
-]
-
-# Hook types that act on the global step they read, not per run.
-_LOOP_SAFE_HOOKS = (tf.train.StepCounterHook,)
+__all__ = ['LoopSpec', 'build', 'steps_per_run']
 
 # Upper bound of steps per run: a run's wall time stays short enough for
 # SIGINT, logging and time-based checkpoints to act promptly.
@@ -59,8 +50,12 @@ class LoopSpec:
     self.steps_per_run = steps_per_run
 
 
-def steps_per_run(config):
+def steps_per_run(config, intervals=()):
   """Steps per run that keep every step-based interval of `config` exact.
+
+  Args:
+    config: the `RunConfig`.
+    intervals: other intervals in steps to keep (the hooks' logging).
 
   Returns:
     the greatest common divisor of the logging, summary and checkpoint
@@ -71,6 +66,7 @@ def steps_per_run(config):
     config.log_step_count_steps,
     config.save_summary_steps,
     config.save_checkpoints_steps,
+    *intervals,
   ):
     if interval:
       n = _gcd(n, interval)
@@ -79,25 +75,6 @@ def steps_per_run(config):
     # The largest divisor of n within the bound keeps the intervals exact.
     n = max(d for d in range(1, MAX_STEPS_PER_RUN + 1) if n % d == 0)
   return n
-
-
-def hooks_allow(hooks):
-  """Whether `train`'s hooks still see what they need with runs of N steps.
-
-  Only hooks that read the global step when they act (TF's
-  `StepCounterHook`, told the steps per run) do; any other hook may fetch
-  a tensor of one step or count runs as steps.
-  """
-  return all(type(hook) in _LOOP_SAFE_HOOKS for hook in hooks)
-
-
-def set_steps_per_run(hooks, n):
-  """Tells TF's hooks that each run advances `n` global steps."""
-  for hook in hooks:
-    # The setter TF's TPUEstimator used for its iterations_per_loop.
-    setter = getattr(hook, '_set_steps_per_run', None)
-    if setter is not None:
-      setter(n)
 
 
 def _gcd(a, b):
@@ -136,7 +113,7 @@ def _split(batch):
   return batch, None
 
 
-def build(graph, iterator, call_model_fn, n):
+def build(graph, iterator, call_model_fn, n, logged_names=()):
   """Builds the loop in `graph` (the default graph); None if it cannot.
 
   Args:
@@ -144,11 +121,14 @@ def build(graph, iterator, call_model_fn, n):
     iterator: the input dataset's initializable iterator.
     call_model_fn: function (features, labels) -> EstimatorSpec.
     n: steps per full run (> 1).
+    logged_names: names of ops the model_fn makes whose (first) output a
+      hook fetches by name: the loop hands out the run's last value under
+      the same name in `graph`.
 
   Returns:
     a `LoopSpec`, or None when the model_fn's spec has hooks or a scaffold
-    of its own or its loss is not a float32 scalar (then build the graph
-    again with one step per run).
+    of its own, its loss is not a float32 scalar or a logged name is not
+    in the body (then build the graph again with one step per run).
   """
   count = tf.placeholder_with_default(
     tf.constant(n, tf.int32), [], name='steps_per_run'
@@ -156,7 +136,9 @@ def build(graph, iterator, call_model_fn, n):
   specs = []
   summaries = []
 
-  def body(i, unused_loss, first_loss, unused_summary):
+  dtypes = {}
+
+  def body(i, unused_loss, first_loss, unused_summary, *unused_logged):
     features, labels = _split(iterator.get_next())
     before = tf.get_collection(tf.GraphKeys.SUMMARIES)
     spec = call_model_fn(features, labels)
@@ -170,6 +152,7 @@ def build(graph, iterator, call_model_fn, n):
     ]
     summaries.extend(made)
     summary = tf.summary.merge(made) if made else tf.constant('')
+    logged = [_serialized(name, dtypes) for name in logged_names]
     with tf.control_dependencies([spec.train_op]):
       loss = tf.identity(spec.loss)
       return (
@@ -177,17 +160,27 @@ def build(graph, iterator, call_model_fn, n):
         loss,
         tf.where(tf.equal(i, 0), loss, first_loss),
         tf.identity(summary),
+        *[tf.identity(x) for x in logged],
       )
 
+  start = [tf.constant(0), tf.constant(0.0), tf.constant(0.0)]
+  strings = [tf.constant('') for _ in range(1 + len(logged_names))]
   try:
-    _, loss, first_loss, summary = tf.while_loop(
+    _, loss, first_loss, summary, *logged = tf.while_loop(
       lambda i, *unused: i < count,
       body,
-      [tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.constant('')],
+      [*start, *strings],
       name='train_loop',
     )
   except _NoLoopError:
     return None
+  for name, value in zip(logged_names, logged, strict=True):
+    # The hook finds the last step's value under the body's name.
+    if (
+      tf.identity(tf.io.parse_tensor(value, dtypes[name]), name=name).op.name
+      != name
+    ):
+      return None
   spec = specs[0]
   if (
     spec.training_hooks
@@ -202,6 +195,16 @@ def build(graph, iterator, call_model_fn, n):
     model_fn_lib.ModeKeys.TRAIN, loss=loss, train_op=loss.op
   )
   return LoopSpec(loop_spec, count, n, first_loss)
+
+
+def _serialized(name, dtypes):
+  """The body's tensor `name`:0 as a string scalar; its dtype noted."""
+  try:
+    tensor = tf.get_default_graph().get_tensor_by_name(f'{name}:0')
+  except (KeyError, ValueError):
+    raise _NoLoopError() from None
+  dtypes[name] = tensor.dtype
+  return tf.io.serialize_tensor(tensor)
 
 
 class _NoLoopError(Exception):

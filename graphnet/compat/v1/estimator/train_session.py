@@ -27,6 +27,7 @@ from graphnet.checkpoints import log_dirs
 from graphnet.checkpoints import run_lock
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.compat.v1.estimator import calls
+from graphnet.compat.v1.estimator import loop_hooks
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
 from graphnet.compat.v1.estimator import run_hooks
 from graphnet.compat.v1.estimator import train_loop
@@ -134,8 +135,8 @@ class _TrainRun:
 
   def _build(self, input_fn):
     """(graph, global_step, spec, input hooks, LoopSpec or None)."""
-    n = _steps_per_run(self._config)
-    if n > 1 and self._cluster is None and train_loop.hooks_allow(self._hooks):
+    n = _steps_per_run(self._config, loop_hooks.intervals(self._hooks))
+    if n > 1 and self._cluster is None and loop_hooks.allow(self._hooks):
       built = self._build_loop(input_fn, n)
       if built is not None:
         return built
@@ -168,10 +169,11 @@ class _TrainRun:
         iterator,
         lambda f, y: calls.call_model_fn(estimator, f, y, ModeKeys.TRAIN),
         steps_per_run,
+        loop_hooks.logged_names(self._hooks),
       )
     if loop is None:
       return None
-    train_loop.set_steps_per_run(self._hooks, steps_per_run)
+    loop_hooks.adapt(self._hooks, steps_per_run)
     # The count hook clips the last run to the steps asked for.
     input_hooks = [
       calls.DatasetIterator(iterator),
@@ -329,11 +331,14 @@ def _nothing():
   yield None
 
 
-def _steps_per_run(config):
-  """Training steps per run: `STEPS_PER_RUN_ENV` if set, else automatic."""
+def _steps_per_run(config, intervals):
+  """Training steps per run: `STEPS_PER_RUN_ENV` if set, else automatic.
+
+  Automatic, every step interval of `config` and `intervals` stays exact.
+  """
   text = os.environ.get(STEPS_PER_RUN_ENV, '').strip()
   if not text:
-    return train_loop.steps_per_run(config)
+    return train_loop.steps_per_run(config, intervals)
   if not text.isdigit() or int(text) < 1:
     raise errors.ConfigError(
       f'{STEPS_PER_RUN_ENV} must be an integer >= 1 (1: one step per run), '
