@@ -222,6 +222,9 @@ class TestTrain:
     assert steps['batch_loss'] == [100, 200, 250]
     assert steps['loss'] == [100, 200, 250]
     assert est.get_variable_value('global_step') == 250
+    # The same hooks again: still every 100 steps.
+    est.train(_train_input(), steps=200, hooks=[counter, logger])
+    assert logged == [(32, 2)] * 5
 
   def test_input_fn_returning_a_dataset_and_model_fn_subset(self, tmp_path):
     def input_fn(params):

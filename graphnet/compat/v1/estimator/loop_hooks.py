@@ -24,6 +24,9 @@ import tensorflow.compat.v1 as tf
 
 __all__ = ['adapt', 'allow', 'intervals', 'logged_names']
 
+# Attribute `adapt` sets on a LoggingTensorHook: its own every_n_iter.
+_GIVEN_EVERY = '_graphnet_every_n_iter'
+
 
 def _tensor_names(hook):
   """Op names a LoggingTensorHook logs, or None if a loop cannot serve it."""
@@ -42,7 +45,13 @@ def _tensor_names(hook):
 
 
 def _every_n_iter(hook):
-  """A LoggingTensorHook's `every_n_iter`, or None (seconds, at end)."""
+  """A LoggingTensorHook's `every_n_iter`, or None (seconds, at end).
+
+  The value given to the hook, also after `adapt` re-timed it (a program
+  may pass the same hook to several `train` calls).
+  """
+  if hasattr(hook, _GIVEN_EVERY):
+    return getattr(hook, _GIVEN_EVERY)
   timer = hook._timer  # noqa: SLF001 (the hook's schedule, no getter)
   return getattr(timer, '_every_steps', None)
 
@@ -73,12 +82,14 @@ def logged_names(hooks):
 
 
 def adapt(hooks, n):
-  """Tells the hooks that each run makes `n` global steps."""
+  """Tells the hooks that each run makes `n` global steps (1 restores)."""
   for hook in hooks:
     if type(hook) is tf.train.StepCounterHook:
       hook._set_steps_per_run(n)  # noqa: SLF001 (TPUEstimator's setter)
-    elif _every_n_iter(hook):
+    elif _tensor_names(hook) is not None and _every_n_iter(hook):
+      every = _every_n_iter(hook)
+      setattr(hook, _GIVEN_EVERY, every)
       # Every N iterations: every N / n runs of n steps.
       hook._timer = tf.train.SecondOrStepTimer(  # noqa: SLF001
-        every_steps=max(1, _every_n_iter(hook) // n)
+        every_steps=max(1, every // n)
       )

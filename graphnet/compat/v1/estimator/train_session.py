@@ -140,6 +140,8 @@ class _TrainRun:
       built = self._build_loop(input_fn, n)
       if built is not None:
         return built
+    # One step per run: the hooks as they were given.
+    loop_hooks.adapt(self._hooks, 1)
     cluster = self._cluster
     built = calls.build(
       self._estimator,
