@@ -135,7 +135,6 @@ def build(graph, iterator, call_model_fn, n, logged_names=()):
   )
   specs = []
   summaries = []
-
   dtypes = {}
 
   def body(i, unused_loss, first_loss, unused_summary, *unused_logged):
@@ -145,11 +144,7 @@ def build(graph, iterator, call_model_fn, n, logged_names=()):
     specs.append(spec)
     if spec.loss.dtype.base_dtype != tf.float32:
       raise _NoLoopError()
-    made = [
-      s
-      for s in tf.get_collection(tf.GraphKeys.SUMMARIES)
-      if not any(s is b for b in before)
-    ]
+    made = _added(tf.GraphKeys.SUMMARIES, before)
     summaries.extend(made)
     summary = tf.summary.merge(made) if made else tf.constant('')
     logged = [_serialized(name, dtypes) for name in logged_names]
@@ -174,13 +169,8 @@ def build(graph, iterator, call_model_fn, n, logged_names=()):
     )
   except _NoLoopError:
     return None
-  for name, value in zip(logged_names, logged, strict=True):
-    # The hook finds the last step's value under the body's name.
-    if (
-      tf.identity(tf.io.parse_tensor(value, dtypes[name]), name=name).op.name
-      != name
-    ):
-      return None
+  if not _named_in_graph(logged_names, logged, dtypes):
+    return None
   spec = specs[0]
   if (
     spec.training_hooks
@@ -195,6 +185,24 @@ def build(graph, iterator, call_model_fn, n, logged_names=()):
     model_fn_lib.ModeKeys.TRAIN, loss=loss, train_op=loss.op
   )
   return LoopSpec(loop_spec, count, n, first_loss)
+
+
+def _added(key, before):
+  """What the default graph's collection `key` holds beyond `before`."""
+  return [x for x in tf.get_collection(key) if not any(x is b for b in before)]
+
+
+def _named_in_graph(names, values, dtypes):
+  """Parses each serialized value under its name; False if one is taken.
+
+  A hook then finds the run's last value of the body's tensor `name` as
+  `name` in the outer graph.
+  """
+  for name, value in zip(names, values, strict=True):
+    parsed = tf.io.parse_tensor(value, dtypes[name])
+    if tf.identity(parsed, name=name).op.name != name:
+      return False
+  return True
 
 
 def _serialized(name, dtypes):
