@@ -166,6 +166,14 @@ class TestTrainAndEvaluate:
       served = loaded.signatures['serving_default'](x=tf.constant(X[:8]))
       np.testing.assert_allclose(session.run(served['y']), expected, rtol=1e-6)
 
+  def test_resume_at_max_steps_evaluates_and_exports_nothing(self, runs):
+    model_dir, _, _, _, resumed_listing = runs
+    # TF 1.15 skipped training, evaluated nothing, ran no exporter and
+    # returned (None, None).
+    _, result, exports = _train_and_evaluate(model_dir, 5.0, 30, _exporters())
+    assert (result, exports) == (None, None)
+    assert _listing(model_dir) == resumed_listing
+
 
 class _Killed(BaseException):
   """Stands in for the process dying at that point."""
@@ -186,6 +194,17 @@ def test_export_killed_before_its_rename_is_not_an_export(runs, tmp_path):
   (written,) = os.listdir(tmp_path)
   assert written.startswith('temp-')
   assert os.path.exists(tmp_path / written / 'saved_model.pb')
+
+
+def test_failed_export_removes_its_temp_dir(runs, tmp_path):
+  _, (est, _, _), _, _, _ = runs
+  missing = str(tmp_path / 'missing.txt')  # fails once the model is written
+  base = tmp_path / 'export'
+  with pytest.raises(FileNotFoundError):
+    est.export_saved_model(
+      str(base), _serving, assets_extra={'vocab.txt': missing}
+    )
+  assert os.listdir(base) == []
 
 
 def _broken_serving():

@@ -4,7 +4,8 @@ The PREDICT graph is built on the serving receiver's features, the
 checkpoint restored into it, and each `ExportOutput` signed against the
 receiver tensors (and each alternative receiver, as
 `<receiver>:<output>`). The export is written to `temp-<timestamp>` and
-renamed into place, so a half-written export never looks complete.
+renamed into place, so a half-written export never looks complete; an
+export that fails removes its temp directory.
 
 Example:
     path = export(estimator, '/tmp/export', serving_fn, checkpoint)
@@ -74,6 +75,32 @@ def _timestamped(export_dir_base):
     time.sleep(1)
 
 
+def _write(graph, saver, checkpoint, temp_dir, signatures, as_text):
+  """Restores `checkpoint` into `graph` and saves it as a SavedModel."""
+  with tf.Session(graph=graph) as session:
+    saver.restore(session, checkpoint)
+    builder = tf.saved_model.builder.SavedModelBuilder(temp_dir)
+    builder.add_meta_graph_and_variables(
+      session,
+      [tf.saved_model.tag_constants.SERVING],
+      signature_def_map=signatures,
+      assets_collection=tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS),
+      main_op=tf.group(
+        tf.local_variables_initializer(), tf.tables_initializer()
+      ),
+      strip_default_attrs=True,
+    )
+    builder.save(as_text)
+
+
+def _copy_assets_extra(temp_dir, assets_extra):
+  """Copies {relative destination: source path} into `assets.extra/`."""
+  for dest, source in (assets_extra or {}).items():
+    target = os.path.join(temp_dir, 'assets.extra', dest)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copyfile(source, target)
+
+
 def export(
   estimator,
   export_dir_base,
@@ -94,6 +121,7 @@ def export(
 
   Raises:
     ConfigError: the receiver fn returns no receiver, or the outputs clash.
+    Any error of restoring or writing, after removing the temp directory.
   """
   with calls.new_graph(estimator.config) as (graph, _):
     receiver = serving_input_receiver_fn()
@@ -115,25 +143,14 @@ def export(
     temp_dir = os.path.join(
       os.path.dirname(final_dir), f'temp-{os.path.basename(final_dir)}'
     )
-    with tf.Session(graph=graph) as session:
-      saver.restore(session, checkpoint)
-      builder = tf.saved_model.builder.SavedModelBuilder(temp_dir)
-      builder.add_meta_graph_and_variables(
-        session,
-        [tf.saved_model.tag_constants.SERVING],
-        signature_def_map=signatures,
-        assets_collection=tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS),
-        main_op=tf.group(
-          tf.local_variables_initializer(), tf.tables_initializer()
-        ),
-        strip_default_attrs=True,
-      )
-      builder.save(as_text)
-  if assets_extra:
-    for dest, source in assets_extra.items():
-      target = os.path.join(temp_dir, 'assets.extra', dest)
-      os.makedirs(os.path.dirname(target), exist_ok=True)
-      shutil.copyfile(source, target)
-  os.replace(temp_dir, final_dir)
+    try:
+      _write(graph, saver, checkpoint, temp_dir, signatures, as_text)
+      _copy_assets_extra(temp_dir, assets_extra)
+      os.replace(temp_dir, final_dir)
+    except Exception:
+      # A failed export leaves no temp-<timestamp> behind; a killed process
+      # still may, under a name no model server loads.
+      shutil.rmtree(temp_dir, ignore_errors=True)
+      raise
   tf.logging.info('SavedModel written to: %s', final_dir)
   return os.fsencode(final_dir)

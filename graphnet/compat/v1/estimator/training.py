@@ -2,7 +2,9 @@
 
 Locally (no `TF_CONFIG`): trains, and evaluates each new checkpoint at most
 every `EvalSpec.throttle_secs`, then once more at the end unless the last
-checkpoint was already evaluated. On a cluster described by `TF_CONFIG`,
+checkpoint was already evaluated; a `model_dir` already at
+`TrainSpec.max_steps` is neither trained, evaluated nor exported (TF
+1.15's `(None, None)`). On a cluster described by `TF_CONFIG`,
 each process runs its task on TensorFlow's own gRPC runtime:
 
 * `chief` / `worker`: start the task's server and train with the variables
@@ -165,8 +167,10 @@ class _EvaluateOnSave(tf.train.CheckpointSaverListener):
   def __init__(self, evaluator, throttle_secs):
     self._evaluator = evaluator
     self._timer = tf.train.SecondOrStepTimer(every_secs=throttle_secs)
+    self.began = False  # stays False when train skips (max_steps reached)
 
   def begin(self):
+    self.began = True
     # The checkpoint saved as the session starts holds no new training.
     self._timer.update_last_triggered_step(0)
     self._started = False
@@ -196,6 +200,10 @@ def _run_local(estimator, train_spec, eval_spec):
     max_steps=train_spec.max_steps,
     saving_listeners=[*train_spec.saving_listeners, listener],
   )
+  if not listener.began:
+    # TF 1.15 evaluated and exported from its listener, which a training
+    # skipped at max_steps never starts: it returned (None, None).
+    return None, None
   latest = estimator.latest_checkpoint()
   if latest and contents.checkpoint_step(latest) != evaluator.last_step:
     evaluator.evaluate(latest)
@@ -313,7 +321,8 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
 
   Returns:
     (metrics of the last evaluation or None, list of export results), as
-    TF 1.15 returned; None for tasks that do not evaluate.
+    TF 1.15 returned; None for tasks that do not evaluate, and (None,
+    None) locally when `model_dir` is already at `TrainSpec.max_steps`.
 
   Raises:
     ConfigError: the specs are not TrainSpec/EvalSpec, or locally the
