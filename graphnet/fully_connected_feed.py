@@ -29,6 +29,7 @@ from absl import app
 from absl import flags
 
 from graphnet import errors
+from graphnet import options
 from graphnet.cli import common as cli
 from graphnet.cli import quiet
 from graphnet.cli import train_flags
@@ -57,7 +58,9 @@ def _train(train_config):
       # report done.
       read_ahead.clear()
       cluster_tasks.serve_ps(
-        cluster, printer=lambda line: print(line, flush=True)
+        cluster,
+        printer=lambda line: print(line, flush=True),
+        names=options.as_flag,
       )
     else:
       trainer.run_training(train_config)

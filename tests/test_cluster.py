@@ -16,6 +16,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.distributed import cluster
 from graphnet.distributed import peers
 from graphnet.distributed import tasks as cluster_tasks
@@ -67,21 +68,43 @@ class TestParseHosts:
     ],
   )
   def test_accepts_host_port_lists(self, text, expected):
-    assert cluster.parse_hosts(text, '--ps_hosts') == expected
+    assert cluster.parse_hosts(text, 'ps_hosts') == expected
 
   def test_accepts_a_list(self):
-    assert cluster.parse_hosts(['a:1', 'b:2'], '--x') == ('a:1', 'b:2')
+    assert cluster.parse_hosts(['a:1', 'b:2'], 'x') == ('a:1', 'b:2')
 
   @pytest.mark.parametrize(
     'text', ['localhost', 'a:', ':2222', 'a:0', 'a:70000', 'a:b', 'a b:1']
   )
   def test_rejects_malformed_entries_naming_the_flag(self, text):
     with pytest.raises(errors.ClusterError, match='--worker_hosts'):
-      cluster.parse_hosts(text, '--worker_hosts')
+      cluster.parse_hosts(text, 'worker_hosts', options.as_flag)
 
   def test_rejects_repeated_entries(self):
     with pytest.raises(errors.ClusterError, match='more than once'):
-      cluster.parse_hosts('a:1,a:1', '--ps_hosts')
+      cluster.parse_hosts('a:1,a:1', 'ps_hosts')
+
+
+_BAD_SETTINGS = [
+  ({'task_index': 2}, '--task_index 2'),
+  ({'task_index': -1}, '--task_index'),
+  ({'job_name': 'chief'}, '--job_name'),
+  ({'worker_hosts': ()}, '--worker_hosts'),
+  ({'worker_hosts': ('x:1', PS[0])}, '--ps_hosts and --worker_hosts'),
+  ({'replicas_to_aggregate': 3}, '--replicas_to_aggregate'),
+  ({'replicas_to_aggregate': 0}, '--replicas_to_aggregate'),
+  ({'ps_hosts': ('bad',)}, '--ps_hosts'),
+]
+
+
+def _settings(kwargs):
+  args = {
+    'ps_hosts': PS,
+    'worker_hosts': WORKERS,
+    'job_name': 'worker',
+    'task_index': 0,
+  }
+  return {**args, **kwargs}
 
 
 class TestClusterConfig:
@@ -94,32 +117,23 @@ class TestClusterConfig:
     ps = cluster.ClusterConfig(PS, WORKERS, 'ps', 0)
     assert not ps.is_chief and ps.address == PS[0]
 
-  @pytest.mark.parametrize(
-    'kwargs, flag',
-    [
-      ({'task_index': 2}, '--task_index 2'),
-      ({'task_index': -1}, '--task_index'),
-      ({'job_name': 'chief'}, '--job_name'),
-      ({'worker_hosts': ()}, '--worker_hosts'),
-      ({'worker_hosts': ('x:1', PS[0])}, '--ps_hosts and --worker_hosts'),
-      ({'replicas_to_aggregate': 3}, '--replicas_to_aggregate'),
-      ({'replicas_to_aggregate': 0}, '--replicas_to_aggregate'),
-      ({'ps_hosts': ('bad',)}, '--ps_hosts'),
-    ],
-  )
+  @pytest.mark.parametrize('kwargs, flag', _BAD_SETTINGS)
   def test_rejects_bad_settings_naming_the_flag(self, kwargs, flag):
-    args = {
-      'ps_hosts': PS,
-      'worker_hosts': WORKERS,
-      'job_name': 'worker',
-      'task_index': 0,
-    }
-    args.update(kwargs)
+    # The command line's validators check the flags with as_flag.
     with pytest.raises(errors.ClusterError, match=flag):
-      cluster.ClusterConfig(**args)
+      cluster.check_flags(**_settings(kwargs), names=options.as_flag)
+
+  @pytest.mark.parametrize('kwargs, flag', _BAD_SETTINGS)
+  def test_library_errors_name_the_field(self, kwargs, flag):
+    with pytest.raises(errors.ClusterError) as info:
+      cluster.ClusterConfig(**_settings(kwargs))
+    assert flag.replace('--', '') in str(info.value)
+    assert '--' not in str(info.value)
 
   def test_ps_job_needs_ps_hosts(self):
     with pytest.raises(errors.ClusterError, match='--ps_hosts is empty'):
+      cluster.check_flags((), WORKERS, 'ps', 0, names=options.as_flag)
+    with pytest.raises(errors.ClusterError, match='^job_name ps but ps_hosts'):
       cluster.ClusterConfig((), WORKERS, 'ps', 0)
 
   def test_sync_rejects_a_fed_learning_rate(self):
@@ -229,6 +243,8 @@ class TestServers:
       host = f'127.0.0.1:{s.getsockname()[1]}'
       busy = cluster.ClusterConfig((), (host,), 'worker', 0)
       with pytest.raises(errors.ClusterError, match='--worker_hosts') as e:
+        cluster.start_server(busy, names=options.as_flag)
+      with pytest.raises(errors.ClusterError, match='from worker_hosts, '):
         cluster.start_server(busy)
     assert host in str(e.value)
 
@@ -273,6 +289,8 @@ class TestServers:
 
   def test_serve_ps_refuses_a_worker(self):
     with pytest.raises(errors.ClusterError, match='--job_name ps'):
+      cluster_tasks.serve_ps(_worker(), names=options.as_flag)
+    with pytest.raises(errors.ClusterError, match='needs job_name ps'):
       cluster_tasks.serve_ps(_worker())
 
 
@@ -303,6 +321,8 @@ class TestCheckTimeout:
   )
   def test_rejects_what_is_not_a_positive_number(self, secs):
     with pytest.raises(errors.ClusterError, match='--ps_timeout_secs'):
+      cluster.check_timeout(secs, options.as_flag)
+    with pytest.raises(errors.ClusterError, match='^ps_timeout_secs must'):
       _worker(ps_timeout_secs=secs)
 
 
@@ -336,13 +356,14 @@ class _Recorder:
       self.answered.set()
     return answered
 
-  def watchdog(self, config, checkpoint_dir=None):
+  def watchdog(self, config, checkpoint_dir=None, names=options.as_flag):
     return peers.PsWatchdog(
       config,
       checkpoint_dir,
       stream=self.stream,
       exit_fn=self.exit,
       probe=self.probe,
+      names=names,
     )
 
 
@@ -393,6 +414,11 @@ class TestPsWatchdog:
     assert line.startswith(prefix)
     assert '--ps_hosts' in line
     assert "resume from the chief's last checkpoint" in line
+
+  def test_the_library_default_names_the_field(self):
+    config = cluster.ClusterConfig(PS, WORKERS, 'worker', 1)
+    line = peers.PsWatchdog(config).message(('ps', 0))
+    assert 'and ps_hosts right?' in line and '--' not in line
 
   @pytest.mark.timeout(30)
   def test_a_ps_missed_by_every_probe_is_lost_once_the_session_was_up(self):

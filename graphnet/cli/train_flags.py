@@ -211,7 +211,7 @@ flags.DEFINE_integer(
 @flags.validator('ps_timeout_secs')
 def _check_ps_timeout(value):
   try:
-    cluster_lib.check_timeout(value, '--ps_timeout_secs')
+    cluster_lib.check_timeout(value, options.as_flag)
   except errors.ClusterError as e:
     raise flags.ValidationError(str(e)) from e
   return True
@@ -272,6 +272,7 @@ def _check_cluster(values):
       values['job_name'],
       values['task_index'],
       values['replicas_to_aggregate'],
+      names=options.as_flag,
     )
   except errors.ClusterError as e:
     raise flags.ValidationError(str(e)) from e

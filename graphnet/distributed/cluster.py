@@ -3,10 +3,10 @@ r"""Between-graph replication on TensorFlow's own distributed runtime.
 A cluster is one or more parameter servers (`ps`) that hold the variables
 and one or more `worker`s that each build the whole graph, read their own
 batches and train. Every task runs the same program with the same host
-lists and its own `--job_name` / `--task_index`:
+lists and its own `job_name` / `task_index` (on the command line:
 
     python -m graphnet.fully_connected_feed --ps_hosts h0:2222 \
-      --worker_hosts h1:2222,h2:2222 --job_name worker --task_index 0 ...
+      --worker_hosts h1:2222,h2:2222 --job_name worker --task_index 0 ...)
 
 Pieces (all TensorFlow's own engine, nothing home-made on the wire):
 
@@ -14,7 +14,8 @@ Pieces (all TensorFlow's own engine, nothing home-made on the wire):
   settings; `parse_hosts()` / `check_flags()` are what flag validators use
   (defined in `cluster_config`, which imports no TensorFlow).
 * `start_server()` - `tf.distribute.Server` for this task, with a
-  `ClusterError` naming the flag when its port is taken.
+  `ClusterError` naming the host list and task_index when its port is
+  taken.
 * `device_setter()` - `tf.train.replica_device_setter`: each variable on
   the ps task holding the fewest bytes so far (TF's greedy load balancing
   with a byte-size load), compute on this worker.
@@ -42,6 +43,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
 from graphnet.distributed.cluster_config import JOBS as JOBS
 from graphnet.distributed.cluster_config import (
   PARTITION_MIN_BYTES as PARTITION_MIN_BYTES,
@@ -98,12 +100,14 @@ def session_config(cluster, base=None):
   return config
 
 
-def start_server(cluster, config=None):
+def start_server(cluster, config=None, names=options.as_argument):
   """Starts this task's in-process gRPC server.
 
   Args:
     cluster: a `ClusterConfig`.
     config: optional `tf.ConfigProto` (device filters are added).
+    names: how the error names the `ClusterConfig` fields
+      (`options.as_argument`, or `options.as_flag` on the command line).
 
   Returns:
     the running `tf.distribute.Server`; its `.target` is the session master.
@@ -111,7 +115,7 @@ def start_server(cluster, config=None):
   Raises:
     ClusterError: the server cannot listen on this task's port.
   """
-  flag = '--ps_hosts' if cluster.job_name == 'ps' else '--worker_hosts'
+  hosts = names(f'{cluster.job_name}_hosts')
   try:
     return tf.distribute.Server(
       cluster_spec(cluster),
@@ -123,8 +127,8 @@ def start_server(cluster, config=None):
   except (tf.errors.OpError, ValueError) as e:
     raise errors.ClusterError(
       f'{cluster.task} cannot start its server on {cluster.address} (from '
-      f'{flag}, --task_index {cluster.task_index}): {e}. Is the port in use '
-      'by another process? Pick a free port.'
+      f'{hosts}, {names("task_index")} {cluster.task_index}): {e}. Is the '
+      'port in use by another process? Pick a free port.'
     ) from e
 
 

@@ -3,8 +3,10 @@
 `ClusterConfig` holds the host lists, this task's role and the sync
 settings; `parse_hosts()`, `check_flags()` and `check_timeout()` are the
 one source of the rules the command line's validators apply while flags
-are parsed (before TensorFlow is imported). `cluster` builds the running
-cluster from a `ClusterConfig` and re-exports these names.
+are parsed (before TensorFlow is imported). Their messages name the
+`ClusterConfig` fields through a `names` function (`options.as_argument`,
+the default, or `options.as_flag` on the command line). `cluster` builds
+the running cluster from a `ClusterConfig` and re-exports these names.
 
 Example:
     cluster = ClusterConfig(ps_hosts=('127.0.0.1:2222',),
@@ -18,6 +20,7 @@ import math
 import re
 
 from graphnet import errors
+from graphnet import options
 
 __all__ = [
   'JOBS',
@@ -36,21 +39,24 @@ _HOST_PORT = re.compile(
   r'^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)'
   r':(\d{1,5})$'
 )
-# Default of --ps_timeout_secs: how long a task may go without an answer
-# from a task it needs.
+# Default of `ClusterConfig.ps_timeout_secs`: how long a task may go
+# without an answer from a task it needs.
 PS_TIMEOUT_SECS = 60.0
-# Default of --partition_min_bytes: variables this large or larger are
-# split over the ps tasks, in slices of at least this many bytes (the MLP's
-# hidden1/weights, 401 KB, and the conv net's conv2 and fc1 weights are).
+# Default of `ClusterConfig.partition_min_bytes`: variables this large or
+# larger are split over the ps tasks, in slices of at least this many bytes
+# (the MLP's hidden1/weights, 401 KB, and the conv net's conv2 and fc1
+# weights are).
 PARTITION_MIN_BYTES = 64 * 1024
 
 
-def parse_hosts(text, flag):
+def parse_hosts(text, field, names=options.as_argument):
   """Splits and checks a comma-separated `host:port` list.
 
   Args:
     text: e.g. 'a:2222,b:2222'; '' gives ().
-    flag: the flag named in errors, e.g. '--ps_hosts'.
+    field: the `ClusterConfig` field of the list, e.g. 'ps_hosts'.
+    names: how errors name `field` (`options.as_argument`, or
+      `options.as_flag` on the command line).
 
   Returns:
     a tuple of 'host:port' strings.
@@ -63,17 +69,18 @@ def parse_hosts(text, flag):
     entries = [h.strip() for h in text.split(',')] if text.strip() else []
   else:
     entries = [h.strip() for h in text]
+  named = names(field)
   for host in entries:
     match = _HOST_PORT.match(host)
     if not match or not 1 <= int(match.group(1)) <= 65535:
       raise errors.ClusterError(
-        f'{flag}: {host!r} is not host:port (expected e.g. '
+        f'{named}: {host!r} is not host:port (expected e.g. '
         f"'10.0.0.1:2222' or 'node-1:2222', port 1..65535)."
       )
   repeated = sorted({h for h in entries if entries.count(h) > 1})
   if repeated:
     raise errors.ClusterError(
-      f'{flag}: {", ".join(repeated)} listed more than once; every task '
+      f'{named}: {", ".join(repeated)} listed more than once; every task '
       'needs its own host:port.'
     )
   return tuple(entries)
@@ -121,8 +128,8 @@ class ClusterConfig:
     check_timeout(self.ps_timeout_secs)
     if self.partition_min_bytes < 0:
       raise errors.ClusterError(
-        f'--partition_min_bytes must be >= 0 (0 = never split), got '
-        f'{self.partition_min_bytes}.'
+        f'{options.as_argument("partition_min_bytes")} must be >= 0 (0 = '
+        f'never split), got {self.partition_min_bytes}.'
       )
     if self.done_grace_secs < 0:
       raise errors.ClusterError(
@@ -157,53 +164,79 @@ class ClusterConfig:
 
 
 def check_flags(
-  ps_hosts, worker_hosts, job_name, task_index, replicas_to_aggregate=None
+  ps_hosts,
+  worker_hosts,
+  job_name,
+  task_index,
+  replicas_to_aggregate=None,
+  names=options.as_argument,
 ):
   """Checks a cluster description; the flag validators' single source.
 
+  Args:
+    ps_hosts: `ClusterConfig.ps_hosts`, or its comma-separated text.
+    worker_hosts: `ClusterConfig.worker_hosts`, or its text.
+    job_name: `ClusterConfig.job_name`.
+    task_index: `ClusterConfig.task_index`.
+    replicas_to_aggregate: `ClusterConfig.replicas_to_aggregate`.
+    names: how errors name the fields (`options.as_argument`, or
+      `options.as_flag` on the command line).
+
   Raises:
-    ClusterError: naming the flag that is wrong.
+    ClusterError: naming the field that is wrong.
   """
-  ps_hosts = parse_hosts(ps_hosts, '--ps_hosts')
-  worker_hosts = parse_hosts(worker_hosts, '--worker_hosts')
+  ps, workers = names('ps_hosts'), names('worker_hosts')
+  ps_hosts = parse_hosts(ps_hosts, 'ps_hosts', names)
+  worker_hosts = parse_hosts(worker_hosts, 'worker_hosts', names)
   if not worker_hosts:
     raise errors.ClusterError(
-      '--worker_hosts is empty but a cluster was asked for (--ps_hosts or '
-      '--job_name given); list at least one worker host:port.'
+      f'{workers} is empty but a cluster was asked for ({ps} or '
+      f'{names("job_name")} given); list at least one worker host:port.'
     )
   both = sorted(set(ps_hosts) & set(worker_hosts))
   if both:
     raise errors.ClusterError(
-      f'--ps_hosts and --worker_hosts both list {", ".join(both)}; every '
+      f'{ps} and {workers} both list {", ".join(both)}; every '
       'task needs its own host:port.'
     )
-  if job_name not in JOBS:
-    raise errors.ClusterError(
-      f'--job_name must be one of {JOBS} when --worker_hosts is given, got '
-      f'{job_name!r}.'
-    )
-  hosts = ps_hosts if job_name == 'ps' else worker_hosts
-  if not hosts:
-    raise errors.ClusterError(
-      '--job_name ps but --ps_hosts is empty; list the ps tasks.'
-    )
-  if task_index is None or not 0 <= task_index < len(hosts):
-    raise errors.ClusterError(
-      f'--task_index {task_index} is out of range for --job_name '
-      f'{job_name}: --{job_name}_hosts lists {len(hosts)} task(s), so it '
-      f'must be in 0..{len(hosts) - 1}.'
-    )
+  _check_task(ps_hosts, worker_hosts, job_name, task_index, names)
   if replicas_to_aggregate is not None and not (
     1 <= replicas_to_aggregate <= len(worker_hosts)
   ):
     raise errors.ClusterError(
-      f'--replicas_to_aggregate must be in 1..{len(worker_hosts)} (the '
-      f'number of workers), got {replicas_to_aggregate}.'
+      f'{names("replicas_to_aggregate")} must be in 1..{len(worker_hosts)} '
+      f'(the number of workers), got {replicas_to_aggregate}.'
     )
 
 
-def check_timeout(secs, flag='--ps_timeout_secs'):
-  """Checks a timeout in seconds; the flag validator's single source.
+def _check_task(ps_hosts, worker_hosts, job_name, task_index, names):
+  """Refuses a job_name or task_index that names no task of the lists."""
+  job = names('job_name')
+  if job_name not in JOBS:
+    raise errors.ClusterError(
+      f'{job} must be one of {JOBS} when {names("worker_hosts")} is given, '
+      f'got {job_name!r}.'
+    )
+  hosts = ps_hosts if job_name == 'ps' else worker_hosts
+  if not hosts:
+    raise errors.ClusterError(
+      f'{job} ps but {names("ps_hosts")} is empty; list the ps tasks.'
+    )
+  if task_index is None or not 0 <= task_index < len(hosts):
+    raise errors.ClusterError(
+      f'{names("task_index")} {task_index} is out of range for {job} '
+      f'{job_name}: {names(job_name + "_hosts")} lists {len(hosts)} '
+      f'task(s), so it must be in 0..{len(hosts) - 1}.'
+    )
+
+
+def check_timeout(secs, names=options.as_argument):
+  """Checks `ClusterConfig.ps_timeout_secs`; the flag validator's source.
+
+  Args:
+    secs: the timeout in seconds.
+    names: how the error names the field (`options.as_argument`, or
+      `options.as_flag` on the command line).
 
   Raises:
     ClusterError: `secs` is not a finite number > 0.
@@ -211,6 +244,6 @@ def check_timeout(secs, flag='--ps_timeout_secs'):
   number = isinstance(secs, (int, float)) and not isinstance(secs, bool)
   if not number or not 0 < secs < math.inf:
     raise errors.ClusterError(
-      f'{flag} must be a number of seconds > 0 (e.g. '
+      f'{names("ps_timeout_secs")} must be a number of seconds > 0 (e.g. '
       f'{PS_TIMEOUT_SECS:g}), got {secs!r}.'
     )

@@ -17,6 +17,7 @@ import threading
 import time
 
 from graphnet import errors
+from graphnet import options
 from graphnet.checkpoints import state as checkpoints
 
 __all__ = ['answers', 'Silence', 'task_name', 'PsWatchdog']
@@ -120,6 +121,7 @@ class PsWatchdog:
     stream=None,
     exit_fn=os._exit,
     probe=answers,
+    names=options.as_argument,
   ):
     """Creates the watchdog; `start()` starts its thread.
 
@@ -131,8 +133,11 @@ class PsWatchdog:
       exit_fn: called with 1 to end the process; `os._exit`, because the
         main thread is stuck inside TF and cannot be interrupted.
       probe: function(address, timeout) -> whether the task answered.
+      names: how the line names the `ClusterConfig` fields
+        (`options.as_argument`, or `options.as_flag` on the command line).
     """
     self._cluster = cluster
+    self._names = names
     self._checkpoint_dir = checkpoint_dir
     self._stream = stream
     self._exit = exit_fn
@@ -217,7 +222,8 @@ class PsWatchdog:
     else:
       what = (
         f'{me} cannot reach {where}: no answer for {secs} s since it '
-        f'started (is that task running, and --{peer[0]}_hosts right?)'
+        f'started (is that task running, and {self._names(peer[0] + "_hosts")} '
+        'right?)'
       )
     return f'graphnet: error: {what}; {self._resume()}'
 

@@ -39,6 +39,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from graphnet import errors
+from graphnet import options
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import peers
 
@@ -112,14 +113,14 @@ def signal_done(cluster, target):
       _done_queue(i).enqueue(cluster.task_index)
       for i in range(len(cluster.ps_hosts))
     ]
-  options = tf.RunOptions(timeout_in_ms=_SIGNAL_TIMEOUT_MS)
+  run_options = tf.RunOptions(timeout_in_ms=_SIGNAL_TIMEOUT_MS)
   try:
     with tf.Session(
       target, graph=graph, config=cluster_lib.session_config(cluster)
     ) as session:
       for i, enqueue in enumerate(enqueues):
         try:
-          session.run(enqueue, options=options)
+          session.run(enqueue, options=run_options)
         except tf.errors.OpError as e:
           logging.warning(
             'Could not tell /job:ps/task:%d we are done: %s', i, e
@@ -128,7 +129,7 @@ def signal_done(cluster, target):
     logging.warning('Could not tell the ps tasks we are done: %s', e)
 
 
-def serve_ps(cluster, printer=print):
+def serve_ps(cluster, printer=print, names=options.as_argument):
   """Runs a ps task: serves variables until the workers are done.
 
   Returns when every worker has reported done, `done_grace_secs` after the
@@ -138,6 +139,8 @@ def serve_ps(cluster, printer=print):
   Args:
     cluster: a `ClusterConfig` with job_name 'ps'.
     printer: function taking one line.
+    names: how errors name the `ClusterConfig` fields
+      (`options.as_argument`, or `options.as_flag` on the command line).
 
   Returns:
     the sorted worker task indices that reported done.
@@ -149,9 +152,9 @@ def serve_ps(cluster, printer=print):
   """
   if cluster.job_name != 'ps':
     raise errors.ClusterError(
-      f'serve_ps needs --job_name ps, got {cluster.job_name!r}.'
+      f'serve_ps needs {names("job_name")} ps, got {cluster.job_name!r}.'
     )
-  server = cluster_lib.start_server(cluster)
+  server = cluster_lib.start_server(cluster, names=names)
   printer(
     f'{cluster.task} serving on {cluster.address} for '
     f'{cluster.num_workers} worker(s).'
@@ -159,7 +162,7 @@ def serve_ps(cluster, printer=print):
   with tf.Graph().as_default() as graph:
     dequeue = _done_queue(cluster.task_index).dequeue()
   # Short polls keep the process responsive to Ctrl-C.
-  options = tf.RunOptions(timeout_in_ms=int(_POLL_SECS * 1000))
+  run_options = tf.RunOptions(timeout_in_ms=int(_POLL_SECS * 1000))
   silence = peers.Silence(
     {('worker', i): h for i, h in enumerate(cluster.worker_hosts)},
     cluster.ps_timeout_secs,
@@ -181,7 +184,7 @@ def serve_ps(cluster, printer=print):
       if _workers_gone(cluster, silence, done, printer):
         break
       try:
-        task = int(session.run(dequeue, options=options))
+        task = int(session.run(dequeue, options=run_options))
       except tf.errors.DeadlineExceededError:
         continue
       done.add(task)
@@ -225,7 +228,14 @@ def _workers_gone(cluster, silence, done, printer):
 
 
 @contextlib.contextmanager
-def worker_life(cluster, server, session_args, printer=print, doing='training'):
+def worker_life(
+  cluster,
+  server,
+  session_args,
+  printer=print,
+  doing='training',
+  names=options.as_argument,
+):
   """A worker's life around its training session.
 
   Starts the `PsWatchdog`, makes a non-chief worker wait for the chief's
@@ -243,12 +253,16 @@ def worker_life(cluster, server, session_args, printer=print, doing='training'):
       `checkpoint_dir`).
     printer: function taking one output line.
     doing: what the worker does once the model is ready, for its line.
+    names: how the watchdog's line names the `ClusterConfig` fields
+      (`options.as_argument`, or `options.as_flag` on the command line).
   """
   if cluster is None:
     yield None
     return
   # A lost ps would otherwise hang the session (and signal_done) for ever.
-  watchdog = peers.PsWatchdog(cluster, session_args['checkpoint_dir'])
+  watchdog = peers.PsWatchdog(
+    cluster, session_args['checkpoint_dir'], names=names
+  )
   try:
     watchdog.start()
     if not cluster.is_chief:

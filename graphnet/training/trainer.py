@@ -250,7 +250,9 @@ def run_training(
   # log_dir are known to work.
   log_dirs.check_log_dir(config.log_dir, names)
   # A taken port fails here, before the data and the graph cost time.
-  server = cluster_lib.start_server(config.cluster) if config.cluster else None
+  server = None
+  if config.cluster:
+    server = cluster_lib.start_server(config.cluster, names=names)
   if data_sets is None:
     data_sets = preflight.read_data(config)
   preflight.check_batch_fits(config, data_sets, names)
@@ -289,7 +291,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
     if done is not None and config.cluster is not None:
       # The other tasks wait for the chief's model and stop at its step.
       step, prefix = done
-      _release_cluster(config, server, tg, printer)
+      _release_cluster(config, server, tg, printer, names)
       return TrainResult(step, prefix, {}, trained_steps=0)
     if done is not None:
       step, prefix = done
@@ -315,7 +317,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
       # then saves the final checkpoint.
       signals.StopOnSignals() as stop,
       cluster_tasks.worker_life(
-        config.cluster, server, session_args, printer
+        config.cluster, server, session_args, printer, names=names
       ) as watchdog,
     ):
       hooks = _make_hooks(config, tg, data_sets, stop, printer, names)
@@ -344,7 +346,7 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
   return TrainResult(step, final, hooks.evaluator.last_results, trained)
 
 
-def _release_cluster(config, server, tg, printer):
+def _release_cluster(config, server, tg, printer, names):
   """The chief of an already trained log_dir lets the cluster end.
 
   Restores the model onto the ps tasks (the other workers wait for it),
@@ -359,6 +361,7 @@ def _release_cluster(config, server, tg, printer):
     session_args,
     printer,
     doing='nothing to train, stopping the cluster',
+    names=names,
   ) as watchdog:
     hooks = [
       hooks_lib.StopAtStepHook(last_step=config.max_steps),
