@@ -105,7 +105,7 @@ class TestCheckCompatible:
       _build(hidden1=5)
       with pytest.raises(errors.CheckpointMismatchError) as info:
         contents.check_compatible(
-          prefix, tf.global_variables(), flag='--log_dir'
+          prefix, tf.global_variables(), where='--log_dir'
         )
     message = str(info.value)
     assert 'hidden1/weights is [784, 4], the model needs [784, 5]' in message

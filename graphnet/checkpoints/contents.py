@@ -11,8 +11,8 @@ checkpoint (the `checkpoint` state file) is `state`'s.
 Example:
     prefix = state.latest_checkpoint(log_dir)
     if prefix:
-      check_compatible(prefix, tf.global_variables(), flag='log_dir')
-      check_readable(prefix, flag='log_dir')
+      check_compatible(prefix, tf.global_variables(), where=log_dir)
+      check_readable(prefix, where=log_dir)
       step = checkpoint_step(prefix)
 """
 
@@ -70,15 +70,16 @@ def checkpoint_step(prefix):
 
 
 def check_compatible(
-  prefix, variables, flag='the checkpoint directory', fix=None
+  prefix, variables, where='the checkpoint directory', fix=None
 ):
   """Checks that checkpoint `prefix` holds every variable of `variables`.
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
     variables: the graph variables that will be restored.
-    flag: how the user named the directory, for the message.
-    fix: the message's advice; default "Use a new <flag> for this model".
+    where: how the caller named the checkpoint's directory (or file), for
+      the message, e.g. 'log_dir logs/run1'.
+    fix: the message's advice; default "Use a new <where> for this model".
 
   Raises:
     CheckpointMismatchError: a variable is missing or has another shape.
@@ -106,9 +107,9 @@ def check_compatible(
     shown = '; '.join(problems[:5])
     more = f' (and {len(problems) - 5} more)' if len(problems) > 5 else ''
     raise errors.CheckpointMismatchError(
-      f'{flag} holds checkpoint {prefix} of a different model: {shown}'
-      f'{more}. {fix or f"Use a new {flag} for this model"} (or the flags '
-      'that built the checkpoint).',
+      f'{where} holds checkpoint {prefix} of a different model: {shown}'
+      f'{more}. {fix or f"Use a new {where} for this model"} (or the '
+      'settings that built the checkpoint).',
       path=prefix,
     )
 
@@ -127,7 +128,7 @@ def _previous_checkpoint(prefix):
   return os.path.basename(others[-1]) if others else None
 
 
-def check_readable(prefix, flag='the checkpoint directory'):
+def check_readable(prefix, where='the checkpoint directory'):
   """Reads every tensor of checkpoint `prefix`, so damage shows up now.
 
   The `.index` names each tensor's place in the `.data-*` files; a file
@@ -137,7 +138,8 @@ def check_readable(prefix, flag='the checkpoint directory'):
 
   Args:
     prefix: checkpoint prefix, e.g. `logs/model.ckpt-2000`.
-    flag: how the user named the directory, for the message.
+    where: how the caller named the checkpoint's directory, for the
+      message, e.g. 'log_dir logs/run1'.
 
   Raises:
     CheckpointError: a file of the checkpoint is missing, truncated or
@@ -156,12 +158,12 @@ def check_readable(prefix, flag='the checkpoint directory'):
       fix = (
         f'To resume from {previous}, delete {name}.* and set '
         f'model_checkpoint_path: "{previous}" in the \'checkpoint\' file; '
-        f'or use a new {flag}.'
+        f'or use a new {where}.'
       )
     else:
-      fix = f"Delete the directory's checkpoint files or use a new {flag}."
+      fix = f"Delete the directory's checkpoint files or use a new {where}."
     raise errors.CheckpointError(
-      f'{flag} holds a damaged checkpoint {prefix}: {detail}. It was '
+      f'{where} holds a damaged checkpoint {prefix}: {detail}. It was '
       f'probably cut short by a crash or a full disk. {fix}',
       path=prefix,
     ) from e
@@ -209,12 +211,12 @@ def check_resumable(log_dir, variables, names=options.as_argument):
   prefix = state.latest_checkpoint(log_dir)
   if not prefix:
     return None
-  flag = f'{names("log_dir")} {log_dir}'
+  where = f'{names("log_dir")} {log_dir}'
   fix = f'Use a new {names("log_dir")} for this model, e.g. {_unused(log_dir)}'
-  check_compatible(prefix, variables, flag=flag, fix=fix)
+  check_compatible(prefix, variables, where=where, fix=fix)
   # A damaged file would otherwise surface as a raw DataLossError from
   # inside session creation, after the events file was started.
-  check_readable(prefix, flag=flag)
+  check_readable(prefix, where=where)
   # Else the session restores from, and keep_checkpoint_max deletes in,
   # the directory this one was copied from.
   state.localize_state(log_dir)

@@ -16,7 +16,7 @@ from graphnet import errors
 __all__ = ['OPTIMIZERS', 'check_hidden_units', 'check_keep_prob']
 
 # The optimizer names `training_tools.make_optimizer` (one factory each),
-# `mnist.training`, the config and the --optimizer flag accept.
+# `mnist.training` and the config's `optimizer` field accept.
 OPTIMIZERS = ('sgd', 'momentum', 'adagrad', 'adam', 'rmsprop')
 
 

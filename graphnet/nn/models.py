@@ -72,7 +72,7 @@ __all__ = [
 class ModelSpec:
   """How to build, evaluate and recognise one network."""
 
-  # The name of --model and of `config.ModelConfig.model`.
+  # The network's name: what `config.ModelConfig.model` holds.
   name: str
   # Frozen dataclass of the network's hyperparameters, all with defaults;
   # its __post_init__ raises errors.ConfigError (`field=`) for a bad value.
@@ -355,7 +355,7 @@ def names_a_module(spec_string):
 
 
 def load(spec_string):
-  """The network `--model` names: a registered name or `module:function`.
+  """The network a `model` setting names: registered, or `module:function`.
 
   `package.module:function` imports the module and calls `function()`,
   which returns a model callable (`model(images[, is_training]) ->

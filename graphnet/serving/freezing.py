@@ -61,7 +61,7 @@ def resolve_checkpoint(path):
     if prefix is None:
       raise errors.CheckpointError(
         f'{path} holds no checkpoint (no usable "checkpoint" file); expected '
-        'the --log_dir of a finished training run, e.g. one holding '
+        'the log_dir of a finished training run, e.g. one holding '
         'model.ckpt-2000.{index,meta,data-*}.',
         path=path,
       )

@@ -59,7 +59,7 @@ def _import_unchecked(prefix, config):
     # Resource variables take any shape on restore, so weights of another
     # model would load silently and fail (or mislead) later.
     contents.check_compatible(
-      prefix, tf.global_variables(), flag=f'{prefix}.meta'
+      prefix, tf.global_variables(), where=f'{prefix}.meta'
     )
     session = tf.Session(graph=graph, config=config)
     try:

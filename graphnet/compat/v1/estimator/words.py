@@ -23,7 +23,7 @@ __all__ = ['in_estimator_words', 'setting_name']
 _REWRITES = (
   (re.compile(r'(?<![\w/.-])(?:--)?log_dir(?![\w/-])(?!\.\w)'), 'model_dir'),
   (
-    re.compile(r'the flags that built the checkpoint'),
+    re.compile(r'the settings that built the checkpoint'),
     'the model_fn and params that built the checkpoint',
   ),
   (re.compile(r'run the same command again'), 'call train again'),
