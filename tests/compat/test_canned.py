@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from graphnet.cli import tf_loader
 from graphnet.compat.v1 import estimator
 from graphnet.compat.v1.estimator.canned import head as head_lib
+from graphnet.compat.v1.estimator.canned import linear
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.errors import ConfigError
 
@@ -344,6 +346,17 @@ class TestHeads:
     )
     assert first['classes'][0] == b'no'
     assert list(first['all_classes']) == [b'no', b'yes']
+
+  def test_linear_model_keeps_its_layer_warning_off_stderr(self):
+    # TF's linear_model builds its weights with the legacy Keras Layer,
+    # whose `add_variable` warns; the names stay TF 1.15's.
+    column = tf.feature_column.numeric_column('a')
+    with tf.Graph().as_default(), warnings.catch_warnings(record=True) as seen:
+      warnings.simplefilter('always')
+      linear.linear_logits({'a': tf.zeros([2, 1])}, [column], units=1)
+      names = sorted(v.op.name for v in tf.global_variables())
+    assert names == ['linear_model/a/weights', 'linear_model/bias_weights']
+    assert not [w for w in seen if 'add_variable' in str(w.message)]
 
   def test_sum_reduction_is_tf1s_default(self):
     head = head_lib.classifier_head(3)

@@ -16,6 +16,7 @@ Example:
 """
 
 import math
+import warnings
 
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import optimizers
@@ -59,9 +60,17 @@ def linear_logits(features, feature_columns, units, sparse_combiner='sum'):
     `fraction_of_zero_weights` (under the current name scope).
   """
   tf = _tf.v1()
-  logits = tf.feature_column.linear_model(
-    features, feature_columns, units=units, sparse_combiner=sparse_combiner
-  )
+  with warnings.catch_warnings():
+    # linear_model builds its weights with TF's legacy Layer (keras'
+    # base_layer_v1), whose `add_variable` warns on stderr past graphnet's
+    # quiet logging. Kept rather than rebuilt: its resource variables,
+    # names and sums are what TF 1.15's checkpoints and goldens hold.
+    warnings.filterwarnings(
+      'ignore', '`layer.add_variable` is deprecated', UserWarning
+    )
+    logits = tf.feature_column.linear_model(
+      features, feature_columns, units=units, sparse_combiner=sparse_combiner
+    )
   _add_summaries(units)
   return logits
 
