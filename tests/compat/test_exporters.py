@@ -283,7 +283,7 @@ class TestBestExporter:
       _serving,
       event_file_pattern=None,
       compare_fn=higher_accuracy,
-      exports_to_keep=2,
+      exports_to_keep=np.int64(2),  # any integer, as TF 1.15 took
     )
     export = str(tmp_path / 'acc')
     for step, accuracy in enumerate((0.5, 0.6, 0.55, 0.7, 0.8)):

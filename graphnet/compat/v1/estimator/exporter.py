@@ -28,6 +28,7 @@ Example:
 import abc
 import glob
 import inspect
+import numbers
 import os
 import shutil
 
@@ -112,17 +113,22 @@ class _SavedModelExporter(Exporter):
         kind, 'assets_extra', f'must be a dict, got {assets_extra!r}.'
       )
     keep = exports_to_keep
-    if keep is not None and (type(keep) is not int or keep <= 0):
+    # Any integer (a NumPy one from a config array too), never a bool.
+    if keep is not None and (
+      not isinstance(keep, numbers.Integral)
+      or isinstance(keep, bool)
+      or keep <= 0
+    ):
       raise _config_error(
         kind,
         'exports_to_keep',
-        f'must be > 0 or None (keep all), got {keep!r}.',
+        f'must be an integer > 0 or None (keep all), got {keep!r}.',
       )
     self._name = name
     self._serving_input_receiver_fn = serving_input_receiver_fn
     self._assets_extra = assets_extra
     self._as_text = as_text
-    self._exports_to_keep = exports_to_keep
+    self._exports_to_keep = None if keep is None else int(keep)
 
   @property
   def name(self):
