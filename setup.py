@@ -5,6 +5,7 @@ import setuptools
 _TEST_REQUIRES = [
   'pytest>=7',
   'pytest-timeout>=2.1',
+  'pytest-xdist>=3',  # README's test command runs on both cores.
   'tensorboard>=2.16',  # EventAccumulator, the real reader of event files.
   'hypothesis>=6',
   'nbclient>=0.7',

@@ -747,11 +747,13 @@ class TestWorker:
     prefix = _copy(genuine[0], str(tmp_path / 'heavy'))
     _graft(prefix, heavy)
     batch = np.zeros([4000, 784], np.float32)
-    with predictor.Predictor.from_checkpoint(prefix, timeout_secs=1) as p:
+    # 3 s, not 1: the next call's first run in a new worker (graph
+    # optimisation included) must fit too when the cores are shared.
+    with predictor.Predictor.from_checkpoint(prefix, timeout_secs=3) as p:
       start = time.monotonic()
-      with pytest.raises(errors.PredictionTimeoutError, match='1 s'):
+      with pytest.raises(errors.PredictionTimeoutError, match='3 s'):
         p.predict(batch)
-      assert time.monotonic() - start < 10
+      assert time.monotonic() - start < 12
       # The next call gets a new worker holding the same graph.
       assert p.predict(batch[:1]).shape == (1,)
 
