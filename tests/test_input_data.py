@@ -277,7 +277,7 @@ class TestReadDataSets:
       (mnist_files.TRAIN_LABELS, b'not gzip', 'not a gzip'),
       (
         mnist_files.TEST_IMAGES,
-        gzip.compress(b'\x00\x00\x08\x01' + bytes(20)),
+        gzip.compress(b'\x00\x00\x08\x01' + bytes(20), mtime=0),
         'magic',
       ),
     ],
