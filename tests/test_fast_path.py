@@ -126,7 +126,7 @@ class TestHooksWithStepsPerRun:
         steps_per_run=steps_per_run,
         optimizer='adam',
         moving_average_decay=0.99,
-        schedule=config_lib.schedules.Schedule('exponential', 0.01),
+        schedule=config_lib.Schedule('exponential', 0.01),
       )
       data = input_data.read_data_sets(None, fake_data=True)
       graph = train_graph.build_train_graph(config, data).graph
@@ -144,7 +144,7 @@ class TestHooksWithStepsPerRun:
       max_steps=400,
       eval_every=400,
       steps_per_run=100,
-      schedule=config_lib.schedules.Schedule('constant', 0.1),
+      schedule=config_lib.Schedule('constant', 0.1),
     )
     result, _ = _train(config)
     # Seeded: 0.9158 measured (TF 2.21, CPU).
