@@ -23,6 +23,7 @@ Example:
 
 import importlib
 
+from graphnet import compat as _compat
 from graphnet import errors as _errors
 from graphnet.compat.v1.estimator import export
 from graphnet.compat.v1.estimator import hooks as _hooks
@@ -44,8 +45,6 @@ from graphnet.compat.v1.estimator.training import train_and_evaluate
 
 __all__ = [
   'BestExporter',
-  'CheckpointSaverHook',
-  'CheckpointSaverListener',
   'DNNClassifier',
   'DNNLinearCombinedClassifier',
   'DNNLinearCombinedRegressor',
@@ -54,27 +53,12 @@ __all__ = [
   'EstimatorSpec',
   'EvalSpec',
   'Exporter',
-  'FeedFnHook',
   'FinalExporter',
-  'FinalOpsHook',
-  'GlobalStepWaiterHook',
   'LatestExporter',
   'LinearClassifier',
   'LinearRegressor',
-  'LoggingTensorHook',
   'ModeKeys',
-  'NanLossDuringTrainingError',
-  'NanTensorHook',
-  'ProfilerHook',
   'RunConfig',
-  'SecondOrStepTimer',
-  'SessionRunArgs',
-  'SessionRunContext',
-  'SessionRunHook',
-  'SessionRunValues',
-  'StepCounterHook',
-  'StopAtStepHook',
-  'SummarySaverHook',
   'TaskType',
   'TrainSpec',
   'VocabInfo',
@@ -82,25 +66,10 @@ __all__ = [
   'export',
   'inputs',
   'train_and_evaluate',
+  # TF1's hook aliases, listed once in `hooks`.
+  *_compat.reexport(globals(), [_hooks]),
 ]
 
-CheckpointSaverHook = _hooks.CheckpointSaverHook
-CheckpointSaverListener = _hooks.CheckpointSaverListener
-FeedFnHook = _hooks.FeedFnHook
-FinalOpsHook = _hooks.FinalOpsHook
-GlobalStepWaiterHook = _hooks.GlobalStepWaiterHook
-LoggingTensorHook = _hooks.LoggingTensorHook
-NanLossDuringTrainingError = _hooks.NanLossDuringTrainingError
-NanTensorHook = _hooks.NanTensorHook
-ProfilerHook = _hooks.ProfilerHook
-SecondOrStepTimer = _hooks.SecondOrStepTimer
-SessionRunArgs = _hooks.SessionRunArgs
-SessionRunContext = _hooks.SessionRunContext
-SessionRunHook = _hooks.SessionRunHook
-SessionRunValues = _hooks.SessionRunValues
-StepCounterHook = _hooks.StepCounterHook
-StopAtStepHook = _hooks.StopAtStepHook
-SummarySaverHook = _hooks.SummarySaverHook
 
 # The premade estimators live in `canned` and load on first use.
 _CANNED = (
