@@ -1,4 +1,4 @@
-"""graphnet.cli.tf_loader: TF imported without Keras; tf.keras still works."""
+"""graphnet.tf_loader: TF imported without Keras; tf.keras still works."""
 
 import os
 import sys
@@ -9,7 +9,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _SCRIPT = """
 import sys
-from graphnet.cli import tf_loader
+from graphnet import tf_loader
 tf = tf_loader.import_tensorflow()
 print('keras loaded by the import:', 'keras' in sys.modules)
 print('blocked entry left behind:',
@@ -37,7 +37,7 @@ def test_tensorflow_without_keras_and_keras_on_first_use(tmp_path):
 def test_tensorflow_already_imported_is_returned_as_is():
   import tensorflow
 
-  from graphnet.cli import tf_loader
+  from graphnet import tf_loader
 
   assert tf_loader.import_tensorflow() is tensorflow
   assert not any(

@@ -44,7 +44,7 @@ import re
 import sys
 import tempfile
 
-from graphnet.cli import tf_loader
+from graphnet import tf_loader
 
 __all__ = ['VERBOSE_ENV', 'setup', 'verbose_requested', 'without_noise']
 

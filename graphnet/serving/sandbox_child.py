@@ -168,7 +168,7 @@ def _child_main(argv):
   # TF is loaded before the limit, as the entry points load it: without
   # the Keras it would import and this process never uses (about a third
   # of the CPU time of starting a worker).
-  from graphnet.cli import tf_loader  # noqa: PLC0415
+  from graphnet import tf_loader  # noqa: PLC0415
 
   tf_loader.import_tensorflow()
   import tensorflow.compat.v1  # noqa: PLC0415, F401 - what freezing uses
