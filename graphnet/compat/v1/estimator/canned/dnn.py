@@ -25,7 +25,6 @@ Example:
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
-from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 from graphnet.errors import DataError
 
@@ -252,60 +251,32 @@ def _model_fn_of(args):
   )
 
 
-class DNNClassifier(Estimator):
-  """TF 1.15's `tf.estimator.DNNClassifier` (loss summed over the batch)."""
-
-  def __init__(
-    self,
-    hidden_units,
-    feature_columns,
-    model_dir=None,
-    n_classes=2,
-    weight_column=None,
-    label_vocabulary=None,
-    optimizer='Adagrad',
-    activation_fn=None,
-    dropout=None,
-    input_layer_partitioner=None,
-    config=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    batch_norm=False,
-  ):
-    """Checks the arguments (TF 1.15's, same defaults; see module doc).
-
-    `activation_fn` None means tf.nn.relu; `loss_reduction` is a
-    tf.losses.Reduction ('weighted_sum', i.e. SUM, as in TF 1.15);
-    `input_layer_partitioner` is accepted and ignored (variables are not
-    partitioned).
-
-    Raises:
-      ConfigError: empty hidden_units or feature_columns, n_classes < 2, a
-        label_vocabulary of another length, dropout outside [0, 1).
-    """
-    del input_layer_partitioner
-    premade.init(self, locals(), _model_fn_of)
+# TF 1.15's arguments of DNNClassifier and DNNRegressor around the head's.
+_BEFORE = premade.parameters('hidden_units', 'feature_columns', model_dir=None)
+_AFTER = (
+  *premade.parameters(
+    optimizer='Adagrad', activation_fn=_tf.v1().nn.relu, dropout=None
+  ),
+  *premade.DNN_TAIL,
+)
 
 
-class DNNRegressor(Estimator):
-  """TF 1.15's `tf.estimator.DNNRegressor` (mean squared error, summed)."""
+class DNNClassifier(
+  premade.Classifier, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.DNNClassifier` (loss summed over the batch).
 
-  def __init__(
-    self,
-    hidden_units,
-    feature_columns,
-    model_dir=None,
-    label_dimension=1,
-    weight_column=None,
-    optimizer='Adagrad',
-    activation_fn=None,
-    dropout=None,
-    input_layer_partitioner=None,
-    config=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    batch_norm=False,
-  ):
-    """As DNNClassifier, with `label_dimension` float labels per example."""
-    del input_layer_partitioner
-    premade.init(self, locals(), _model_fn_of)
+  Raises (when constructed):
+    ConfigError: empty hidden_units or feature_columns, n_classes < 2, a
+      label_vocabulary of another length, dropout outside [0, 1).
+  """
+
+
+class DNNRegressor(
+  premade.Regressor, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.DNNRegressor` (mean squared error, summed).
+
+  Raises (when constructed):
+    ConfigError: as DNNClassifier's, or label_dimension < 1.
+  """

@@ -22,7 +22,6 @@ from graphnet.compat.v1.estimator.canned import dnn
 from graphnet.compat.v1.estimator.canned import linear
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
-from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 
 __all__ = ['DNNLinearCombinedClassifier', 'DNNLinearCombinedRegressor']
@@ -153,64 +152,36 @@ def _model_fn_of(args):
   )
 
 
-class DNNLinearCombinedClassifier(Estimator):
-  """TF 1.15's `tf.estimator.DNNLinearCombinedClassifier` (wide & deep)."""
-
-  def __init__(
-    self,
-    model_dir=None,
-    linear_feature_columns=None,
-    linear_optimizer='Ftrl',
-    dnn_feature_columns=None,
-    dnn_optimizer='Adagrad',
-    dnn_hidden_units=None,
-    dnn_activation_fn=None,
-    dnn_dropout=None,
-    n_classes=2,
-    weight_column=None,
-    label_vocabulary=None,
-    input_layer_partitioner=None,
-    config=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    batch_norm=False,
-    linear_sparse_combiner='sum',
-  ):
-    """Checks the arguments (TF 1.15's, same defaults).
-
-    `dnn_activation_fn` None means tf.nn.relu; `input_layer_partitioner`
-    is accepted and ignored.
-
-    Raises:
-      ConfigError: no columns at all, dnn columns without hidden units,
-        n_classes < 2, a label_vocabulary of another length.
-    """
-    del input_layer_partitioner
-    premade.init(self, locals(), _model_fn_of)
+# TF 1.15's arguments of the wide & deep estimators around the head's.
+_BEFORE = premade.parameters(
+  model_dir=None,
+  linear_feature_columns=None,
+  linear_optimizer='Ftrl',
+  dnn_feature_columns=None,
+  dnn_optimizer='Adagrad',
+  dnn_hidden_units=None,
+  dnn_activation_fn=_tf.v1().nn.relu,
+  dnn_dropout=None,
+)
+_AFTER = (*premade.DNN_TAIL, *premade.parameters(linear_sparse_combiner='sum'))
 
 
-class DNNLinearCombinedRegressor(Estimator):
-  """TF 1.15's `tf.estimator.DNNLinearCombinedRegressor`."""
+class DNNLinearCombinedClassifier(
+  premade.Classifier, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.DNNLinearCombinedClassifier` (wide & deep).
 
-  def __init__(
-    self,
-    model_dir=None,
-    linear_feature_columns=None,
-    linear_optimizer='Ftrl',
-    dnn_feature_columns=None,
-    dnn_optimizer='Adagrad',
-    dnn_hidden_units=None,
-    dnn_activation_fn=None,
-    dnn_dropout=None,
-    label_dimension=1,
-    weight_column=None,
-    input_layer_partitioner=None,
-    config=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    batch_norm=False,
-    linear_sparse_combiner='sum',
-  ):
-    """As DNNLinearCombinedClassifier, with float labels."""
-    del input_layer_partitioner
-    premade.init(self, locals(), _model_fn_of)
+  Raises (when constructed):
+    ConfigError: no columns at all, dnn columns without hidden units,
+      n_classes < 2, a label_vocabulary of another length.
+  """
+
+
+class DNNLinearCombinedRegressor(
+  premade.Regressor, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.DNNLinearCombinedRegressor`.
+
+  Raises (when constructed):
+    ConfigError: as DNNLinearCombinedClassifier's, or label_dimension < 1.
+  """

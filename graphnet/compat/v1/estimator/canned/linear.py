@@ -23,7 +23,6 @@ from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
 from graphnet.compat.v1.estimator.canned.dnn import check_feature_columns
 from graphnet.compat.v1.estimator.canned.dnn import check_features
-from graphnet.compat.v1.estimator.estimator import Estimator
 from graphnet.errors import ConfigError
 
 __all__ = [
@@ -144,51 +143,34 @@ def _model_fn_of(args):
   )
 
 
-class LinearClassifier(Estimator):
-  """TF 1.15's `tf.estimator.LinearClassifier` (loss summed over batch)."""
-
-  def __init__(
-    self,
-    feature_columns,
-    model_dir=None,
-    n_classes=2,
-    weight_column=None,
-    label_vocabulary=None,
-    optimizer='Ftrl',
-    config=None,
-    partitioner=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    sparse_combiner='sum',
-  ):
-    """Checks the arguments (TF 1.15's, same defaults).
-
-    `partitioner` is accepted and ignored (variables are not partitioned).
-
-    Raises:
-      ConfigError: no feature columns, n_classes < 2, a label_vocabulary
-        of another length, an unknown sparse_combiner.
-    """
-    del partitioner
-    premade.init(self, locals(), _model_fn_of)
+# TF 1.15's arguments of LinearClassifier and LinearRegressor.
+_BEFORE = premade.parameters('feature_columns', model_dir=None)
+_AFTER = premade.parameters(
+  optimizer='Ftrl',
+  config=None,
+  partitioner=None,
+  warm_start_from=None,
+  loss_reduction='weighted_sum',
+  sparse_combiner='sum',
+)
 
 
-class LinearRegressor(Estimator):
-  """TF 1.15's `tf.estimator.LinearRegressor` (squared error, summed)."""
+class LinearClassifier(
+  premade.Classifier, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.LinearClassifier` (loss summed over batch).
 
-  def __init__(
-    self,
-    feature_columns,
-    model_dir=None,
-    label_dimension=1,
-    weight_column=None,
-    optimizer='Ftrl',
-    config=None,
-    partitioner=None,
-    warm_start_from=None,
-    loss_reduction='weighted_sum',
-    sparse_combiner='sum',
-  ):
-    """As LinearClassifier, with `label_dimension` float labels."""
-    del partitioner
-    premade.init(self, locals(), _model_fn_of)
+  Raises (when constructed):
+    ConfigError: no feature columns, n_classes < 2, a label_vocabulary of
+      another length, an unknown sparse_combiner.
+  """
+
+
+class LinearRegressor(
+  premade.Regressor, before=_BEFORE, after=_AFTER, model_fn_of=_model_fn_of
+):
+  """TF 1.15's `tf.estimator.LinearRegressor` (squared error, summed).
+
+  Raises (when constructed):
+    ConfigError: as LinearClassifier's, or label_dimension < 1.
+  """
