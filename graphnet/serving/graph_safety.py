@@ -41,6 +41,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import contract
 from graphnet import errors
 from graphnet.serving import cost_model
+from graphnet.serving.shapes import tensors
 
 __all__ = [
   'ALLOWED_OPS',
@@ -175,10 +176,6 @@ MAX_TENSOR_BYTES = 64 * 2**20
 MAX_TOTAL_BYTES = 512 * 2**20
 
 _ANYWHERE = frozenset(DANGEROUS_OPS) - CHECKPOINT_OPS - LOOP_OPS
-_TRUSTED = (
-  ' Load only graphs you trust; if you trust this one, pass '
-  'allow_unsafe=True (the --allow_unsafe flag) to load it without checks.'
-)
 
 
 def node_name(input_name):
@@ -189,7 +186,7 @@ def node_name(input_name):
 def _refuse(op_type, node, where, why):
   reason = f' ({DANGEROUS_OPS[op_type]})' if op_type in DANGEROUS_OPS else ''
   return errors.UnsafeGraphError(
-    f'op {op_type}{reason} in node {node!r}{where} {why}.{_TRUSTED}'
+    f'op {op_type}{reason} in node {node!r}{where} {why}.{tensors.TRUSTED}'
   )
 
 
@@ -210,7 +207,7 @@ def _check_calls(node, where, functions):
       raise errors.UnsafeGraphError(
         f'node {node.name!r}{where} (op {node.op}) calls {name!r}, which is '
         'not a function of the graph library; TF would run the op of that '
-        f'name.{_TRUSTED}'
+        f'name.{tensors.TRUSTED}'
       )
 
 
@@ -239,7 +236,7 @@ def _dtype_size(dtype_enum, what):
   if dtype in (tf.string, tf.resource, tf.variant) or dtype.is_quantized:
     raise errors.UnsafeGraphError(
       f'{what} has dtype {dtype.name}; an inference graph computes on '
-      f'numbers only.{_TRUSTED}'
+      f'numbers only.{tensors.TRUSTED}'
     )
   return dtype.size
 
@@ -255,7 +252,7 @@ def _declared_bytes(node):
     if shape.unknown_rank or any(d.size < 0 for d in shape.dim):
       raise errors.UnsafeGraphError(
         f'variable {node.name!r} has no fully known shape; graphnet '
-        f'restores only variables of a declared shape.{_TRUSTED}'
+        f'restores only variables of a declared shape.{tensors.TRUSTED}'
       )
     dims = [d.size for d in shape.dim]
     dtype = node.attr['dtype'].type
@@ -263,7 +260,8 @@ def _declared_bytes(node):
     return 0
   if any(d < 0 for d in dims):
     raise errors.UnsafeGraphError(
-      f'constant {node.name!r} has a negative dimension {dims}.{_TRUSTED}'
+      f'constant {node.name!r} has a negative dimension {dims}.'
+      f'{tensors.TRUSTED}'
     )
   count = int(np.prod(dims, dtype=object))
   size = count * _dtype_size(dtype, f'{node.op} {node.name!r}')
@@ -271,7 +269,7 @@ def _declared_bytes(node):
     raise errors.UnsafeGraphError(
       f'{node.op} {node.name!r} of shape {dims} holds {size} bytes, more '
       f'than the {MAX_TENSOR_BYTES} bytes graphnet accepts per tensor; a '
-      f'file can declare it in a few bytes to exhaust memory.{_TRUSTED}'
+      f'file can declare it in a few bytes to exhaust memory.{tensors.TRUSTED}'
     )
   return size
 
@@ -326,7 +324,8 @@ def check_graph_def(graph_def, allow=()):
   if total > MAX_TOTAL_BYTES:
     raise errors.UnsafeGraphError(
       f'the constants and variables of the inference graph hold {total} '
-      f'bytes, more than the {MAX_TOTAL_BYTES} graphnet accepts.{_TRUSTED}'
+      f'bytes, more than the {MAX_TOTAL_BYTES} graphnet accepts.'
+      f'{tensors.TRUSTED}'
     )
 
 
@@ -342,7 +341,7 @@ def _closure(graph_def, roots):
     if name not in by_name:
       raise errors.UnsafeGraphError(
         f'node {name!r} is an input in the graph but is not defined; the '
-        f'.meta file is damaged or crafted.{_TRUSTED}'
+        f'.meta file is damaged or crafted.{tensors.TRUSTED}'
       )
     seen.add(name)
     stack.extend(by_name[name].input)
