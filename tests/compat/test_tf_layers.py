@@ -327,6 +327,35 @@ class TestBehaviour:
     assert conv.padding == 'same'
     assert conv.activation is tf.nn.relu
 
+  def test_positional_calls_bind_as_tf1s_signature(self):
+    # TF 1.15's classes stated every argument; graphnet's read them off
+    # their bases (inspect.signature shows TF1's, as
+    # tests/compat/test_signatures.py checks).
+    with tf.Graph().as_default():
+      dense = tf.layers.Dense(10, tf.nn.relu)
+      conv = tf.layers.Conv2D(8, 3, (2, 2), 'same')
+      # TF1's Conv2DTranspose has no dilation_rate: activation is 6th.
+      up = tf.layers.Conv2DTranspose(
+        8, 3, (2, 2), 'same', 'channels_last', tf.nn.relu, False
+      )
+    assert (dense.units, dense.activation) == (10, tf.nn.relu)
+    assert (conv.kernel_size, conv.strides, conv.padding) == (
+      (3, 3),
+      (2, 2),
+      'same',
+    )
+    assert (up.strides, up.activation, up.use_bias) == (
+      (2, 2),
+      tf.nn.relu,
+      False,
+    )
+    # A layer object's signature is still its call's.
+    assert list(inspect.signature(dense).parameters) == [
+      'inputs',
+      'args',
+      'kwargs',
+    ]
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize('program', ['layers_cnn', 'conv_autoencoder'])

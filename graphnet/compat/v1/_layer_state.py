@@ -1,22 +1,28 @@
-"""The scope and weight lists TF1's layers and RNN cells share (private).
+"""What TF1's layers and RNN cells share (private).
 
 `tf.layers.Layer` and `tf.nn.rnn_cell.RNNCell` were one Keras class in
 TF 1.15; here they are two, sharing how the variable scope is fixed on the
-first call and the read-only weight lists: a layer or cell made with
+first call, the read-only weight lists (a layer or cell made with
 `trainable=False` reports its trainable variables as non-trainable, as
-TF 1.15 did.
+TF 1.15 did), and how a class's TF1 constructor signature is read off its
+`__init__` chain (`ConstructorSignature`).
 
 Example:
     class Layer(LayerState):
+      __signature__ = ConstructorSignature()
       ...  # holds trainable, _scope, _reuse, _base_name and the lists
 """
 
 import contextlib
+import inspect
 import re
 
 import tensorflow.compat.v1 as tf
 
-__all__ = ['LayerState', 'snake_case']
+__all__ = ['ConstructorSignature', 'LayerState', 'bind', 'snake_case']
+
+_NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 def snake_case(class_name):
@@ -110,3 +116,74 @@ class LayerState:
   trainable_variables = trainable_weights
   non_trainable_variables = non_trainable_weights
   variables = weights
+
+
+class ConstructorSignature:
+  """`cls.__signature__`: the TF1 constructor arguments of a class, in order.
+
+  TF 1.15 stated every argument of each layer and cell class, repeating the
+  groups they share (`Conv2D` restates `Dense`'s `activation, use_bias,
+  kernel_initializer, ...`). Here a class names its own arguments and
+  passes `*args, **kwargs` on to its base, which names the next group, so
+  each group is written once and a positional TF1 call binds the same way.
+  This descriptor reads the groups back for `inspect.signature(cls)`: the
+  named arguments of each `__init__` up the bases while one passes
+  `**kwargs` on, then `**kwargs` if the last one takes them. The walk
+  stops before the class holding the descriptor (`Layer`'s `dtype` is no
+  `Dense` argument) unless no class below it names an argument. A class
+  may restate defaults in TF1's form (`_TF1_DEFAULTS = {'strides': (1,
+  1)}` for an int 1) and drop arguments TF1's does not take (`_NOT_TF1 =
+  ('dilation_rate',)`).
+  """
+
+  def __set_name__(self, owner, name):
+    self._root = owner
+
+  def __get__(self, instance, owner):
+    if instance is not None:
+      # An object's signature is its `__call__`'s.
+      raise AttributeError('__signature__')
+    return _constructor_signature(owner, self._root)
+
+
+def bind(cls, args, kwargs):
+  """`cls(*args, **kwargs)`'s arguments by name, bound as TF1's signature.
+
+  For a constructor taking `(*args, **kwargs)` whose TF1 order is not its
+  bases' (an argument dropped). Raises TypeError as a TF1 call would.
+
+  Returns:
+    {name: value} of every argument, `**kwargs`' merged in.
+  """
+  signature = cls.__signature__
+  arguments = dict(signature.bind(*args, **kwargs).arguments)
+  for name, parameter in signature.parameters.items():
+    if parameter.kind == _VAR_KEYWORD:
+      arguments.update(arguments.pop(name, {}))
+  return arguments
+
+
+def _constructor_signature(cls, root):
+  """`cls`'s TF1 signature (see `ConstructorSignature`)."""
+  named = {}
+  var_keyword = None
+  for klass in cls.__mro__:
+    if '__init__' not in vars(klass):
+      continue
+    if klass is root and named:
+      break
+    own = list(inspect.signature(klass.__init__).parameters.values())[1:]
+    for parameter in own:
+      if parameter.kind == _NAMED:
+        named.setdefault(parameter.name, parameter)
+    var_keyword = next((p for p in own if p.kind == _VAR_KEYWORD), None)
+    if var_keyword is None or klass is root:
+      break
+  defaults = getattr(cls, '_TF1_DEFAULTS', {})
+  omitted = getattr(cls, '_NOT_TF1', ())
+  parameters = [
+    p.replace(default=defaults.get(name, p.default))
+    for name, p in named.items()
+    if name not in omitted
+  ]
+  return inspect.Signature(parameters + ([var_keyword] if var_keyword else []))

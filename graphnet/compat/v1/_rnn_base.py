@@ -92,6 +92,9 @@ class RNNCell(_layer_state.LayerState):
       first call.
   """
 
+  # TF1's arguments of each subclass, read off its `__init__` chain.
+  __signature__ = _layer_state.ConstructorSignature()
+
   def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
     unknown = set(kwargs) - {'_reuse', '_scope'}
     if unknown:
@@ -154,9 +157,12 @@ class RNNCell(_layer_state.LayerState):
     """The size of the output: an int or a TensorShape."""
     raise NotImplementedError(f'{type(self).__name__} defines no output_size.')
 
-  def build(self, inputs_shape):
-    """Makes the variables before the first `call`; nothing by default."""
-    del inputs_shape
+  def build(self, _):
+    """Makes the variables before the first `call`; nothing by default.
+
+    Subclasses take `inputs_shape` (a TensorShape or a structure of them);
+    this one ignores it, under TF 1.15's name `_`.
+    """
 
   def call(self, inputs, state):
     """One step: returns `(output, new_state)`."""

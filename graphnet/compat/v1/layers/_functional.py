@@ -3,8 +3,9 @@
 TF 1.15's `tf.layers.dense(inputs, units, ...)` is `Dense(units, ...)`
 applied once to `inputs`: the same arguments and defaults, plus `reuse`
 (and call arguments such as `training`). `functional` builds such a
-function from the class, so each argument and default is written once, on
-the class; the function gets TF1's argument order as its `__signature__`.
+function from the class's TF1 signature (`inspect.signature(cls)`), so
+each argument and default is written once, on the class; the function
+gets TF1's argument order as its `__signature__`.
 
 Example:
     dense = functional(Dense, 'dense', "TF1's `tf.layers.dense`.")
@@ -13,37 +14,12 @@ Example:
 
 import inspect
 
-from graphnet.compat.v1.layers import base
-
 __all__ = ['functional']
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
-def _class_parameters(cls):
-  """`cls`'s constructor parameters, following `**kwargs` up its bases.
-
-  A subclass taking `(units, *args, **kwargs)` passes the rest to its
-  base's `__init__`, whose named parameters follow in their order; the
-  walk stops at `base.Layer` (its `dtype` is no function argument).
-  """
-  parameters = {}
-  for klass in cls.__mro__:
-    if klass is base.Layer:
-      break
-    if '__init__' not in vars(klass):
-      continue
-    signature = inspect.signature(klass.__init__)
-    named = list(signature.parameters.values())[1:]  # Not self.
-    for parameter in named:
-      if parameter.kind == _KEYWORD:
-        parameters.setdefault(parameter.name, parameter)
-    if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in named):
-      break
-  return parameters
-
-
-def functional(cls, name, doc, order=None, omit=(), defaults=None, call=()):
+def functional(cls, name, doc, order=None, defaults=None, call=()):
   """TF1's function `name(inputs, ...)` applying a new `cls` layer once.
 
   Args:
@@ -52,9 +28,8 @@ def functional(cls, name, doc, order=None, omit=(), defaults=None, call=()):
     doc: its docstring.
     order: TF1's argument names after `inputs`, when they are not the
       class's own order followed by `reuse`.
-    omit: class arguments TF1's function does not take.
-    defaults: TF1's defaults where the function's differ in form from the
-      class's (`strides=(1, 1)` for the class's 1).
+    defaults: TF1's defaults where the function's differ from the class's
+      (`flatten`'s `data_format='channels_last'` for the class's None).
     call: names among `order` passed to the layer call (`training`).
 
   Returns:
@@ -62,9 +37,13 @@ def functional(cls, name, doc, order=None, omit=(), defaults=None, call=()):
     scope as given (a second call with it needs `reuse=True`), as TF1's
     functions with variables; otherwise it names a new layer.
   """
-  parameters = _class_parameters(cls)
+  parameters = {
+    n: p
+    for n, p in inspect.signature(cls).parameters.items()
+    if p.kind == _KEYWORD
+  }
   if order is None:
-    order = [n for n in parameters if n not in omit] + ['reuse']
+    order = [*parameters, 'reuse']
   defaults = dict(defaults or {})
   signature = inspect.Signature(
     [inspect.Parameter('inputs', _KEYWORD)]

@@ -116,6 +116,9 @@ class Layer(_layer_state.LayerState):
     input_spec: an `InputSpec` checked at each call, or None.
   """
 
+  # TF1's arguments of each subclass, read off its `__init__` chain.
+  __signature__ = _layer_state.ConstructorSignature()
+
   def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
     scope = kwargs.pop('_scope', None)
     self._reuse = kwargs.pop('_reuse', None)

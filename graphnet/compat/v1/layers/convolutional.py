@@ -17,6 +17,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1 import _layer_state
 from graphnet.compat.v1.layers import _arguments
 from graphnet.compat.v1.layers import _functional
 from graphnet.compat.v1.layers import _kernel_layer
@@ -148,29 +149,38 @@ class Conv1D(_Conv):
 class Conv2D(_Conv):
   """A 2-D convolution over `[batch, height, width, channels]`."""
 
+  _TF1_DEFAULTS = {'strides': (1, 1), 'dilation_rate': (1, 1)}
+
 
 class Conv3D(_Conv):
   """A 3-D convolution over `[batch, depth, height, width, channels]`."""
 
   _RANK = 3
+  _TF1_DEFAULTS = {'strides': (1, 1, 1), 'dilation_rate': (1, 1, 1)}
 
 
 class Conv2DTranspose(_Conv):
   """The transpose (gradient) of a 2-D convolution: upsamples by `strides`.
 
   Output height: `h * stride` with 'same', `h * stride + max(k - stride,
-  0)` with 'valid' (TF1's). Kernel `[kh, kw, filters, in]`.
+  0)` with 'valid' (TF1's). Kernel `[kh, kw, filters, in]`. TF1's
+  arguments are `Conv2D`'s but `dilation_rate`, which may only be 1.
   """
 
-  def __init__(self, filters, kernel_size, **kwargs):
-    if 'dilation_rate' in kwargs and _arguments.normalize_tuple(
-      'Conv2DTranspose', 'dilation_rate', kwargs['dilation_rate'], 2
+  _TF1_DEFAULTS = {'strides': (1, 1)}
+  _NOT_TF1 = ('dilation_rate',)
+
+  def __init__(self, *args, **kwargs):
+    arguments = _layer_state.bind(Conv2DTranspose, args, kwargs)
+    dilation_rate = arguments.pop('dilation_rate', 1)
+    if _arguments.normalize_tuple(
+      'Conv2DTranspose', 'dilation_rate', dilation_rate, 2
     ) != (1, 1):
       raise errors.ConfigError(
         'Conv2DTranspose: dilation_rate other than 1 is not supported (nor '
         'was it by TF1).'
       )
-    super().__init__(filters, kernel_size, **kwargs)
+    super().__init__(**arguments)
 
   def _kernel_shape(self, channels):
     return [*self.kernel_size, self.filters, channels]
@@ -232,13 +242,11 @@ conv2d = _functional.functional(
 
   Returns `[batch, h', w', filters]` (channels_last).
   """,
-  defaults={'strides': (1, 1), 'dilation_rate': (1, 1)},
 )
 conv3d = _functional.functional(
   Conv3D,
   'conv3d',
   "TF1's `tf.layers.conv3d`; `name` as given (reuse needs `reuse=True`).",
-  defaults={'strides': (1, 1, 1), 'dilation_rate': (1, 1, 1)},
 )
 conv2d_transpose = _functional.functional(
   Conv2DTranspose,
@@ -248,6 +256,4 @@ conv2d_transpose = _functional.functional(
   Returns `[batch, h * stride (+ max(k - stride, 0) if 'valid'), ...,
   filters]` (channels_last).
   """,
-  omit=['dilation_rate'],
-  defaults={'strides': (1, 1)},
 )
