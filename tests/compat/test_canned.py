@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pytest
 
-from graphnet.cli import tf_loader
+from graphnet import tf_loader
 from graphnet.compat.v1 import estimator
 from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.canned import linear

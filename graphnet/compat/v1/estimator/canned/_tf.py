@@ -1,6 +1,6 @@
 """The `tensorflow.compat.v1` module for the premade estimators, no Keras."""
 
-from graphnet.cli import tf_loader
+from graphnet import tf_loader
 
 __all__ = ['v1']
 

@@ -22,6 +22,8 @@ Example:
   classifier.train(input_fn, steps=1000)
 """
 
+from typing import NamedTuple
+
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
@@ -31,12 +33,14 @@ from graphnet.errors import DataError
 __all__ = [
   'DNNClassifier',
   'DNNRegressor',
+  'Network',
   'add_layer_summary',
   'check_dropout',
   'check_feature_columns',
   'check_features',
   'check_hidden_units',
   'dnn_logits',
+  'network_of',
 ]
 
 # TF 1.15's default learning rate of a DNN estimator's optimizer name.
@@ -46,14 +50,53 @@ _BATCH_NORM_MOMENTUM = 0.999
 _BATCH_NORM_EPSILON = 1e-3
 
 
+class Network(NamedTuple):
+  """A DNN's checked arguments, as `network_of` reads them."""
+
+  feature_columns: list  # The dense columns input_layer reads.
+  hidden_units: list  # Layer sizes, positive ints, e.g. [10, 10].
+  activation_fn: object  # After each hidden layer; None: tf.nn.relu.
+  dropout: object  # Probability of dropping a unit in training, or None.
+  batch_norm: bool  # Batch normalization after each hidden layer.
+
+
+def network_of(args, prefix=''):
+  """The Network the constructor arguments `args` (a dict) ask for.
+
+  Args:
+    args: the arguments by name.
+    prefix: of the network's argument names ('dnn_' in wide & deep).
+
+  Raises:
+    ConfigError: empty feature columns or hidden units, or a dropout
+      outside [0, 1).
+  """
+  columns, hidden, activation, dropout = (
+    f'{prefix}{name}'
+    for name in ('feature_columns', 'hidden_units', 'activation_fn', 'dropout')
+  )
+  hidden_units = check_hidden_units(args[hidden], hidden)
+  return Network(
+    check_feature_columns(args[columns], columns),
+    hidden_units,
+    args[activation],
+    check_dropout(args[dropout], dropout),
+    args['batch_norm'],
+  )
+
+
+def _as_list(value, argument, expected, refused):
+  """`value` as a list, or ConfigError if None or one of `refused` types."""
+  if value is None or isinstance(value, refused):
+    raise ConfigError(
+      f'{argument}: expected a list of {expected}, found {value!r}.'
+    )
+  return list(value)
+
+
 def check_feature_columns(feature_columns, argument='feature_columns'):
   """Returns the columns as a list; raises ConfigError if there are none."""
-  if feature_columns is None or isinstance(feature_columns, (str, dict)):
-    raise ConfigError(
-      f'{argument}: expected a list of feature columns, found '
-      f'{feature_columns!r}.'
-    )
-  columns = list(feature_columns)
+  columns = _as_list(feature_columns, argument, 'feature columns', (str, dict))
   if not columns:
     raise ConfigError(f'{argument}: expected at least one feature column.')
   return columns
@@ -127,44 +170,33 @@ def _batch_norm(inputs, name, training):
     )
 
 
-def dnn_logits(
-  features,
-  feature_columns,
-  hidden_units,
-  units,
-  mode,
-  activation_fn=None,
-  dropout=None,
-  batch_norm=False,
-):
+def dnn_logits(features, network, units, mode):
   """Builds TF1's DNN in the current variable scope ('dnn' for TF1 names).
 
   Args:
     features: dict of feature Tensors/SparseTensors.
-    feature_columns: the dense feature columns read by input_layer.
-    hidden_units: layer sizes, e.g. [10, 10].
+    network: a Network (columns, hidden units, activation, dropout, batch
+      normalization).
     units: logits dimension.
     mode: a ModeKeys value ('train' enables dropout and batch statistics).
-    activation_fn: applied after each hidden layer (default tf.nn.relu).
-    dropout: probability of dropping a hidden unit while training, or None.
-    batch_norm: batch normalization after each hidden layer.
 
   Returns:
     float32 logits [batch, units].
   """
   tf = _tf.v1()
-  activation_fn = activation_fn or tf.nn.relu
+  activation_fn = network.activation_fn or tf.nn.relu
+  dropout = network.dropout
   training = str(mode) == 'train'
   scope = tf.get_variable_scope().name
   prefix = f'{scope}/' if scope else ''
   with tf.variable_scope('input_from_feature_columns'):
-    net = tf.feature_column.input_layer(features, feature_columns)
-  for index, width in enumerate(hidden_units):
+    net = tf.feature_column.input_layer(features, network.feature_columns)
+  for index, width in enumerate(network.hidden_units):
     with tf.variable_scope(f'hiddenlayer_{index}'):
       net = _dense(net, width, activation_fn)
       if dropout is not None and training:
         net = tf.nn.dropout(net, rate=dropout)
-      if batch_norm:
+      if network.batch_norm:
         net = _batch_norm(net, f'batchnorm_{index}', training)
     add_layer_summary(net, f'{prefix}hiddenlayer_{index}')
   with tf.variable_scope('logits'):
@@ -175,12 +207,9 @@ def dnn_logits(
 
 def check_hidden_units(hidden_units, argument='hidden_units'):
   """The layer sizes as a list of positive ints, or ConfigError."""
-  if hidden_units is None or isinstance(hidden_units, (int, str)):
-    raise ConfigError(
-      f'{argument}: expected a list of layer sizes such as [10, 10], found '
-      f'{hidden_units!r}.'
-    )
-  units = list(hidden_units)
+  units = _as_list(
+    hidden_units, argument, 'layer sizes such as [10, 10]', (int, str)
+  )
   if not units or not all(isinstance(u, int) and u > 0 for u in units):
     raise ConfigError(
       f'{argument}: expected positive ints such as [10, 10], found {units!r}.'
@@ -197,15 +226,7 @@ def check_dropout(dropout, argument='dropout'):
   return dropout
 
 
-def _dnn_model_fn_builder(
-  head,
-  hidden_units,
-  feature_columns,
-  optimizer,
-  activation_fn,
-  dropout,
-  batch_norm,
-):
+def _dnn_model_fn_builder(head, network, optimizer):
   """The model_fn of DNNClassifier/DNNRegressor."""
 
   def model_fn(features, labels, mode):
@@ -213,16 +234,7 @@ def _dnn_model_fn_builder(
     features = check_features(features)
     opt = None
     with tf.variable_scope('dnn') as scope:
-      logits = dnn_logits(
-        features,
-        feature_columns,
-        hidden_units,
-        head.logits_dimension,
-        mode,
-        activation_fn,
-        dropout,
-        batch_norm,
-      )
+      logits = dnn_logits(features, network, head.logits_dimension, mode)
     if str(mode) == 'train':
       opt = optimizers.name_slots_as_tf1(
         optimizers.get_optimizer_instance(optimizer, LEARNING_RATE), 'dnn'
@@ -241,13 +253,7 @@ def _dnn_model_fn_builder(
 def _model_fn_of(args):
   """The model_fn a DNN estimator's constructor arguments (a dict) ask for."""
   return _dnn_model_fn_builder(
-    premade.head_of(args),
-    check_hidden_units(args['hidden_units']),
-    check_feature_columns(args['feature_columns']),
-    args['optimizer'],
-    args['activation_fn'],
-    check_dropout(args['dropout']),
-    args['batch_norm'],
+    premade.head_of(args), network_of(args), args['optimizer']
   )
 
 

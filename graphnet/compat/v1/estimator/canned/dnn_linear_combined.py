@@ -31,62 +31,42 @@ DNN_LEARNING_RATE = 0.001
 LINEAR_LEARNING_RATE = 0.005
 
 
-def _check(linear_columns, dnn_columns, dnn_hidden_units, dnn_dropout):
-  """(linear columns, dnn columns, hidden units) as lists, checked."""
-  if not linear_columns and not dnn_columns:
+def _parts_of(args):
+  """(linear columns, dnn.Network or None) of the constructor's `args`."""
+  linear_columns = args['linear_feature_columns']
+  if not linear_columns and not args['dnn_feature_columns']:
     raise ConfigError(
       'linear_feature_columns, dnn_feature_columns: give at least one of '
       'them (both are empty).'
     )
-  linear_columns = (
-    dnn.check_feature_columns(linear_columns, 'linear_feature_columns')
-    if linear_columns
-    else []
-  )
-  hidden = None
-  if dnn_columns:
-    dnn_columns = dnn.check_feature_columns(dnn_columns, 'dnn_feature_columns')
-    if not dnn_hidden_units:
+  if linear_columns:
+    linear_columns = dnn.check_feature_columns(
+      linear_columns, 'linear_feature_columns'
+    )
+  network = None
+  if args['dnn_feature_columns']:
+    if not args['dnn_hidden_units']:
       raise ConfigError(
         'dnn_hidden_units: must be given when dnn_feature_columns is, e.g. '
         '[100, 50].'
       )
-    hidden = dnn.check_hidden_units(dnn_hidden_units, 'dnn_hidden_units')
-    dnn.check_dropout(dnn_dropout, 'dnn_dropout')
-  else:
-    dnn_columns = []
-  return linear_columns, dnn_columns, hidden
+    network = dnn.network_of(args, 'dnn_')
+  return linear_columns or [], network
 
 
 def _combined_model_fn_builder(
-  head,
-  linear_columns,
-  linear_optimizer,
-  dnn_columns,
-  dnn_optimizer,
-  dnn_hidden_units,
-  dnn_activation_fn,
-  dnn_dropout,
-  batch_norm,
-  linear_sparse_combiner,
+  head, linear_columns, linear_optimizer, network, dnn_optimizer, combiner
 ):
+  """The model_fn of the wide & deep estimators (`network` None: no DNN)."""
+
   def model_fn(features, labels, mode):
     tf = _tf.v1()
     features = dnn.check_features(features)
     parts = []  # (logits, optimizer, scope name)
     training = str(mode) == 'train'
-    if dnn_columns:
+    if network:
       with tf.variable_scope('dnn') as scope:
-        logits = dnn.dnn_logits(
-          features,
-          dnn_columns,
-          dnn_hidden_units,
-          head.logits_dimension,
-          mode,
-          dnn_activation_fn,
-          dnn_dropout,
-          batch_norm,
-        )
+        logits = dnn.dnn_logits(features, network, head.logits_dimension, mode)
       opt = training and optimizers.get_optimizer_instance(
         dnn_optimizer, DNN_LEARNING_RATE
       )
@@ -94,10 +74,7 @@ def _combined_model_fn_builder(
     if linear_columns:
       with tf.variable_scope('linear') as scope:
         logits = linear.linear_logits(
-          features,
-          linear_columns,
-          head.logits_dimension,
-          linear_sparse_combiner,
+          features, linear_columns, head.logits_dimension, combiner
         )
         dnn.add_layer_summary(logits, scope.name)
       opt = training and optimizers.get_optimizer_instance(
@@ -130,22 +107,13 @@ def _combined_model_fn_builder(
 
 def _model_fn_of(args):
   """The model_fn a wide & deep constructor's arguments (a dict) ask for."""
-  linear_columns, dnn_columns, hidden = _check(
-    args['linear_feature_columns'],
-    args['dnn_feature_columns'],
-    args['dnn_hidden_units'],
-    args['dnn_dropout'],
-  )
+  linear_columns, network = _parts_of(args)
   return _combined_model_fn_builder(
     premade.head_of(args),
     linear_columns,
     args['linear_optimizer'],
-    dnn_columns,
+    network,
     args['dnn_optimizer'],
-    hidden,
-    args['dnn_activation_fn'],
-    args['dnn_dropout'],
-    args['batch_norm'],
     linear.check_combiner(
       args['linear_sparse_combiner'], 'linear_sparse_combiner'
     ),
