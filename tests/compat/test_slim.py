@@ -90,6 +90,24 @@ class TestArgScope:
     assert devices == {'/device:CPU:0'}
 
 
+class TestPositionalArguments:
+  def test_layers_bind_positional_arguments_as_tf1(self):
+    # slim's AlexNet: `slim.conv2d(inputs, 64, [11, 11], 4, padding=
+    # 'VALID', scope='conv1')`, the stride positional.
+    with tf.Graph().as_default():
+      images = tf.zeros([1, 23, 23, 3])
+      with slim.arg_scope([slim.conv2d], activation_fn=None):
+        net = slim.conv2d(
+          images, 64, [11, 11], 4, padding='VALID', scope='conv1'
+        )
+      logits = slim.fully_connected(slim.flatten(net), 10, None, scope='fc')
+      names = [v.op.name for v in slim.get_model_variables()]
+    assert net.shape.as_list() == [1, 4, 4, 64]  # (23 - 11) / 4 + 1.
+    assert net.op.type == logits.op.type == 'BiasAdd'
+    assert names == ['conv1/weights', 'conv1/biases', 'fc/weights', 'fc/biases']
+    assert 'stride' in slim.arg_scoped_arguments(slim.conv2d)
+
+
 class TestLosses:
   def test_softmax_cross_entropy_and_total_loss(self):
     logits = np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], np.float32)

@@ -13,6 +13,7 @@ Example:
 
 import contextlib
 import functools
+import inspect
 
 __all__ = [
   'add_arg_scope',
@@ -23,15 +24,16 @@ __all__ = [
   'has_arg_scope',
 ]
 
+_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 # The stack of {function key: {argument: default}}; its top is in force.
 _ARG_STACK = [{}]
 # {function key: names of its keyword arguments}, for every decorated one.
 _DECORATED = {}
 
 
-def arg_scope_func_key(func):
+def arg_scope_func_key(op):
   """The key under which `arg_scope` stores a function's defaults."""
-  return getattr(func, '_key_op', str(func))
+  return getattr(op, '_key_op', str(op))
 
 
 def current_arg_scope():
@@ -69,11 +71,13 @@ def add_arg_scope(func):
       kwargs = merged
     return func(*args, **kwargs)
 
-  defaults = func.__defaults__ or ()
-  code = func.__code__
-  _DECORATED[key] = code.co_varnames[
-    code.co_argcount - len(defaults) : code.co_argcount
-  ]
+  # Its signature, not its code: a composed `__signature__` (see
+  # `_signatures`) lists the arguments TF1 gives the function.
+  _DECORATED[key] = tuple(
+    p.name
+    for p in inspect.signature(func).parameters.values()
+    if p.kind == _KEYWORD and p.default is not inspect.Parameter.empty
+  )
   func_with_args._key_op = key
   return func_with_args
 

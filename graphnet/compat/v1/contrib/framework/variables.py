@@ -17,6 +17,7 @@ import functools
 
 import tensorflow.compat.v1 as tf
 
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.framework.arg_scopes import add_arg_scope
 
 __all__ = [
@@ -72,30 +73,31 @@ def get_name_scope():
 
 
 # Creating variables.
-def local_variable(initial_value, validate_shape=True, name=None, **kwargs):
-  """A non-trainable variable in `LOCAL_VARIABLES` only."""
-  return _variable_in(
-    tf.GraphKeys.LOCAL_VARIABLES, initial_value, validate_shape, name, kwargs
+def _variable_in(collection, function_name):
+  """TF1's `function_name`: a non-trainable variable in `collection` only."""
+
+  def variable_in(
+    initial_value, validate_shape=True, name=None, use_resource=None
+  ):
+    return tf.Variable(
+      initial_value,
+      trainable=False,
+      collections=[collection],
+      validate_shape=validate_shape,
+      name=name,
+      use_resource=use_resource,
+    )
+
+  variable_in.__name__ = variable_in.__qualname__ = function_name
+  variable_in.__doc__ = (
+    f'A non-trainable `tf.Variable` in `{collection}` only (arguments as '
+    "`tf.Variable`'s)."
   )
+  return variable_in
 
 
-def global_variable(initial_value, validate_shape=True, name=None, **kwargs):
-  """A non-trainable variable in `GLOBAL_VARIABLES` only."""
-  return _variable_in(
-    tf.GraphKeys.GLOBAL_VARIABLES, initial_value, validate_shape, name, kwargs
-  )
-
-
-def _variable_in(collection, initial_value, validate_shape, name, kwargs):
-  """A non-trainable `tf.Variable` in `collection` only."""
-  return tf.Variable(
-    initial_value,
-    trainable=False,
-    collections=[collection],
-    validate_shape=validate_shape,
-    name=name,
-    **kwargs,
-  )
+local_variable = _variable_in(tf.GraphKeys.LOCAL_VARIABLES, 'local_variable')
+global_variable = _variable_in(_GLOBAL, 'global_variable')
 
 
 @add_arg_scope
@@ -163,22 +165,8 @@ def variable(
 
 
 @add_arg_scope
-def model_variable(
-  name,
-  shape=None,
-  dtype=tf.float32,
-  initializer=None,
-  regularizer=None,
-  trainable=True,
-  collections=None,
-  caching_device=None,
-  device=None,
-  partitioner=None,
-  custom_getter=None,
-  use_resource=None,
-  synchronization=tf.VariableSynchronization.AUTO,
-  aggregation=tf.VariableAggregation.NONE,
-):
+@_signatures.like(variable, dtype=tf.float32)
+def model_variable(name, collections, **arguments):
   """Like `variable`, and the variable is also in `MODEL_VARIABLES`.
 
   Its collections are `collections` plus `GLOBAL_VARIABLES` and
@@ -186,10 +174,8 @@ def model_variable(
   of the contrib layers are made here, so `arg_scope([model_variable],
   device='/cpu:0')` places them all.
   """
-  # All of this function's arguments, as given, with the collections added.
-  arguments = dict(locals())
-  arguments['collections'] = list(collections or []) + [_GLOBAL, _MODEL]
-  return variable(**arguments)
+  collections = list(collections or []) + [_GLOBAL, _MODEL]
+  return variable(name, collections=collections, **arguments)
 
 
 def add_model_variable(var):

@@ -1,19 +1,23 @@
 """What the layer functions of `tf.contrib.layers` share (private).
 
-TF 1.15's default initializers, the data-format names, argument checks and
-the making of 'weights' / 'biases' model variables, used by `core`,
-`convolutional` and `pooling`.
+TF 1.15's default initializers, the data-format names, the trailing
+arguments TF 1.15's layers share (`WEIGHTED`, `SCOPED`), argument checks
+and the making of 'weights' / 'biases' model variables, used by `core`,
+`convolutional`, `normalization` and `pooling`.
 """
 
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib import framework
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.layers import initializers
 from graphnet.compat.v1.contrib.layers import utils
 
 __all__ = [
   'NCHW',
   'NHWC',
+  'SCOPED',
+  'WEIGHTED',
   'XAVIER',
   'ZEROS',
   'channels',
@@ -27,6 +31,33 @@ NCHW = 'NCHW'
 # TF 1.15's default initializers (one instance each, as its defaults).
 XAVIER = initializers.xavier_initializer()
 ZEROS = tf.zeros_initializer()
+
+# What every TF 1.15 layer owning variables takes after its own arguments:
+# `reuse` (True shares the variables of `scope`), `variables_collections`
+# (more collections for the variables: a list, or a dict by variable
+# name), `outputs_collections` (collections for the output, aliased by
+# the scope's name) and `trainable` (variables in TRAINABLE_VARIABLES).
+SCOPED = _signatures.group(
+  reuse=None,
+  variables_collections=None,
+  outputs_collections=None,
+  trainable=True,
+)
+# The arguments `fully_connected` and the convolutions end with, as
+# `fully_connected` documents them.
+WEIGHTED = [
+  *_signatures.group(
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=XAVIER,
+    weights_regularizer=None,
+    biases_initializer=ZEROS,
+    biases_regularizer=None,
+  ),
+  *SCOPED,
+  *_signatures.group(scope=None),
+]
 
 
 def int_list(value, rank, name):
@@ -60,10 +91,7 @@ def weights_and_biases(weights_shape, num_outputs, dtype, arguments):
     weights_shape: the shape of 'weights' (a list of ints).
     num_outputs: the size of 'biases'.
     dtype: the variables' dtype.
-    arguments: the layer function's arguments by name (its `locals()`):
-      `normalizer_fn`, `weights_initializer`, `weights_regularizer`,
-      `biases_initializer`, `biases_regularizer`, `variables_collections`
-      and `trainable`, as `fully_connected` documents them.
+    arguments: the layer function's `WEIGHTED` arguments by name.
 
   Returns:
     (weights, biases); biases is None with a normalizer or a None
@@ -94,9 +122,7 @@ def finish(outputs, biases, arguments, scope_name, data_format=NHWC):
   Args:
     outputs: the layer's product (convolution or matmul).
     biases: the 'biases' variable, or None.
-    arguments: the layer function's arguments by name (its `locals()`):
-      `normalizer_fn`, `normalizer_params`, `activation_fn` and
-      `outputs_collections`.
+    arguments: the layer function's `WEIGHTED` arguments by name.
     scope_name: the alias the output is collected under.
     data_format: 'NHWC' or 'NCHW', for the bias.
 

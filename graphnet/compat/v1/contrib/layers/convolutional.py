@@ -18,6 +18,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib import framework
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 
 
 @framework.add_arg_scope
+@_signatures.takes(_helpers.WEIGHTED)
 def convolution(
   inputs,
   num_outputs,
@@ -42,19 +44,9 @@ def convolution(
   padding='SAME',
   data_format=None,
   rate=1,
-  activation_fn=tf.nn.relu,
-  normalizer_fn=None,
-  normalizer_params=None,
-  weights_initializer=_helpers.XAVIER,
-  weights_regularizer=None,
-  biases_initializer=_helpers.ZEROS,
-  biases_regularizer=None,
-  reuse=None,
-  variables_collections=None,
-  outputs_collections=None,
-  trainable=True,
-  scope=None,
+  *,
   conv_dims=None,
+  **layer,
 ):
   """An N-d convolution (N from the rank of `inputs`, or `conv_dims`).
 
@@ -67,19 +59,15 @@ def convolution(
     padding: 'SAME' or 'VALID'.
     data_format: None (channels last) or 'NC...' (channels second).
     rate: the dilation, an int or N ints.
-    activation_fn: default ReLU; None for none.
-    normalizer_fn: as for `fully_connected`.
-    normalizer_params: as for `fully_connected`.
-    weights_initializer: default xavier.
-    weights_regularizer: as for `fully_connected`.
-    biases_initializer: default zeros.
-    biases_regularizer: as for `fully_connected`.
-    reuse: as for `fully_connected`.
-    variables_collections: as for `fully_connected`.
-    outputs_collections: as for `fully_connected`.
-    trainable: as for `fully_connected`.
-    scope: the variable scope (default 'Conv', made unique).
-    conv_dims: N, or None to take it from the rank of `inputs`.
+    conv_dims: N, or None to take it from the rank of `inputs`; TF1's
+      last argument, after `**layer`'s.
+    **layer: TF1's arguments after `rate` (`_helpers.WEIGHTED`), as for
+      `fully_connected`: activation_fn (default ReLU; None for none),
+      normalizer_fn, normalizer_params, weights_initializer (default
+      xavier), weights_regularizer, biases_initializer (default zeros),
+      biases_regularizer, reuse, variables_collections,
+      outputs_collections, trainable and scope (the variable scope,
+      default 'Conv', made unique).
 
   Returns:
     the tensor [batch, ..., num_outputs].
@@ -107,7 +95,9 @@ def convolution(
     raise ValueError(f'convolution: invalid data_format {data_format!r}.')
   channels_first = bool(data_format) and data_format.startswith('NC')
   dims = rank - 2
-  with tf.variable_scope(scope, 'Conv', [inputs], reuse=reuse) as sc:
+  with tf.variable_scope(
+    layer['scope'], 'Conv', [inputs], reuse=layer['reuse']
+  ) as sc:
     inputs = tf.convert_to_tensor(inputs)
     in_channels = _helpers.channels(inputs, channels_first, 'convolution')
     kernel = _helpers.int_list(kernel_size, dims, 'kernel_size')
@@ -115,7 +105,7 @@ def convolution(
       kernel + [in_channels, num_outputs],
       num_outputs,
       inputs.dtype.base_dtype,
-      locals(),
+      layer,
     )
     outputs = tf.nn.convolution(
       inputs,
@@ -126,25 +116,31 @@ def convolution(
       data_format=data_format,
     )
     bias_format = _helpers.NCHW if channels_first else _helpers.NHWC
-    return _helpers.finish(outputs, biases, locals(), sc.name, bias_format)
+    return _helpers.finish(outputs, biases, layer, sc.name, bias_format)
 
 
-@framework.add_arg_scope
-def convolution1d(inputs, num_outputs, kernel_size, **kwargs):
-  """`convolution` of a rank-3 input (scope 'Conv')."""
-  return convolution(inputs, num_outputs, kernel_size, conv_dims=1, **kwargs)
+def _fixed_rank(conv_dims):
+  """TF1's `convolution{conv_dims}d`: `convolution` without `conv_dims`."""
+
+  def convolution_nd(**arguments):
+    return convolution(conv_dims=conv_dims, **arguments)
+
+  convolution_nd.__name__ = convolution_nd.__qualname__ = (
+    f'convolution{conv_dims}d'
+  )
+  convolution_nd.__doc__ = (
+    f"`convolution` of a rank-{conv_dims + 2} input (scope 'Conv'): "
+    "`convolution`'s arguments but `conv_dims`."
+  )
+  # Its own arg_scope key, as TF 1.15's: arg_scope([conv2d]) leaves
+  # `convolution` alone.
+  bound = _signatures.like(convolution, omit=['conv_dims'])(convolution_nd)
+  return framework.add_arg_scope(bound)
 
 
-@framework.add_arg_scope
-def convolution2d(inputs, num_outputs, kernel_size, **kwargs):
-  """`convolution` of a rank-4 input (scope 'Conv'); see `convolution`."""
-  return convolution(inputs, num_outputs, kernel_size, conv_dims=2, **kwargs)
-
-
-@framework.add_arg_scope
-def convolution3d(inputs, num_outputs, kernel_size, **kwargs):
-  """`convolution` of a rank-5 input (scope 'Conv')."""
-  return convolution(inputs, num_outputs, kernel_size, conv_dims=3, **kwargs)
+convolution1d = _fixed_rank(1)
+convolution2d = _fixed_rank(2)
+convolution3d = _fixed_rank(3)
 
 
 def _deconv_length(size, kernel, stride, padding):
@@ -158,25 +154,11 @@ def _deconv_length(size, kernel, stride, padding):
 
 
 @framework.add_arg_scope
+@_signatures.like(
+  convolution, omit=['rate', 'conv_dims'], data_format=_helpers.NHWC
+)
 def convolution2d_transpose(
-  inputs,
-  num_outputs,
-  kernel_size,
-  stride=1,
-  padding='SAME',
-  data_format=_helpers.NHWC,
-  activation_fn=tf.nn.relu,
-  normalizer_fn=None,
-  normalizer_params=None,
-  weights_initializer=_helpers.XAVIER,
-  weights_regularizer=None,
-  biases_initializer=_helpers.ZEROS,
-  biases_regularizer=None,
-  reuse=None,
-  variables_collections=None,
-  outputs_collections=None,
-  trainable=True,
-  scope=None,
+  inputs, num_outputs, kernel_size, stride, padding, data_format, **layer
 ):
   """A transposed 2-D convolution (scope 'Conv2d_transpose').
 
@@ -199,7 +181,7 @@ def convolution2d_transpose(
   channels_first = data_format == _helpers.NCHW
   padding = padding.upper()
   with tf.variable_scope(
-    scope, 'Conv2d_transpose', [inputs], reuse=reuse
+    layer['scope'], 'Conv2d_transpose', [inputs], reuse=layer['reuse']
   ) as sc:
     inputs = tf.convert_to_tensor(inputs)
     in_channels = _helpers.channels(inputs, channels_first, 'conv2d_transpose')
@@ -209,7 +191,7 @@ def convolution2d_transpose(
       [kh, kw, num_outputs, in_channels],
       num_outputs,
       inputs.dtype.base_dtype,
-      locals(),
+      layer,
     )
     h_axis, w_axis = (2, 3) if channels_first else (1, 2)
     dynamic = tf.shape(inputs)
@@ -235,7 +217,7 @@ def convolution2d_transpose(
       data_format=data_format,
     )
     outputs.set_shape(static_out)
-    return _helpers.finish(outputs, biases, locals(), sc.name, data_format)
+    return _helpers.finish(outputs, biases, layer, sc.name, data_format)
 
 
 conv1d = convolution1d

@@ -30,6 +30,7 @@ import functools
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib import framework
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
 from graphnet.compat.v1.contrib.layers import utils
 
@@ -48,43 +49,33 @@ __all__ = [
 
 
 @framework.add_arg_scope
-def fully_connected(
-  inputs,
-  num_outputs,
-  activation_fn=tf.nn.relu,
-  normalizer_fn=None,
-  normalizer_params=None,
-  weights_initializer=_helpers.XAVIER,
-  weights_regularizer=None,
-  biases_initializer=_helpers.ZEROS,
-  biases_regularizer=None,
-  reuse=None,
-  variables_collections=None,
-  outputs_collections=None,
-  trainable=True,
-  scope=None,
-):
+@_signatures.takes(_helpers.WEIGHTED)
+def fully_connected(inputs, num_outputs, **layer):
   """A dense layer: `activation(normalizer(inputs @ weights + biases))`.
 
   Args:
     inputs: a float tensor [batch, ..., in] with `in` known (higher ranks
       multiply along the last axis).
     num_outputs: an int, the layer's width.
-    activation_fn: default ReLU; None for a linear layer.
-    normalizer_fn: e.g. `batch_norm`, applied before the activation; then
-      no biases are made.
-    normalizer_params: the normalizer's keyword arguments (a dict).
-    weights_initializer: for 'weights' [in, num_outputs] (default xavier).
-    weights_regularizer: its loss goes to `REGULARIZATION_LOSSES`.
-    biases_initializer: for 'biases' [num_outputs] (default zeros; None:
-      no biases).
-    biases_regularizer: as `weights_regularizer`, for the biases.
-    reuse: True to share the variables of `scope`.
-    scope: the variable scope (default 'fully_connected', made unique).
-    variables_collections: more collections for the variables (a list, or a
-      dict by 'weights' / 'biases').
-    outputs_collections: collections for the output, aliased by scope name.
-    trainable: whether the variables are in `TRAINABLE_VARIABLES`.
+    **layer: TF1's arguments after `num_outputs` (`_helpers.WEIGHTED`,
+      which the convolutions share), positional or by keyword:
+      activation_fn: default ReLU; None for a linear layer.
+      normalizer_fn: e.g. `batch_norm`, applied before the activation;
+        then no biases are made.
+      normalizer_params: the normalizer's keyword arguments (a dict).
+      weights_initializer: for 'weights' [in, num_outputs] (default
+        xavier).
+      weights_regularizer: its loss goes to `REGULARIZATION_LOSSES`.
+      biases_initializer: for 'biases' [num_outputs] (default zeros; None:
+        no biases).
+      biases_regularizer: as `weights_regularizer`, for the biases.
+      reuse: True to share the variables of `scope`.
+      variables_collections: more collections for the variables (a list,
+        or a dict by 'weights' / 'biases').
+      outputs_collections: collections for the output, aliased by scope
+        name.
+      trainable: whether the variables are in `TRAINABLE_VARIABLES`.
+      scope: the variable scope (default 'fully_connected', made unique).
 
   Returns:
     a tensor [batch, ..., num_outputs].
@@ -96,19 +87,21 @@ def fully_connected(
     raise ValueError(
       f'fully_connected: num_outputs should be int, got {num_outputs!r}.'
     )
-  with tf.variable_scope(scope, 'fully_connected', [inputs], reuse=reuse) as sc:
+  with tf.variable_scope(
+    layer['scope'], 'fully_connected', [inputs], reuse=layer['reuse']
+  ) as sc:
     inputs = tf.convert_to_tensor(inputs)
     dtype = inputs.dtype.base_dtype
     in_size = utils.last_dimension(inputs.shape, min_rank=2)
     weights, biases = _helpers.weights_and_biases(
-      [in_size, num_outputs], num_outputs, dtype, locals()
+      [in_size, num_outputs], num_outputs, dtype, layer
     )
     if inputs.shape.ndims == 2:
       outputs = tf.matmul(inputs, weights)
     else:
       outputs = tf.tensordot(inputs, weights, [[inputs.shape.ndims - 1], [0]])
       outputs.set_shape(inputs.shape[:-1].concatenate([num_outputs]))
-    return _helpers.finish(outputs, biases, locals(), sc.name)
+    return _helpers.finish(outputs, biases, layer, sc.name)
 
 
 @framework.add_arg_scope
@@ -203,21 +196,37 @@ def softmax(logits, scope=None):
 
 
 @framework.add_arg_scope
+@_signatures.takes(_helpers.SCOPED)
 def bias_add(
   inputs,
   activation_fn=None,
   initializer=_helpers.ZEROS,
   regularizer=None,
-  reuse=None,
-  variables_collections=None,
-  outputs_collections=None,
-  trainable=True,
+  *,
   data_format=_helpers.NHWC,
   scope=None,
+  **scoped,
 ):
-  """Adds 'biases' [channels] (scope 'BiasAdd'), then the activation."""
+  """Adds 'biases' [channels] (scope 'BiasAdd'), then the activation.
+
+  Args:
+    inputs: a float tensor, channels last (or second with 'NCHW').
+    activation_fn: applied to the sum (default none).
+    initializer: for 'biases' (default zeros).
+    regularizer: its loss goes to `REGULARIZATION_LOSSES`.
+    data_format: 'NHWC' or 'NCHW'.
+    scope: the variable scope (default 'BiasAdd', made unique).
+    **scoped: TF1's arguments after `regularizer` (`_helpers.SCOPED`):
+      reuse, variables_collections, outputs_collections and trainable, as
+      for `fully_connected`.
+
+  Returns:
+    a tensor shaped like `inputs`.
+  """
   channels_first = data_format == _helpers.NCHW
-  with tf.variable_scope(scope, 'BiasAdd', [inputs], reuse=reuse) as sc:
+  with tf.variable_scope(
+    scope, 'BiasAdd', [inputs], reuse=scoped['reuse']
+  ) as sc:
     inputs = tf.convert_to_tensor(inputs)
     channels = _helpers.channels(inputs, channels_first, 'bias_add')
     biases = framework.model_variable(
@@ -226,13 +235,17 @@ def bias_add(
       dtype=inputs.dtype.base_dtype,
       initializer=initializer,
       regularizer=regularizer,
-      trainable=trainable,
+      trainable=scoped['trainable'],
     )
-    utils.add_variable_to_collections(biases, variables_collections, 'biases')
+    utils.add_variable_to_collections(
+      biases, scoped['variables_collections'], 'biases'
+    )
     outputs = tf.nn.bias_add(inputs, biases, data_format=data_format)
     if activation_fn is not None:
       outputs = activation_fn(outputs)
-    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+    return utils.collect_named_outputs(
+      scoped['outputs_collections'], sc.name, outputs
+    )
 
 
 elu = functools.partial(fully_connected, activation_fn=tf.nn.elu)

@@ -23,12 +23,11 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet.compat.v1.contrib import framework
+from graphnet.compat.v1.contrib.framework import _signatures
+from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
 from graphnet.compat.v1.contrib.layers import utils
 
 __all__ = ['batch_norm']
-
-_NHWC = 'NHWC'
-_NCHW = 'NCHW'
 
 
 def _moving_average(variable, value, decay):
@@ -42,6 +41,7 @@ def _moving_average(variable, value, decay):
 
 
 @framework.add_arg_scope
+@_signatures.takes(_helpers.SCOPED)
 def batch_norm(
   inputs,
   decay=0.999,
@@ -53,19 +53,17 @@ def batch_norm(
   param_regularizers=None,
   updates_collections=tf.GraphKeys.UPDATE_OPS,
   is_training=True,
-  reuse=None,
-  variables_collections=None,
-  outputs_collections=None,
-  trainable=True,
+  *,
   batch_weights=None,
   fused=None,
-  data_format=_NHWC,
+  data_format=_helpers.NHWC,
   zero_debias_moving_mean=False,
   scope=None,
   renorm=False,
   renorm_clipping=None,
   renorm_decay=0.99,
   adjustment=None,
+  **scoped,
 ):
   """Batch normalization (Ioffe and Szegedy, 2015) over all but channels.
 
@@ -84,10 +82,6 @@ def batch_norm(
       the outputs.
     is_training: a bool or bool tensor: batch moments and updates, or the
       moving averages.
-    reuse: True to share the variables of `scope`.
-    variables_collections: more collections for the variables.
-    outputs_collections: collections for the output.
-    trainable: whether beta and gamma are trainable.
     batch_weights: must be None.
     fused: None or True: the fused kernel for rank 2 and 4.
     data_format: 'NHWC' or 'NCHW'.
@@ -97,6 +91,11 @@ def batch_norm(
     renorm_clipping: ignored (renorm only).
     renorm_decay: ignored (renorm only).
     adjustment: must be None.
+    **scoped: TF1's arguments after `is_training` (`_helpers.SCOPED`):
+      reuse (True to share the variables of `scope`),
+      variables_collections (more collections for the variables),
+      outputs_collections (collections for the output) and trainable
+      (whether beta and gamma are trainable).
 
   Returns:
     a tensor shaped like `inputs`.
@@ -118,11 +117,13 @@ def batch_norm(
         f'the default ({default!r}) is.'
       )
   del renorm_clipping, renorm_decay
-  if data_format not in (_NHWC, _NCHW):
+  if data_format not in (_helpers.NHWC, _helpers.NCHW):
     raise ValueError(
       f'batch_norm: data_format has to be NHWC or NCHW, got {data_format!r}.'
     )
-  with tf.variable_scope(scope, 'BatchNorm', [inputs], reuse=reuse) as sc:
+  with tf.variable_scope(
+    scope, 'BatchNorm', [inputs], reuse=scoped['reuse']
+  ) as sc:
     inputs = tf.convert_to_tensor(inputs)
     rank = inputs.shape.ndims
     if rank is None or rank < 2:
@@ -130,7 +131,7 @@ def batch_norm(
         f'batch_norm: inputs {inputs.name} must have a known rank >= 2, got '
         f'shape {inputs.shape}.'
       )
-    axis = 1 if data_format == _NCHW else rank - 1
+    axis = 1 if data_format == _helpers.NCHW else rank - 1
     channels = tf.dimension_value(inputs.shape[axis])
     if channels is None:
       raise ValueError(
@@ -153,7 +154,9 @@ def batch_norm(
         dtype=tf.float32,
         initializer=initializers[name],
         regularizer=regularizer,
-        collections=utils.get_variable_collections(variables_collections, name),
+        collections=utils.get_variable_collections(
+          scoped['variables_collections'], name
+        ),
         trainable=trainable,
       )
 
@@ -170,7 +173,7 @@ def batch_norm(
     if not contrib_fused and updates_collections is tf.GraphKeys.UPDATE_OPS:
       wanted.reverse()
     for name in wanted:
-      params[name] = variable(name, regularizers.get(name), trainable)
+      params[name] = variable(name, regularizers.get(name), scoped['trainable'])
     # Moving statistics are never partitioned and never trained.
     with tf.variable_scope(tf.get_variable_scope()) as local_scope:
       local_scope.set_partitioner(None)
@@ -196,7 +199,9 @@ def batch_norm(
       )
     if activation_fn is not None:
       outputs = activation_fn(outputs)
-    return utils.collect_named_outputs(outputs_collections, sc.name, outputs)
+    return utils.collect_named_outputs(
+      scoped['outputs_collections'], sc.name, outputs
+    )
 
 
 def _fused(inputs, params, epsilon, is_training, data_format):
@@ -210,7 +215,9 @@ def _fused(inputs, params, epsilon, is_training, data_format):
   channels = moving_mean.shape[0]
   if inputs.shape.ndims == 2:
     new_shape = (
-      [-1, channels, 1, 1] if data_format == _NCHW else [-1, 1, 1, channels]
+      [-1, channels, 1, 1]
+      if data_format == _helpers.NCHW
+      else [-1, 1, 1, channels]
     )
     inputs = tf.reshape(inputs, new_shape)
   if beta is None:
