@@ -42,54 +42,56 @@ def _check_scale(scale, name):
   return False
 
 
-def l1_regularizer(scale, scope=None):
-  """A function `w -> scale * sum(|w|)`.
+def _regularizer(short_name, penalty, formula):
+  """TF1's `<short_name>_regularizer(scale, scope=None)`.
+
+  Args:
+    short_name: 'l1' or 'l2', the name of the regularizers it returns.
+    penalty: `weights -> scalar tensor`.
+    formula: the penalty in words, for the docstring.
+
+  Returns:
+    the function, which checks `scale` and returns the regularizer `w ->
+    scale * penalty(w)`, its ops in name scope `scope` (default
+    '<short_name>_regularizer', made unique); with scale 0.0, a function
+    returning None (no loss).
+  """
+  default_name = f'{short_name}_regularizer'
+
+  def make_regularizer(scale, scope=None):
+    if _check_scale(scale, default_name):
+      return lambda _: None
+
+    def regularizer(weights):
+      with tf.name_scope(scope, default_name, [weights]) as name:
+        my_scale = tf.convert_to_tensor(
+          scale, dtype=weights.dtype.base_dtype, name='scale'
+        )
+        return tf.multiply(my_scale, penalty(weights), name=name)
+
+    regularizer.__name__ = regularizer.__qualname__ = short_name
+    return regularizer
+
+  make_regularizer.__name__ = make_regularizer.__qualname__ = default_name
+  make_regularizer.__doc__ = f"""A function `w -> scale * {formula}`.
 
   Args:
     scale: a float >= 0 (0.0: the function returns None, no loss).
-    scope: the name scope of the loss ops (default 'l1_regularizer').
+    scope: the name scope of the loss ops (default '{default_name}').
 
   Raises:
     ValueError: `scale` is an integer or negative.
   """
-  return _scaled('l1_regularizer', 'l1', scale, scope, _sum_of_abs)
+  return make_regularizer
 
 
 def _sum_of_abs(weights):
   return tf.reduce_sum(tf.abs(weights))
 
 
-def l2_regularizer(scale, scope=None):
-  """A function `w -> scale * tf.nn.l2_loss(w)` (half the sum of squares).
-
-  Args:
-    scale: a float >= 0 (0.0: the function returns None, no loss).
-    scope: the name scope of the loss ops (default 'l2_regularizer').
-
-  Raises:
-    ValueError: `scale` is an integer or negative.
-  """
-  return _scaled('l2_regularizer', 'l2', scale, scope, tf.nn.l2_loss)
-
-
-def _scaled(default_name, short_name, scale, scope, penalty):
-  """The regularizer `w -> scale * penalty(w)`, in name scope `scope`.
-
-  Its ops are in `scope` (default `default_name`, made unique); with
-  scale 0.0 it is a function returning None (no loss).
-  """
-  if _check_scale(scale, default_name):
-    return lambda _: None
-
-  def regularizer(weights):
-    with tf.name_scope(scope, default_name, [weights]) as name:
-      my_scale = tf.convert_to_tensor(
-        scale, dtype=weights.dtype.base_dtype, name='scale'
-      )
-      return tf.multiply(my_scale, penalty(weights), name=name)
-
-  regularizer.__name__ = regularizer.__qualname__ = short_name
-  return regularizer
+l1_regularizer = _regularizer('l1', _sum_of_abs, 'sum(|w|)')
+# tf.nn.l2_loss is half the sum of squares.
+l2_regularizer = _regularizer('l2', tf.nn.l2_loss, 'tf.nn.l2_loss(w)')
 
 
 def l1_l2_regularizer(scale_l1=1.0, scale_l2=1.0, scope=None):
