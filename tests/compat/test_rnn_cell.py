@@ -371,6 +371,27 @@ class TestScopes:
       with pytest.raises(errors.ConfigError, match='2-D'):
         cell(tf.zeros([2, 3, 4]), cell.zero_state(2, tf.float32))
 
+  def test_positional_arguments_bind_as_tf1s(self):
+    # TF 1.15's order: num_units, the cell's own, then forget_bias,
+    # state_is_tuple (LSTMs), activation, reuse, (GRU's initializers,)
+    # name, dtype.
+    ones = tf.ones_initializer()
+    lstm = rnn_cell.LSTMCell(
+      4, True, 2.0, ones, 3, 1.0, 2, 3, 0.5, False, tf.nn.relu, None, 'l'
+    )
+    gru = rnn_cell.GRUCell(4, tf.nn.relu, None, ones, None, 'g', tf.float64)
+    assert (lstm._use_peepholes, lstm._cell_clip, lstm._num_proj) == (
+      True,
+      2.0,
+      3,
+    )
+    assert (lstm._forget_bias, lstm._state_is_tuple) == (0.5, False)
+    assert (lstm._activation, lstm.name) == (tf.nn.relu, 'l')
+    assert (gru._activation, gru._kernel_initializer) == (tf.nn.relu, ones)
+    assert (gru.name, gru.dtype) == ('g', 'float64')
+    with pytest.raises(TypeError, match='activation'):
+      rnn_cell.BasicLSTMCell(4, 1.0, True, tf.tanh, activation=tf.tanh)
+
   def test_multi_rnn_cell_needs_cells(self):
     with pytest.raises(errors.ConfigError, match='non-empty list'):
       rnn_cell.MultiRNNCell([])

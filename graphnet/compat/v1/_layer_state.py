@@ -99,6 +99,27 @@ class LayerState:
       with tf.name_scope(current.original_name_scope):
         yield current
 
+  def _own_variable(
+    self, name, shape, dtype, initializer, trainable, **options
+  ):
+    """`tf.get_variable(name, ...)` in the object's scope; returns it.
+
+    Reuses the scope's variables once built (or with `_reuse`). `dtype`
+    defaults to the object's, else float32; `initializer` to the scope's,
+    else `tf.get_variable`'s (glorot uniform for floats). The variable is
+    trainable if `trainable` and the object are. `options` go to
+    `tf.get_variable` (`constraint`, `partitioner`, ...).
+    """
+    with self._in_own_scope(self.built or self._reuse) as scope:
+      return tf.get_variable(
+        name,
+        shape,
+        dtype=tf.as_dtype(dtype or self._dtype or tf.float32),
+        initializer=initializer or scope.initializer,
+        trainable=trainable and self.trainable,
+        **options,
+      )
+
   @property
   def trainable_weights(self):
     return list(self._trainable_weights) if self.trainable else []

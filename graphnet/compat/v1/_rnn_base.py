@@ -239,19 +239,16 @@ class RNNCell(_layer_state.LayerState):
     (glorot uniform for floats). A regularizer's loss goes into
     REGULARIZATION_LOSSES when the variable is made.
     """
-    if dtype is None:
-      dtype = self._dtype or tf.float32
-    with self._in_own_scope(self.built or self._reuse) as scope:
-      variable = tf.get_variable(
-        name,
-        shape,
-        dtype=tf.as_dtype(dtype),
-        initializer=initializer or scope.initializer,
-        regularizer=regularizer,
-        trainable=trainable and self._trainable,
-        constraint=constraint,
-        partitioner=partitioner,
-      )
+    variable = self._own_variable(
+      name,
+      shape,
+      dtype,
+      initializer,
+      trainable,
+      regularizer=regularizer,
+      constraint=constraint,
+      partitioner=partitioner,
+    )
     self._track(variable)
     return variable
 

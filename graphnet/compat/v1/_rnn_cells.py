@@ -87,17 +87,10 @@ class _LSTMStateCell(_UnitsCell):
   """
 
   def __init__(
-    self,
-    num_units,
-    forget_bias=1.0,
-    state_is_tuple=True,
-    activation=None,
-    reuse=None,
-    name=None,
-    dtype=None,
-    **kwargs,
+    self, num_units, forget_bias=1.0, state_is_tuple=True, *args, **kwargs
   ):
-    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
+    # TF1's order goes on with _UnitsCell's (activation, reuse, ...).
+    super().__init__(num_units, *args, **kwargs)
     self._forget_bias = forget_bias
     self._state_is_tuple = state_is_tuple
 
@@ -157,11 +150,11 @@ class GRUCell(_UnitsCell):
     reuse=None,
     kernel_initializer=None,
     bias_initializer=None,
-    name=None,
-    dtype=None,
+    *args,
     **kwargs,
   ):
-    super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
+    # TF1's order goes on with _UnitsCell's (name, dtype).
+    super().__init__(num_units, activation, reuse, *args, **kwargs)
     self._kernel_initializer = _rnn_checks.get_initializer(
       kernel_initializer, 'GRUCell'
     )
@@ -269,24 +262,11 @@ class LSTMCell(_LSTMStateCell):
     proj_clip=None,
     num_unit_shards=None,
     num_proj_shards=None,
-    forget_bias=1.0,
-    state_is_tuple=True,
-    activation=None,
-    reuse=None,
-    name=None,
-    dtype=None,
+    *args,
     **kwargs,
   ):
-    super().__init__(
-      num_units,
-      forget_bias,
-      state_is_tuple,
-      activation,
-      reuse,
-      name,
-      dtype,
-      **kwargs,
-    )
+    # TF1's order goes on with BasicLSTMCell's (forget_bias, ...).
+    super().__init__(num_units, *args, **kwargs)
     self._use_peepholes = use_peepholes
     self._cell_clip = cell_clip
     self._initializer = _rnn_checks.get_initializer(initializer, 'LSTMCell')

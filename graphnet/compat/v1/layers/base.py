@@ -229,23 +229,22 @@ class Layer(_layer_state.LayerState):
     elif trainable is None:
       trainable = True
     existing = {id(v) for v in tf.global_variables()}
-    dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
-    with self._in_own_scope(self.built or self._reuse) as scope:
-      variable = tf.get_variable(
-        name,
-        shape,
-        dtype=dtype,
-        initializer=initializer or scope.initializer,
-        trainable=trainable and self.trainable,
-        constraint=constraint,
-        partitioner=partitioner,
-        use_resource=use_resource,
-        synchronization=synchronization,
-        aggregation=aggregation,
-      )
-      if regularizer and _is_new(variable, existing):
-        with tf.name_scope(f'{name}/Regularizer'):
-          self._add_losses([regularizer(variable)])
+    variable = self._own_variable(
+      name,
+      shape,
+      dtype,
+      initializer,
+      trainable,
+      constraint=constraint,
+      partitioner=partitioner,
+      use_resource=use_resource,
+      synchronization=synchronization,
+      aggregation=aggregation,
+    )
+    if regularizer and _is_new(variable, existing):
+      # Its ops go in the layer's name scope: `dense/kernel/Regularizer/`.
+      with self._in_own_scope(True), tf.name_scope(f'{name}/Regularizer'):
+        self._add_losses([regularizer(variable)])
     if trainable and self.trainable and _is_trainable(variable):
       self._trainable_weights.append(variable)
     else:
