@@ -23,26 +23,24 @@ FLAGS = flags.FLAGS
 cli.define_checkpoint_flags(
   'Directory whose latest checkpoint is exported.',
   'Trust the .meta file: restore it with its own saver and export its '
-  'graph unchecked. Only for checkpoints you trust.',
-)
-flags.DEFINE_string('frozen_graph', None, 'Write a frozen GraphDef here.')
-flags.DEFINE_string(
-  'saved_model_dir', None, 'Write a SavedModel here (a new directory).'
+  'graph unchecked.',
 )
 
 
 def _parent_exists(path):
-  return path is None or os.path.isdir(os.path.dirname(os.path.abspath(path)))
+  return os.path.isdir(os.path.dirname(os.path.abspath(path)))
 
 
-flags.register_validator(
+cli.define_path_flag(
   'frozen_graph',
+  'Write a frozen GraphDef here.',
   _parent_exists,
   "--frozen_graph's directory must exist.",
 )
-flags.register_validator(
+cli.define_path_flag(
   'saved_model_dir',
-  lambda v: _parent_exists(v) and (v is None or not os.path.exists(v)),
+  'Write a SavedModel here (a new directory).',
+  lambda path: _parent_exists(path) and not os.path.exists(path),
   '--saved_model_dir must not exist yet and its parent must exist.',
 )
 

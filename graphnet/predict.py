@@ -39,12 +39,19 @@ FLAGS = flags.FLAGS
 
 cli.define_checkpoint_flags(
   'Directory whose latest checkpoint is used.',
-  'Load the .meta graph even if it holds ops unfit for inference. '
-  'Only for checkpoints you trust.',
+  'Load the .meta graph even if it holds ops unfit for inference.',
 )
-flags.DEFINE_string('idx', None, 'Gzipped IDX image file to classify.')
-flags.DEFINE_string(
-  'labels', None, 'Gzipped IDX label file of --idx; prints the accuracy.'
+cli.define_path_flag(
+  'idx',
+  'Gzipped IDX image file to classify.',
+  os.path.isfile,
+  '--idx must name an existing file.',
+)
+cli.define_path_flag(
+  'labels',
+  'Gzipped IDX label file of --idx; prints the accuracy.',
+  os.path.isfile,
+  '--labels must name an existing file.',
 )
 flags.DEFINE_boolean(
   'invert',
@@ -56,15 +63,6 @@ flags.DEFINE_boolean(
 flags.DEFINE_integer(
   'batch_size', 10000, 'Images per session.run.', lower_bound=1
 )
-
-# Named files are checked while the flags are parsed, so a wrong path is
-# absl's usage error naming the flag, before TF or a model is loaded.
-for _name in ('idx', 'labels'):
-  flags.register_validator(
-    _name,
-    lambda path: path is None or os.path.isfile(path),
-    f'--{_name} must name an existing file.',
-  )
 
 
 @flags.multi_flags_validator(['idx', 'labels'], message='--labels needs --idx.')

@@ -4,7 +4,10 @@ Only entry points import this module; the library never sees a flag.
 
 Example (in an entry point):
 
-    cli.define_checkpoint_flags('Directory whose latest checkpoint is used.')
+    cli.define_checkpoint_flags(
+      'Directory whose latest checkpoint is used.',
+      'Load the .meta graph unchecked.',
+    )
 
     def main(argv):
       cli.no_arguments(argv)
@@ -23,6 +26,7 @@ __all__ = [
   'DEFAULT_DATA_DIR',
   'DEFAULT_LOG_DIR',
   'define_checkpoint_flags',
+  'define_path_flag',
   'checkpoint_from_flags',
   'no_arguments',
   'exit_code',
@@ -44,22 +48,43 @@ def define_checkpoint_flags(dir_help, unsafe_help):
 
   Args:
     dir_help: help text of --checkpoint_dir.
-    unsafe_help: help text of --allow_unsafe.
+    unsafe_help: what --allow_unsafe does (its help text, which goes on
+      'Only for checkpoints you trust.').
   """
-  flags.DEFINE_string('checkpoint_dir', None, dir_help)
+  define_path_flag(
+    'checkpoint_dir',
+    dir_help,
+    os.path.isdir,
+    '--checkpoint_dir must be an existing directory.',
+  )
   flags.DEFINE_string(
     'checkpoint', None, 'Checkpoint prefix, e.g. logs/model.ckpt-2000.'
   )
-  flags.DEFINE_boolean('allow_unsafe', False, unsafe_help)
-  flags.register_validator(
-    'checkpoint_dir',
-    lambda v: v is None or os.path.isdir(v),
-    '--checkpoint_dir must be an existing directory.',
+  flags.DEFINE_boolean(
+    'allow_unsafe', False, f'{unsafe_help} Only for checkpoints you trust.'
   )
   flags.register_multi_flags_validator(
     ['checkpoint_dir', 'checkpoint'],
     lambda v: (v['checkpoint_dir'] is None) != (v['checkpoint'] is None),
     message='Give exactly one of --checkpoint_dir and --checkpoint.',
+  )
+
+
+def define_path_flag(name, help_text, check, message):
+  """Defines --name, an optional path that `check(path)` must accept.
+
+  The check runs while the flags are parsed, so a wrong path is absl's
+  usage error naming the flag, before TF or a model is loaded.
+
+  Args:
+    name: the flag's name (default None: not given, not checked).
+    help_text: its help text.
+    check: function of the given path, True when it is usable.
+    message: the usage error when `check` refuses it.
+  """
+  flags.DEFINE_string(name, None, help_text)
+  flags.register_validator(
+    name, lambda path: path is None or check(path), message
   )
 
 
