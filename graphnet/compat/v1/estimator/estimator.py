@@ -36,6 +36,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.estimator import calls
 from graphnet.compat.v1.estimator import evaluation
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib
@@ -63,6 +64,11 @@ WarmStartSettings = collections.namedtuple(
 )
 WarmStartSettings.__new__.__defaults__ = ('.*', None, None)
 VocabInfo = tf.train.VocabInfo
+# TF 1.15's arguments of export_saved_model and export_savedmodel after
+# `serving_input_receiver_fn`; each method's last argument differs.
+_EXPORT = _signatures.group(
+  assets_extra=None, as_text=False, checkpoint_path=None
+)
 
 
 def _model_dir(model_dir, config):
@@ -293,14 +299,14 @@ class Estimator:
 
   # --- export ----------------------------------------------------------------
 
+  @_signatures.takes(_EXPORT)
   def export_saved_model(
     self,
     export_dir_base,
     serving_input_receiver_fn,
-    assets_extra=None,
-    as_text=False,
-    checkpoint_path=None,
+    *,
     experimental_mode=ModeKeys.PREDICT,
+    **export,
   ):
     """Writes a SavedModel of the PREDICT graph and the latest checkpoint.
 
@@ -311,11 +317,14 @@ class Estimator:
     Args:
       export_dir_base: parent directory of the timestamped export.
       serving_input_receiver_fn: returns a `ServingInputReceiver`.
-      assets_extra: dict of destination path (under `assets.extra`) ->
-        source file path.
-      as_text: write `saved_model.pbtxt` instead of `.pb`.
-      checkpoint_path: checkpoint to export; default the latest.
-      experimental_mode: only `ModeKeys.PREDICT` is supported.
+      experimental_mode: only `ModeKeys.PREDICT` is supported; TF1's last
+        argument, after the `_EXPORT` ones.
+      **export: TF1's arguments after `serving_input_receiver_fn`
+        (`_EXPORT`, defaults there):
+        assets_extra: dict of destination path (under `assets.extra`) ->
+          source file path.
+        as_text: write `saved_model.pbtxt` instead of `.pb`.
+        checkpoint_path: checkpoint to export; default the latest.
 
     Returns:
       the export directory, as bytes (as TF1 returned it).
@@ -330,7 +339,7 @@ class Estimator:
         'supported; graphnet exports the PREDICT graph.',
         field='experimental_mode',
       )
-    checkpoint = evaluation.checkpoint_to_use(self, checkpoint_path)
+    checkpoint = evaluation.checkpoint_to_use(self, export['checkpoint_path'])
     if checkpoint is None:
       raise ValueError(
         f"Couldn't find trained model at {self._model_dir}; train the "
@@ -343,25 +352,33 @@ class Estimator:
       export_dir_base,
       serving_input_receiver_fn,
       checkpoint,
-      assets_extra,
-      as_text,
+      export['assets_extra'],
+      export['as_text'],
     )
 
+  @_signatures.takes(_EXPORT)
   def export_savedmodel(
     self,
     export_dir_base,
     serving_input_receiver_fn,
-    assets_extra=None,
-    as_text=False,
-    checkpoint_path=None,
+    *,
     strip_default_attrs=False,
+    **export,
   ):
-    """TF1's older name of `export_saved_model`."""
-    del strip_default_attrs  # Always stripped, which every TF reads.
+    """TF1's older name of `export_saved_model`.
+
+    Args:
+      export_dir_base: as for `export_saved_model`.
+      serving_input_receiver_fn: as for `export_saved_model`.
+      strip_default_attrs: accepted and ignored: default attributes are
+        always stripped, which every TF reads. TF1's last argument.
+      **export: `assets_extra`, `as_text` and `checkpoint_path`, as for
+        `export_saved_model`.
+
+    Returns:
+      the export directory, as bytes.
+    """
+    del strip_default_attrs
     return self.export_saved_model(
-      export_dir_base,
-      serving_input_receiver_fn,
-      assets_extra=assets_extra,
-      as_text=as_text,
-      checkpoint_path=checkpoint_path,
+      export_dir_base, serving_input_receiver_fn, **export
     )

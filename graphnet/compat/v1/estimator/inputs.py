@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.contrib.framework import _signatures
 
 __all__ = ['DATASET_FN', 'numpy_input_fn', 'pandas_input_fn']
 
@@ -32,6 +33,14 @@ DATASET_FN = 'graphnet_dataset_fn'
 # the array as the features tensor itself; this key is only internal.
 _SINGLE = '__x__'
 _TARGET = '__y__'
+# TF 1.15's arguments after `x, y=None` of both input functions.
+_BATCHING = _signatures.group(
+  batch_size=128,
+  num_epochs=1,
+  shuffle=None,
+  queue_capacity=1000,
+  num_threads=1,
+)
 
 
 def _fail(function, field, message):
@@ -62,7 +71,11 @@ def _check_lengths(function, arrays):
   return next(iter(lengths.values()))
 
 
-def _check_common(function, batch_size, num_epochs, shuffle):
+def _check_batching(
+  function, batch_size, num_epochs, shuffle, queue_capacity, num_threads
+):
+  """(batch_size, num_epochs, shuffle), checked, of the `_BATCHING` args."""
+  del queue_capacity, num_threads  # tf.data prefetches instead.
   if not isinstance(shuffle, bool):
     _fail(
       function,
@@ -79,6 +92,7 @@ def _check_common(function, batch_size, num_epochs, shuffle):
       'num_epochs',
       f'must be an integer >= 1 or None, got {num_epochs!r}.',
     )
+  return batch_size, num_epochs, shuffle
 
 
 def _tf_dtype(array):
@@ -150,25 +164,19 @@ def _make_input_fn(x, y, batch_size, num_epochs, shuffle, function, seed=None):
   return input_fn
 
 
-def numpy_input_fn(
-  x,
-  y=None,
-  batch_size=128,
-  num_epochs=1,
-  shuffle=None,
-  queue_capacity=1000,
-  num_threads=1,
-):
+@_signatures.takes(_BATCHING)
+def numpy_input_fn(x, y=None, **batching):
   """Returns an input_fn feeding dicts of NumPy arrays (TF1's signature).
 
   Args:
     x: an array or a dict of arrays (features), first dimension the rows.
     y: an array or a dict of arrays (labels), or None (prediction).
-    batch_size: rows per batch.
-    num_epochs: passes over the data; None repeats for ever.
-    shuffle: True or False (required, as in TF1).
-    queue_capacity: accepted for TF1 compatibility (unused).
-    num_threads: accepted for TF1 compatibility (unused).
+    **batching: TF1's arguments after `y` (`_BATCHING`, defaults there):
+      batch_size: rows per batch.
+      num_epochs: passes over the data; None repeats for ever.
+      shuffle: True or False (required, as in TF1).
+      queue_capacity: accepted for TF1 compatibility (unused).
+      num_threads: accepted for TF1 compatibility (unused).
 
   Returns:
     a function returning `(features, labels)` (or `features` when `y` is
@@ -179,39 +187,28 @@ def numpy_input_fn(
     ConfigError: `shuffle` is not a bool, the arrays differ in length, or
       a key is both in `x` and `y`.
   """
-  del queue_capacity, num_threads  # tf.data prefetches instead.
   function = 'numpy_input_fn'
-  _check_common(function, batch_size, num_epochs, shuffle)
+  batching = _check_batching(function, **batching)
   xs = _as_arrays(function, 'x', x)
   ys = None if y is None else _as_arrays(function, 'y', y)
   if ys is not None and isinstance(x, dict) and isinstance(y, dict):
     both = sorted(set(xs) & set(ys))
     if both:
       _fail(function, 'y', f'has keys {both} that x also has.')
-  return _make_input_fn(xs, ys, batch_size, num_epochs, shuffle, function)
+  return _make_input_fn(xs, ys, *batching, function)
 
 
-def pandas_input_fn(
-  x,
-  y=None,
-  batch_size=128,
-  num_epochs=1,
-  shuffle=None,
-  queue_capacity=1000,
-  num_threads=1,
-  target_column='target',
-):
+@_signatures.takes(_BATCHING)
+def pandas_input_fn(x, y=None, *, target_column='target', **batching):
   """Returns an input_fn feeding a pandas DataFrame (TF1's signature).
 
   Args:
     x: a `pandas.DataFrame`; each column becomes a feature.
     y: a `pandas.Series` (or DataFrame) of labels, or None.
-    batch_size: rows per batch.
-    num_epochs: passes over the data; None repeats for ever.
-    shuffle: True or False (required, as in TF1).
-    queue_capacity: accepted for TF1 compatibility (unused).
-    num_threads: accepted for TF1 compatibility (unused).
-    target_column: accepted for TF1 compatibility (the labels are `y`).
+    target_column: accepted for TF1 compatibility (the labels are `y`);
+      TF1's last argument, after the batching ones.
+    **batching: `batch_size`, `num_epochs`, `shuffle`, `queue_capacity`
+      and `num_threads`, as for `numpy_input_fn`.
 
   Returns:
     a function returning `(features, labels)` or `features`.
@@ -220,9 +217,9 @@ def pandas_input_fn(
     ConfigError: as `numpy_input_fn`, or `x` and `y` have different
       indexes.
   """
-  del queue_capacity, num_threads, target_column
+  del target_column
   function = 'pandas_input_fn'
-  _check_common(function, batch_size, num_epochs, shuffle)
+  batching = _check_batching(function, **batching)
   if y is not None and not np.array_equal(x.index.values, y.index.values):
     _fail(function, 'y', 'must have the same index as x.')
   xs = collections.OrderedDict((str(c), x[c].to_numpy()) for c in x.columns)
@@ -232,4 +229,4 @@ def pandas_input_fn(
       ys = collections.OrderedDict((str(c), y[c].to_numpy()) for c in y.columns)
     else:
       ys = collections.OrderedDict([(None, y.to_numpy())])
-  return _make_input_fn(xs, ys, batch_size, num_epochs, shuffle, function)
+  return _make_input_fn(xs, ys, *batching, function)
