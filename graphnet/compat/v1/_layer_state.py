@@ -2,10 +2,11 @@
 
 `tf.layers.Layer` and `tf.nn.rnn_cell.RNNCell` were one Keras class in
 TF 1.15; here they are two, sharing how the variable scope is fixed on the
-first call, the read-only weight lists (a layer or cell made with
-`trainable=False` reports its trainable variables as non-trainable, as
-TF 1.15 did), and how a class's TF1 constructor signature is read off its
-`__init__` chain (`ConstructorSignature`).
+first call, `add_weight`, the read-only names, losses, updates and weight
+lists (a layer or cell made with `trainable=False` reports its trainable
+variables as non-trainable, as TF 1.15 did), and how a class's TF1
+constructor signature is read off its `__init__` chain
+(`ConstructorSignature`).
 
 Example:
     class Layer(LayerState):
@@ -19,7 +20,16 @@ import re
 
 import tensorflow.compat.v1 as tf
 
-__all__ = ['ConstructorSignature', 'LayerState', 'bind', 'snake_case']
+from graphnet import errors
+
+__all__ = [
+  'ConstructorSignature',
+  'LayerState',
+  'add_to_collection',
+  'bind',
+  'parts',
+  'snake_case',
+]
 
 _NAMED = inspect.Parameter.POSITIONAL_OR_KEYWORD
 _VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
@@ -32,13 +42,13 @@ def snake_case(class_name):
 
 
 class LayerState:
-  """`_set_scope`, `trainable_weights`, `non_trainable_weights`, `weights`.
+  """Scope, `add_weight`, names, losses, updates and weight lists.
 
-  Subclasses hold `trainable` and `_reuse`, and call `_init_names` from
-  `__init__`, which sets `_name`, `_base_name`, `_scope` (None until the
-  first call unless fixed), `_current_scope` and the lists
-  `_trainable_weights` and `_non_trainable_weights` (variables in
-  creation order).
+  Subclasses hold `trainable`, `built`, `_dtype` and `_reuse`, and call
+  `_init_names` from `__init__`, which sets `_name`, `_base_name`,
+  `_scope` (None until the first call unless fixed), `_current_scope` and
+  the lists `_trainable_weights` and `_non_trainable_weights` (variables
+  in creation order), `_losses` and `_updates`.
   """
 
   def _init_names(self, name, scope, base_name, counts):
@@ -61,6 +71,8 @@ class LayerState:
       self._base_name = name.name if name else base_name
     self._trainable_weights = []
     self._non_trainable_weights = []
+    self._losses = []
+    self._updates = []
     self._current_scope = None
     self._scope = None
     if scope:
@@ -99,26 +111,120 @@ class LayerState:
       with tf.name_scope(current.original_name_scope):
         yield current
 
-  def _own_variable(
-    self, name, shape, dtype, initializer, trainable, **options
-  ):
-    """`tf.get_variable(name, ...)` in the object's scope; returns it.
+  @property
+  def name(self):
+    """The name given, else `<snake_case class name>_<n>` (n per graph)."""
+    return self._name
 
-    Reuses the scope's variables once built (or with `_reuse`). `dtype`
-    defaults to the object's, else float32; `initializer` to the scope's,
-    else `tf.get_variable`'s (glorot uniform for floats). The variable is
-    trainable if `trainable` and the object are. `options` go to
-    `tf.get_variable` (`constraint`, `partitioner`, ...).
+  @property
+  def dtype(self):
+    """The weights' dtype name; None until the first call infers it."""
+    return None if self._dtype is None else tf.as_dtype(self._dtype).name
+
+  @property
+  def scope_name(self):
+    """The full name of the variable scope (chosen at the first call)."""
+    if self._scope is None:
+      raise errors.ConfigError(
+        f'{type(self).__name__} {self._name!r} has no variable scope yet: it '
+        'is chosen at the first call; call it (a cell: run it in an RNN) '
+        'before asking for scope_name.'
+      )
+    return self._scope.name
+
+  @property
+  def updates(self):
+    """Update ops of the calls so far; none if not trainable."""
+    return list(self._updates) if self.trainable else []
+
+  @property
+  def losses(self):
+    """Regularization losses made so far (tensors)."""
+    return list(self._losses)
+
+  def add_weight(
+    self,
+    name,
+    shape,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    constraint=None,
+    use_resource=None,
+    synchronization=tf.VariableSynchronization.AUTO,
+    aggregation=tf.VariableAggregation.NONE,
+    partitioner=None,
+    **kwargs,
+  ):
+    """Makes (or, reusing, gets) variable `<scope>/<name>`; returns it.
+
+    Called from `build`. The variable scope is the object's own; once
+    built (or made with `_reuse`) it reuses.
+
+    Args:
+      name: the variable's name inside the scope, e.g. 'kernel'.
+      shape: its shape (list of ints).
+      dtype: default: the object's dtype, else float32.
+      initializer: default: the variable scope's initializer, else TF's
+        default for `get_variable` (glorot uniform for floats).
+      regularizer: optional function variable -> scalar loss, added to
+        `REGULARIZATION_LOSSES` (and `losses`) when the variable is
+        created (not reused), its ops named `<scope>/<name>/Regularizer/`.
+      trainable: default True (False with `synchronization=ON_READ`); the
+        variable is trainable only if the object is too.
+      constraint: optional projection the optimizer applies after updates.
+      use_resource: passed to `tf.get_variable`.
+      synchronization: passed to `tf.get_variable`.
+      aggregation: passed to `tf.get_variable`.
+      partitioner: passed to `tf.get_variable`.
+      **kwargs: only `experimental_autocast`, ignored.
+
+    Returns:
+      the variable.
     """
+    kwargs.pop('experimental_autocast', None)
+    if kwargs:
+      raise TypeError(f'add_weight: unexpected keyword argument(s) {kwargs}.')
+    if synchronization == tf.VariableSynchronization.ON_READ:
+      if trainable:
+        raise ValueError(
+          'add_weight: synchronization=ON_READ is only for non-trainable '
+          'variables; pass trainable=False.'
+        )
+      trainable = False
+    elif trainable is None:
+      trainable = True
+    existing = {id(v) for v in tf.global_variables()}
     with self._in_own_scope(self.built or self._reuse) as scope:
-      return tf.get_variable(
+      variable = tf.get_variable(
         name,
         shape,
         dtype=tf.as_dtype(dtype or self._dtype or tf.float32),
         initializer=initializer or scope.initializer,
         trainable=trainable and self.trainable,
-        **options,
+        constraint=constraint,
+        partitioner=partitioner,
+        use_resource=use_resource,
+        synchronization=synchronization,
+        aggregation=aggregation,
       )
+      if regularizer and _is_new(variable, existing):
+        with tf.name_scope(f'{name}/Regularizer'):
+          self._add_losses([regularizer(variable)])
+    if trainable and self.trainable and _is_trainable(variable):
+      self._trainable_weights.append(variable)
+    else:
+      self._non_trainable_weights.append(variable)
+    return variable
+
+  # TF1's older name.
+  add_variable = add_weight
+
+  def _add_losses(self, losses):
+    losses = [loss for loss in losses if loss is not None]
+    self._losses.extend(losses)
+    add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, losses)
 
   @property
   def trainable_weights(self):
@@ -208,3 +314,30 @@ def _constructor_signature(cls, root):
     if name not in omitted
   ]
   return inspect.Signature(parameters + ([var_keyword] if var_keyword else []))
+
+
+def parts(variable):
+  """The variables of a (partitioned) variable."""
+  if hasattr(variable, '_get_variable_list'):  # A PartitionedVariable.
+    return list(variable)
+  return [variable]
+
+
+def _is_new(variable, existing):
+  return not any(id(part) in existing for part in parts(variable))
+
+
+def _is_trainable(variable):
+  """Whether `variable` is in TRAINABLE_VARIABLES (a trainable scope)."""
+  trainable = {id(v) for v in tf.trainable_variables()}
+  return all(id(part) in trainable for part in parts(variable))
+
+
+def add_to_collection(name, elements):
+  """Appends each of `elements` not yet in graph collection `name`."""
+  collection = tf.get_collection_ref(name)
+  present = {id(e) for e in collection}
+  for element in elements:
+    if id(element) not in present:
+      collection.append(element)
+      present.add(id(element))

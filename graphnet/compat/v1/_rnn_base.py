@@ -37,7 +37,6 @@ import inspect
 import weakref
 
 import tensorflow.compat.v1 as tf
-from tensorflow.python.ops import variables as tf_variables
 
 from graphnet import errors
 from graphnet.compat.v1 import _layer_state
@@ -115,37 +114,8 @@ class RNNCell(_layer_state.LayerState):
     self._init_names(name, kwargs.get('_scope'), base_name, _NAME_COUNTS)
 
   @property
-  def name(self):
-    """The cell's name (unique per graph when made without one)."""
-    return self._name
-
-  @property
-  def dtype(self):
-    """The variables' dtype name, or None until the first call."""
-    return None if self._dtype is None else self._dtype.name
-
-  @property
   def trainable(self):
     return self._trainable
-
-  @property
-  def scope_name(self):
-    """The full name of the cell's variable scope (after its first call)."""
-    if self._scope is None:
-      # A ValueError, as in TF 1.15.
-      raise errors.ConfigError(
-        f'Cell {self._name!r} has no variable scope yet: it is chosen on the'
-        ' first call. Call the cell (or run it in an RNN) first.'
-      )
-    return self._scope.name
-
-  @property
-  def losses(self):
-    return []
-
-  @property
-  def updates(self):
-    return []
 
   @property
   def state_size(self):
@@ -222,38 +192,6 @@ class RNNCell(_layer_state.LayerState):
     with tf.name_scope(type(self).__name__ + 'ZeroState', values=[batch_size]):
       return zero_state_tensors(self.state_size, batch_size, dtype)
 
-  def add_variable(
-    self,
-    name,
-    shape,
-    dtype=None,
-    initializer=None,
-    regularizer=None,
-    trainable=True,
-    constraint=None,
-    partitioner=None,
-  ):
-    """Gets or makes variable `name` in the cell's scope (from `build`).
-
-    The initializer defaults to the scope's, then to `tf.get_variable`'s
-    (glorot uniform for floats). A regularizer's loss goes into
-    REGULARIZATION_LOSSES when the variable is made.
-    """
-    variable = self._own_variable(
-      name,
-      shape,
-      dtype,
-      initializer,
-      trainable,
-      regularizer=regularizer,
-      constraint=constraint,
-      partitioner=partitioner,
-    )
-    self._track(variable)
-    return variable
-
-  add_weight = add_variable
-
   def _layer_call(self, inputs, state, scope):
     """Builds on the first call and calls `call` in the cell's scope."""
     self._set_scope(scope)
@@ -288,23 +226,17 @@ class RNNCell(_layer_state.LayerState):
     del inputs
 
   def _rnn_get_variable(self, getter, *args, **kwargs):
+    """Lists each variable `call` gets among the cell's weights, once."""
     variable = getter(*args, **kwargs)
-    self._track(variable)
-    return variable
-
-  def _track(self, variable):
-    """Lists `variable` among the cell's (non-)trainable weights once."""
-    parts = (
-      list(variable)
-      if isinstance(variable, tf_variables.PartitionedVariable)
-      else [variable]
+    trainable = any(
+      p in tf.trainable_variables() for p in _layer_state.parts(variable)
     )
-    trainable = any(p in tf.trainable_variables() for p in parts)
     weights = (
       self._trainable_weights if trainable else self._non_trainable_weights
     )
     if all(variable is not w for w in weights):
       weights.append(variable)
+    return variable
 
 
 class LayerRNNCell(RNNCell):

@@ -136,39 +136,9 @@ class Layer(_layer_state.LayerState):
     self.input_spec = None
     self.activity_regularizer = activity_regularizer
     self._dtype = tf.as_dtype(dtype).name if dtype is not None else None
-    self._updates = []
-    self._losses = []
     self._init_names(
       name, scope, _layer_state.snake_case(type(self).__name__), _NAME_UIDS
     )
-
-  @property
-  def name(self):
-    return self._name
-
-  @property
-  def dtype(self):
-    """The weights' dtype name; None until the first call infers it."""
-    return self._dtype
-
-  @property
-  def scope_name(self):
-    if not self._scope:
-      raise ValueError(
-        f'layer {self._name!r} has no variable scope yet: it is chosen at '
-        'the first call; call the layer before asking for scope_name.'
-      )
-    return self._scope.name
-
-  @property
-  def updates(self):
-    """Update ops of the calls so far; none for a non-trainable layer."""
-    return list(self._updates) if self.trainable else []
-
-  @property
-  def losses(self):
-    """Regularization losses made so far (tensors)."""
-    return list(self._losses)
 
   def build(self, input_shape):
     """Makes the variables for inputs of `input_shape` (a TensorShape)."""
@@ -179,80 +149,6 @@ class Layer(_layer_state.LayerState):
     """The layer's computation; the base class returns `inputs`."""
     del kwargs
     return inputs
-
-  def add_weight(
-    self,
-    name,
-    shape,
-    dtype=None,
-    initializer=None,
-    regularizer=None,
-    trainable=None,
-    constraint=None,
-    use_resource=None,
-    synchronization=tf.VariableSynchronization.AUTO,
-    aggregation=tf.VariableAggregation.NONE,
-    partitioner=None,
-    **kwargs,
-  ):
-    """Makes (or, reusing, gets) variable `<scope>/<name>`; returns it.
-
-    Args:
-      name: the variable's name inside the layer's scope, e.g. 'kernel'.
-      shape: its shape (list of ints).
-      dtype: default: the layer's dtype, else float32.
-      initializer: default: the variable scope's initializer, else TF's
-        default for `get_variable` (glorot uniform for floats).
-      regularizer: optional function variable -> scalar loss, added to
-        `REGULARIZATION_LOSSES` when the variable is created (not reused).
-      trainable: default True (False with `synchronization=ON_READ`).
-      constraint: optional projection the optimizer applies after updates.
-      use_resource: passed to `tf.get_variable`.
-      synchronization: passed to `tf.get_variable`.
-      aggregation: passed to `tf.get_variable`.
-      partitioner: passed to `tf.get_variable`.
-      **kwargs: only `experimental_autocast`, ignored.
-
-    Returns:
-      the variable.
-    """
-    kwargs.pop('experimental_autocast', None)
-    if kwargs:
-      raise TypeError(f'add_weight: unexpected keyword argument(s) {kwargs}.')
-    if synchronization == tf.VariableSynchronization.ON_READ:
-      if trainable:
-        raise ValueError(
-          'add_weight: synchronization=ON_READ is only for non-trainable '
-          'variables; pass trainable=False.'
-        )
-      trainable = False
-    elif trainable is None:
-      trainable = True
-    existing = {id(v) for v in tf.global_variables()}
-    variable = self._own_variable(
-      name,
-      shape,
-      dtype,
-      initializer,
-      trainable,
-      constraint=constraint,
-      partitioner=partitioner,
-      use_resource=use_resource,
-      synchronization=synchronization,
-      aggregation=aggregation,
-    )
-    if regularizer and _is_new(variable, existing):
-      # Its ops go in the layer's name scope: `dense/kernel/Regularizer/`.
-      with self._in_own_scope(True), tf.name_scope(f'{name}/Regularizer'):
-        self._add_losses([regularizer(variable)])
-    if trainable and self.trainable and _is_trainable(variable):
-      self._trainable_weights.append(variable)
-    else:
-      self._non_trainable_weights.append(variable)
-    return variable
-
-  # TF1's older name.
-  add_variable = add_weight
 
   def add_update(self, updates, inputs=None):
     """Records update ops (ops, tensors or callables making them)."""
@@ -305,7 +201,7 @@ class Layer(_layer_state.LayerState):
       if self.activity_regularizer is not None:
         self._regularize_activity(outputs)
     if self.trainable:
-      _add_to_collection(tf.GraphKeys.UPDATE_OPS, self._updates)
+      _layer_state.add_to_collection(tf.GraphKeys.UPDATE_OPS, self._updates)
     return outputs
 
   def apply(self, inputs, *args, **kwargs):
@@ -320,35 +216,3 @@ class Layer(_layer_state.LayerState):
       loss = self.activity_regularizer(outputs)
       batch = tf.cast(tf.shape(outputs)[0], loss.dtype)
       self._add_losses([loss / batch])
-
-  def _add_losses(self, losses):
-    losses = [loss for loss in losses if loss is not None]
-    self._losses.extend(losses)
-    _add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, losses)
-
-
-def _parts(variable):
-  """The variables of a (partitioned) variable."""
-  if hasattr(variable, '_get_variable_list'):  # A PartitionedVariable.
-    return list(variable)
-  return [variable]
-
-
-def _is_new(variable, existing):
-  return not any(id(part) in existing for part in _parts(variable))
-
-
-def _is_trainable(variable):
-  """Whether `variable` is in TRAINABLE_VARIABLES (a trainable scope)."""
-  trainable = {id(v) for v in tf.trainable_variables()}
-  return all(id(part) in trainable for part in _parts(variable))
-
-
-def _add_to_collection(name, elements):
-  """Appends each of `elements` not yet in graph collection `name`."""
-  collection = tf.get_collection_ref(name)
-  present = {id(e) for e in collection}
-  for element in elements:
-    if id(element) not in present:
-      collection.append(element)
-      present.add(id(element))
