@@ -169,6 +169,9 @@ def variable(
 def model_variable(name, collections, **arguments):
   """Like `variable`, and the variable is also in `MODEL_VARIABLES`.
 
+  It takes `variable`'s arguments, in TF1's order, but `dtype` defaults to
+  `tf.float32`.
+
   Its collections are `collections` plus `GLOBAL_VARIABLES` and
   `MODEL_VARIABLES` (and `TRAINABLE_VARIABLES` when trainable). Variables
   of the contrib layers are made here, so `arg_scope([model_variable],
