@@ -47,12 +47,11 @@ class _UnitsCell(_rnn_base.LayerRNNCell):
     )
 
   @property
-  def state_size(self):
+  def output_size(self):
+    """`num_units`, unless a subclass says otherwise."""
     return self._num_units
 
-  @property
-  def output_size(self):
-    return self._num_units
+  state_size = output_size
 
   def _input_depth(self, inputs_shape):
     depth = tf.compat.dimension_value(tf.TensorShape(inputs_shape)[-1])
@@ -203,10 +202,8 @@ class BasicLSTMCell(_LSTMStateCell):
     forget_bias: added to the forget gate at each step (not stored).
     state_is_tuple: states are `LSTMStateTuple(c, h)`; if False, one
       tensor [batch, 2 * num_units] holding c then h.
-    activation: callable or name; tanh by default.
-    reuse: True to share an existing scope's variables.
-    name: the scope name; default `basic_lstm_cell` made unique.
-    dtype: the variables' dtype; default the inputs'.
+    activation, reuse, name, dtype: as for `BasicRNNCell` (default name
+      `basic_lstm_cell`).
   """
 
   def build(self, inputs_shape):
@@ -248,8 +245,8 @@ class LSTMCell(_LSTMStateCell):
     forget_bias: added to the forget gate at each step (not stored).
     state_is_tuple: states are `LSTMStateTuple(c, h)`; if False, one
       tensor holding c then h.
-    activation: callable or name; tanh by default.
-    reuse, name, dtype: as for `BasicLSTMCell` (default name `lstm_cell`).
+    activation, reuse, name, dtype: as for `BasicRNNCell` (default name
+      `lstm_cell`).
   """
 
   def __init__(

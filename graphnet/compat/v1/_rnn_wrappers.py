@@ -22,6 +22,20 @@ from graphnet.compat.v1 import _rnn_checks
 __all__ = ['DropoutWrapper', 'ResidualWrapper', 'DeviceWrapper']
 
 
+def _of_cell(attribute):
+  """A read-only property: the wrapped cell's `attribute`.
+
+  A list (of weights) is copied; a cell without weight lists (a user's,
+  duck-typed) has none.
+  """
+
+  def get(self):
+    value = getattr(self.cell, attribute, [])
+    return list(value) if isinstance(value, list) else value
+
+  return property(get, doc=f"The wrapped cell's `{attribute}`.")
+
+
 class _Wrapper(_rnn_base.RNNCell):
   """A cell around `cell`, with its sizes and zero state."""
 
@@ -30,28 +44,14 @@ class _Wrapper(_rnn_base.RNNCell):
     _rnn_checks.assert_like_rnncell('cell', cell)
     self.cell = cell
 
-  @property
-  def wrapped_cell(self):
-    return self.cell
-
-  @property
-  def state_size(self):
-    return self.cell.state_size
-
-  @property
-  def output_size(self):
-    return self.cell.output_size
-
-  @property
-  def trainable_weights(self):
-    return list(getattr(self.cell, 'trainable_weights', []))
-
-  @property
-  def non_trainable_weights(self):
-    return list(getattr(self.cell, 'non_trainable_weights', []))
-
-  trainable_variables = trainable_weights
-  non_trainable_variables = non_trainable_weights
+  # The wrapped cell's, as TF1's wrappers reported them.
+  wrapped_cell = property(lambda self: self.cell)
+  state_size = _of_cell('state_size')
+  output_size = _of_cell('output_size')
+  trainable_weights = trainable_variables = _of_cell('trainable_weights')
+  non_trainable_weights = non_trainable_variables = _of_cell(
+    'non_trainable_weights'
+  )
 
   def zero_state(self, batch_size, dtype):
     with tf.name_scope(type(self).__name__ + 'ZeroState', values=[batch_size]):
