@@ -15,6 +15,7 @@ Example:
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.distributed import tf_config
 
 __all__ = ['RunConfig', 'TaskType']
@@ -23,24 +24,28 @@ __all__ = ['RunConfig', 'TaskType']
 _USE_DEFAULT = object()
 _DEFAULT_SAVE_SECS = 600
 
-_FIELDS = (
-  'model_dir',
-  'tf_random_seed',
-  'save_summary_steps',
-  'save_checkpoints_steps',
-  'save_checkpoints_secs',
-  'session_config',
-  'keep_checkpoint_max',
-  'keep_checkpoint_every_n_hours',
-  'log_step_count_steps',
-  'train_distribute',
-  'device_fn',
-  'protocol',
-  'eval_distribute',
-  'experimental_distribute',
-  'experimental_max_worker_delay_secs',
-  'session_creation_timeout_secs',
+# TF 1.15's RunConfig arguments and defaults, in order: its fields.
+_SETTINGS = _signatures.group(
+  model_dir=None,
+  tf_random_seed=None,
+  save_summary_steps=100,
+  save_checkpoints_steps=_USE_DEFAULT,
+  save_checkpoints_secs=_USE_DEFAULT,
+  session_config=None,
+  keep_checkpoint_max=5,
+  keep_checkpoint_every_n_hours=10000,
+  log_step_count_steps=100,
+  train_distribute=None,
+  device_fn=None,
+  protocol=None,
+  eval_distribute=None,
+  experimental_distribute=None,
+  experimental_max_worker_delay_secs=None,
+  session_creation_timeout_secs=7200,
 )
+_FIELDS = tuple(p.name for p in _SETTINGS)
+# Strategies graphnet refuses (a TF_CONFIG cluster runs instead).
+_STRATEGIES = ('train_distribute', 'eval_distribute', 'experimental_distribute')
 
 
 class TaskType:
@@ -64,105 +69,92 @@ def _check_count(name, value, minimum=0):
     )
 
 
+def _save_intervals(settings):
+  """`settings` with TF1's checkpoint interval rule applied (a new dict).
+
+  Neither interval given: every 600 s; one given: the other is None.
+
+  Raises:
+    ConfigError: both are given.
+  """
+  settings = dict(settings)
+  steps = settings['save_checkpoints_steps']
+  secs = settings['save_checkpoints_secs']
+  if _USE_DEFAULT not in (steps, secs) and None not in (steps, secs):
+    raise errors.ConfigError(
+      'RunConfig: give save_checkpoints_steps or save_checkpoints_secs, '
+      f'not both (got {steps} and {secs}).',
+      field='save_checkpoints_steps',
+    )
+  if steps is _USE_DEFAULT:
+    steps = None
+    if secs is _USE_DEFAULT:
+      secs = _DEFAULT_SAVE_SECS
+  if secs is _USE_DEFAULT:
+    secs = None
+  settings.update(save_checkpoints_steps=steps, save_checkpoints_secs=secs)
+  return settings
+
+
+def _checked(settings):
+  """`settings` (a dict by field), or ConfigError naming the bad one."""
+  for name, minimum in (
+    ('save_summary_steps', 0),
+    ('save_checkpoints_steps', 1),
+    ('keep_checkpoint_max', 0),
+    ('log_step_count_steps', 0),
+    ('tf_random_seed', 0),
+  ):
+    _check_count(name, settings[name], minimum)
+  secs = settings['save_checkpoints_secs']
+  if secs is not None and secs <= 0:
+    raise errors.ConfigError(
+      f'RunConfig: save_checkpoints_secs must be > 0 or None, got {secs!r}.',
+      field='save_checkpoints_secs',
+    )
+  for name in _STRATEGIES:
+    if settings[name] is not None:
+      raise errors.ConfigError(
+        f'RunConfig: {name} (a tf.distribute strategy) is not supported; '
+        'graphnet Estimators run on a TF_CONFIG parameter-server cluster '
+        'instead. Leave it None.',
+        field=name,
+      )
+  session_config = settings['session_config']
+  if session_config is not None and not isinstance(
+    session_config, tf.ConfigProto
+  ):
+    raise errors.ConfigError(
+      'RunConfig: session_config must be a tf.ConfigProto, got '
+      f'{type(session_config).__name__}.',
+      field='session_config',
+    )
+  return settings
+
+
 class RunConfig:
   """TF1's `tf.estimator.RunConfig` (immutable; `replace()` copies)."""
 
-  def __init__(
-    self,
-    model_dir=None,
-    tf_random_seed=None,
-    save_summary_steps=100,
-    save_checkpoints_steps=_USE_DEFAULT,
-    save_checkpoints_secs=_USE_DEFAULT,
-    session_config=None,
-    keep_checkpoint_max=5,
-    keep_checkpoint_every_n_hours=10000,
-    log_step_count_steps=100,
-    train_distribute=None,
-    device_fn=None,
-    protocol=None,
-    eval_distribute=None,
-    experimental_distribute=None,
-    experimental_max_worker_delay_secs=None,
-    session_creation_timeout_secs=7200,
-  ):
+  @_signatures.takes(_SETTINGS)
+  def __init__(self, **settings):
     """Checks and stores the settings; reads `TF_CONFIG`.
+
+    Args:
+      **settings: TF 1.15's arguments (`_SETTINGS`, defaults there): where
+        the model lives (`model_dir`), the seed, how often summaries,
+        checkpoints and the step-count line are written, how many
+        checkpoints are kept, the session's `session_config` and creation
+        timeout, and the distribution arguments graphnet accepts only as
+        None (`train_distribute`, `eval_distribute`,
+        `experimental_distribute`) or ignores (`device_fn`, `protocol`,
+        `experimental_max_worker_delay_secs`).
 
     Raises:
       ConfigError: a setting is out of range, both checkpoint intervals are
         given, or a distribution strategy is asked for.
       ClusterError: `TF_CONFIG` is malformed (the field is named).
     """
-    if (
-      save_checkpoints_steps is not _USE_DEFAULT
-      and save_checkpoints_secs is not _USE_DEFAULT
-      and save_checkpoints_steps is not None
-      and save_checkpoints_secs is not None
-    ):
-      raise errors.ConfigError(
-        'RunConfig: give save_checkpoints_steps or save_checkpoints_secs, '
-        f'not both (got {save_checkpoints_steps} and '
-        f'{save_checkpoints_secs}).',
-        field='save_checkpoints_steps',
-      )
-    if save_checkpoints_steps is _USE_DEFAULT:
-      save_checkpoints_steps = None
-      if save_checkpoints_secs is _USE_DEFAULT:
-        save_checkpoints_secs = _DEFAULT_SAVE_SECS
-    if save_checkpoints_secs is _USE_DEFAULT:
-      save_checkpoints_secs = None
-    for name, value, minimum in (
-      ('save_summary_steps', save_summary_steps, 0),
-      ('save_checkpoints_steps', save_checkpoints_steps, 1),
-      ('keep_checkpoint_max', keep_checkpoint_max, 0),
-      ('log_step_count_steps', log_step_count_steps, 0),
-      ('tf_random_seed', tf_random_seed, 0),
-    ):
-      _check_count(name, value, minimum)
-    if save_checkpoints_secs is not None and save_checkpoints_secs <= 0:
-      raise errors.ConfigError(
-        'RunConfig: save_checkpoints_secs must be > 0 or None, got '
-        f'{save_checkpoints_secs!r}.',
-        field='save_checkpoints_secs',
-      )
-    for name, value in (
-      ('train_distribute', train_distribute),
-      ('eval_distribute', eval_distribute),
-      ('experimental_distribute', experimental_distribute),
-    ):
-      if value is not None:
-        raise errors.ConfigError(
-          f'RunConfig: {name} (a tf.distribute strategy) is not supported; '
-          'graphnet Estimators run on a TF_CONFIG parameter-server cluster '
-          'instead. Leave it None.',
-          field=name,
-        )
-    if session_config is not None and not isinstance(
-      session_config, tf.ConfigProto
-    ):
-      raise errors.ConfigError(
-        'RunConfig: session_config must be a tf.ConfigProto, got '
-        f'{type(session_config).__name__}.',
-        field='session_config',
-      )
-    self._values = {
-      'model_dir': model_dir,
-      'tf_random_seed': tf_random_seed,
-      'save_summary_steps': save_summary_steps,
-      'save_checkpoints_steps': save_checkpoints_steps,
-      'save_checkpoints_secs': save_checkpoints_secs,
-      'session_config': session_config,
-      'keep_checkpoint_max': keep_checkpoint_max,
-      'keep_checkpoint_every_n_hours': keep_checkpoint_every_n_hours,
-      'log_step_count_steps': log_step_count_steps,
-      'train_distribute': None,
-      'device_fn': device_fn,
-      'protocol': protocol,
-      'eval_distribute': None,
-      'experimental_distribute': None,
-      'experimental_max_worker_delay_secs': experimental_max_worker_delay_secs,
-      'session_creation_timeout_secs': session_creation_timeout_secs,
-    }
+    self._values = _checked(_save_intervals(settings))
     self._tf_config = tf_config.parse()
 
   def __getattr__(self, name):
