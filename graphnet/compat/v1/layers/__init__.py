@@ -27,38 +27,11 @@ from graphnet.compat.v1.layers import core
 from graphnet.compat.v1.layers import normalization
 from graphnet.compat.v1.layers import pooling
 
-# TF1's other names for the same classes.
-Convolution1D = convolutional.Conv1D
-Convolution2D = convolutional.Conv2D
-Convolution3D = convolutional.Conv3D
-Convolution2DTranspose = convolutional.Conv2DTranspose
-Deconvolution2D = convolutional.Conv2DTranspose
-Deconv2D = convolutional.Conv2DTranspose
-MaxPool1D = pooling.MaxPooling1D
-MaxPool2D = pooling.MaxPooling2D
-MaxPool3D = pooling.MaxPooling3D
-AvgPool1D = pooling.AveragePooling1D
-AvgPool2D = pooling.AveragePooling2D
-AvgPool3D = pooling.AveragePooling3D
-
-# Each module's public names (listed once, in its `__all__`), then those.
-__all__ = [
-  *_compat.reexport(
-    globals(), [base, core, convolutional, pooling, normalization]
-  ),
-  'Convolution1D',
-  'Convolution2D',
-  'Convolution3D',
-  'Convolution2DTranspose',
-  'Deconvolution2D',
-  'Deconv2D',
-  'MaxPool1D',
-  'MaxPool2D',
-  'MaxPool3D',
-  'AvgPool1D',
-  'AvgPool2D',
-  'AvgPool3D',
-]
+# Each module's public names (listed once, in its `__all__`; TF1's other
+# names for its classes among them).
+__all__ = _compat.reexport(
+  globals(), [base, core, convolutional, pooling, normalization]
+)
 
 __getattr__ = _compat.not_provided(
   'tf.layers',

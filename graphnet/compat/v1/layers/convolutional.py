@@ -28,6 +28,12 @@ __all__ = [
   'Conv2D',
   'Conv3D',
   'Conv2DTranspose',
+  'Convolution1D',
+  'Convolution2D',
+  'Convolution3D',
+  'Convolution2DTranspose',
+  'Deconvolution2D',
+  'Deconv2D',
   'conv1d',
   'conv2d',
   'conv3d',
@@ -219,6 +225,13 @@ class Conv2DTranspose(_Conv):
       known = [static[0], *static_sizes, self.filters]
     outputs.set_shape(known)
     return self._finish(outputs)
+
+
+# TF1's other names for the same classes.
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution3D = Conv3D
+Convolution2DTranspose = Deconvolution2D = Deconv2D = Conv2DTranspose
 
 
 def _deconv_length(length, kernel, padding, stride):

@@ -21,6 +21,12 @@ __all__ = [
   'AveragePooling1D',
   'AveragePooling2D',
   'AveragePooling3D',
+  'MaxPool1D',
+  'MaxPool2D',
+  'MaxPool3D',
+  'AvgPool1D',
+  'AvgPool2D',
+  'AvgPool3D',
   'max_pooling1d',
   'max_pooling2d',
   'max_pooling3d',
@@ -115,6 +121,15 @@ class AveragePooling3D(_Pooling):
 
   _RANK = 3
   _MAX = False
+
+
+# TF1's other names for the same classes.
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+MaxPool3D = MaxPooling3D
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+AvgPool3D = AveragePooling3D
 
 
 def _function_of(cls, name, shapes=''):
