@@ -141,7 +141,7 @@ class LearningRateSetterHook(tf.train.SessionRunHook):
     self._rate = self.rate_at(step)
 
 
-class StopAtStepHook(tf.train.StopAtStepHook):
+class StopAtStepHook(hooks_steps.StepHook, tf.train.StopAtStepHook):
   """TF's StopAtStepHook that also stops before a run when already done.
 
   TF's hook checks the step only after a run, so resuming a finished
@@ -166,13 +166,12 @@ class StopAtStepHook(tf.train.StopAtStepHook):
       ConfigError: if `steps_per_run` < 1.
     """
     hooks_steps.check_positive('StopAtStepHook', steps_per_run=steps_per_run)
-    super().__init__(num_steps=num_steps, last_step=last_step)
-    self._steps_per_run = steps_per_run
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
-
-  def begin(self):
-    super().begin()
-    self._steps.begin('StopAtStepHook')
+    hooks_steps.StepHook.__init__(
+      self, 'StopAtStepHook', steps_per_run, count_steps
+    )
+    tf.train.StopAtStepHook.__init__(
+      self, num_steps=num_steps, last_step=last_step
+    )
 
   def after_create_session(self, session, coord):
     super().after_create_session(session, coord)
@@ -195,7 +194,7 @@ class StopAtStepHook(tf.train.StopAtStepHook):
         run_context.request_stop()
 
 
-class DivergenceHook(tf.train.SessionRunHook):
+class DivergenceHook(hooks_steps.StepHook):
   """Stops training with `DivergenceError` when the loss or weights blow up.
 
   After a run it checks the run's loss and then, with `check_variables`,
@@ -252,15 +251,14 @@ class DivergenceHook(tf.train.SessionRunHook):
       'DivergenceHook', steps_per_run=steps_per_run, every_n_steps=every_n_steps
     )
     self._loss = loss
-    self._steps_per_run = steps_per_run
     self._every = every_n_steps
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
+    super().__init__('DivergenceHook', steps_per_run, count_steps)
 
   def begin(self):
-    self._steps.begin('DivergenceHook')
+    super().begin()
     self._loss_tensor = hooks_steps.as_graph_element(self._loss)
     self._finite = None
     if self._check_variables:

@@ -36,7 +36,7 @@ def _format_eta(seconds):
   return f'{hours}h{minutes:02d}m'
 
 
-class StepLoggingHook(tf.train.SessionRunHook):
+class StepLoggingHook(hooks_steps.StepHook):
   """Prints TF1's `Step %d: loss = %.2f (%.3f sec)` every N steps.
 
   The step printed is the one the run started at (TF1 printed its 0-based
@@ -73,11 +73,10 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
     self._printer = printer
-    self._steps_per_run = steps_per_run
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
+    super().__init__('StepLoggingHook', steps_per_run, count_steps)
 
   def begin(self):
-    self._steps.begin('StepLoggingHook')
+    super().begin()
     self._loss_tensor = hooks_steps.as_graph_element(self._loss)
 
   def after_create_session(self, session, coord):
@@ -108,7 +107,7 @@ class StepLoggingHook(tf.train.SessionRunHook):
     self._printer(line)
 
 
-class EvaluationHook(tf.train.SessionRunHook):
+class EvaluationHook(hooks_steps.StepHook):
   """Evaluates on whole data sets every N steps and at the last step.
 
   Prints, per data set, TF1's `<Name> Data Eval:` header and `Num examples:
@@ -156,15 +155,14 @@ class EvaluationHook(tf.train.SessionRunHook):
     # Evaluate at multiples of `every`, and at `last_step`.
     self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
-    self._steps_per_run = steps_per_run
     self._printer = printer
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
+    super().__init__('EvaluationHook', steps_per_run, count_steps)
     self._evaluated_step = None
     self._bucket = 0
     self.last_results = {}
 
   def begin(self):
-    self._steps.begin('EvaluationHook')
+    super().begin()
     self._global_step = self._steps.tensor
     self._writer = (
       tf.summary.FileWriterCache.get(self._summary_dir)

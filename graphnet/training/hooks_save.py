@@ -22,7 +22,7 @@ from graphnet.training import hooks_steps
 __all__ = ['LoopCheckpointSaverHook', 'LoopSummarySaverHook']
 
 
-class LoopCheckpointSaverHook(tf.train.SessionRunHook):
+class LoopCheckpointSaverHook(hooks_steps.StepHook):
   """Saves checkpoints every `save_steps` global steps, first and last.
 
   TF's `CheckpointSaverHook` schedule and files: a checkpoint of the step
@@ -66,13 +66,12 @@ class LoopCheckpointSaverHook(tf.train.SessionRunHook):
     self._checkpoint_dir = checkpoint_dir
     self._save_path = os.path.join(checkpoint_dir, checkpoints.BASENAME)
     self._saver = saver
-    self._steps_per_run = steps_per_run
     self._listeners = list(listeners or [])
     self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
+    super().__init__('LoopCheckpointSaverHook', steps_per_run, count_steps)
 
   def begin(self):
-    self._steps.begin('LoopCheckpointSaverHook')
+    super().begin()
     self._writer = tf.summary.FileWriterCache.get(self._checkpoint_dir)
     for listener in self._listeners:
       listener.begin()
@@ -123,7 +122,7 @@ class LoopCheckpointSaverHook(tf.train.SessionRunHook):
     return stop
 
 
-class LoopSummarySaverHook(tf.train.SessionRunHook):
+class LoopSummarySaverHook(hooks_steps.StepHook):
   """Writes the merged summaries every `save_steps` global steps.
 
   A run's summaries are written with the global step it ended at. With one
@@ -153,12 +152,11 @@ class LoopSummarySaverHook(tf.train.SessionRunHook):
     )
     self._save_steps = save_steps
     self._output_dir = output_dir
-    self._steps_per_run = steps_per_run
     self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    self._steps = hooks_steps.RunSteps(steps_per_run, count_steps)
+    super().__init__('LoopSummarySaverHook', steps_per_run, count_steps)
 
   def begin(self):
-    self._steps.begin('LoopSummarySaverHook')
+    super().begin()
     self._writer = tf.summary.FileWriterCache.get(self._output_dir)
     # The op the session's Scaffold also uses; None without summaries.
     self._summary_op = tf.train.Scaffold.get_or_default(

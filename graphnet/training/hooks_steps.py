@@ -7,19 +7,16 @@ session creation and asks the run for nothing (its `before_run` returns
 None) except on the runs where it acts, re-reading the real step before
 acting near a boundary. By default (`False`) it fetches the global step
 with every run, which stays right when other workers move it. `RunSteps`
-keeps that count for a hook.
+keeps that count for a hook; `StepHook` is the base of such hooks.
 
 Example:
-    class EveryHundred(tf.train.SessionRunHook):
+    class EveryHundred(StepHook):
       def __init__(self, steps_per_run, count_steps):
         check_positive('EveryHundred', steps_per_run=steps_per_run)
-        self._steps = RunSteps(steps_per_run, count_steps)
-
-      def begin(self):
-        self._steps.begin('EveryHundred')  # GraphError without a step
+        super().__init__('EveryHundred', steps_per_run, count_steps)
 
       def before_run(self, run_context):
-        return self._steps.step_args()
+        return self._steps.step_args()  # the step looked up by `begin`
 """
 
 import tensorflow.compat.v1 as tf
@@ -31,6 +28,7 @@ __all__ = [
   'check_positive',
   'as_graph_element',
   'RunSteps',
+  'StepHook',
 ]
 
 
@@ -153,3 +151,30 @@ class RunSteps:
     start = expected if in_reach else fetched
     self._next = max(fetched, start + self._steps_per_run)
     return start
+
+
+class StepHook(tf.train.SessionRunHook):
+  """Base of the hooks that act on the global step, kept in a `RunSteps`.
+
+  Sets `self._steps_per_run` and `self._steps`; `begin()` (which a
+  subclass extending it calls first) looks up the global step. It calls
+  the next class's `begin` too, so it can stand before another hook class
+  (`class StopAtStepHook(StepHook, tf.train.StopAtStepHook)`).
+  """
+
+  def __init__(self, hook_name, steps_per_run, count_steps):
+    """Starts the step count of hook `hook_name` (the name messages give).
+
+    Args:
+      hook_name: the class name messages give.
+      steps_per_run: global steps that one `session.run` advances.
+      count_steps: count the steps instead of fetching the global step
+        with every run (see the module docstring).
+    """
+    self._hook_name = hook_name
+    self._steps_per_run = steps_per_run
+    self._steps = RunSteps(steps_per_run, count_steps)
+
+  def begin(self):
+    super().begin()
+    self._steps.begin(self._hook_name)
