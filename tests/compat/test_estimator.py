@@ -255,6 +255,25 @@ class TestTrain:
     assert result['global_step'] == 130
     assert set(result) == {'loss', 'global_step'}
 
+  def test_model_fn_scaffold_init_fn_runs_once(self, tmp_path):
+    # A scaffold without a saver gets graphnet's; its init_fn still runs,
+    # as `init_fn(scaffold, session)` (TF1's), at the session's start.
+    calls = []
+
+    def scaffold_model_fn(features, labels, mode, params):
+      spec = model_fn(features, labels, mode, params)
+      scaffold = tf.train.Scaffold(
+        init_fn=lambda scaffold, session: calls.append(scaffold)
+      )
+      return spec._replace(scaffold=scaffold)
+
+    est = estimator.Estimator(
+      scaffold_model_fn, model_dir=str(tmp_path), params={}
+    )
+    est.train(_train_input(), steps=2)
+    assert len(calls) == 1
+    assert isinstance(calls[0], tf.train.Scaffold)
+
   def test_temp_model_dir_is_made_and_logged(self, log_lines):
     est = estimator.Estimator(model_fn)
     assert os.path.isdir(est.model_dir)

@@ -30,7 +30,25 @@ __all__ = [
 ]
 
 
-class TrainLogHook(tf.train.SessionRunHook):
+class _StepCountingHook(tf.train.SessionRunHook):
+  """A hook counting global steps from the one the session starts at.
+
+  `begin` finds the global step (`_step_tensor`), `after_create_session`
+  reads it once (`_start_step`); the subclass counts on from there.
+  """
+
+  def begin(self):
+    self._step_tensor = tf.train.get_global_step()
+    if self._step_tensor is None:
+      raise RuntimeError(
+        f'{type(self).__name__} needs a global step in the graph.'
+      )
+
+  def after_create_session(self, session, coord):
+    self._start_step = int(session.run(self._step_tensor))
+
+
+class TrainLogHook(_StepCountingHook):
   """Logs the loss and speed every N global steps, as TF1's Estimator did.
 
   The first run is logged too (`loss = ..., step = 1`). With `count_steps`
@@ -59,16 +77,15 @@ class TrainLogHook(tf.train.SessionRunHook):
     self._count = count_steps
 
   def begin(self):
-    self._step_tensor = tf.train.get_global_step()
-    if self._step_tensor is None:
-      raise RuntimeError('TrainLogHook needs a global step in the graph.')
+    super().begin()
     self._writer = None
     if self._summary_dir:
       self._writer = tf.summary.FileWriterCache.get(self._summary_dir)
 
   def after_create_session(self, session, coord):
+    super().after_create_session(session, coord)
     # The global step the next run ends at (counted).
-    self._next_step = int(session.run(self._step_tensor)) + self._steps_per_run
+    self._next_step = self._start_step + self._steps_per_run
     self._logged_step = None
     self._logged_time = None
 
@@ -183,7 +200,7 @@ class EvalProgressHook(tf.train.SessionRunHook):
       run_context.request_stop()
 
 
-class LoopCountHook(tf.train.SessionRunHook):
+class LoopCountHook(_StepCountingHook):
   """Feeds an in-graph training loop how many steps to run this time.
 
   Each run trains `steps_per_run` steps, fewer in the last one so that
@@ -205,11 +222,9 @@ class LoopCountHook(tf.train.SessionRunHook):
     self._num_steps = num_steps
     self._last_step = last_step
 
-  def begin(self):
-    self._step_tensor = tf.train.get_global_step()
-
   def after_create_session(self, session, coord):
-    self._next = int(session.run(self._step_tensor))
+    super().after_create_session(session, coord)
+    self._next = self._start_step
     self._last = self._last_step
     if self._num_steps is not None:
       self._last = self._next + self._num_steps

@@ -374,17 +374,9 @@ def _training_scaffold(scaffold, config):
     max_to_keep=config.keep_checkpoint_max,
     save_relative_paths=True,
   )
-  return tf.train.Scaffold(
-    init_op=scaffold.init_op,
-    init_feed_dict=scaffold.init_feed_dict,
-    init_fn=scaffold._init_fn,  # noqa: SLF001 (Scaffold has no getter)
-    ready_op=scaffold.ready_op,
-    ready_for_local_init_op=scaffold.ready_for_local_init_op,
-    local_init_op=scaffold.local_init_op,
-    summary_op=scaffold.summary_op,
-    saver=saver,
-    copy_from_scaffold=None,
-  )
+  # A copy keeps the model_fn's init_fn (called as `init_fn(scaffold,
+  # session)`) and its feed dicts.
+  return tf.train.Scaffold(saver=saver, copy_from_scaffold=scaffold)
 
 
 class _HourlySaver(saver_lib.Saver):
