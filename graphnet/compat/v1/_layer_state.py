@@ -44,12 +44,42 @@ def snake_case(class_name):
 class LayerState:
   """Scope, `add_weight`, names, losses, updates and weight lists.
 
-  Subclasses hold `trainable`, `built`, `_dtype` and `_reuse`, and call
-  `_init_names` from `__init__`, which sets `_name`, `_base_name`,
-  `_scope` (None until the first call unless fixed), `_current_scope` and
-  the lists `_trainable_weights` and `_non_trainable_weights` (variables
-  in creation order), `_losses` and `_updates`.
+  Subclasses hold `trainable` and call `_init_state` from `__init__`,
+  which sets `built`, `_dtype`, `_reuse`, `_name`, `_base_name`, `_scope`
+  (None until the first call unless fixed), `_current_scope` and the lists
+  `_trainable_weights` and `_non_trainable_weights` (variables in creation
+  order), `_losses` and `_updates`.
   """
+
+  def _init_state(self, name, dtype, kwargs, base_name, counts):
+    """Sets what layers and cells hold before their first call.
+
+    Args:
+      name: see `_init_names`.
+      dtype: the weights' dtype, or None to take the first inputs'.
+      kwargs: the constructor's other keyword arguments: `_scope` (a scope
+        to fix now: name or VariableScope) and `_reuse` (True to share
+        the variables of an existing scope), TF1's private ones.
+      base_name: see `_init_names`.
+      counts: see `_init_names`.
+
+    Raises:
+      TypeError: another keyword argument, as Python would.
+    """
+    scope = kwargs.pop('_scope', None)
+    self._reuse = kwargs.pop('_reuse', None)
+    if kwargs:
+      raise TypeError(
+        f'{type(self).__name__}() got unexpected keyword argument(s) '
+        f'{sorted(kwargs)}.'
+      )
+    self.built = False
+    self._dtype = None if dtype is None else tf.as_dtype(dtype).base_dtype
+    self._trainable_weights = []
+    self._non_trainable_weights = []
+    self._losses = []
+    self._updates = []
+    self._init_names(name, scope, base_name, counts)
 
   def _init_names(self, name, scope, base_name, counts):
     """Names the object and fixes a given scope, as TF 1.15 did.
@@ -69,10 +99,6 @@ class LayerState:
       graph_counts[base_name] = graph_counts.get(base_name, 0) + 1
       self._name = f'{base_name}_{graph_counts[base_name]}'
       self._base_name = name.name if name else base_name
-    self._trainable_weights = []
-    self._non_trainable_weights = []
-    self._losses = []
-    self._updates = []
     self._current_scope = None
     self._scope = None
     if scope:

@@ -95,23 +95,14 @@ class RNNCell(_layer_state.LayerState):
   __signature__ = _layer_state.ConstructorSignature()
 
   def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
-    unknown = set(kwargs) - {'_reuse', '_scope'}
-    if unknown:
-      raise TypeError(
-        f'{type(self).__name__}() got unexpected keyword arguments '
-        f'{sorted(unknown)}.'
-      )
-    self._reuse = kwargs.get('_reuse')
     self._trainable = trainable
-    self._dtype = None if dtype is None else tf.as_dtype(dtype).base_dtype
-    self.built = False
     self._reusing_scope = None
     self._rnncell_scope = None
     self._call_takes_scope = None
     base_name = _layer_state.snake_case(type(self).__name__)
     if base_name[0] == '_':  # TF 1.15's name for a private class's cells.
       base_name = 'private' + base_name
-    self._init_names(name, kwargs.get('_scope'), base_name, _NAME_COUNTS)
+    self._init_state(name, dtype, kwargs, base_name, _NAME_COUNTS)
 
   @property
   def trainable(self):

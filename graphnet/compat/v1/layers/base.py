@@ -120,25 +120,14 @@ class Layer(_layer_state.LayerState):
   __signature__ = _layer_state.ConstructorSignature()
 
   def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
-    scope = kwargs.pop('_scope', None)
-    self._reuse = kwargs.pop('_reuse', None)
-    activity_regularizer = kwargs.pop('activity_regularizer', None)
+    self.activity_regularizer = kwargs.pop('activity_regularizer', None)
     # Keras's shape arguments mean nothing for a graph-mode layer.
     for ignored in ('input_shape', 'batch_input_shape', 'batch_size'):
       kwargs.pop(ignored, None)
-    if kwargs:
-      raise TypeError(
-        f'{type(self).__name__}: unexpected keyword argument(s) '
-        f'{sorted(kwargs)}.'
-      )
     self.trainable = trainable
-    self.built = False
     self.input_spec = None
-    self.activity_regularizer = activity_regularizer
-    self._dtype = tf.as_dtype(dtype).name if dtype is not None else None
-    self._init_names(
-      name, scope, _layer_state.snake_case(type(self).__name__), _NAME_UIDS
-    )
+    base_name = _layer_state.snake_case(type(self).__name__)
+    self._init_state(name, dtype, kwargs, base_name, _NAME_UIDS)
 
   def build(self, input_shape):
     """Makes the variables for inputs of `input_shape` (a TensorShape)."""
@@ -194,7 +183,7 @@ class Layer(_layer_state.LayerState):
         self.input_spec.check(self._name, inputs)
       if not self.built:
         if self._dtype is None:
-          self._dtype = inputs.dtype.base_dtype.name
+          self._dtype = inputs.dtype.base_dtype
         self.build(inputs.shape)
         self.built = True
       outputs = self.call(inputs, *args, **kwargs)
