@@ -12,10 +12,11 @@ Example:
     estimator = Estimator(model_fn, config=config)
 """
 
+import dataclasses
+
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.distributed import tf_config
 
 __all__ = ['RunConfig', 'TaskType']
@@ -24,26 +25,6 @@ __all__ = ['RunConfig', 'TaskType']
 _USE_DEFAULT = object()
 _DEFAULT_SAVE_SECS = 600
 
-# TF 1.15's RunConfig arguments and defaults, in order: its fields.
-_SETTINGS = _signatures.group(
-  model_dir=None,
-  tf_random_seed=None,
-  save_summary_steps=100,
-  save_checkpoints_steps=_USE_DEFAULT,
-  save_checkpoints_secs=_USE_DEFAULT,
-  session_config=None,
-  keep_checkpoint_max=5,
-  keep_checkpoint_every_n_hours=10000,
-  log_step_count_steps=100,
-  train_distribute=None,
-  device_fn=None,
-  protocol=None,
-  eval_distribute=None,
-  experimental_distribute=None,
-  experimental_max_worker_delay_secs=None,
-  session_creation_timeout_secs=7200,
-)
-_FIELDS = tuple(p.name for p in _SETTINGS)
 # Strategies graphnet refuses (a TF_CONFIG cluster runs instead).
 _STRATEGIES = ('train_distribute', 'eval_distribute', 'experimental_distribute')
 
@@ -132,36 +113,62 @@ def _checked(settings):
   return settings
 
 
+def _fields_of(config):
+  """A RunConfig's fields by name, in order (the values themselves)."""
+  return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class RunConfig:
-  """TF1's `tf.estimator.RunConfig` (immutable; `replace()` copies)."""
+  """TF1's `tf.estimator.RunConfig` (immutable; `replace()` copies).
 
-  @_signatures.takes(_SETTINGS)
-  def __init__(self, **settings):
-    """Checks and stores the settings; reads `TF_CONFIG`.
+  The fields are TF 1.15's arguments, in its order, with its defaults.
+  Making one reads `TF_CONFIG` (the cluster properties below).
 
-    Args:
-      **settings: TF 1.15's arguments (`_SETTINGS`, defaults there): where
-        the model lives (`model_dir`), the seed, how often summaries,
-        checkpoints and the step-count line are written, how many
-        checkpoints are kept, the session's `session_config` and creation
-        timeout, and the distribution arguments graphnet accepts only as
-        None (`train_distribute`, `eval_distribute`,
-        `experimental_distribute`) or ignores (`device_fn`, `protocol`,
-        `experimental_max_worker_delay_secs`).
+  Raises (when made):
+    ConfigError: a setting is out of range, both checkpoint intervals are
+      given, or a distribution strategy is asked for.
+    ClusterError: `TF_CONFIG` is malformed (the field is named).
+  """
 
-    Raises:
-      ConfigError: a setting is out of range, both checkpoint intervals are
-        given, or a distribution strategy is asked for.
-      ClusterError: `TF_CONFIG` is malformed (the field is named).
-    """
-    self._values = _checked(_save_intervals(settings))
-    self._tf_config = tf_config.parse()
+  # Directory of checkpoints and summaries, or None (the Estimator's).
+  model_dir: object = None
+  # The graph's random seed, an int >= 0, or None.
+  tf_random_seed: object = None
+  # Global steps between summaries, >= 0.
+  save_summary_steps: object = 100
+  # Global steps between checkpoints, >= 1; given, no seconds schedule.
+  save_checkpoints_steps: object = _USE_DEFAULT
+  # Seconds between checkpoints, > 0; 600 when neither interval is given.
+  save_checkpoints_secs: object = _USE_DEFAULT
+  # A tf.ConfigProto for the Estimator's sessions, or None.
+  session_config: object = None
+  # Checkpoints listed in the `checkpoint` file, >= 0.
+  keep_checkpoint_max: object = 5
+  # Also keep (unlisted) one checkpoint per this many hours.
+  keep_checkpoint_every_n_hours: object = 10000
+  # Global steps between the loss and global_step/sec lines, >= 0.
+  log_step_count_steps: object = 100
+  # Must stay None: no tf.distribute strategy (_STRATEGIES).
+  train_distribute: object = None
+  # Accepted for TF1's sake; devices come from the cluster.
+  device_fn: object = None
+  # Accepted for TF1's sake; sessions use grpc.
+  protocol: object = None
+  # Must stay None (_STRATEGIES).
+  eval_distribute: object = None
+  # Must stay None (_STRATEGIES).
+  experimental_distribute: object = None
+  # Accepted for TF1's sake (no worker delay).
+  experimental_max_worker_delay_secs: object = None
+  # Seconds a session may take to be created.
+  session_creation_timeout_secs: object = 7200
 
-  def __getattr__(self, name):
-    values = self.__dict__.get('_values', {})
-    if name in values:
-      return values[name]
-    raise AttributeError(f'RunConfig has no attribute {name!r}')
+  def __post_init__(self):
+    settings = _checked(_save_intervals(_fields_of(self)))
+    for name, value in settings.items():
+      object.__setattr__(self, name, value)
+    object.__setattr__(self, '_tf_config', tf_config.parse())
 
   def replace(self, **kwargs):
     """A copy with the given fields replaced (TF1's `RunConfig.replace`).
@@ -169,14 +176,14 @@ class RunConfig:
     Raises:
       ConfigError: a field that RunConfig does not have.
     """
-    unknown = sorted(set(kwargs) - set(_FIELDS))
+    values = _fields_of(self)
+    unknown = sorted(set(kwargs) - set(values))
     if unknown:
       raise errors.ConfigError(
         f'RunConfig.replace: unknown field(s) {unknown}; the fields are '
-        f'{list(_FIELDS)}.',
+        f'{list(values)}.',
         field=unknown[0],
       )
-    values = dict(self._values)
     if 'save_checkpoints_steps' in kwargs and kwargs['save_checkpoints_steps']:
       values['save_checkpoints_secs'] = None
     if 'save_checkpoints_secs' in kwargs and kwargs['save_checkpoints_secs']:
@@ -241,5 +248,5 @@ class RunConfig:
     return None
 
   def __repr__(self):
-    fields = ', '.join(f'{k}={v!r}' for k, v in self._values.items())
+    fields = ', '.join(f'{k}={v!r}' for k, v in _fields_of(self).items())
     return f'RunConfig({fields})'
