@@ -31,7 +31,7 @@ _OVER_CAP = {}
 # above its own; the top-level drop-ins and entry points (in no row) import
 # anything. `compat/` sits beside `cli/`, neither importing the other.
 _ROWS = (
-  ('errors',),
+  ('errors', 'attributes'),
   ('contract', 'options', 'tf_loader'),
   ('data',),
   ('nn',),

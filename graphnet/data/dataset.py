@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from graphnet import attributes
 from graphnet import errors
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
@@ -52,15 +53,14 @@ class Datasets(collections.namedtuple('Datasets', SPLITS)):
 
   __slots__ = ()
 
-  @property
-  def feature_shape(self):
-    """Shape of one example's features (tuple), e.g. (784,) or (8, 8)."""
-    return self.train.feature_shape
-
-  @property
-  def num_classes(self):
-    """Number of classes (int); labels are 0..num_classes-1."""
-    return self.train.num_classes
+  feature_shape = attributes.ReadOnly(
+    "Shape of one example's features (tuple), e.g. (784,) or (8, 8).",
+    source='train.feature_shape',
+  )
+  num_classes = attributes.ReadOnly(
+    'Number of classes (int); labels are 0..num_classes-1.',
+    source='train.num_classes',
+  )
 
 
 def dense_to_one_hot(labels_dense, num_classes):
@@ -102,6 +102,20 @@ class DataSet:
   in the order given), ready to load into graph variables. Batches follow
   the current epoch's order, `permutation`, from position `index_in_epoch`.
   """
+
+  labels = attributes.ReadOnly(
+    'All labels in the order given: integer [N] or one-hot [N, C].'
+  )
+  num_classes = attributes.ReadOnly(
+    'Number of classes (int): labels are in 0..num_classes-1.'
+  )
+  num_examples = attributes.ReadOnly('Number of examples (int).')
+  epochs_completed = attributes.ReadOnly(
+    'Epochs finished by `next_batch` (int).'
+  )
+  index_in_epoch = attributes.ReadOnly(
+    'Position in `permutation` where the next batch starts (int).'
+  )
 
   def __init__(
     self,
@@ -284,34 +298,9 @@ class DataSet:
     return pixels
 
   @property
-  def labels(self):
-    """All labels in the order given: integer [N] or one-hot [N, C]."""
-    return self._labels
-
-  @property
   def feature_shape(self):
     """Shape of one example in `images` (tuple), e.g. (784,) or (8, 8)."""
     return self._image_shape[1:]
-
-  @property
-  def num_classes(self):
-    """Number of classes (int): labels are in 0..num_classes-1."""
-    return self._num_classes
-
-  @property
-  def num_examples(self):
-    """Number of examples (int)."""
-    return self._num_examples
-
-  @property
-  def epochs_completed(self):
-    """Epochs finished by `next_batch` (int)."""
-    return self._epochs_completed
-
-  @property
-  def index_in_epoch(self):
-    """Position in `permutation` where the next batch starts (int)."""
-    return self._index_in_epoch
 
   @property
   def permutation(self):

@@ -20,6 +20,7 @@ import re
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from graphnet import attributes
 from graphnet import errors
 
 __all__ = [
@@ -89,6 +90,16 @@ class Layer:
   # Added to the message about inputs of the wrong rank.
   _RANK_HINT = ''
 
+  name = attributes.ReadOnly(
+    "The layer's variable scope name (None: a `Sequential` with none)."
+  )
+  variables = attributes.ReadOnly(
+    "Tuple of the variables made by the layer's first call.\n\n"
+    'Those of the latest graph the layer made variables in; empty before '
+    'any call (and always for layers without variables). A copy made in '
+    'another variable scope of the same graph is not listed.'
+  )
+
   def __init__(self, name=None):
     if name is not None:
       check_name(type(self).__name__, name)
@@ -97,21 +108,6 @@ class Layer:
     self._graph = None
     self._variables = ()
     self._adds_penalties = False
-
-  @property
-  def name(self):
-    """The layer's variable scope name (None: a `Sequential` with none)."""
-    return self._name
-
-  @property
-  def variables(self):
-    """Tuple of the variables made by the layer's first call.
-
-    Those of the latest graph the layer made variables in; empty before any
-    call (and always for layers without variables). A copy made in another
-    variable scope of the same graph is not listed.
-    """
-    return self._variables
 
   @property
   def trainable_variables(self):

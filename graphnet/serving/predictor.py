@@ -23,6 +23,7 @@ Example:
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from graphnet import attributes
 from graphnet import contract
 from graphnet import errors
 from graphnet.checkpoints import contents
@@ -104,6 +105,17 @@ class Predictor:
   Build it with `from_checkpoint`; close it (or use `with`) to free the
   session. Not thread-safe to close while predicting.
   """
+
+  checkpoint = attributes.ReadOnly(
+    'The restored checkpoint prefix (str).', source='_prefix'
+  )
+  feature_shape = attributes.ReadOnly(
+    'Shape of one example the model takes (tuple), e.g. (784,) or (8, 8).'
+  )
+  graph = attributes.ReadOnly(
+    'The `tf.Graph` holding the restored model (finalized).'
+  )
+  session = attributes.ReadOnly('The `tf.Session` the weights live in.')
 
   def __init__(
     self,
@@ -216,26 +228,6 @@ class Predictor:
       raise
     isolated = sandbox.Isolated(worker, prefix, frozen, cost)
     return cls(graph, session, prefix, batch_size, timeout_secs, isolated, caps)
-
-  @property
-  def checkpoint(self):
-    """The restored checkpoint prefix (str)."""
-    return self._prefix
-
-  @property
-  def feature_shape(self):
-    """Shape of one example the model takes (tuple), e.g. (784,) or (8, 8)."""
-    return self._feature_shape
-
-  @property
-  def graph(self):
-    """The `tf.Graph` holding the restored model (finalized)."""
-    return self._graph
-
-  @property
-  def session(self):
-    """The `tf.Session` the weights live in."""
-    return self._session
 
   def _run(self, fetches, images):
     batch = to_batch(images, self._feature_shape)
