@@ -16,11 +16,10 @@ Example:
       return EstimatorSpec(mode, loss=loss, train_op=train_op)
 """
 
-import collections
-
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1.estimator import _spec_tuple
 
 __all__ = ['EstimatorSpec', 'ModeKeys']
 
@@ -35,16 +34,10 @@ class ModeKeys:
 
 _MODES = (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT)
 
-_FIELDS = (
-  'mode',
-  'predictions',
-  'loss',
-  'train_op',
-  'eval_metric_ops',
-  'export_outputs',
+# The fields holding hook lists (tuples once checked).
+_HOOKS = (
   'training_chief_hooks',
   'training_hooks',
-  'scaffold',
   'evaluation_hooks',
   'prediction_hooks',
 )
@@ -81,7 +74,22 @@ def _check_metrics(eval_metric_ops):
   return metrics
 
 
-class EstimatorSpec(collections.namedtuple('EstimatorSpec', _FIELDS)):
+class EstimatorSpec(
+  _spec_tuple.spec_tuple(
+    'EstimatorSpec',
+    'mode',
+    predictions=None,
+    loss=None,
+    train_op=None,
+    eval_metric_ops=None,
+    export_outputs=None,
+    training_chief_hooks=None,
+    training_hooks=None,
+    scaffold=None,
+    evaluation_hooks=None,
+    prediction_hooks=None,
+  )
+):
   """The ops and objects a `model_fn` returns for one mode.
 
   Fields (TF1's): `mode`; `predictions` (a tensor or a dict of tensors,
@@ -93,32 +101,20 @@ class EstimatorSpec(collections.namedtuple('EstimatorSpec', _FIELDS)):
 
   __slots__ = ()
 
-  def __new__(
-    cls,
-    mode,
-    predictions=None,
-    loss=None,
-    train_op=None,
-    eval_metric_ops=None,
-    export_outputs=None,
-    training_chief_hooks=None,
-    training_hooks=None,
-    scaffold=None,
-    evaluation_hooks=None,
-    prediction_hooks=None,
-  ):
+  def _checked(self):
     """Checks the fields the mode needs.
 
     Raises:
       ConfigError: a field the mode needs is missing or of the wrong kind
         (the message names it).
     """
+    mode, loss, predictions = self.mode, self.loss, self.predictions
     if mode not in _MODES:
       _fail('mode', f'must be one of {_MODES}, got {mode!r}.')
     if mode == ModeKeys.TRAIN:
-      if train_op is None:
+      if self.train_op is None:
         _fail('train_op', 'is required in mode TRAIN.')
-      _check_tensor('train_op', train_op)
+      _check_tensor('train_op', self.train_op)
     if mode in (ModeKeys.TRAIN, ModeKeys.EVAL):
       if loss is None:
         _fail('loss', f'is required in mode {mode.upper()}.')
@@ -132,21 +128,11 @@ class EstimatorSpec(collections.namedtuple('EstimatorSpec', _FIELDS)):
         _check_tensor(f'predictions[{key!r}]', value)
     elif predictions is not None:
       _check_tensor('predictions', predictions)
+    scaffold = self.scaffold
     if scaffold is not None and not isinstance(scaffold, tf.train.Scaffold):
       _fail('scaffold', f'must be a tf.train.Scaffold, got {scaffold!r}.')
-    return super().__new__(
-      cls,
-      mode=mode,
-      predictions=predictions,
-      loss=loss,
-      train_op=train_op,
-      eval_metric_ops=_check_metrics(eval_metric_ops),
-      export_outputs=export_outputs,
-      training_chief_hooks=_check_hooks(
-        'training_chief_hooks', training_chief_hooks
-      ),
-      training_hooks=_check_hooks('training_hooks', training_hooks),
+    return self._replace(
+      eval_metric_ops=_check_metrics(self.eval_metric_ops),
       scaffold=scaffold or tf.train.Scaffold(),
-      evaluation_hooks=_check_hooks('evaluation_hooks', evaluation_hooks),
-      prediction_hooks=_check_hooks('prediction_hooks', prediction_hooks),
+      **{name: _check_hooks(name, getattr(self, name)) for name in _HOOKS},
     )

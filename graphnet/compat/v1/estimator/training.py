@@ -27,7 +27,6 @@ Example:
     metrics, exports = train_and_evaluate(estimator, train_spec, eval_spec)
 """
 
-import collections
 import time
 
 import tensorflow.compat.v1 as tf
@@ -35,6 +34,7 @@ import tensorflow.compat.v1 as tf
 from graphnet import errors
 from graphnet.checkpoints import contents
 from graphnet.checkpoints import state as checkpoints
+from graphnet.compat.v1.estimator import _spec_tuple
 from graphnet.compat.v1.estimator import exporter as exporter_lib
 from graphnet.distributed import cluster as cluster_lib
 from graphnet.distributed import cluster_config
@@ -56,75 +56,57 @@ def _fail(spec, field, message):
 
 
 class TrainSpec(
-  collections.namedtuple(
-    'TrainSpec', ['input_fn', 'max_steps', 'hooks', 'saving_listeners']
+  _spec_tuple.spec_tuple(
+    'TrainSpec', 'input_fn', max_steps=None, hooks=None, saving_listeners=None
   )
 ):
   """What to train on and for how long (`max_steps` None: data's end)."""
 
   __slots__ = ()
 
-  def __new__(cls, input_fn, max_steps=None, hooks=None, saving_listeners=None):
-    if not callable(input_fn):
-      _fail('TrainSpec', 'input_fn', f'must be callable, got {input_fn!r}.')
-    if max_steps is not None and max_steps <= 0:
-      _fail('TrainSpec', 'max_steps', f'must be > 0 or None, got {max_steps}.')
-    return super().__new__(
-      cls,
-      input_fn,
-      max_steps,
-      tuple(hooks or ()),
-      tuple(saving_listeners or ()),
+  def _checked(self):
+    if not callable(self.input_fn):
+      _fail(
+        'TrainSpec', 'input_fn', f'must be callable, got {self.input_fn!r}.'
+      )
+    if self.max_steps is not None and self.max_steps <= 0:
+      _fail(
+        'TrainSpec', 'max_steps', f'must be > 0 or None, got {self.max_steps}.'
+      )
+    return self._replace(
+      hooks=tuple(self.hooks or ()),
+      saving_listeners=tuple(self.saving_listeners or ()),
     )
 
 
 class EvalSpec(
-  collections.namedtuple(
+  _spec_tuple.spec_tuple(
     'EvalSpec',
-    [
-      'input_fn',
-      'steps',
-      'name',
-      'hooks',
-      'exporters',
-      'start_delay_secs',
-      'throttle_secs',
-    ],
-  )
-):
-  """What to evaluate on, how many batches, and how often."""
-
-  __slots__ = ()
-
-  def __new__(
-    cls,
-    input_fn,
+    'input_fn',
     steps=100,
     name=None,
     hooks=None,
     exporters=None,
     start_delay_secs=120,
     throttle_secs=600,
-  ):
-    if not callable(input_fn):
-      _fail('EvalSpec', 'input_fn', f'must be callable, got {input_fn!r}.')
-    if steps is not None and steps <= 0:
-      _fail('EvalSpec', 'steps', f'must be > 0 or None, got {steps}.')
-    for field, value in (
-      ('start_delay_secs', start_delay_secs),
-      ('throttle_secs', throttle_secs),
-    ):
+  )
+):
+  """What to evaluate on, how many batches, and how often."""
+
+  __slots__ = ()
+
+  def _checked(self):
+    if not callable(self.input_fn):
+      _fail('EvalSpec', 'input_fn', f'must be callable, got {self.input_fn!r}.')
+    if self.steps is not None and self.steps <= 0:
+      _fail('EvalSpec', 'steps', f'must be > 0 or None, got {self.steps}.')
+    for field in ('start_delay_secs', 'throttle_secs'):
+      value = getattr(self, field)
       if value < 0:
         _fail('EvalSpec', field, f'must be >= 0, got {value}.')
-    return super().__new__(
-      cls,
-      input_fn,
-      steps,
-      name,
-      tuple(hooks or ()),
-      exporter_lib.exporter_tuple(exporters),
-      start_delay_secs,
-      throttle_secs,
+    return self._replace(
+      hooks=tuple(self.hooks or ()),
+      exporters=exporter_lib.exporter_tuple(self.exporters),
     )
 
 
