@@ -8,7 +8,7 @@ estimator's arguments are groups of `inspect.Parameter`s built by
 `parameters`; subclassing `Classifier` or `Regressor` with the groups
 before and after the head gives the class TF 1.15's signature (so a TF1
 call binds the same, positionally or by keyword), an `__init__` binding
-through it, and an `Args:` section in its docstring from `MEANINGS`.
+through it, and an `Args:` section in its docstring from `_MEANINGS`.
 
 The bound arguments (a dict) make the estimator: the head comes from them,
 the module's `model_fn_of(args)` builds the `model_fn`, and the Estimator
@@ -31,7 +31,6 @@ from graphnet.compat.v1.estimator.estimator import Estimator
 __all__ = [
   'Classifier',
   'DNN_TAIL',
-  'MEANINGS',
   'Regressor',
   'head_of',
   'parameters',
@@ -66,7 +65,7 @@ DNN_TAIL = parameters(
 )
 
 # What each premade estimator argument means, for the docstrings' `Args:`.
-MEANINGS = {
+_MEANINGS = {
   'hidden_units': 'sizes of the hidden layers, e.g. [64, 32].',
   'feature_columns': 'the `tf.feature_column`s the model reads.',
   'model_dir': 'directory of checkpoints and summaries (None: a new '
@@ -120,7 +119,7 @@ def _args_section(signature):
   """The docstring `Args:` section of a premade `signature`."""
   lines = ['Args:']
   for parameter in signature.parameters.values():
-    meaning = MEANINGS[parameter.name]
+    meaning = _MEANINGS[parameter.name]
     lines.append(
       textwrap.fill(
         f'{parameter.name}: {meaning} {_default_text(parameter.default)}',
