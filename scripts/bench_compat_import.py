@@ -5,7 +5,7 @@ for `--rounds` rounds so that a busy machine slows both alike; each process
 reports the seconds its import statement took (`time.perf_counter` around
 it). Also shown: the wall time of the whole process. The target (issue 21)
 is graphnet's at most 0.1 s more than TF's; graphnet imports TF without
-Keras (graphnet.cli.tf_loader), which TF's own import loads.
+Keras (graphnet.tf_loader), which TF's own import loads.
 
     python scripts/bench_compat_import.py [--rounds 7]
 """

@@ -619,7 +619,7 @@ def _run_startup_graphnet(args):
   clock = _StageClock()
   # As the CLI: the bundled MNIST inflates on a thread while TF imports
   # (quiet.setup(): TF without its eager Keras import).
-  from graphnet.cli import tf_loader
+  from graphnet import tf_loader
   from graphnet.data import mnist_reader as input_data
 
   input_data.read_bundled_ahead()

@@ -41,13 +41,6 @@ _ROWS = (
   ('training',),
   ('cli', 'compat'),
 )
-# Imports against the rows, kept until their owners move them: compat/
-# still takes the TF loader through its old name in cli/, and tf.contrib's
-# MNIST from the drop-in rather than data/.
-_NOT_YET = {
-  ('compat', 'cli'),
-  ('compat', 'input_data'),
-}
 
 
 @pytest.fixture(scope='module')
@@ -150,7 +143,7 @@ class TestTree:
       if unit not in row_of:
         continue
       for target in _graphnet_imports(path):
-        if target == unit or (unit, target) in _NOT_YET:
+        if target == unit:
           continue
         if row_of.get(target, len(_ROWS)) >= row_of[unit]:
           wrong.add((name, target))

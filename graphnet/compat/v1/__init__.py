@@ -15,7 +15,7 @@ TF's own, looked up on first use) plus what TF 2.16 took away with Keras 3:
   `tf.compat.v1.layers` is graphnet's too).
 
 Those are imported on first use, as is Keras: importing this module imports
-TensorFlow without Keras (see `graphnet.cli.tf_loader`), and nothing here
+TensorFlow without Keras (see `graphnet.tf_loader`), and nothing here
 imports it afterwards; `tf.keras` is whatever TF 2.21 makes of it.
 
 What importing changes, for the whole process (TF1's defaults that TF 1.x
@@ -58,7 +58,7 @@ Example:
 from graphnet import compat as _compat
 
 # Before `tensorflow.compat.v1`: TF's own __init__ would import Keras.
-from graphnet.cli import tf_loader
+from graphnet import tf_loader
 
 tf_loader.import_tensorflow()
 

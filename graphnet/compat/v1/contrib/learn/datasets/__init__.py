@@ -5,7 +5,9 @@ Example:
 """
 
 from graphnet import errors
-from graphnet import input_data as mnist
+
+# The module behind the `input_data` drop-in: the same names, from below.
+from graphnet.data import mnist_reader as mnist
 
 __all__ = ['load_dataset', 'mnist']
 
