@@ -3,8 +3,11 @@
 `make_config()` builds the `tf.ConfigProto` every graphnet session uses
 (soft placement always on, so a graph pinned to a GPU still runs where there
 is none); `resolve_device()` turns `device` (auto, cpu or gpu) into the device
-string the graph is built under. `SessionOptions` and `DEVICES` are
-`config`'s (which loads no TensorFlow), re-exported here.
+string the graph is built under; `monitored_session()` opens TF1's
+`MonitoredTrainingSession` with TF's own savers and step counter off, for
+loops whose hooks save, summarise and log (the trainer's, the Estimator's).
+`SessionOptions` and `DEVICES` are `config`'s (which loads no TensorFlow),
+re-exported here.
 
 Example:
     options = SessionOptions(device='auto', allow_growth=True)
@@ -29,7 +32,20 @@ __all__ = [
   'gpu_count',
   'resolve_device',
   'make_config',
+  'monitored_session',
 ]
+
+# MonitoredTrainingSession's own hooks, all off: its checkpoint saver, its
+# summary saver (both fetch the global step every run and, with runs of
+# N > 1 steps, would act one run late and summarise N times too rarely) and
+# its steps/sec counter. graphnet's hooks do each of these instead.
+_TF_HOOKS_OFF = {
+  'save_checkpoint_secs': None,
+  'save_checkpoint_steps': None,
+  'save_summaries_steps': None,
+  'save_summaries_secs': None,
+  'log_step_count_steps': None,
+}
 
 
 def gpu_count():
@@ -90,3 +106,19 @@ def make_config(options):
     # Keep TF from claiming GPU memory at all.
     config.device_count['GPU'] = 0
   return config
+
+
+def monitored_session(**kwargs):
+  """`tf.train.MonitoredTrainingSession(**kwargs)` without TF's own hooks.
+
+  No checkpoint or summary saver and no steps/sec counter is added: the
+  caller's `hooks` / `chief_only_hooks` save, summarise and log.
+
+  Args:
+    **kwargs: MonitoredTrainingSession's other arguments (`master`,
+      `is_chief`, `checkpoint_dir`, `scaffold`, `hooks`, `config` ...).
+
+  Returns:
+    the `MonitoredSession`, to use in a `with` block.
+  """
+  return tf.train.MonitoredTrainingSession(**kwargs, **_TF_HOOKS_OFF)

@@ -146,9 +146,8 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
     count_steps=count,
     names=names,
   )
-  # Instead of MonitoredTrainingSession's own savers, which fetch the
-  # global step every run and, with runs of N > 1 steps, would save one run
-  # late and summarise N times too rarely.
+  # Instead of MonitoredTrainingSession's own savers (off, see
+  # session_config.monitored_session for why).
   savers = [
     hooks_save.LoopCheckpointSaverHook(
       config.log_dir,
@@ -321,23 +320,9 @@ def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
       ) as watchdog,
     ):
       hooks = _make_hooks(config, tg, data_sets, stop, printer, names)
-      with tf.train.MonitoredTrainingSession(
-        **session_args,
-        scaffold=tf.train.Scaffold(
-          saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
-        ),
-        hooks=hooks.all_tasks,
-        chief_only_hooks=hooks.chief_only,
-        # The Loop*SaverHooks save and summarise.
-        save_checkpoint_steps=None,
-        save_summaries_steps=None,
-        # StepLoggingHook prints the speed; TF's counter only adds noise.
-        log_step_count_steps=None,
-      ) as sess:
-        if watchdog is not None:
-          watchdog.reached()
-        while not sess.should_stop():
-          sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
+      _run_session(
+        tg, session_args, hooks.all_tasks, hooks.chief_only, watchdog
+      )
   final = checkpoints.latest_checkpoint(config.log_dir)
   step = contents.checkpoint_step(final) if final else None
   if stop.signum is not None:
@@ -367,19 +352,28 @@ def _release_cluster(config, server, tg, printer, names):
       hooks_lib.StopAtStepHook(last_step=config.max_steps),
       *tg.hooks,
     ]
-    with tf.train.MonitoredTrainingSession(
-      **session_args,
-      scaffold=tf.train.Scaffold(
-        saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
-      ),
-      hooks=hooks,
-      save_checkpoint_steps=None,
-      save_summaries_steps=None,
-      log_step_count_steps=None,
-    ) as sess:
+    _run_session(tg, session_args, hooks, None, watchdog)
+
+
+def _run_session(tg, session_args, hooks, chief_only, watchdog):
+  """Runs `tg.train_op` under MonitoredTrainingSession until it stops.
+
+  TF's own savers and step counter are off: the Loop*SaverHooks save and
+  summarise, StepLoggingHook prints the speed. `watchdog` (None outside a
+  cluster) learns that the session is open.
+  """
+  with session_config.monitored_session(
+    **session_args,
+    scaffold=tf.train.Scaffold(
+      saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
+    ),
+    hooks=hooks,
+    chief_only_hooks=chief_only,
+  ) as sess:
+    if watchdog is not None:
       watchdog.reached()
-      while not sess.should_stop():
-        sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
+    while not sess.should_stop():
+      sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
 
 
 def _evaluate(config, tg, data_sets, prefix, printer):

@@ -34,6 +34,7 @@ from graphnet.compat.v1.estimator import train_loop
 from graphnet.compat.v1.estimator import words
 from graphnet.training import hooks as graphnet_hooks
 from graphnet.training import hooks_save
+from graphnet.training import session_config
 from graphnet.training import signals
 
 __all__ = ['STEPS_PER_RUN_ENV', 'train']
@@ -249,16 +250,12 @@ class _TrainRun:
     ):
       all_hooks.append(stop.hook())
       loss = None
-      with tf.train.MonitoredTrainingSession(
+      # The chief's hooks save, summarise and log on RunConfig's schedule.
+      with session_config.monitored_session(
         **session_args,
         scaffold=scaffold,
         hooks=all_hooks,
         chief_only_hooks=chief_hooks,
-        save_checkpoint_secs=None,
-        save_checkpoint_steps=None,
-        save_summaries_steps=None,
-        save_summaries_secs=None,
-        log_step_count_steps=None,
       ) as session:
         if watchdog is not None:
           watchdog.reached()
