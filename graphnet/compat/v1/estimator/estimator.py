@@ -36,7 +36,7 @@ import tensorflow.compat.v1 as tf
 
 from graphnet import errors
 from graphnet.checkpoints import state as checkpoints
-from graphnet.compat.v1.contrib.framework import _signatures
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.estimator import calls
 from graphnet.compat.v1.estimator import evaluation
 from graphnet.compat.v1.estimator import model_fn as model_fn_lib

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
-from graphnet.compat.v1.contrib.framework import _signatures
+from graphnet.compat.v1 import _signatures
 
 __all__ = ['DATASET_FN', 'numpy_input_fn', 'pandas_input_fn']
 

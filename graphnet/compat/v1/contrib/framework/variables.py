@@ -17,7 +17,7 @@ import functools
 
 import tensorflow.compat.v1 as tf
 
-from graphnet.compat.v1.contrib.framework import _signatures
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.contrib.framework.arg_scopes import add_arg_scope
 
 __all__ = [

@@ -8,8 +8,8 @@ and the making of 'weights' / 'biases' model variables, used by `core`,
 
 import tensorflow.compat.v1 as tf
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.contrib import framework
-from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.layers import initializers
 from graphnet.compat.v1.contrib.layers import utils
 

@@ -17,8 +17,8 @@ Example:
 
 import tensorflow.compat.v1 as tf
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.contrib import framework
-from graphnet.compat.v1.contrib.framework import _signatures
 from graphnet.compat.v1.contrib.layers import _layer_helpers as _helpers
 
 __all__ = [

@@ -24,6 +24,7 @@ Example:
 
 from typing import NamedTuple
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
@@ -258,9 +259,9 @@ def _model_fn_of(args):
 
 
 # TF 1.15's arguments of DNNClassifier and DNNRegressor around the head's.
-_BEFORE = premade.parameters('hidden_units', 'feature_columns', model_dir=None)
+_BEFORE = _signatures.group('hidden_units', 'feature_columns', model_dir=None)
 _AFTER = (
-  *premade.parameters(
+  *_signatures.group(
     optimizer='Adagrad', activation_fn=_tf.v1().nn.relu, dropout=None
   ),
   *premade.DNN_TAIL,

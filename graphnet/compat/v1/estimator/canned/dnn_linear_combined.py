@@ -17,6 +17,7 @@ Example:
   model.train(input_fn, steps=1000)
 """
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import dnn
 from graphnet.compat.v1.estimator.canned import linear
@@ -121,7 +122,7 @@ def _model_fn_of(args):
 
 
 # TF 1.15's arguments of the wide & deep estimators around the head's.
-_BEFORE = premade.parameters(
+_BEFORE = _signatures.group(
   model_dir=None,
   linear_feature_columns=None,
   linear_optimizer='Ftrl',
@@ -131,7 +132,7 @@ _BEFORE = premade.parameters(
   dnn_activation_fn=_tf.v1().nn.relu,
   dnn_dropout=None,
 )
-_AFTER = (*premade.DNN_TAIL, *premade.parameters(linear_sparse_combiner='sum'))
+_AFTER = (*premade.DNN_TAIL, *_signatures.group(linear_sparse_combiner='sum'))
 
 
 class DNNLinearCombinedClassifier(

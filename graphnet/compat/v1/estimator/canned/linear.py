@@ -18,6 +18,7 @@ Example:
 import math
 import warnings
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.estimator.canned import _tf
 from graphnet.compat.v1.estimator.canned import optimizers
 from graphnet.compat.v1.estimator.canned import premade
@@ -144,8 +145,8 @@ def _model_fn_of(args):
 
 
 # TF 1.15's arguments of LinearClassifier and LinearRegressor.
-_BEFORE = premade.parameters('feature_columns', model_dir=None)
-_AFTER = premade.parameters(
+_BEFORE = _signatures.group('feature_columns', model_dir=None)
+_AFTER = _signatures.group(
   optimizer='Ftrl',
   config=None,
   partitioner=None,

@@ -5,7 +5,7 @@ a Classifier and its Regressor differ only in the head's arguments
 (`n_classes`, `weight_column`, `label_vocabulary` against
 `label_dimension`, `weight_column`) in the middle of the list. Here each
 estimator's arguments are groups of `inspect.Parameter`s built by
-`parameters`; subclassing `Classifier` or `Regressor` with the groups
+`_signatures.group`; subclassing `Classifier` or `Regressor` with the groups
 before and after the head gives the class TF 1.15's signature (so a TF1
 call binds the same, positionally or by keyword), an `__init__` binding
 through it, and an `Args:` section in its docstring from `_MEANINGS`.
@@ -15,7 +15,7 @@ the module's `model_fn_of(args)` builds the `model_fn`, and the Estimator
 gets `model_dir`, `config` and `warm_start_from`.
 
 Example:
-    _BEFORE = premade.parameters('hidden_units', 'feature_columns',
+    _BEFORE = _signatures.group('hidden_units', 'feature_columns',
                                  model_dir=None)
     class DNNRegressor(premade.Regressor, before=_BEFORE, after=_AFTER,
                        model_fn_of=_model_fn_of):
@@ -25,6 +25,7 @@ Example:
 import inspect
 import textwrap
 
+from graphnet.compat.v1 import _signatures
 from graphnet.compat.v1.estimator.canned import head as head_lib
 from graphnet.compat.v1.estimator.estimator import Estimator
 
@@ -33,30 +34,18 @@ __all__ = [
   'DNN_TAIL',
   'Regressor',
   'head_of',
-  'parameters',
 ]
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
-def parameters(*required, **defaults):
-  """TF1 constructor arguments in order: `required` first, then `defaults`.
-
-  Returns:
-    a tuple of positional-or-keyword `inspect.Parameter`s.
-  """
-  return tuple(inspect.Parameter(n, _KEYWORD) for n in required) + tuple(
-    inspect.Parameter(n, _KEYWORD, default=v) for n, v in defaults.items()
-  )
-
-
 # TF 1.15's head arguments, between each estimator's own groups.
-_CLASSIFIER_HEAD = parameters(
+_CLASSIFIER_HEAD = _signatures.group(
   n_classes=2, weight_column=None, label_vocabulary=None
 )
-_REGRESSOR_HEAD = parameters(label_dimension=1, weight_column=None)
+_REGRESSOR_HEAD = _signatures.group(label_dimension=1, weight_column=None)
 # The arguments DNN* and DNNLinearCombined* end with (`batch_norm` last).
-DNN_TAIL = parameters(
+DNN_TAIL = _signatures.group(
   input_layer_partitioner=None,
   config=None,
   warm_start_from=None,
@@ -188,7 +177,7 @@ class _Premade(Estimator):
     follows the docstring's first line.
 
     Args:
-      before: the `parameters` before the head's.
+      before: the `_signatures.group` before the head's.
       after: those after.
       model_fn_of: function (arguments by name) -> model_fn; checks the
         arguments it uses and raises ConfigError.

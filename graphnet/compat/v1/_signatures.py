@@ -1,8 +1,10 @@
 """TF1 signatures composed from shared argument groups (private).
 
-TF 1.15 repeats long argument lists across its contrib functions: every
-layer with weights ends in `activation_fn=relu, ..., trainable=True,
-scope=None`, `model_variable` takes `variable`'s arguments. Here each such
+TF 1.15 repeats long argument lists across its APIs: every contrib layer
+with weights ends in `activation_fn=relu, ..., trainable=True, scope=None`,
+`model_variable` takes `variable`'s arguments, a premade Classifier and its
+Regressor share all but the head's, `numpy_input_fn` and `pandas_input_fn`
+their batching. Here each such
 list is written once and each function's `__signature__` is composed from
 it, so a TF1 call binds the same, positionally or by keyword, and
 `inspect.signature` (hence `arg_scope`) sees TF1's arguments. The
@@ -25,12 +27,15 @@ _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 _KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
 
 
-def group(**defaults):
-  """Arguments with defaults, in the order given (a list of Parameters)."""
-  return [
-    inspect.Parameter(name, _KEYWORD, default=default)
-    for name, default in defaults.items()
-  ]
+def group(*required, **defaults):
+  """TF1 arguments in order: `required` names, then `defaults`.
+
+  Returns:
+    a tuple of positional-or-keyword `inspect.Parameter`s.
+  """
+  return tuple(inspect.Parameter(n, _KEYWORD) for n in required) + tuple(
+    inspect.Parameter(n, _KEYWORD, default=v) for n, v in defaults.items()
+  )
 
 
 def takes(*groups):
@@ -42,7 +47,7 @@ def takes(*groups):
   `f(x, <groups>, scope=None)`, its `**shared` receiving the groups'.
 
   Args:
-    *groups: lists of Parameters (`group(...)`).
+    *groups: sequences of Parameters (`group(...)`).
 
   Returns:
     the decorator.
