@@ -359,3 +359,18 @@ class TestArguments:
       final,
     )
     assert estimator.EvalSpec(_eval_input).exporters == ()
+
+  def test_export_binds_tf1_keywords(self, tmp_path):
+    fake = _FakeEstimator(str(tmp_path))
+    final = estimator.FinalExporter('f', _serving)
+    final.export(
+      is_the_final_export=True,
+      eval_result={'loss': 1.0},
+      checkpoint_path='ckpt-9',
+      export_path=str(tmp_path / 'f'),
+      estimator=fake,
+    )
+    assert final.export(fake, str(tmp_path / 'f'), 'c', {}, False) is None
+    assert fake.exported == ['ckpt-9']
+    with pytest.raises(TypeError, match='is_the_final_export'):
+      final.export(fake, str(tmp_path / 'f'), 'c', {})

@@ -35,6 +35,7 @@ import shutil
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet.compat.v1 import _signatures
 
 __all__ = [
   'Exporter',
@@ -134,16 +135,12 @@ class _SavedModelExporter(Exporter):
   def name(self):
     return self._name
 
-  def export(
-    self,
-    estimator,
-    export_path,
-    checkpoint_path,
-    eval_result,
-    is_the_final_export,
-  ):
+  # TF1 calls bind as to `Exporter.export` (its arguments are written
+  # there); `evaluation` gets `eval_result` and `is_the_final_export`.
+  @_signatures.like(Exporter.export)
+  def export(self, estimator, export_path, checkpoint_path, **evaluation):
     """Exports if `_wanted`; then deletes those past `exports_to_keep`."""
-    if not self._wanted(estimator, eval_result, is_the_final_export):
+    if not self._wanted(estimator, **evaluation):
       return None
     result = estimator.export_saved_model(
       export_path,
@@ -152,7 +149,7 @@ class _SavedModelExporter(Exporter):
       as_text=self._as_text,
       checkpoint_path=checkpoint_path,
     )
-    self._exported(eval_result)
+    self._exported(evaluation['eval_result'])
     _collect_garbage(export_path, self._exports_to_keep)
     return result
 
