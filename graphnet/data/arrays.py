@@ -26,6 +26,7 @@ import numpy as np
 
 from graphnet import errors
 from graphnet.data import builder
+from graphnet.data import dataset
 
 __all__ = ['from_arrays', 'read_npz']
 
@@ -38,11 +39,11 @@ def from_arrays(
   test,
   validation=None,
   validation_size=0,
-  dtype=np.float32,
-  one_hot=False,
-  seed=None,
+  dtype=dataset.DEFAULTS.dtype,
+  one_hot=dataset.DEFAULTS.one_hot,
+  seed=dataset.DEFAULTS.seed,
   *,
-  num_classes=None,
+  num_classes=dataset.DEFAULTS.num_classes,
   reshape=False,
 ):
   """Wraps NumPy arrays as Datasets(train, validation, test).
@@ -76,7 +77,7 @@ def from_arrays(
   """
   splits = dict(train=train, validation=validation, test=test)
   names = {split: (f'{split} images', f'{split} labels') for split in splits}
-  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
+  options = dataset.Options(dtype, one_hot, seed, num_classes, reshape)
   return builder.build_datasets(splits, names, validation_size, options)
 
 
@@ -116,12 +117,12 @@ def _npz_format_error(path, error):
 
 def read_npz(
   path,
-  dtype=np.float32,
-  one_hot=False,
+  dtype=dataset.DEFAULTS.dtype,
+  one_hot=dataset.DEFAULTS.one_hot,
   validation_size=0,
-  seed=None,
+  seed=dataset.DEFAULTS.seed,
   *,
-  num_classes=None,
+  num_classes=dataset.DEFAULTS.num_classes,
   reshape=False,
 ):
   """Reads Datasets from a NumPy .npz file (as `np.savez` writes).
@@ -173,7 +174,7 @@ def read_npz(
     split: (f'{path}: x_{key}', f'{path}: y_{key}')
     for split, key in splits.items()
   }
-  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
+  options = dataset.Options(dtype, one_hot, seed, num_classes, reshape)
   try:
     return builder.build_datasets(pairs, names, validation_size, options)
   except errors.DataError as e:

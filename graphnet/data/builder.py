@@ -10,8 +10,10 @@ Example:
     splits = {'train': (x, y), 'validation': None, 'test': (tx, ty)}
     names = {s: (f'{s} images', f'{s} labels') for s in splits}
     data = builder.build_datasets(
-        splits, names, 100, builder.options(np.float32, False, 0, None, False))
+        splits, names, 100, dataset.Options(np.float32, False, 0, None, False))
 """
+
+import dataclasses
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from graphnet import errors
 from graphnet.data import checks as data_checks
 from graphnet.data import dataset
 
-__all__ = ['options', 'build_datasets']
+__all__ = ['build_datasets']
 
 
 def _infer_num_classes(label_arrays):
@@ -53,17 +55,6 @@ def _as_pair(pair, split):
   return images, labels
 
 
-def options(dtype, one_hot, seed, num_classes, reshape):
-  """The DataSet keyword arguments `build_datasets` takes as `options`."""
-  return dict(
-    dtype=dtype,
-    one_hot=one_hot,
-    seed=seed,
-    num_classes=num_classes,
-    reshape=reshape,
-  )
-
-
 def build_datasets(splits, names, validation_size, options):
   """Datasets from `splits` {'train'|'validation'|'test': (x, y) or None}.
 
@@ -79,8 +70,8 @@ def build_datasets(splits, names, validation_size, options):
     names: split name -> (images name, labels name) for messages.
     validation_size: examples taken off the training split when
       'validation' is None (None: `checks.default_validation_size`).
-    options: `options(...)`: DataSet keyword arguments shared by the
-      splits (seed is the base seed; each split gets its own).
+    options: a `dataset.Options`, shared by the splits (its seed is the
+      base seed; each split gets its own).
 
   Returns:
     `dataset.Datasets(train, validation, test)`.
@@ -88,9 +79,9 @@ def build_datasets(splits, names, validation_size, options):
   Raises:
     DataError: naming the split and array.
   """
-  data_checks.as_dtype(options['dtype'])
-  data_checks.check_seed(options['seed'])
-  data_checks.check_num_classes(options['num_classes'])
+  data_checks.as_dtype(options.dtype)
+  data_checks.check_seed(options.seed)
+  data_checks.check_num_classes(options.num_classes)
   if validation_size is not None:
     data_checks.check_validation_size(validation_size)
   # Only the validation split may be left out.
@@ -115,15 +106,15 @@ def build_datasets(splits, names, validation_size, options):
     pairs['validation'] = (train_x[:validation_size], train_y[:validation_size])
     pairs['train'] = (train_x[validation_size:], train_y[validation_size:])
     names = dict(names, validation=names['train'])
-  if options['num_classes'] is None:
+  if options.num_classes is None:
     num_classes = _infer_num_classes(y for _, y in pairs.values())
-    options = dict(options, num_classes=num_classes)
-  seeds = data_checks.split_seeds(options['seed'])
+    options = dataclasses.replace(options, num_classes=num_classes)
+  seeds = data_checks.split_seeds(options.seed)
   built = {}
   for split, seed in zip(dataset.SPLITS, seeds, strict=True):
     x, y = pairs[split]
     built[split] = dataset.DataSet(
-      x, y, names=names[split], **dict(options, seed=seed)
+      x, y, names=names[split], **dict(vars(options), seed=seed)
     )
   expected = built['train'].feature_shape
   for split in dataset.SPLITS[1:]:

@@ -20,6 +20,7 @@ import numpy as np
 from graphnet import errors
 
 __all__ = [
+  'VALIDATION_SIZE',
   'as_dtype',
   'is_int',
   'check_seed',
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 _SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.uint8))
+
+# TF1's validation set: MNIST's first 5000 training examples (read_data_sets'
+# default); also the most `default_validation_size` holds out.
+VALIDATION_SIZE = 5000
 
 
 def as_dtype(dtype):
@@ -105,7 +110,7 @@ def default_validation_size(num_train):
   At most a tenth of the training examples, so a small data set keeps
   most of them for training (MNIST's 60000 give 5000).
   """
-  return min(5000, num_train // 10)
+  return min(VALIDATION_SIZE, num_train // 10)
 
 
 def split_seeds(seed):

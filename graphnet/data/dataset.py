@@ -16,6 +16,8 @@ Example:
 """
 
 import collections
+import dataclasses
+import inspect
 import math
 
 import numpy as np
@@ -31,6 +33,8 @@ from graphnet.data.checks import check_batch_size
 __all__ = [
   'SPLITS',
   'NUM_FAKE_EXAMPLES',
+  'Options',
+  'DEFAULTS',
   'DataSet',
   'Datasets',
   'dense_to_one_hot',
@@ -42,6 +46,26 @@ SPLITS = ('train', 'validation', 'test')
 
 # TF1's fake data sets each pretended to hold this many examples.
 NUM_FAKE_EXAMPLES = 10000
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+  """How every split of a `Datasets` holds its examples.
+
+  `DataSet`'s arguments that a reader passes to all three splits;
+  `DEFAULTS` holds DataSet's defaults for them.
+  """
+
+  # float32 (uint8 pixels scaled to [0, 1], floats kept) or uint8.
+  dtype: object
+  # Labels as float64 one-hot rows [N, num_classes] instead of ids [N].
+  one_hot: bool
+  # None (nondeterministic batches) or an int; each split derives its own.
+  seed: object
+  # The class count; None reads it from the labels.
+  num_classes: object
+  # Each example flattened to [prod(features)].
+  reshape: bool
 
 
 class Datasets(collections.namedtuple('Datasets', SPLITS)):
@@ -394,3 +418,16 @@ class DataSet:
       indices = np.concatenate([tail, self._perm[:end]])
     self._index_in_epoch = end
     return indices
+
+
+def _defaults():
+  """DataSet's defaults for the `Options` fields, read off its signature."""
+  parameters = inspect.signature(DataSet).parameters
+  fields = dataclasses.fields(Options)
+  return Options(**{f.name: parameters[f.name].default for f in fields})
+
+
+# DataSet's (TF1's) defaults, the one source of the readers' defaults:
+# `read_data_sets`, `from_arrays` and `read_npz` take theirs from here (the
+# NumPy readers keep the feature shape: their `reshape` is False).
+DEFAULTS = _defaults()

@@ -40,6 +40,9 @@ from graphnet.data import idx
 from graphnet.data import temp_files
 
 __all__ = [
+  'DEFAULT_RETRIES',
+  'DEFAULT_BACKOFF',
+  'DEFAULT_TIMEOUT',
   'DEFAULT_DEADLINE',
   'DEFAULT_MAX_BYTES',
   'maybe_download',
@@ -47,6 +50,12 @@ __all__ = [
   'partial_file',
 ]
 
+# Attempts after the first network failure, the wait before the first of
+# them (doubled each time), and each connect's and read's socket timeout
+# (seconds): `maybe_download`'s and `read_data_sets`' defaults.
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF = 1.0
+DEFAULT_TIMEOUT = 30.0
 # Enough for MNIST's largest file (9.9 MB) over a 40 KB/s link.
 DEFAULT_DEADLINE = 300.0
 # MNIST's largest file decompresses to 47,040,016 bytes, and gzip never
@@ -206,9 +215,9 @@ def maybe_download(
   source_url,
   expected_md5,
   *,
-  retries=3,
-  backoff=1.0,
-  timeout=30.0,
+  retries=DEFAULT_RETRIES,
+  backoff=DEFAULT_BACKOFF,
+  timeout=DEFAULT_TIMEOUT,
   deadline=DEFAULT_DEADLINE,
   max_bytes=DEFAULT_MAX_BYTES,
 ):

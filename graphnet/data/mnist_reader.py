@@ -33,14 +33,13 @@ Example:
 
 import os
 
-import numpy as np
-
 from graphnet import errors
 from graphnet.contract import IMAGE_PIXELS
 from graphnet.contract import IMAGE_SIZE
 from graphnet.contract import NUM_CLASSES
 from graphnet.data import builder
 from graphnet.data import checks as data_checks
+from graphnet.data import dataset
 from graphnet.data import download
 from graphnet.data import idx
 from graphnet.data import mnist_files
@@ -123,9 +122,9 @@ def maybe_download(
   source_url,
   expected_md5=None,
   *,
-  retries=3,
-  backoff=1.0,
-  timeout=30.0,
+  retries=download.DEFAULT_RETRIES,
+  backoff=download.DEFAULT_BACKOFF,
+  timeout=download.DEFAULT_TIMEOUT,
 ):
   """Returns the path of `filename` in `work_directory`, fetching it if missing.
 
@@ -249,17 +248,17 @@ def _fetch_missing(train_dir, source_url, download_options):
 def read_data_sets(
   train_dir,
   fake_data=False,
-  one_hot=False,
-  dtype=np.float32,
-  reshape=True,
-  validation_size=5000,
-  seed=None,
+  one_hot=dataset.DEFAULTS.one_hot,
+  dtype=dataset.DEFAULTS.dtype,
+  reshape=dataset.DEFAULTS.reshape,
+  validation_size=data_checks.VALIDATION_SIZE,
+  seed=dataset.DEFAULTS.seed,
   source_url=DEFAULT_SOURCE_URL,
   *,
-  num_classes=None,
-  retries=3,
-  backoff=1.0,
-  timeout=30.0,
+  num_classes=dataset.DEFAULTS.num_classes,
+  retries=download.DEFAULT_RETRIES,
+  backoff=download.DEFAULT_BACKOFF,
+  timeout=download.DEFAULT_TIMEOUT,
 ):
   """Loads the IDX data set in `train_dir` (MNIST by default) as three DataSets.
 
@@ -351,5 +350,5 @@ def read_data_sets(
     'validation': (paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
     'test': (paths[TEST_IMAGES], paths[TEST_LABELS]),
   }
-  options = builder.options(dtype, one_hot, seed, num_classes, reshape)
+  options = dataset.Options(dtype, one_hot, seed, num_classes, reshape)
   return builder.build_datasets(splits, names, validation_size, options)
