@@ -22,17 +22,14 @@ depending on which writer hit it (observed with TF 2.21 on a full tmpfs):
 
 `disk_full_error()` turns any of them into one `errors.DiskFullError`
 naming the file and the last good checkpoint; `remove_partial_save()`
-removes what a failed save left in the log_dir.
+removes what a failed save left in the log_dir. `training_run()` is the
+block a trainer (graphnet's, the Estimator's) writes its log_dir in: the
+log_dir's lock held, and a full disk reported so.
 
 Example:
-    try:
-      train(log_dir)
-    except Exception as e:
-      full = disk_full.disk_full_error(e, log_dir)
-      if full is None:
-        raise
-      disk_full.remove_partial_save(log_dir, started_at=start_time)
-      raise full from None
+    made = log_dirs.prepare_log_dir(log_dir)
+    with disk_full.training_run(log_dir, made, lock=True, printer=print):
+      train(log_dir)                 # a full disk raises DiskFullError
 """
 
 import contextlib
@@ -42,10 +39,14 @@ import re
 import shutil
 import stat
 import threading
+import time
 
 import tensorflow.compat.v1 as tf
 
 from graphnet import errors
+from graphnet import options
+from graphnet.checkpoints import log_dirs
+from graphnet.checkpoints import run_lock
 from graphnet.checkpoints import state as checkpoints
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
   'disk_full_error',
   'remove_partial_save',
   'quiet_writer_threads',
+  'training_run',
 ]
 
 # The prefix MonitoredTrainingSession's checkpoint hook saves under.
@@ -348,3 +350,44 @@ def quiet_writer_threads():
     yield
   finally:
     threading.excepthook = previous
+
+
+@contextlib.contextmanager
+def training_run(log_dir, made, *, lock, printer, names=options.as_argument):
+  """The block a training run writes `log_dir` in.
+
+  With `lock` (one process, or a cluster's chief), holds log_dir's
+  `run_lock.LogDirLock`; if it cannot be taken, the directories `made`
+  (`log_dirs.prepare_log_dir`'s) are removed again. A full disk within
+  the block (or while locking) raises one `DiskFullError`, after what
+  the failed save left is removed; the writer threads' tracebacks of it
+  are kept quiet.
+
+  Args:
+    log_dir: the directory trained in.
+    made: the directories `prepare_log_dir` created for it.
+    lock: take log_dir's lock.
+    printer: `LogDirLock`'s (a stale lock taken over is said there).
+    names: how messages name the `log_dir` field.
+
+  Raises:
+    LogDirLockedError: another live trainer holds `log_dir`.
+    DiskFullError: a write failed for lack of space.
+  """
+  started_at = time.time()
+  with contextlib.ExitStack() as held:
+    if lock:
+      try:
+        held.enter_context(run_lock.LogDirLock(log_dir, printer, names))
+      except errors.GraphnetError as e:
+        log_dirs.remove_empty(made)
+        raise disk_full_error(e, log_dir) or e from None
+    held.enter_context(quiet_writer_threads())
+    try:
+      yield
+    except (tf.errors.OpError, OSError, RuntimeError) as e:
+      full = disk_full_error(e, log_dir)
+      if full is None:
+        raise
+      remove_partial_save(log_dir, started_at)
+      raise full from None

@@ -5,7 +5,8 @@
 is none); `resolve_device()` turns `device` (auto, cpu or gpu) into the device
 string the graph is built under; `monitored_session()` opens TF1's
 `MonitoredTrainingSession` with TF's own savers and step counter off, for
-loops whose hooks save, summarise and log (the trainer's, the Estimator's).
+loops whose hooks save, summarise and log, and `run_until_stopped()` is
+such a loop (the trainer's, the Estimator's).
 `SessionOptions` and `DEVICES` are `config`'s (which loads no TensorFlow),
 re-exported here.
 
@@ -33,6 +34,7 @@ __all__ = [
   'resolve_device',
   'make_config',
   'monitored_session',
+  'run_until_stopped',
 ]
 
 # MonitoredTrainingSession's own hooks, all off: its checkpoint saver, its
@@ -122,3 +124,25 @@ def monitored_session(**kwargs):
     the `MonitoredSession`, to use in a `with` block.
   """
   return tf.train.MonitoredTrainingSession(**kwargs, **_TF_HOOKS_OFF)
+
+
+def run_until_stopped(fetches, watchdog=None, feed=None, **kwargs):
+  """Runs `fetches` in a `monitored_session(**kwargs)` until it stops.
+
+  Args:
+    fetches: what each `session.run` fetches (the train op, ...).
+    watchdog: None, or a cluster task's watchdog, told (`reached()`) once
+      the session is open.
+    feed: None, or a function returning each run's feed_dict.
+    **kwargs: `monitored_session`'s.
+
+  Returns:
+    the last run's values, or None when no run was made.
+  """
+  values = None
+  with monitored_session(**kwargs) as session:
+    if watchdog is not None:
+      watchdog.reached()
+    while not session.should_stop():
+      values = session.run(fetches, feed_dict=feed() if feed else None)
+  return values

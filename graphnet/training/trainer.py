@@ -15,12 +15,10 @@ Example:
     print(result.evaluations['test'].precision)
 """
 
-import contextlib
 import dataclasses
 import functools
 import math
 import sys
-import time
 
 import tensorflow.compat.v1 as tf
 
@@ -29,7 +27,6 @@ from graphnet import options
 from graphnet.checkpoints import contents
 from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import log_dirs
-from graphnet.checkpoints import run_lock
 from graphnet.checkpoints import state as checkpoints
 from graphnet.data import dataset
 from graphnet.distributed import cluster as cluster_lib
@@ -257,26 +254,17 @@ def run_training(
   preflight.check_batch_fits(config, data_sets, names)
   tg = build_train_graph(config, data_sets, names)
   made = log_dirs.prepare_log_dir(config.log_dir, names)
-  started_at = time.time()
-  with contextlib.ExitStack() as held:
+  with disk_full.training_run(
+    config.log_dir,
+    made,
     # Only one process (a cluster's chief) writes into log_dir at a time.
-    if config.cluster is None or config.cluster.is_chief:
-      try:
-        held.enter_context(run_lock.LogDirLock(config.log_dir, printer, names))
-      except errors.GraphnetError as e:
-        log_dirs.remove_empty(made)
-        raise disk_full.disk_full_error(e, config.log_dir) or e from None
-    held.enter_context(disk_full.quiet_writer_threads())
-    try:
-      return _train(
-        config, server, data_sets, tg, printer, names, evaluate_trained
-      )
-    except (tf.errors.OpError, OSError, RuntimeError) as e:
-      full = disk_full.disk_full_error(e, config.log_dir)
-      if full is None:
-        raise
-      disk_full.remove_partial_save(config.log_dir, started_at)
-      raise full from None
+    lock=config.cluster is None or config.cluster.is_chief,
+    printer=printer,
+    names=names,
+  ):
+    return _train(
+      config, server, data_sets, tg, printer, names, evaluate_trained
+    )
 
 
 def _train(config, server, data_sets, tg, printer, names, evaluate_trained):
@@ -362,18 +350,17 @@ def _run_session(tg, session_args, hooks, chief_only, watchdog):
   summarise, StepLoggingHook prints the speed. `watchdog` (None outside a
   cluster) learns that the session is open.
   """
-  with session_config.monitored_session(
+  session_config.run_until_stopped(
+    tg.train_op,
+    watchdog,
+    tg.inputs.feed_dict,
     **session_args,
     scaffold=tf.train.Scaffold(
       saver=tg.saver, local_init_feed_dict=tg.inputs.local_init_feed_dict
     ),
     hooks=hooks,
     chief_only_hooks=chief_only,
-  ) as sess:
-    if watchdog is not None:
-      watchdog.reached()
-    while not sess.should_stop():
-      sess.run(tg.train_op, feed_dict=tg.inputs.feed_dict())
+  )
 
 
 def _evaluate(config, tg, data_sets, prefix, printer):

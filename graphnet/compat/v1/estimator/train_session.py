@@ -24,7 +24,6 @@ from graphnet import errors
 from graphnet.checkpoints import contents
 from graphnet.checkpoints import disk_full
 from graphnet.checkpoints import log_dirs
-from graphnet.checkpoints import run_lock
 from graphnet.checkpoints import saver as saver_lib
 from graphnet.compat.v1.estimator import calls
 from graphnet.compat.v1.estimator import loop_hooks
@@ -114,25 +113,10 @@ class _TrainRun:
         field='model_fn',
       )
     made = log_dirs.prepare_log_dir(self._model_dir) if self._is_chief else []
-    started_at = time.time()
-    with contextlib.ExitStack() as held:
-      if self._is_chief:
-        try:
-          held.enter_context(
-            run_lock.LogDirLock(self._model_dir, printer=tf.logging.info)
-          )
-        except errors.GraphnetError as e:
-          log_dirs.remove_empty(made)
-          raise disk_full.disk_full_error(e, self._model_dir) or e from None
-      held.enter_context(disk_full.quiet_writer_threads())
-      try:
-        self._session(graph, spec, [*input_hooks, *self._hooks], loop)
-      except (tf.errors.OpError, OSError, RuntimeError) as e:
-        full = disk_full.disk_full_error(e, self._model_dir)
-        if full is None:
-          raise
-        disk_full.remove_partial_save(self._model_dir, started_at)
-        raise full from None
+    with disk_full.training_run(
+      self._model_dir, made, lock=self._is_chief, printer=tf.logging.info
+    ):
+      self._session(graph, spec, [*input_hooks, *self._hooks], loop)
 
   def _build(self, input_fn):
     """(graph, global_step, spec, input hooks, LoopSpec or None)."""
@@ -249,20 +233,17 @@ class _TrainRun:
       cluster.life(session_args) if cluster else _nothing() as watchdog,
     ):
       all_hooks.append(stop.hook())
-      loss = None
       # The chief's hooks save, summarise and log on RunConfig's schedule.
-      with session_config.monitored_session(
+      last = session_config.run_until_stopped(
+        [spec.train_op, spec.loss],
+        watchdog,
         **session_args,
         scaffold=scaffold,
         hooks=all_hooks,
         chief_only_hooks=chief_hooks,
-      ) as session:
-        if watchdog is not None:
-          watchdog.reached()
-        while not session.should_stop():
-          _, loss = session.run([spec.train_op, spec.loss])
-    if loss is not None:
-      tf.logging.info('Loss for final step: %s.', loss)
+      )
+    if last is not None:
+      tf.logging.info('Loss for final step: %s.', last[1])
     if stop.signum is not None:
       final = self._latest() if self._is_chief else None
       step = contents.checkpoint_step(final) if final else None
