@@ -89,13 +89,25 @@ class _Hooks:
   evaluator: hooks_report.EvaluationHook
 
 
-def _eval_sets(config, data_sets):
-  """(key, title, DataSet) of each set `config` evaluates, in TF1's order."""
-  return [
+def _evaluator(config, tg, data_sets, printer, **kwargs):
+  """The EvaluationHook of `config` on graph `tg`.
+
+  It scores the sets `config` evaluates, in TF1's order, every
+  `eval_every` steps and at `max_steps`; `kwargs` are its other arguments.
+  """
+  sets = [
     (key, title, getattr(data_sets, key))
     for key, title in _EVAL_SETS
     if key in config.eval_sets
   ]
+  return hooks_report.EvaluationHook(
+    tg.eval_tower,
+    sets,
+    every_n_steps=config.eval_every,
+    last_step=config.max_steps,
+    printer=printer,
+    **kwargs,
+  )
 
 
 def _make_hooks(config, tg, data_sets, stop, printer, names):
@@ -111,14 +123,13 @@ def _make_hooks(config, tg, data_sets, stop, printer, names):
     )
   ]
   all_tasks += tg.hooks
-  evaluator = hooks_report.EvaluationHook(
-    tg.eval_tower,
-    _eval_sets(config, data_sets),
-    every_n_steps=config.eval_every,
-    last_step=config.max_steps,
+  evaluator = _evaluator(
+    config,
+    tg,
+    data_sets,
+    printer,
     summary_dir=config.log_dir,
     steps_per_run=n,
-    printer=printer,
     count_steps=count,
   )
   if config.cluster is not None and not config.cluster.is_chief:
@@ -369,13 +380,7 @@ def _evaluate(config, tg, data_sets, prefix, printer):
   Returns:
     key -> EvalResult, the sets without examples left out.
   """
-  evaluator = hooks_report.EvaluationHook(
-    tg.eval_tower,
-    _eval_sets(config, data_sets),
-    every_n_steps=config.eval_every,
-    last_step=config.max_steps,
-    printer=printer,
-  )
+  evaluator = _evaluator(config, tg, data_sets, printer)
   evaluator.begin()
   options_proto = session_config.make_config(config.session)
   with tf.Session(graph=tg.graph, config=options_proto) as sess:
