@@ -26,6 +26,7 @@ import math
 
 from graphnet import errors
 from graphnet import options
+from graphnet.data import checks as data_checks
 from graphnet.data import dataset
 from graphnet.distributed import cluster_config as cluster_lib
 from graphnet.nn import hparams
@@ -239,8 +240,8 @@ class TrainConfig:
   # Used when the data has no validation split.
   validation_size: int | None = options.option(
     None,
-    'First training examples held out for validation; default min(5000, '
-    '10% of them).',
+    'First training examples held out for validation; default '
+    f'min({data_checks.VALIDATION_SIZE}, 10% of them).',
     lower_bound=0,
   )
   # The network.
