@@ -9,6 +9,8 @@ slim.metrics on tiny graphs.
 """
 
 import os
+import threading
+import time
 
 import _contrib_models
 import numpy as np
@@ -147,6 +149,27 @@ class TestLearning:
     return slim.learning.create_train_op(
       slim.losses.get_total_loss(), tf.train.GradientDescentOptimizer(0.01)
     )
+
+  def test_final_checkpoint_is_latest_after_a_slow_timed_save(
+    self, tmp_path, monkeypatch
+  ):
+    # The Supervisor's timed save at step 0 runs in its own thread; made
+    # slow (the step read, then 1 s to write), it ends after the 3 steps.
+    # The final step must still be the latest checkpoint, or a resume would
+    # lose the run's work.
+    save = tf.train.Saver.save
+
+    def slow_in_threads(self, sess, save_path, global_step=None, **kwargs):
+      if threading.current_thread() is not threading.main_thread():
+        global_step = sess.run(global_step)
+        time.sleep(1.0)
+      return save(self, sess, save_path, global_step=global_step, **kwargs)
+
+    monkeypatch.setattr(tf.train.Saver, 'save', slow_in_threads)
+    logdir = str(tmp_path / 'logs')
+    with tf.Graph().as_default():
+      slim.learning.train(self._graph(), logdir, number_of_steps=3)
+    assert tf.train.latest_checkpoint(logdir).endswith('model.ckpt-3')
 
   def test_train_saves_in_logdir_and_resumes(self, tmp_path):
     logdir = str(tmp_path / 'logs')

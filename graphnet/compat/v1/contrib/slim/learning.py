@@ -263,13 +263,17 @@ def train(
       except tf.errors.OutOfRangeError as e:
         tf.logging.info('Caught OutOfRangeError. Stopping Training. %s', e)
       if logdir and sv.is_chief:
-        tf.logging.info('Finished training! Saving model to disk.')
-        sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
+        # TF 1.15 saved first and then stopped the Supervisor's threads: a
+        # timed save still running (the one at step 0 of a short run) could
+        # finish last and leave `checkpoint` naming the older step. Stopping
+        # first joins it, so the final step is the latest checkpoint.
         sv.stop(
           threads,
           close_summary_writer=True,
           ignore_live_threads=ignore_live_threads,
         )
+        tf.logging.info('Finished training! Saving model to disk.')
+        sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
     return total_loss
 
   total_loss = None
