@@ -173,6 +173,54 @@ def test_begin_without_global_step_raises(index):
       hook.begin()
 
 
+# Each hook on the global step, made with its own count and steps_per_run.
+_STEP_HOOKS = {
+  'StopAtStepHook': lambda own, spr: hooks.StopAtStepHook(
+    last_step=5, steps_per_run=spr
+  ),
+  'DivergenceHook': lambda own, spr: hooks.DivergenceHook(
+    'loss', steps_per_run=spr, every_n_steps=own
+  ),
+  'StepLoggingHook': lambda own, spr: hooks_report.StepLoggingHook(
+    'loss', 10, every_n_steps=own, steps_per_run=spr
+  ),
+  'EvaluationHook': lambda own, spr: hooks_report.EvaluationHook(
+    None, [], every_n_steps=own, last_step=10, steps_per_run=spr
+  ),
+  'LoopCheckpointSaverHook': lambda own, spr: (
+    hooks_save.LoopCheckpointSaverHook('/nonexistent', own, None, spr)
+  ),
+  'LoopSummarySaverHook': lambda own, spr: hooks_save.LoopSummarySaverHook(
+    own, '/nonexistent', spr
+  ),
+}
+
+
+@pytest.mark.parametrize('name', sorted(_STEP_HOOKS))
+def test_step_hooks_refuse_steps_per_run_below_one(name):
+  with pytest.raises(errors.ConfigError, match=f'^{name}: ') as raised:
+    _STEP_HOOKS[name](1, 0)
+  assert raised.value.field == 'steps_per_run'
+  assert 'steps_per_run=0' in str(raised.value)
+
+
+@pytest.mark.parametrize(
+  'name, field',
+  [
+    ('DivergenceHook', 'every_n_steps'),
+    ('StepLoggingHook', 'every_n_steps'),
+    ('EvaluationHook', 'every_n_steps'),
+    ('LoopCheckpointSaverHook', 'save_steps'),
+    ('LoopSummarySaverHook', 'save_steps'),
+  ],
+)
+def test_step_hooks_refuse_their_count_below_one(name, field):
+  with pytest.raises(errors.ConfigError, match=f'^{name}: ') as raised:
+    _STEP_HOOKS[name](0, 1)
+  assert raised.value.field == field
+  assert f'{field}=0, steps_per_run=1' in str(raised.value)
+
+
 class TestStopAtStepHook:
   def _train(self, hook_cls, start, last_step, steps_per_run=1):
     """Returns (runs made, final global step)."""

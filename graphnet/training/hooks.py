@@ -165,7 +165,6 @@ class StopAtStepHook(hooks_steps.StepHook, tf.train.StopAtStepHook):
     Raises:
       ConfigError: if `steps_per_run` < 1.
     """
-    hooks_steps.check_positive('StopAtStepHook', steps_per_run=steps_per_run)
     hooks_steps.StepHook.__init__(
       self, 'StopAtStepHook', steps_per_run, count_steps
     )
@@ -247,15 +246,14 @@ class DivergenceHook(hooks_steps.StepHook):
       ConfigError: if `steps_per_run` or `every_n_steps` < 1.
     """
     self._names = names
-    hooks_steps.check_positive(
-      'DivergenceHook', steps_per_run=steps_per_run, every_n_steps=every_n_steps
-    )
     self._loss = loss
     self._every = every_n_steps
     self._first_bad_offset = 0 if steps_per_run == 1 else 1
     self._check_variables = check_variables
     self._checkpoint_dir = checkpoint_dir
-    super().__init__('DivergenceHook', steps_per_run, count_steps)
+    super().__init__(
+      'DivergenceHook', steps_per_run, count_steps, every_n_steps=every_n_steps
+    )
 
   def begin(self):
     super().begin()

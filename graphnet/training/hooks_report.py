@@ -66,14 +66,15 @@ class StepLoggingHook(hooks_steps.StepHook):
         with every run; the loss is then fetched only on printed runs.
 
     Raises:
-      ConfigError: if `every_n_steps` < 1.
+      ConfigError: if `every_n_steps` or `steps_per_run` < 1.
     """
-    hooks_steps.check_positive('StepLoggingHook', every_n_steps=every_n_steps)
     self._loss = loss
     self._last_step = last_step
     self._timer = tf.train.SecondOrStepTimer(every_steps=every_n_steps)
     self._printer = printer
-    super().__init__('StepLoggingHook', steps_per_run, count_steps)
+    super().__init__(
+      'StepLoggingHook', steps_per_run, count_steps, every_n_steps=every_n_steps
+    )
 
   def begin(self):
     super().begin()
@@ -146,9 +147,6 @@ class EvaluationHook(hooks_steps.StepHook):
     Raises:
       ConfigError: if `every_n_steps` or `steps_per_run` < 1.
     """
-    hooks_steps.check_positive(
-      'EvaluationHook', every_n_steps=every_n_steps, steps_per_run=steps_per_run
-    )
     self._tower = eval_tower
     # An empty set has no precision (TF1's do_eval divided by zero).
     self._data_sets = [s for s in data_sets if len(s[2].labels)]
@@ -156,7 +154,9 @@ class EvaluationHook(hooks_steps.StepHook):
     self._every, self._last_step = every_n_steps, last_step
     self._summary_dir = summary_dir
     self._printer = printer
-    super().__init__('EvaluationHook', steps_per_run, count_steps)
+    super().__init__(
+      'EvaluationHook', steps_per_run, count_steps, every_n_steps=every_n_steps
+    )
     self._evaluated_step = None
     self._bucket = 0
     self.last_results = {}

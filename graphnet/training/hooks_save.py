@@ -58,17 +58,17 @@ class LoopCheckpointSaverHook(hooks_steps.StepHook):
     Raises:
       ConfigError: if `save_steps` or `steps_per_run` < 1.
     """
-    hooks_steps.check_positive(
-      'LoopCheckpointSaverHook',
-      save_steps=save_steps,
-      steps_per_run=steps_per_run,
-    )
     self._checkpoint_dir = checkpoint_dir
     self._save_path = os.path.join(checkpoint_dir, checkpoints.BASENAME)
     self._saver = saver
     self._listeners = list(listeners or [])
     self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    super().__init__('LoopCheckpointSaverHook', steps_per_run, count_steps)
+    super().__init__(
+      'LoopCheckpointSaverHook',
+      steps_per_run,
+      count_steps,
+      save_steps=save_steps,
+    )
 
   def begin(self):
     super().begin()
@@ -147,13 +147,12 @@ class LoopSummarySaverHook(hooks_steps.StepHook):
     Raises:
       ConfigError: if `save_steps` or `steps_per_run` < 1.
     """
-    hooks_steps.check_positive(
-      'LoopSummarySaverHook', save_steps=save_steps, steps_per_run=steps_per_run
-    )
     self._save_steps = save_steps
     self._output_dir = output_dir
     self._timer = tf.train.SecondOrStepTimer(every_steps=save_steps)
-    super().__init__('LoopSummarySaverHook', steps_per_run, count_steps)
+    super().__init__(
+      'LoopSummarySaverHook', steps_per_run, count_steps, save_steps=save_steps
+    )
 
   def begin(self):
     super().begin()

@@ -12,7 +12,6 @@ keeps that count for a hook; `StepHook` is the base of such hooks.
 Example:
     class EveryHundred(StepHook):
       def __init__(self, steps_per_run, count_steps):
-        check_positive('EveryHundred', steps_per_run=steps_per_run)
         super().__init__('EveryHundred', steps_per_run, count_steps)
 
       def before_run(self, run_context):
@@ -162,7 +161,7 @@ class StepHook(tf.train.SessionRunHook):
   (`class StopAtStepHook(StepHook, tf.train.StopAtStepHook)`).
   """
 
-  def __init__(self, hook_name, steps_per_run, count_steps):
+  def __init__(self, hook_name, steps_per_run, count_steps, **counts):
     """Starts the step count of hook `hook_name` (the name messages give).
 
     Args:
@@ -170,7 +169,13 @@ class StepHook(tf.train.SessionRunHook):
       steps_per_run: global steps that one `session.run` advances.
       count_steps: count the steps instead of fetching the global step
         with every run (see the module docstring).
+      **counts: the hook's own step counts (`every_n_steps=...`), checked
+        with `steps_per_run`.
+
+    Raises:
+      ConfigError: one of `counts` or `steps_per_run` is < 1.
     """
+    check_positive(hook_name, **counts, steps_per_run=steps_per_run)
     self._hook_name = hook_name
     self._steps_per_run = steps_per_run
     self._steps = RunSteps(steps_per_run, count_steps)
